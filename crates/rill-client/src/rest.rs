@@ -1,0 +1,189 @@
+//! The REST half: authentication headers, the `api_key` query parameter, the `APIError` envelope, and typed calls
+//! for the endpoints Rill's own code uses. `raw` gives status, headers and JSON for everything else.
+
+use reqwest::Method;
+use rill_protocol::error::ApiErrorBody;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an `APIError`.
+    #[error("API error {}: {}", .0.code, .0.message)]
+    Api(ApiErrorBody),
+    /// The server answered something that is not the protocol.
+    #[error("unexpected response ({status}): {body}")]
+    Protocol { status: u16, body: String },
+    #[error("transport: {0}")]
+    Transport(#[from] reqwest::Error),
+}
+
+impl ClientError {
+    /// The Stream error code, when the server sent one.
+    pub fn code(&self) -> Option<i32> {
+        match self {
+            ClientError::Api(body) => Some(body.code),
+            _ => None,
+        }
+    }
+}
+
+/// A response as it came.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+}
+
+/// A client for one app, acting with one token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    api_key: String,
+    token: Option<String>,
+    connection_id: Option<String>,
+}
+
+impl Client {
+    /// A client with the app's server token (full access).
+    pub fn server(base_url: &str, api_key: &str, secret: &str) -> Client {
+        Client::with_token(base_url, api_key, Some(crate::token::server_token(secret)))
+    }
+
+    /// A client acting as a user, with a token the server issued.
+    pub fn with_token(base_url: &str, api_key: &str, token: Option<String>) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            api_key: api_key.to_owned(),
+            token,
+            connection_id: None,
+        }
+    }
+
+    /// The same client, passing `connection_id` so `watch` and `presence` subscribe that socket.
+    pub fn on_connection(&self, connection_id: &str) -> Client {
+        Client { connection_id: Some(connection_id.to_owned()), ..self.clone() }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// Sends a request and returns whatever came back.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<RawResponse, ClientError> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .query(&[("api_key", self.api_key.as_str())])
+            .query(query)
+            .header("X-Stream-Client", "rill-client-rust");
+        if let Some(connection_id) = &self.connection_id {
+            request = request.query(&[("connection_id", connection_id.as_str())]);
+        }
+        request = match &self.token {
+            Some(token) => request.header("Authorization", token).header("stream-auth-type", "jwt"),
+            None => request.header("stream-auth-type", "anonymous"),
+        };
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        let body = serde_json::from_slice(&bytes).map_err(|_| ClientError::Protocol {
+            status,
+            body: String::from_utf8_lossy(&bytes).chars().take(500).collect(),
+        })?;
+        Ok(RawResponse { status, headers, body })
+    }
+
+    /// Sends a request and decodes a 2xx body as `T`, or the `APIError`.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, ClientError> {
+        let response = self.raw(method, path, query, body).await?;
+        if !(200..300).contains(&response.status) {
+            return Err(match serde_json::from_value::<ApiErrorBody>(response.body.clone()) {
+                Ok(error) => ClientError::Api(error),
+                Err(_) => ClientError::Protocol { status: response.status, body: response.body.to_string() },
+            });
+        }
+        serde_json::from_value(response.body.clone()).map_err(|error| ClientError::Protocol {
+            status: response.status,
+            body: format!("{error}: {}", response.body),
+        })
+    }
+
+    pub async fn get_app(&self) -> Result<rill_protocol::response::GetAppResponse, ClientError> {
+        self.call(Method::GET, "/app", &[], None).await
+    }
+
+    pub async fn upsert_users(
+        &self,
+        users: &[Value],
+    ) -> Result<rill_protocol::response::UsersMapResponse, ClientError> {
+        let map: serde_json::Map<String, Value> =
+            users.iter().filter_map(|user| Some((user.get("id")?.as_str()?.to_owned(), user.clone()))).collect();
+        self.call(Method::POST, "/users", &[], Some(&serde_json::json!({ "users": map }))).await
+    }
+
+    pub async fn get_or_create_channel(
+        &self,
+        channel_type: &str,
+        id: &str,
+        body: &Value,
+    ) -> Result<rill_protocol::types::ChannelState, ClientError> {
+        self.call(Method::POST, &format!("/channels/{channel_type}/{id}/query"), &[], Some(body)).await
+    }
+
+    pub async fn query_channels(
+        &self,
+        body: &Value,
+    ) -> Result<rill_protocol::response::QueryChannelsResponse, ClientError> {
+        self.call(Method::POST, "/channels", &[], Some(body)).await
+    }
+
+    pub async fn send_message(
+        &self,
+        channel_type: &str,
+        id: &str,
+        message: &Value,
+    ) -> Result<rill_protocol::types::Message, ClientError> {
+        let body = serde_json::json!({ "message": message });
+        let response: rill_protocol::response::MessageBody =
+            self.call(Method::POST, &format!("/channels/{channel_type}/{id}/message"), &[], Some(&body)).await?;
+        Ok(response.message)
+    }
+
+    pub async fn mark_read(&self, channel_type: &str, id: &str, body: &Value) -> Result<Value, ClientError> {
+        self.call(Method::POST, &format!("/channels/{channel_type}/{id}/read"), &[], Some(body)).await
+    }
+}

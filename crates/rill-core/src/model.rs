@@ -1,0 +1,268 @@
+//! The domain's entities as the store keeps them. None of them is `Serialize`: the transport converts them into
+//! `rill_protocol` types in one place (`rill_server::convert`).
+//!
+//! Flexible data (custom fields, attachments, a user's name and teams) is a JSON object, because the wire format
+//! keeps custom data flat and open-ended; everything a rule or an index needs is a typed field.
+
+use crate::secret::Secret;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// A chat app: the unit of isolation. Nothing of one app is reachable with another's key or tokens.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub id: i64,
+    pub name: String,
+    pub api_key: String,
+    pub api_secret: Secret,
+    pub settings: AppSettings,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppSettings {
+    pub disable_auth_checks: bool,
+    pub disable_permissions_checks: bool,
+    pub revoke_tokens_issued_before: Option<DateTime<Utc>>,
+    pub webhook_url: String,
+    pub webhook_events: Vec<String>,
+    pub enforce_unique_usernames: String,
+    pub guest_user_creation_disabled: bool,
+    pub suspended: bool,
+    pub rate_limits: RateLimitSetting,
+}
+
+impl Default for AppSettings {
+    fn default() -> AppSettings {
+        AppSettings {
+            disable_auth_checks: false,
+            disable_permissions_checks: false,
+            revoke_tokens_issued_before: None,
+            webhook_url: String::new(),
+            webhook_events: Vec::new(),
+            enforce_unique_usernames: "no".into(),
+            guest_user_creation_disabled: false,
+            suspended: false,
+            rate_limits: RateLimitSetting::StreamDefaults,
+        }
+    }
+}
+
+/// How an app's requests are rate limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitSetting {
+    /// Stream's per-endpoint defaults.
+    StreamDefaults,
+    /// One limit per minute for every endpoint.
+    PerMinute(u32),
+    /// No limit (benchmarks, trusted deployments).
+    Off,
+}
+
+/// A chat user. `data` holds `name`, `image`, `language`, `teams`, `invisible`, `privacy_settings` and custom
+/// fields, flat, exactly as the wire shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub role: String,
+    pub data: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub last_active: Option<DateTime<Utc>>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub banned: bool,
+    pub revoke_tokens_issued_before: Option<DateTime<Utc>>,
+}
+
+impl User {
+    pub fn name(&self) -> Option<&str> {
+        self.data.get("name").and_then(Value::as_str)
+    }
+
+    pub fn invisible(&self) -> bool {
+        self.data.get("invisible").and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// Whether this user's typing indicators may be shown (`privacy_settings.typing_indicators.enabled`).
+    pub fn shares_typing(&self) -> bool {
+        privacy_flag(&self.data, "typing_indicators")
+    }
+
+    /// Whether this user's read receipts may be shown (`privacy_settings.read_receipts.enabled`).
+    pub fn shares_read_receipts(&self) -> bool {
+        privacy_flag(&self.data, "read_receipts")
+    }
+}
+
+fn privacy_flag(data: &Map<String, Value>, setting: &str) -> bool {
+    data.get("privacy_settings")
+        .and_then(|settings| settings.get(setting))
+        .and_then(|setting| setting.get("enabled"))
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+}
+
+/// Users referenced by a result, by id, so the transport can render each one once.
+pub type UserDirectory = HashMap<String, User>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    pub cid: String,
+    pub channel_type: String,
+    pub id: String,
+    pub created_by: Option<String>,
+    /// Custom data (`name`, `image`, `project_id`, ...).
+    pub data: Map<String, Value>,
+    pub frozen: bool,
+    pub disabled: bool,
+    pub team: Option<String>,
+    pub cooldown: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub truncated_at: Option<DateTime<Utc>>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    pub member_count: i64,
+    pub message_count: i64,
+    /// How many messages that count toward unread have ever been posted; a member's unread count is this minus
+    /// the value it had when the member last read. Deriving counts this way keeps them exact with one write per
+    /// message instead of one per member.
+    pub unread_sequence: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub cid: String,
+    pub user_id: String,
+    pub channel_role: String,
+    pub data: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub hidden: bool,
+    pub last_read_at: DateTime<Utc>,
+    pub last_read_message_id: Option<String>,
+    /// The channel's `unread_sequence` when this member last read it.
+    pub last_read_sequence: i64,
+    /// Set by hiding with `clear_history`: older messages are not shown to this member.
+    pub hide_messages_before: Option<DateTime<Utc>>,
+}
+
+impl Member {
+    pub fn is_moderator(&self) -> bool {
+        self.channel_role == "channel_moderator"
+    }
+
+    /// Unread messages in this channel for this member.
+    pub fn unread_in(&self, channel: &Channel) -> i64 {
+        (channel.unread_sequence - self.last_read_sequence).max(0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub id: String,
+    pub cid: String,
+    pub user_id: String,
+    pub message_type: String,
+    pub text: String,
+    pub html: String,
+    pub parent_id: Option<String>,
+    pub show_in_channel: bool,
+    pub silent: bool,
+    pub shadowed: bool,
+    pub pinned: bool,
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub pinned_by: Option<String>,
+    pub pin_expires: Option<DateTime<Utc>>,
+    pub quoted_message_id: Option<String>,
+    pub attachments: Vec<Value>,
+    pub mentioned_users: Vec<String>,
+    /// Custom data.
+    pub data: Map<String, Value>,
+    pub reaction_counts: BTreeMap<String, i64>,
+    pub reaction_scores: BTreeMap<String, i64>,
+    pub reply_count: i64,
+    pub deleted_reply_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub text_updated_at: Option<DateTime<Utc>>,
+    /// The channel's `unread_sequence` right after this message was posted; marking read up to this message
+    /// sets the reader's position to it.
+    pub sequence: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reaction {
+    pub message_id: String,
+    pub user_id: String,
+    pub reaction_type: String,
+    pub score: i64,
+    pub data: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The reactions shown with a message: the newest ones and the viewer's own.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageReactions {
+    pub latest: Vec<Reaction>,
+    pub own: Vec<Reaction>,
+    /// First and last reaction time per type, for `reaction_groups`.
+    pub groups: BTreeMap<String, (DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// A message with everything needed to render it for one viewer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageView {
+    pub message: Message,
+    pub reactions: MessageReactions,
+    pub quoted: Option<Box<Message>>,
+    pub thread_participants: Vec<String>,
+}
+
+/// A channel as one viewer sees it: the payload of GetOrCreateChannel and of each QueryChannels element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelView {
+    pub channel: Channel,
+    pub members: Vec<Member>,
+    pub messages: Vec<MessageView>,
+    pub pinned_messages: Vec<MessageView>,
+    /// Every member's read state (the `read` array).
+    pub reads: Vec<Member>,
+    pub membership: Option<Member>,
+    pub own_capabilities: Vec<&'static str>,
+    pub hidden: bool,
+}
+
+/// A user's unread totals across all their channels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnreadTotals {
+    pub total_unread_count: i64,
+    pub unread_channels: i64,
+}
+
+/// The acting party of a request, after authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    /// A server token; `acting_user` is the user named in the request, when one is.
+    Server { acting_user: Option<String> },
+    /// A user token.
+    User { user_id: String },
+}
+
+impl Actor {
+    /// The user the action is attributed to, if any.
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Actor::Server { acting_user } => acting_user.as_deref(),
+            Actor::User { user_id } => Some(user_id),
+        }
+    }
+
+    pub fn is_server(&self) -> bool {
+        matches!(self, Actor::Server { .. })
+    }
+}

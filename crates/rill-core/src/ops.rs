@@ -1,0 +1,336 @@
+//! Use cases: each public function is one API operation, run inside one store transaction, that checks policy,
+//! changes rows and returns an [`Outcome`]: the value for the response, the notices for fan-out, and the users
+//! both refer to. Nothing here sends anything; the transport publishes notices after the commit.
+
+pub mod apps;
+pub mod channels;
+pub mod messages;
+pub mod users;
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::{Actor, App, Channel, Member, MessageView, Reaction, UnreadTotals, User, UserDirectory};
+use crate::policy::{self, Access};
+use crate::store::Tx;
+use chrono::{DateTime, Utc};
+use rill_protocol::types::ChannelConfig;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// Who is acting, in which app, and when.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub app: Arc<App>,
+    pub actor: Actor,
+    pub now: DateTime<Utc>,
+}
+
+impl Context {
+    pub fn app_id(&self) -> i64 {
+        self.app.id
+    }
+
+    /// The acting user, required: server-side calls must name one.
+    pub fn acting_user_id(&self, what: &str) -> CoreResult<&str> {
+        self.actor.user_id().ok_or_else(|| {
+            CoreError::input(format!("{what} requires a user: pass user_id (or user.id) when using server side auth"))
+        })
+    }
+}
+
+/// A result plus what the transport must tell whom.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome<T> {
+    pub value: T,
+    pub notices: Vec<Notice>,
+    /// Every user the value and the notices mention, for rendering.
+    pub users: UserDirectory,
+}
+
+impl<T> Outcome<T> {
+    pub fn new(value: T) -> Outcome<T> {
+        Outcome { value, notices: Vec::new(), users: UserDirectory::new() }
+    }
+}
+
+/// One member's unread state after a change, for per-recipient event fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberUnread {
+    pub user_id: String,
+    pub channel_unread: i64,
+    pub totals: UnreadTotals,
+}
+
+/// Something that happened, with what fan-out needs to choose recipients and render events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// `message.new` to watchers, `notification.message_new` to members not watching.
+    MessageNew {
+        channel: Channel,
+        message: MessageView,
+        members: Vec<MemberUnread>,
+    },
+    MessageUpdated {
+        channel: Channel,
+        message: MessageView,
+        by: Option<String>,
+    },
+    MessageDeleted {
+        channel: Channel,
+        message: MessageView,
+        hard: bool,
+        by: Option<String>,
+    },
+    /// `reaction.new`, `reaction.updated` or `reaction.deleted`.
+    Reaction {
+        event_type: &'static str,
+        channel: Channel,
+        message: MessageView,
+        reaction: Reaction,
+    },
+    /// `message.read` to watchers, `notification.mark_read` to the reader.
+    MessageRead {
+        channel: Channel,
+        user_id: String,
+        last_read_message_id: Option<String>,
+        totals: UnreadTotals,
+    },
+    /// `notification.mark_read` without a channel, after marking everything read.
+    AllRead {
+        user_id: String,
+        totals: UnreadTotals,
+    },
+    MembersAdded {
+        channel: Channel,
+        members: Vec<Member>,
+        by: Option<String>,
+    },
+    MembersRemoved {
+        channel: Channel,
+        members: Vec<Member>,
+        by: Option<String>,
+    },
+    MembersUpdated {
+        channel: Channel,
+        members: Vec<Member>,
+        by: Option<String>,
+    },
+    ChannelUpdated {
+        channel: Channel,
+        by: Option<String>,
+        message: Option<MessageView>,
+    },
+    ChannelDeleted {
+        channel: Channel,
+        member_ids: Vec<String>,
+    },
+    ChannelTruncated {
+        channel: Channel,
+        member_ids: Vec<String>,
+        by: Option<String>,
+        message: Option<MessageView>,
+    },
+    ChannelHidden {
+        channel: Channel,
+        user_id: String,
+        clear_history: bool,
+    },
+    ChannelVisible {
+        channel: Channel,
+        user_id: String,
+    },
+    UserUpdated {
+        user: User,
+    },
+}
+
+/// The configuration of a channel's type.
+pub(crate) fn config_of(channel_type: &str, app: &App) -> CoreResult<ChannelConfig> {
+    policy::channel_type_config(channel_type, app.created_at)
+        .ok_or_else(|| CoreError::not_found(format!("channel type {channel_type} does not exist")))
+}
+
+/// A viewer's standing in a channel: membership, capabilities, and whether checks are bypassed (server tokens).
+#[derive(Debug, Clone)]
+pub(crate) struct Standing {
+    pub member: Option<Member>,
+    pub capabilities: Vec<&'static str>,
+    pub can_read: bool,
+    pub server: bool,
+}
+
+impl Standing {
+    /// Fails with code 17 naming the refused action unless the viewer may do it.
+    pub(crate) fn require(&self, capability: &str, action: &str) -> CoreResult<()> {
+        if self.server || policy::has(&self.capabilities, capability) {
+            Ok(())
+        } else {
+            Err(CoreError::not_allowed(format!("user is not allowed to {action} (missing capability {capability})")))
+        }
+    }
+
+    pub(crate) fn require_read(&self, cid: &str) -> CoreResult<()> {
+        if self.server || self.can_read {
+            Ok(())
+        } else {
+            Err(CoreError::not_allowed(format!("user is not allowed to read channel {cid}")))
+        }
+    }
+}
+
+/// Works out a viewer's standing in a channel; `viewer` is the user the request acts as, if any.
+pub(crate) fn standing(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    config: &ChannelConfig,
+    viewer: Option<&User>,
+) -> CoreResult<Standing> {
+    let member = match viewer {
+        Some(user) => tx.member(ctx.app_id(), &channel.cid, &user.id)?,
+        None => None,
+    };
+    let (capabilities, can_read) = match viewer {
+        Some(user) => {
+            let access = Access {
+                app_role: &user.role,
+                channel_role: member.as_ref().map(|member| member.channel_role.as_str()),
+                is_owner: channel.created_by.as_deref() == Some(user.id.as_str()),
+                permissions_disabled: ctx.app.settings.disable_permissions_checks,
+            };
+            (policy::capabilities(&access, channel, config), policy::can_read(&access, channel))
+        }
+        None => (Vec::new(), false),
+    };
+    Ok(Standing { member, capabilities, can_read, server: ctx.actor.is_server() })
+}
+
+/// Loads the acting user, if the request names one. A user token's user always exists (connect or upsert
+/// created it), but a server call may name a user that does not.
+pub(crate) fn acting_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<Option<User>> {
+    match ctx.actor.user_id() {
+        None => Ok(None),
+        Some(user_id) => match tx.user(ctx.app_id(), user_id)? {
+            Some(user) => Ok(Some(user)),
+            None if ctx.actor.is_server() => Err(CoreError::input(format!("user {user_id} does not exist"))),
+            None => Ok(Some(placeholder_user(user_id, ctx.now))),
+        },
+    }
+}
+
+/// A user row for a token whose user has not been stored yet (REST before the first connect).
+pub(crate) fn placeholder_user(user_id: &str, now: DateTime<Utc>) -> User {
+    User {
+        id: user_id.to_owned(),
+        role: "user".into(),
+        data: Map::new(),
+        created_at: now,
+        updated_at: now,
+        last_active: None,
+        deactivated_at: None,
+        deleted_at: None,
+        banned: false,
+        revoke_tokens_issued_before: None,
+    }
+}
+
+/// Adds the named users to a directory, loading the ones it lacks.
+pub(crate) fn collect_users<'a>(
+    tx: &mut dyn Tx,
+    app_id: i64,
+    directory: &mut UserDirectory,
+    user_ids: impl IntoIterator<Item = &'a str>,
+) -> CoreResult<()> {
+    let mut missing: Vec<String> = Vec::new();
+    for user_id in user_ids {
+        if !directory.contains_key(user_id) && !missing.iter().any(|known| known == user_id) {
+            missing.push(user_id.to_owned());
+        }
+    }
+    for user in tx.users(app_id, &missing)? {
+        directory.insert(user.id.clone(), user);
+    }
+    Ok(())
+}
+
+/// Every user id a message view mentions (author, mentions, pinner, reactors, quoted author, thread).
+pub(crate) fn message_user_ids(view: &MessageView) -> Vec<&str> {
+    let message = &view.message;
+    let mut ids = vec![message.user_id.as_str()];
+    ids.extend(message.mentioned_users.iter().map(String::as_str));
+    ids.extend(message.pinned_by.as_deref());
+    ids.extend(view.reactions.latest.iter().map(|reaction| reaction.user_id.as_str()));
+    ids.extend(view.reactions.own.iter().map(|reaction| reaction.user_id.as_str()));
+    ids.extend(view.thread_participants.iter().map(String::as_str));
+    if let Some(quoted) = &view.quoted {
+        ids.push(quoted.user_id.as_str());
+    }
+    ids
+}
+
+/// Keys that custom data may not use, because they collide with built-in fields.
+pub(crate) fn check_custom_keys(custom: &Map<String, Value>, reserved: &[&str], object: &str) -> CoreResult<()> {
+    for key in custom.keys() {
+        if reserved.contains(&key.as_str()) {
+            return Err(CoreError::input(format!("{object} custom field {key:?} is reserved: it is a built-in field")));
+        }
+    }
+    Ok(())
+}
+
+/// Sets `value` at a dotted path (`detail.topic`) inside a JSON object, creating objects along the way.
+pub(crate) fn set_path(target: &mut Map<String, Value>, path: &str, value: Value) -> CoreResult<()> {
+    let mut parts = path.split('.').peekable();
+    let mut current = target;
+    while let Some(part) = parts.next() {
+        if part.is_empty() {
+            return Err(CoreError::input(format!("field path {path:?} is invalid")));
+        }
+        if parts.peek().is_none() {
+            current.insert(part.to_owned(), value);
+            return Ok(());
+        }
+        let entry = current.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        current = match entry {
+            Value::Object(map) => map,
+            _ => return Err(CoreError::internal("object expected")),
+        };
+    }
+    Ok(())
+}
+
+/// Removes the value at a dotted path, if present.
+pub(crate) fn unset_path(target: &mut Map<String, Value>, path: &str) {
+    match path.split_once('.') {
+        None => {
+            target.remove(path);
+        }
+        Some((head, rest)) => {
+            if let Some(Value::Object(inner)) = target.get_mut(head) {
+                unset_path(inner, rest);
+            }
+        }
+    }
+}
+
+/// Clamps a client-supplied page size into `1..=max`, with `default` when absent.
+pub(crate) fn page_size(limit: Option<i64>, default: usize, max: usize, what: &str) -> CoreResult<usize> {
+    match limit {
+        None => Ok(default),
+        Some(limit) if limit < 0 => Err(CoreError::input(format!("{what} must be a positive number"))),
+        Some(0) => Ok(default),
+        Some(limit) => Ok((limit as usize).min(max)),
+    }
+}
+
+/// Checks a client-supplied offset against its maximum.
+pub(crate) fn page_offset(offset: Option<i64>, max: usize, what: &str) -> CoreResult<usize> {
+    match offset {
+        None => Ok(0),
+        Some(offset) if offset < 0 => Err(CoreError::input(format!("{what} must not be negative"))),
+        Some(offset) if offset as usize > max => Err(CoreError::input(format!("{what} must be at most {max}"))),
+        Some(offset) => Ok(offset as usize),
+    }
+}

@@ -1,0 +1,1017 @@
+//! Channels: get-or-create (including distinct channels), state, query, update, partial update, delete,
+//! truncate, members and moderators, hide and show, read state, and authorizing client events.
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::{check_channel_id, check_channel_type, distinct_channel_id, split_cid};
+use crate::model::{Actor, Channel, ChannelView, Member, MessageView, UnreadTotals, User, UserDirectory};
+use crate::ops::messages::{message_range, message_views, post_message, SendOptions};
+use crate::ops::{
+    acting_user, check_custom_keys, collect_users, config_of, message_user_ids, page_offset, page_size, set_path,
+    standing, unset_path, Context, Notice, Outcome, Standing,
+};
+use crate::policy;
+use crate::query;
+use crate::store::{MessageRange, Tx};
+use rill_protocol::error::ErrorCode;
+use rill_protocol::filter::{parse_sort, Filter, SortDirection, SortField};
+use rill_protocol::request::{
+    ChannelData, GetOrCreateChannelRequest, MemberInput, Paging, PartialUpdateRequest, QueryChannelsRequest,
+    UpdateChannelRequest,
+};
+use rill_protocol::types::ChannelConfig;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Fields of the channel object that custom data may not use.
+const RESERVED: &[&str] = &[
+    "id",
+    "cid",
+    "type",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "members",
+    "config",
+    "created_by",
+    "created_by_id",
+    "frozen",
+    "disabled",
+    "team",
+    "cooldown",
+    "last_message_at",
+    "member_count",
+    "message_count",
+    "own_capabilities",
+    "truncated_at",
+    "truncated_by",
+    "hidden",
+    "muted",
+    "messages",
+    "read",
+    "watchers",
+    "watcher_count",
+    "membership",
+    "pinned_messages",
+];
+
+const MEMBER_PAGE_MAX: usize = 300;
+
+/// How much state a channel view carries.
+#[derive(Debug, Clone)]
+pub struct ViewOptions {
+    pub messages: Paging,
+    pub member_limit: usize,
+    pub member_offset: usize,
+}
+
+impl Default for ViewOptions {
+    fn default() -> ViewOptions {
+        ViewOptions { messages: Paging::default(), member_limit: 100, member_offset: 0 }
+    }
+}
+
+fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
+    let channel = tx
+        .channel(ctx.app_id(), cid)?
+        .filter(|channel| channel.deleted_at.is_none())
+        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
+    let config = config_of(&channel.channel_type, &ctx.app)?;
+    Ok((channel, config))
+}
+
+fn sees_deleted(standing: &Standing) -> bool {
+    standing.server || policy::has(&standing.capabilities, "delete-any-message")
+}
+
+/// Builds what one viewer sees of a channel.
+pub(crate) fn channel_view(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: Channel,
+    config: &ChannelConfig,
+    standing: &Standing,
+    options: &ViewOptions,
+    users: &mut UserDirectory,
+) -> CoreResult<ChannelView> {
+    let limit = page_size(options.messages.limit, 25, 300, "messages.limit")?;
+    let membership = standing.member.clone();
+    let since = match (channel.truncated_at, membership.as_ref().and_then(|member| member.hide_messages_before)) {
+        (Some(truncated), Some(hidden)) => Some(truncated.max(hidden)),
+        (truncated, hidden) => truncated.or(hidden),
+    };
+    let messages = if let Some(around) = &options.messages.id_around {
+        match tx.message(ctx.app_id(), around)? {
+            Some(center) if center.cid == channel.cid => {
+                let half = (limit / 2).max(1);
+                let before = MessageRange::Before { at: center.created_at, id: center.id.clone(), inclusive: true };
+                let after = MessageRange::After { at: center.created_at, id: center.id.clone(), inclusive: false };
+                let mut messages = tx.channel_messages(ctx.app_id(), &channel.cid, &before, half + 1, since)?;
+                messages.extend(tx.channel_messages(
+                    ctx.app_id(),
+                    &channel.cid,
+                    &after,
+                    limit.saturating_sub(half + 1).max(1),
+                    since,
+                )?);
+                messages
+            }
+            _ => Vec::new(),
+        }
+    } else {
+        match message_range(tx, ctx, &options.messages)? {
+            Some(range) => tx.channel_messages(ctx.app_id(), &channel.cid, &range, limit, since)?,
+            None => Vec::new(),
+        }
+    };
+    let viewer = ctx.actor.user_id();
+    let messages = message_views(tx, ctx, messages, viewer, sees_deleted(standing))?;
+    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10)?;
+    let pinned_messages = message_views(tx, ctx, pinned, viewer, sees_deleted(standing))?;
+    let all_members = tx.members(ctx.app_id(), &channel.cid)?;
+    let members: Vec<Member> = all_members
+        .iter()
+        .skip(options.member_offset)
+        .take(options.member_limit.min(MEMBER_PAGE_MAX))
+        .cloned()
+        .collect();
+    let reads: Vec<Member> = if config.read_events { all_members.clone() } else { Vec::new() };
+
+    let mut ids: Vec<&str> = members.iter().map(|member| member.user_id.as_str()).collect();
+    ids.extend(reads.iter().map(|member| member.user_id.as_str()));
+    ids.extend(channel.created_by.as_deref());
+    for view in messages.iter().chain(pinned_messages.iter()) {
+        ids.extend(message_user_ids(view));
+    }
+    collect_users(tx, ctx.app_id(), users, ids)?;
+    let hidden = membership.as_ref().is_some_and(|member| member.hidden);
+    Ok(ChannelView {
+        channel,
+        members,
+        messages,
+        pinned_messages,
+        reads,
+        membership,
+        own_capabilities: standing.capabilities.clone(),
+        hidden,
+    })
+}
+
+fn channel_data_custom(data: &ChannelData) -> CoreResult<Map<String, Value>> {
+    let mut custom = Map::new();
+    for (key, value) in &data.custom {
+        if key == "custom" {
+            if let Value::Object(nested) = value {
+                check_custom_keys(nested, RESERVED, "channel")?;
+                custom.extend(nested.clone());
+                continue;
+            }
+        }
+        custom.insert(key.clone(), value.clone());
+    }
+    check_custom_keys(&custom, RESERVED, "channel")?;
+    Ok(custom)
+}
+
+fn check_channel_role(role: &str, actor: &Actor) -> CoreResult<()> {
+    match role {
+        "channel_member" => Ok(()),
+        "channel_moderator" if actor.is_server() => Ok(()),
+        "channel_moderator" => {
+            Err(CoreError::not_allowed("only server-side calls may assign channel_moderator on creation"))
+        }
+        other => Err(CoreError::input(format!(
+            "channel_role {other:?} is not known: use channel_member or channel_moderator"
+        ))),
+    }
+}
+
+/// Creates member rows for users who are not members yet; fails naming users that do not exist.
+fn add_members(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &mut Channel,
+    inputs: &[MemberInput],
+) -> CoreResult<Vec<Member>> {
+    let mut ids: Vec<String> = Vec::new();
+    for input in inputs {
+        crate::ids::check_user_id(input.user_id())?;
+        if !ids.iter().any(|id| id == input.user_id()) {
+            ids.push(input.user_id().to_owned());
+        }
+    }
+    let known: Vec<String> = tx.users(ctx.app_id(), &ids)?.into_iter().map(|user| user.id).collect();
+    let missing: Vec<&String> = ids.iter().filter(|id| !known.contains(id)).collect();
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|id| id.as_str()).collect();
+        return Err(CoreError::input(format!(
+            "the following users are involved in the channel operation but do not exist: [{}]",
+            names.join(", ")
+        )));
+    }
+    let mut added = Vec::new();
+    for input in inputs {
+        if added.iter().any(|member: &Member| member.user_id == input.user_id()) {
+            continue;
+        }
+        if tx.member(ctx.app_id(), &channel.cid, input.user_id())?.is_some() {
+            continue;
+        }
+        let role = input.channel_role().unwrap_or("channel_member");
+        check_channel_role(role, &ctx.actor)?;
+        let member = Member {
+            cid: channel.cid.clone(),
+            user_id: input.user_id().to_owned(),
+            channel_role: role.to_owned(),
+            data: Map::new(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            hidden: false,
+            last_read_at: ctx.now,
+            last_read_message_id: None,
+            // New members start with nothing unread: history before joining is not news to them.
+            last_read_sequence: channel.unread_sequence,
+            hide_messages_before: None,
+        };
+        tx.put_member(ctx.app_id(), &member)?;
+        channel.member_count += 1;
+        added.push(member);
+    }
+    Ok(added)
+}
+
+/// `POST /channels/{type}/{id}/query` and, with `channel_id` absent, the distinct-channel form.
+pub fn get_or_create_channel(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel_type: &str,
+    channel_id: Option<&str>,
+    request: &GetOrCreateChannelRequest,
+) -> CoreResult<Outcome<ChannelView>> {
+    check_channel_type(channel_type)?;
+    let config = config_of(channel_type, &ctx.app)?;
+    let data = request.data.clone().unwrap_or_default();
+    let id = match channel_id {
+        Some(id) => {
+            check_channel_id(id)?;
+            id.to_owned()
+        }
+        None => {
+            let members: Vec<String> =
+                data.members.iter().flatten().map(|member| member.user_id().to_owned()).collect();
+            let mut distinct = members.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() < 2 {
+                return Err(CoreError::input("a distinct channel needs at least 2 members in data.members"));
+            }
+            distinct_channel_id(&distinct)
+        }
+    };
+    let cid = format!("{channel_type}:{id}");
+    let mut outcome = Outcome::new(());
+    let channel = match tx.channel(ctx.app_id(), &cid)?.filter(|channel| channel.deleted_at.is_none()) {
+        Some(channel) => channel,
+        None => {
+            let creator_id = match &ctx.actor {
+                Actor::User { user_id } => user_id.clone(),
+                Actor::Server { acting_user } => acting_user
+                    .clone()
+                    .or_else(|| data.created_by_id.clone())
+                    .or_else(|| data.created_by.as_ref().map(|user| user.id.clone()))
+                    .ok_or_else(|| {
+                        CoreError::input(
+                            "either data.created_by or data.created_by_id must be provided when using server side auth.",
+                        )
+                    })?,
+            };
+            let creator = match tx.user(ctx.app_id(), &creator_id)? {
+                Some(user) => user,
+                None if ctx.actor.is_server() => {
+                    return Err(CoreError::input(format!("creator {creator_id} does not exist")));
+                }
+                None => crate::ops::placeholder_user(&creator_id, ctx.now),
+            };
+            if matches!(creator.role.as_str(), "guest" | "anonymous") && !ctx.actor.is_server() {
+                return Err(CoreError::not_allowed(format!(
+                    "user {creator_id} with role {} may not create channels",
+                    creator.role
+                )));
+            }
+            let mut channel = Channel {
+                cid: cid.clone(),
+                channel_type: channel_type.to_owned(),
+                id: id.clone(),
+                created_by: Some(creator_id.clone()),
+                data: channel_data_custom(&data)?,
+                frozen: data.frozen.unwrap_or(false),
+                disabled: data.disabled.unwrap_or(false),
+                team: data.team.clone(),
+                cooldown: 0,
+                created_at: ctx.now,
+                updated_at: ctx.now,
+                deleted_at: None,
+                truncated_at: None,
+                last_message_at: None,
+                member_count: 0,
+                message_count: 0,
+                unread_sequence: 0,
+            };
+            let inputs = data.members.clone().unwrap_or_default();
+            let added = add_members(tx, ctx, &mut channel, &inputs)?;
+            tx.put_channel(ctx.app_id(), &channel)?;
+            collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
+            // The creator already knows; everyone else added is told.
+            let others: Vec<Member> = added.into_iter().filter(|member| member.user_id != creator_id).collect();
+            if !others.is_empty() {
+                outcome.notices.push(Notice::MembersAdded {
+                    channel: channel.clone(),
+                    members: others,
+                    by: Some(creator_id),
+                });
+            }
+            channel
+        }
+    };
+    let viewer = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    standing.require_read(&channel.cid)?;
+    let options = ViewOptions {
+        messages: request.messages.clone().unwrap_or_default(),
+        member_limit: page_size(
+            request.members.as_ref().and_then(|page| page.limit),
+            100,
+            MEMBER_PAGE_MAX,
+            "members.limit",
+        )?,
+        member_offset: page_offset(request.members.as_ref().and_then(|page| page.offset), 10_000, "members.offset")?,
+    };
+    let mut users = std::mem::take(&mut outcome.users);
+    let view = channel_view(tx, ctx, channel, &config, &standing, &options, &mut users)?;
+    if let Some(viewer) = viewer {
+        users.insert(viewer.id.clone(), viewer);
+    }
+    Ok(Outcome { value: view, notices: outcome.notices, users })
+}
+
+fn channel_filter_allows(field: &str, operator: rill_protocol::filter::Operator) -> bool {
+    use rill_protocol::filter::Operator::*;
+    match field {
+        "cid" | "id" | "type" | "team" | "created_by_id" => {
+            matches!(operator, Eq | Ne | In | Nin | Exists | Autocomplete)
+        }
+        "members" => matches!(operator, Eq | In | Nin | Contains),
+        "frozen" | "disabled" | "hidden" | "joined" | "muted" => matches!(operator, Eq | Ne | Exists),
+        "created_at" | "updated_at" | "last_message_at" | "last_updated" | "member_count" => {
+            matches!(operator, Eq | Ne | Gt | Gte | Lt | Lte | Exists)
+        }
+        _ => true,
+    }
+}
+
+fn mentions_field(filter: &Filter, field: &str) -> bool {
+    match filter {
+        Filter::And(parts) | Filter::Or(parts) | Filter::Nor(parts) => {
+            parts.iter().any(|part| mentions_field(part, field))
+        }
+        Filter::Condition { field: name, .. } => name == field,
+    }
+}
+
+/// The document a channel filter is evaluated against, as seen by one viewer.
+fn channel_document(channel: &Channel, member: Option<&Member>, member_ids: Option<&[String]>) -> Map<String, Value> {
+    use rill_protocol::time::format;
+    let mut document = channel.data.clone();
+    document.insert("cid".into(), Value::from(channel.cid.as_str()));
+    document.insert("id".into(), Value::from(channel.id.as_str()));
+    document.insert("type".into(), Value::from(channel.channel_type.as_str()));
+    document.insert("frozen".into(), Value::from(channel.frozen));
+    document.insert("disabled".into(), Value::from(channel.disabled));
+    if let Some(team) = &channel.team {
+        document.insert("team".into(), Value::from(team.as_str()));
+    }
+    if let Some(creator) = &channel.created_by {
+        document.insert("created_by_id".into(), Value::from(creator.as_str()));
+    }
+    document.insert("created_at".into(), Value::from(format(&channel.created_at)));
+    document.insert("updated_at".into(), Value::from(format(&channel.updated_at)));
+    if let Some(last) = &channel.last_message_at {
+        document.insert("last_message_at".into(), Value::from(format(last)));
+    }
+    let last_updated = channel.last_message_at.map_or(channel.updated_at, |last| last.max(channel.updated_at));
+    document.insert("last_updated".into(), Value::from(format(&last_updated)));
+    document.insert("member_count".into(), Value::from(channel.member_count));
+    document.insert("hidden".into(), Value::from(member.is_some_and(|member| member.hidden)));
+    document.insert("joined".into(), Value::from(member.is_some()));
+    document.insert("muted".into(), Value::from(false));
+    if let Some(member) = member {
+        let unread = member.unread_in(channel);
+        document.insert("unread_count".into(), Value::from(unread));
+        document.insert("has_unread".into(), Value::from(unread > 0));
+    }
+    if let Some(ids) = member_ids {
+        document.insert("members".into(), Value::from(ids.to_vec()));
+    }
+    document
+}
+
+/// Channels matching `filter` that the viewer may read, in no particular order. With no viewer (a server
+/// token without `user_id`) every channel is readable.
+pub(crate) fn readable_channels(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    filter_value: &Value,
+    viewer: Option<&User>,
+) -> CoreResult<Vec<Channel>> {
+    Ok(matching_channels(tx, ctx, filter_value, viewer, &[])?.into_iter().map(|(channel, _)| channel).collect())
+}
+
+fn matching_channels(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    filter_value: &Value,
+    viewer: Option<&User>,
+    sort: &[SortField],
+) -> CoreResult<Vec<(Channel, Option<Member>)>> {
+    let filter = Filter::parse(filter_value).map_err(|error| CoreError::input(error.message))?;
+    filter.validate(&channel_filter_allows).map_err(|error| CoreError::input(error.message))?;
+    let memberships: HashMap<String, (Channel, Member)> = match viewer {
+        Some(user) => {
+            tx.memberships(ctx.app_id(), &user.id)?.into_iter().map(|(c, m)| (c.cid.clone(), (c, m))).collect()
+        }
+        None => HashMap::new(),
+    };
+    let sees_all = viewer.is_none_or(|user| policy::is_app_moderator(&user.role));
+    // Ordinary users see their own channels plus open (livestream) ones; loading every channel is needed only
+    // for those and for server-side and moderator queries.
+    let filter_names_open_type = true;
+    let mut candidates: Vec<(Channel, Option<Member>)> = if sees_all || filter_names_open_type {
+        tx.all_channels(ctx.app_id())?
+            .into_iter()
+            .map(|channel| {
+                let member = memberships.get(&channel.cid).map(|(_, member)| member.clone());
+                (channel, member)
+            })
+            .collect()
+    } else {
+        memberships.into_values().map(|(channel, member)| (channel, Some(member))).collect()
+    };
+    if let Some(user) = viewer {
+        candidates.retain(|(channel, member)| {
+            let access = policy::Access {
+                app_role: &user.role,
+                channel_role: member.as_ref().map(|member| member.channel_role.as_str()),
+                is_owner: channel.created_by.as_deref() == Some(user.id.as_str()),
+                permissions_disabled: ctx.app.settings.disable_permissions_checks,
+            };
+            policy::can_read(&access, channel)
+        });
+    }
+    let needs_members = mentions_field(&filter, "members");
+    let hides_hidden = viewer.is_some() && !mentions_field(&filter, "hidden");
+    let mut matched = Vec::new();
+    for (channel, member) in candidates {
+        let member_ids = if needs_members {
+            Some(tx.members(ctx.app_id(), &channel.cid)?.into_iter().map(|member| member.user_id).collect::<Vec<_>>())
+        } else {
+            None
+        };
+        let document = channel_document(&channel, member.as_ref(), member_ids.as_deref());
+        if hides_hidden && member.as_ref().is_some_and(|member| member.hidden) {
+            continue;
+        }
+        if query::matches(&filter, &document) {
+            matched.push((channel, member, document));
+        }
+    }
+    let sort: Vec<SortField> = if sort.is_empty() {
+        vec![SortField { field: "last_updated".into(), direction: SortDirection::Descending }]
+    } else {
+        sort.to_vec()
+    };
+    matched.sort_by(|(a_channel, _, a), (b_channel, _, b)| {
+        query::compare(a, b, &sort)
+            .then_with(|| b_channel.created_at.cmp(&a_channel.created_at))
+            .then_with(|| a_channel.cid.cmp(&b_channel.cid))
+    });
+    Ok(matched.into_iter().map(|(channel, member, _)| (channel, member)).collect())
+}
+
+/// `POST /channels`: filters, sorts and pages the channels the acting user may read.
+pub fn query_channels(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &QueryChannelsRequest,
+) -> CoreResult<Outcome<Vec<ChannelView>>> {
+    let filter_value = request.filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
+    let sort =
+        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    let limit = page_size(request.limit, 10, 30, "limit")?;
+    let offset = page_offset(request.offset, 10_000, "offset")?;
+    let message_limit = page_size(request.message_limit, 25, 300, "message_limit")?;
+    let member_limit = page_size(request.member_limit, 100, 100, "member_limit")?;
+    let viewer = acting_user(tx, ctx)?;
+    let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort)?;
+    let options = ViewOptions {
+        messages: Paging { limit: Some(message_limit as i64), ..Paging::default() },
+        member_limit,
+        member_offset: 0,
+    };
+    let mut users = UserDirectory::new();
+    let mut views = Vec::new();
+    for (channel, _) in channels.into_iter().skip(offset).take(limit) {
+        let config = config_of(&channel.channel_type, &ctx.app)?;
+        let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+        views.push(channel_view(tx, ctx, channel, &config, &standing, &options, &mut users)?);
+    }
+    let mut outcome = Outcome::new(views);
+    outcome.users = users;
+    Ok(outcome)
+}
+
+/// What an update returns: the channel, its members, and the system message if one was posted.
+#[derive(Debug, Clone)]
+pub struct ChannelUpdate {
+    pub channel: Channel,
+    pub members: Vec<Member>,
+    pub message: Option<MessageView>,
+}
+
+fn finish_channel_update(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: Channel,
+    mut outcome: Outcome<Option<MessageView>>,
+) -> CoreResult<Outcome<ChannelUpdate>> {
+    let members = tx.members(ctx.app_id(), &channel.cid)?;
+    let mut ids: Vec<&str> = members.iter().map(|member| member.user_id.as_str()).collect();
+    ids.extend(channel.created_by.as_deref());
+    ids.extend(ctx.actor.user_id());
+    collect_users(tx, ctx.app_id(), &mut outcome.users, ids)?;
+    Ok(Outcome {
+        value: ChannelUpdate { channel, members, message: outcome.value },
+        notices: outcome.notices,
+        users: outcome.users,
+    })
+}
+
+fn apply_flags(
+    channel: &mut Channel,
+    frozen: Option<bool>,
+    disabled: Option<bool>,
+    standing: &Standing,
+) -> CoreResult<()> {
+    if let Some(frozen) = frozen {
+        if frozen != channel.frozen {
+            standing.require("freeze-channel", "freeze or unfreeze channels")?;
+            channel.frozen = frozen;
+        }
+    }
+    if let Some(disabled) = disabled {
+        if disabled != channel.disabled {
+            standing.require("freeze-channel", "disable or enable channels")?;
+            channel.disabled = disabled;
+        }
+    }
+    Ok(())
+}
+
+/// `POST /channels/{type}/{id}`: the keys present choose the actions.
+pub fn update_channel(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    request: UpdateChannelRequest,
+) -> CoreResult<Outcome<ChannelUpdate>> {
+    let (mut channel, config) = load_channel(tx, ctx, cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    standing.require_read(cid)?;
+    let by = ctx.actor.user_id().map(str::to_owned);
+    let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
+    let mut channel_changed = false;
+
+    if let Some(data) = &request.data {
+        standing.require("update-channel", &format!("update channel {cid}"))?;
+        channel.data = channel_data_custom(data)?;
+        apply_flags(&mut channel, data.frozen, data.disabled, &standing)?;
+        if data.team.is_some() {
+            channel.team = data.team.clone();
+        }
+        channel_changed = true;
+    }
+    if let Some(cooldown) = request.cooldown {
+        standing.require("set-channel-cooldown", "set the channel cooldown")?;
+        if !(0..=120).contains(&cooldown) {
+            return Err(CoreError::input("cooldown must be between 0 and 120 seconds"));
+        }
+        channel.cooldown = cooldown;
+        channel_changed = true;
+    }
+    if let Some(inputs) = &request.add_members {
+        standing.require("update-channel-members", &format!("add members to channel {cid}"))?;
+        let added = add_members(tx, ctx, &mut channel, inputs)?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
+        if !added.is_empty() {
+            outcome.notices.push(Notice::MembersAdded { channel: channel.clone(), members: added, by: by.clone() });
+        }
+    }
+    if let Some(user_ids) = &request.remove_members {
+        let only_self = user_ids.iter().all(|id| Some(id.as_str()) == ctx.actor.user_id());
+        if only_self && !standing.server {
+            standing.require("leave-channel", &format!("leave channel {cid}"))?;
+        } else {
+            standing.require("update-channel-members", &format!("remove members from channel {cid}"))?;
+        }
+        let mut removed = Vec::new();
+        for user_id in user_ids {
+            if let Some(member) = tx.member(ctx.app_id(), cid, user_id)? {
+                tx.delete_member(ctx.app_id(), cid, user_id)?;
+                channel.member_count = (channel.member_count - 1).max(0);
+                removed.push(member);
+            }
+        }
+        collect_users(tx, ctx.app_id(), &mut outcome.users, removed.iter().map(|member| member.user_id.as_str()))?;
+        if !removed.is_empty() {
+            outcome.notices.push(Notice::MembersRemoved { channel: channel.clone(), members: removed, by: by.clone() });
+        }
+    }
+    let mut role_changes: Vec<(String, String)> = Vec::new();
+    for user_id in request.add_moderators.iter().flatten() {
+        role_changes.push((user_id.clone(), "channel_moderator".into()));
+    }
+    for user_id in request.demote_moderators.iter().flatten() {
+        role_changes.push((user_id.clone(), "channel_member".into()));
+    }
+    for input in request.assign_roles.iter().flatten() {
+        let role = input.channel_role().ok_or_else(|| CoreError::input("assign_roles entries need a channel_role"))?;
+        if !matches!(role, "channel_member" | "channel_moderator") {
+            return Err(CoreError::input(format!("channel_role {role:?} is not known")));
+        }
+        role_changes.push((input.user_id().to_owned(), role.to_owned()));
+    }
+    if !role_changes.is_empty() {
+        let moderates = standing.server || policy::has(&standing.capabilities, "ban-channel-members");
+        let owns = channel.created_by.as_deref() == ctx.actor.user_id();
+        if !moderates && !owns {
+            return Err(CoreError::not_allowed(format!("user is not allowed to change member roles in channel {cid}")));
+        }
+        let mut updated = Vec::new();
+        for (user_id, role) in role_changes {
+            let mut member = tx
+                .member(ctx.app_id(), cid, &user_id)?
+                .ok_or_else(|| CoreError::input(format!("user {user_id} is not a member of channel {cid}")))?;
+            if member.channel_role != role {
+                member.channel_role = role;
+                member.updated_at = ctx.now;
+                tx.put_member(ctx.app_id(), &member)?;
+                updated.push(member);
+            }
+        }
+        collect_users(tx, ctx.app_id(), &mut outcome.users, updated.iter().map(|member| member.user_id.as_str()))?;
+        if !updated.is_empty() {
+            outcome.notices.push(Notice::MembersUpdated { channel: channel.clone(), members: updated, by: by.clone() });
+        }
+    }
+    if request.hide_history.is_some() && request.add_members.is_none() {
+        return Err(CoreError::input("hide_history is only valid together with add_members"));
+    }
+    if channel_changed {
+        channel.updated_at = ctx.now;
+    }
+    tx.put_channel(ctx.app_id(), &channel)?;
+    if let Some(message) = request.message.clone() {
+        let options = SendOptions { skip_push: request.skip_push.unwrap_or(false), keep_channel_hidden: false };
+        let posted = post_message(tx, ctx, channel.clone(), &config, message, &options, Some("system"))?;
+        channel = tx.channel(ctx.app_id(), cid)?.unwrap_or(channel);
+        outcome.notices.extend(posted.notices);
+        outcome.users.extend(posted.users);
+        outcome.value = Some(posted.value);
+    }
+    if channel_changed {
+        outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: outcome.value.clone() });
+    }
+    finish_channel_update(tx, ctx, channel, outcome)
+}
+
+/// `PATCH /channels/{type}/{id}`: sets and unsets custom fields (dotted paths) and `frozen`, `disabled`, `team`,
+/// `cooldown`.
+pub fn partial_update_channel(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    request: PartialUpdateRequest,
+) -> CoreResult<Outcome<ChannelUpdate>> {
+    let (mut channel, config) = load_channel(tx, ctx, cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    standing.require_read(cid)?;
+    let only_flags = request.set.keys().all(|key| key == "frozen" || key == "disabled") && request.unset.is_empty();
+    if !only_flags {
+        standing.require("update-channel", &format!("update channel {cid}"))?;
+    }
+    for (path, value) in &request.set {
+        match path.as_str() {
+            "frozen" => apply_flags(&mut channel, Some(as_bool(value, "frozen")?), None, &standing)?,
+            "disabled" => apply_flags(&mut channel, None, Some(as_bool(value, "disabled")?), &standing)?,
+            "team" => channel.team = value.as_str().map(str::to_owned),
+            "cooldown" => {
+                let cooldown = value.as_i64().filter(|cooldown| (0..=120).contains(cooldown));
+                channel.cooldown =
+                    cooldown.ok_or_else(|| CoreError::input("cooldown must be between 0 and 120 seconds"))?;
+            }
+            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+                return Err(CoreError::input(format!("field {path:?} cannot be set")));
+            }
+            _ => set_path(&mut channel.data, path, value.clone())?,
+        }
+    }
+    for path in &request.unset {
+        match path.as_str() {
+            "team" => channel.team = None,
+            "cooldown" => channel.cooldown = 0,
+            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+                return Err(CoreError::input(format!("field {path:?} cannot be unset")));
+            }
+            _ => unset_path(&mut channel.data, path),
+        }
+    }
+    channel.updated_at = ctx.now;
+    tx.put_channel(ctx.app_id(), &channel)?;
+    let by = ctx.actor.user_id().map(str::to_owned);
+    let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
+    outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: None });
+    finish_channel_update(tx, ctx, channel, outcome)
+}
+
+fn as_bool(value: &Value, field: &str) -> CoreResult<bool> {
+    value.as_bool().ok_or_else(|| CoreError::input(format!("{field} must be a boolean")))
+}
+
+/// `DELETE /channels/{type}/{id}`: the channel, its members and messages are removed; the response shows the
+/// channel with `deleted_at`.
+pub fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Outcome<Channel>> {
+    let (mut channel, config) = load_channel(tx, ctx, cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    standing(tx, ctx, &channel, &config, viewer.as_ref())?
+        .require("delete-channel", &format!("delete channel {cid}"))?;
+    let member_ids: Vec<String> = tx.members(ctx.app_id(), cid)?.into_iter().map(|member| member.user_id).collect();
+    tx.delete_channel(ctx.app_id(), cid)?;
+    channel.deleted_at = Some(ctx.now);
+    channel.updated_at = ctx.now;
+    let mut outcome = Outcome::new(channel.clone());
+    collect_users(tx, ctx.app_id(), &mut outcome.users, channel.created_by.as_deref())?;
+    outcome.notices.push(Notice::ChannelDeleted { channel, member_ids });
+    Ok(outcome)
+}
+
+/// Options of `TruncateChannel`.
+#[derive(Debug, Clone, Default)]
+pub struct TruncateOptions {
+    pub hard_delete: bool,
+    pub truncated_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub message: Option<rill_protocol::request::MessageRequest>,
+    pub skip_push: bool,
+}
+
+/// `POST /channels/{type}/{id}/truncate`: hides (or, hard, deletes) every message up to now, and clears unread.
+pub fn truncate_channel(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    options: TruncateOptions,
+) -> CoreResult<Outcome<ChannelUpdate>> {
+    let (mut channel, config) = load_channel(tx, ctx, cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    let is_owner = channel.created_by.as_deref() == ctx.actor.user_id();
+    let moderates = policy::has(&standing.capabilities, "ban-channel-members");
+    if !standing.server && !is_owner && !moderates {
+        return Err(CoreError::not_allowed(format!("user is not allowed to truncate channel {cid}")));
+    }
+    let truncated_at = options.truncated_at.unwrap_or(ctx.now).min(ctx.now);
+    if options.hard_delete {
+        tx.truncate_messages(ctx.app_id(), cid, truncated_at)?;
+    }
+    channel.truncated_at = Some(truncated_at);
+    channel.updated_at = ctx.now;
+    channel.last_message_at = None;
+    tx.put_channel(ctx.app_id(), &channel)?;
+    let members = tx.members(ctx.app_id(), cid)?;
+    for mut member in members.clone() {
+        member.last_read_sequence = channel.unread_sequence;
+        tx.put_member(ctx.app_id(), &member)?;
+    }
+    let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
+    if let Some(message) = options.message {
+        let send = SendOptions { skip_push: options.skip_push, keep_channel_hidden: false };
+        let posted = post_message(tx, ctx, channel.clone(), &config, message, &send, Some("system"))?;
+        channel = tx.channel(ctx.app_id(), cid)?.unwrap_or(channel);
+        outcome.notices.extend(posted.notices);
+        outcome.users.extend(posted.users);
+        outcome.value = Some(posted.value);
+    }
+    outcome.notices.push(Notice::ChannelTruncated {
+        channel: channel.clone(),
+        member_ids: members.into_iter().map(|member| member.user_id).collect(),
+        by: ctx.actor.user_id().map(str::to_owned),
+        message: outcome.value.clone(),
+    });
+    finish_channel_update(tx, ctx, channel, outcome)
+}
+
+fn own_membership(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    action: &str,
+) -> CoreResult<(Channel, ChannelConfig, Member)> {
+    let (channel, config) = load_channel(tx, ctx, cid)?;
+    let user_id = ctx.acting_user_id(action)?;
+    let member = tx
+        .member(ctx.app_id(), cid, user_id)?
+        .ok_or_else(|| CoreError::not_allowed(format!("user {user_id} is not a member of channel {cid}")))?;
+    Ok((channel, config, member))
+}
+
+/// `POST .../hide`: hides the channel for the acting user until a new message arrives; `clear_history` also
+/// hides the messages so far.
+pub fn hide_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str, clear_history: bool) -> CoreResult<Outcome<()>> {
+    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "HideChannel")?;
+    member.hidden = true;
+    if clear_history {
+        member.hide_messages_before = Some(ctx.now);
+        member.last_read_sequence = channel.unread_sequence;
+    }
+    member.updated_at = ctx.now;
+    tx.put_member(ctx.app_id(), &member)?;
+    let mut outcome = Outcome::new(());
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+    outcome.notices.push(Notice::ChannelHidden { channel, user_id: member.user_id, clear_history });
+    Ok(outcome)
+}
+
+/// `POST .../show`.
+pub fn show_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Outcome<()>> {
+    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "ShowChannel")?;
+    let mut outcome = Outcome::new(());
+    if member.hidden {
+        member.hidden = false;
+        member.updated_at = ctx.now;
+        tx.put_member(ctx.app_id(), &member)?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+        outcome.notices.push(Notice::ChannelVisible { channel, user_id: member.user_id });
+    }
+    Ok(outcome)
+}
+
+/// What a mark-read returns for its `event`.
+#[derive(Debug, Clone)]
+pub struct ReadMark {
+    pub channel: Channel,
+    pub user_id: String,
+    pub last_read_message_id: Option<String>,
+    pub totals: UnreadTotals,
+}
+
+/// `POST .../read`: marks the channel read for the acting user, up to `message_id` or to the newest message.
+pub fn mark_read(tx: &mut dyn Tx, ctx: &Context, cid: &str, message_id: Option<&str>) -> CoreResult<Outcome<ReadMark>> {
+    let (channel, config, mut member) = own_membership(tx, ctx, cid, "MarkRead")?;
+    if !config.read_events && !ctx.actor.is_server() {
+        return Err(CoreError::new(
+            ErrorCode::ChannelFeatureNotSupported,
+            "read events are disabled for this channel type",
+        ));
+    }
+    match message_id {
+        Some(message_id) => {
+            let message = tx
+                .message(ctx.app_id(), message_id)?
+                .filter(|message| message.cid == cid)
+                .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist in channel {cid}")))?;
+            member.last_read_sequence = message.sequence;
+            member.last_read_message_id = Some(message.id);
+        }
+        None => {
+            member.last_read_sequence = channel.unread_sequence;
+            let newest = tx.channel_messages(ctx.app_id(), cid, &MessageRange::Latest, 1, channel.truncated_at)?;
+            member.last_read_message_id =
+                newest.into_iter().next().map(|message| message.id).or(member.last_read_message_id);
+        }
+    }
+    member.last_read_at = ctx.now;
+    tx.put_member(ctx.app_id(), &member)?;
+    let totals = tx.unread_totals(ctx.app_id(), &[member.user_id.clone()])?.remove(&member.user_id).unwrap_or_default();
+    let mut outcome = Outcome::new(ReadMark {
+        channel: channel.clone(),
+        user_id: member.user_id.clone(),
+        last_read_message_id: member.last_read_message_id.clone(),
+        totals,
+    });
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+    outcome.notices.push(Notice::MessageRead {
+        channel,
+        user_id: member.user_id,
+        last_read_message_id: member.last_read_message_id,
+        totals,
+    });
+    Ok(outcome)
+}
+
+/// `POST /channels/read`: marks the named channels (or all of the user's channels) read.
+pub fn mark_channels_read(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    read_by_channel: Option<&std::collections::BTreeMap<String, String>>,
+) -> CoreResult<Outcome<UnreadTotals>> {
+    let user_id = ctx.acting_user_id("MarkChannelsRead")?.to_owned();
+    let mut outcome = Outcome::new(UnreadTotals::default());
+    match read_by_channel {
+        Some(map) if !map.is_empty() => {
+            if map.len() > 30 {
+                return Err(CoreError::input("read_by_channel may name at most 30 channels"));
+            }
+            for (cid, message_id) in map {
+                split_cid(cid)?;
+                let marked = mark_read(tx, ctx, cid, Some(message_id.as_str()).filter(|id| !id.is_empty()))?;
+                outcome.notices.extend(marked.notices);
+                outcome.users.extend(marked.users);
+            }
+        }
+        _ => {
+            for (channel, mut member) in tx.memberships(ctx.app_id(), &user_id)? {
+                if member.last_read_sequence != channel.unread_sequence {
+                    member.last_read_sequence = channel.unread_sequence;
+                    member.last_read_at = ctx.now;
+                    tx.put_member(ctx.app_id(), &member)?;
+                }
+            }
+            outcome.notices.push(Notice::AllRead { user_id: user_id.clone(), totals: UnreadTotals::default() });
+        }
+    }
+    outcome.value =
+        tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id))?.remove(&user_id).unwrap_or_default();
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [user_id.as_str()])?;
+    Ok(outcome)
+}
+
+/// What an authorized client event needs for fan-out.
+#[derive(Debug, Clone)]
+pub struct EventGrant {
+    pub channel: Channel,
+    pub user: User,
+    pub member_count: i64,
+}
+
+/// Checks that the acting user may send `event_type` into the channel (`SendEvent`). Typing and custom events
+/// touch no rows, so this is a read.
+pub fn authorize_event(tx: &mut dyn Tx, ctx: &Context, cid: &str, event_type: &str) -> CoreResult<EventGrant> {
+    let (channel, config) = load_channel(tx, ctx, cid)?;
+    let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("event.user_id is required"))?;
+    let standing = standing(tx, ctx, &channel, &config, Some(&user))?;
+    standing.require_read(cid)?;
+    match event_type {
+        "typing.start" | "typing.stop" => {
+            if !config.typing_events {
+                return Err(CoreError::new(
+                    ErrorCode::EventNotSupported,
+                    "typing events are disabled for this channel type",
+                ));
+            }
+            standing.require("send-typing-events", "send typing events")?;
+        }
+        other if rill_protocol::event::kind::is_reserved(other) => {
+            return Err(CoreError::input(format!("event type {other:?} is reserved for the server")));
+        }
+        other => {
+            if other.is_empty() || other.len() > 64 {
+                return Err(CoreError::input("event type must have 1 to 64 characters"));
+            }
+            if !config.custom_events {
+                return Err(CoreError::new(
+                    ErrorCode::EventNotSupported,
+                    "custom events are disabled for this channel type",
+                ));
+            }
+            standing.require("send-custom-events", "send custom events")?;
+        }
+    }
+    let member_count = channel.member_count;
+    Ok(EventGrant { channel, user, member_count })
+}
+
+/// Checks that the acting user may watch a channel (used when a connection subscribes).
+pub fn can_watch(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<bool> {
+    let (channel, config) = load_channel(tx, ctx, cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    Ok(standing(tx, ctx, &channel, &config, viewer.as_ref())?.can_read || ctx.actor.is_server())
+}
+
+/// The channel ids (cids) a user is a member of, for routing member notifications.
+pub fn member_cids(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Vec<String>> {
+    Ok(tx.memberships(ctx.app_id(), user_id)?.into_iter().map(|(channel, _)| channel.cid).collect())
+}
+
+/// A channel's members, for fan-out of events that do not carry them.
+pub fn channel_member_ids(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Vec<String>> {
+    Ok(tx.members(ctx.app_id(), cid)?.into_iter().map(|member| member.user_id).collect())
+}

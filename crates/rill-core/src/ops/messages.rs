@@ -1,0 +1,1009 @@
+//! Messages: send, get, update, partial update, delete, thread replies, reactions and search.
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::check_message_id;
+use crate::model::{Channel, Message, MessageReactions, MessageView, Reaction, User, UserDirectory};
+use crate::ops::{
+    acting_user, check_custom_keys, collect_users, config_of, message_user_ids, page_offset, page_size, set_path,
+    standing, unset_path, Context, MemberUnread, Notice, Outcome, Standing,
+};
+use crate::store::{MessageRange, Tx};
+use crate::{markdown, query};
+use rill_protocol::error::ErrorCode;
+use rill_protocol::filter::{parse_sort, Filter};
+use rill_protocol::request::{MessageRequest, Paging, PartialUpdateRequest, SearchRequest, SendMessageRequest};
+use rill_protocol::types::ChannelConfig;
+use serde_json::{Map, Value};
+
+/// Fields of the message object that custom data may not use.
+const RESERVED: &[&str] = &[
+    "id",
+    "cid",
+    "type",
+    "text",
+    "html",
+    "user",
+    "user_id",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "attachments",
+    "latest_reactions",
+    "own_reactions",
+    "reaction_counts",
+    "reaction_scores",
+    "reaction_groups",
+    "reply_count",
+    "deleted_reply_count",
+    "parent_id",
+    "show_in_channel",
+    "mentioned_users",
+    "silent",
+    "pinned",
+    "pinned_at",
+    "pinned_by",
+    "pin_expires",
+    "quoted_message_id",
+    "quoted_message",
+    "shadowed",
+    "channel",
+    "members",
+    "config",
+    "thread_participants",
+    "i18n",
+    "command",
+    "restricted_visibility",
+    "mentioned_channel",
+    "mentioned_here",
+    "message_text_updated_at",
+    "member",
+];
+
+/// How many reactions `latest_reactions` carries.
+pub const LATEST_REACTIONS: usize = 10;
+
+/// The channel a message lives in, with its type's configuration.
+fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
+    let channel = tx
+        .channel(ctx.app_id(), cid)?
+        .filter(|channel| channel.deleted_at.is_none())
+        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
+    let config = config_of(&channel.channel_type, &ctx.app)?;
+    Ok((channel, config))
+}
+
+fn load_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Message> {
+    tx.message(ctx.app_id(), message_id)?
+        .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist")))
+}
+
+/// Renders messages for one viewer: reactions (latest and own), quoted messages and thread participants; soft-
+/// deleted content is blanked for viewers who cannot moderate.
+pub(crate) fn message_views(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    messages: Vec<Message>,
+    viewer: Option<&str>,
+    sees_deleted_content: bool,
+) -> CoreResult<Vec<MessageView>> {
+    let ids: Vec<String> = messages.iter().map(|message| message.id.clone()).collect();
+    let mut reactions = if messages.iter().any(|message| !message.reaction_counts.is_empty()) {
+        tx.message_reactions(ctx.app_id(), &ids, viewer, LATEST_REACTIONS)?
+    } else {
+        Default::default()
+    };
+    let quoted_ids: Vec<String> = messages.iter().filter_map(|message| message.quoted_message_id.clone()).collect();
+    let quoted: Vec<Message> = if quoted_ids.is_empty() { Vec::new() } else { tx.messages(ctx.app_id(), &quoted_ids)? };
+    let mut views = Vec::with_capacity(messages.len());
+    for mut message in messages {
+        if message.deleted_at.is_some() && !sees_deleted_content {
+            blank(&mut message);
+        }
+        let thread_participants =
+            if message.reply_count > 0 { tx.thread_participants(ctx.app_id(), &message.id)? } else { Vec::new() };
+        let quoted = message
+            .quoted_message_id
+            .as_ref()
+            .and_then(|id| quoted.iter().find(|candidate| &candidate.id == id))
+            .cloned()
+            .map(|mut quoted| {
+                if quoted.deleted_at.is_some() && !sees_deleted_content {
+                    blank(&mut quoted);
+                }
+                Box::new(quoted)
+            });
+        views.push(MessageView {
+            reactions: reactions.remove(&message.id).unwrap_or_default(),
+            message,
+            quoted,
+            thread_participants,
+        });
+    }
+    Ok(views)
+}
+
+fn blank(message: &mut Message) {
+    message.text.clear();
+    message.html.clear();
+    message.attachments.clear();
+}
+
+fn add_view_users(tx: &mut dyn Tx, ctx: &Context, users: &mut UserDirectory, view: &MessageView) -> CoreResult<()> {
+    collect_users(tx, ctx.app_id(), users, message_user_ids(view))
+}
+
+/// A message view for one message, rendered for the acting user.
+fn single_view(tx: &mut dyn Tx, ctx: &Context, message: Message, standing: &Standing) -> CoreResult<MessageView> {
+    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
+    let mut views = message_views(tx, ctx, vec![message], ctx.actor.user_id(), sees_deleted)?;
+    views.pop().ok_or_else(|| CoreError::internal("message view missing"))
+}
+
+fn parse_optional_time(value: &Option<Value>, field: &str) -> CoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => rill_protocol::time::parse(text)
+            .map(Some)
+            .ok_or_else(|| CoreError::input(format!("{field} {text:?} is not an RFC 3339 time"))),
+        Some(other) => Err(CoreError::input(format!("{field} must be an RFC 3339 time, got {other}"))),
+    }
+}
+
+fn mentioned_ids(values: &Option<Vec<Value>>) -> CoreResult<Vec<String>> {
+    let Some(values) = values else { return Ok(Vec::new()) };
+    if values.len() > 100 {
+        return Err(CoreError::input("mentioned_users may name at most 100 users"));
+    }
+    let mut ids = Vec::with_capacity(values.len());
+    for value in values {
+        let id = match value {
+            Value::String(id) => id.clone(),
+            Value::Object(object) => object
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| CoreError::input("each mentioned user needs an id"))?,
+            other => return Err(CoreError::input(format!("mentioned_users entries must be user ids, got {other}"))),
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+fn check_attachments(attachments: &Option<Vec<Value>>) -> CoreResult<Vec<Value>> {
+    let attachments = attachments.clone().unwrap_or_default();
+    if attachments.len() > 30 {
+        return Err(CoreError::input("a message may have at most 30 attachments"));
+    }
+    if let Some(bad) = attachments.iter().find(|attachment| !attachment.is_object()) {
+        return Err(CoreError::input(format!("attachments must be objects, got {bad}")));
+    }
+    Ok(attachments)
+}
+
+fn check_text(text: &str, config: &ChannelConfig) -> CoreResult<()> {
+    let length = text.chars().count() as i64;
+    if length > config.max_message_length {
+        return Err(CoreError::new(
+            ErrorCode::MessageTooLong,
+            format!("message is too long: {length} characters, the maximum is {}", config.max_message_length),
+        ));
+    }
+    Ok(())
+}
+
+fn custom_of(request: &MessageRequest) -> CoreResult<Map<String, Value>> {
+    let mut custom = Map::new();
+    for (key, value) in &request.custom {
+        if key == "custom" {
+            if let Value::Object(nested) = value {
+                check_custom_keys(nested, RESERVED, "message")?;
+                custom.extend(nested.clone());
+                continue;
+            }
+        }
+        custom.insert(key.clone(), value.clone());
+    }
+    check_custom_keys(&custom, RESERVED, "message")?;
+    Ok(custom)
+}
+
+/// Whether a message counts toward its channel's unread counts.
+fn counts_as_unread(message: &Message) -> bool {
+    !message.silent
+        && message.message_type != "system"
+        && !message.shadowed
+        && (message.parent_id.is_none() || message.show_in_channel)
+}
+
+/// Options of a send beyond the message itself.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    pub skip_push: bool,
+    pub keep_channel_hidden: bool,
+}
+
+/// `POST /channels/{type}/{id}/message`.
+pub fn send_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    request: SendMessageRequest,
+) -> CoreResult<Outcome<MessageView>> {
+    let options = SendOptions {
+        skip_push: request.skip_push.unwrap_or(false),
+        keep_channel_hidden: request.keep_channel_hidden.unwrap_or(false),
+    };
+    let (channel, config) = load_channel(tx, ctx, cid)?;
+    post_message(tx, ctx, channel, &config, request.message, &options, None)
+}
+
+/// Posts a message into a loaded channel; `forced_type` is used for system messages of channel updates.
+pub(crate) fn post_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    mut channel: Channel,
+    config: &ChannelConfig,
+    request: MessageRequest,
+    options: &SendOptions,
+    forced_type: Option<&str>,
+) -> CoreResult<Outcome<MessageView>> {
+    let user_id = ctx.acting_user_id("SendMessage")?.to_owned();
+    let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("message.user_id is required"))?;
+    let standing = standing(tx, ctx, &channel, config, Some(&user))?;
+    standing.require_read(&channel.cid)?;
+    if user.banned && !standing.server {
+        return Err(CoreError::not_allowed(format!("user {user_id} is banned and cannot send messages")));
+    }
+    let text = request.text.clone().unwrap_or_default();
+    check_text(&text, config)?;
+    let attachments = check_attachments(&request.attachments)?;
+    let mentioned_users = mentioned_ids(&request.mentioned_users)?;
+    let custom = custom_of(&request)?;
+
+    let message_type = match (forced_type, request.message_type.as_deref(), &request.parent_id) {
+        (Some(forced), _, _) => forced.to_owned(),
+        (None, None | Some("") | Some("regular"), None) => "regular".to_owned(),
+        (None, None | Some("") | Some("regular") | Some("reply"), Some(_)) => "reply".to_owned(),
+        (None, Some("system"), _) if ctx.actor.is_server() => "system".to_owned(),
+        (None, Some(other), _) => {
+            return Err(CoreError::input(format!(
+                "message type {other:?} cannot be sent: use regular (or system server-side)"
+            )))
+        }
+    };
+
+    // A frozen channel answers non-moderators with an error message rather than an HTTP error (Stream's
+    // documented behaviour); the error message is never stored or broadcast.
+    let moderates = standing.server || crate::policy::has(&standing.capabilities, "freeze-channel");
+    if channel.frozen && !moderates {
+        let mut outcome = Outcome::new(error_message(ctx, &channel, &user_id, &request, text, "channel is frozen"));
+        outcome.users.insert(user.id.clone(), user);
+        return Ok(outcome);
+    }
+    if request.parent_id.is_some() {
+        if !config.replies {
+            return Err(CoreError::new(
+                ErrorCode::ChannelFeatureNotSupported,
+                "replies are disabled for this channel type",
+            ));
+        }
+        standing.require("send-reply", "send thread replies")?;
+    } else {
+        standing.require("send-message", &format!("send messages in channel {}", channel.cid))?;
+    }
+
+    let id = match &request.id {
+        Some(id) if !id.is_empty() => {
+            check_message_id(id)?;
+            id.clone()
+        }
+        _ => uuid::Uuid::new_v4().to_string(),
+    };
+
+    let mut parent = None;
+    if let Some(parent_id) = &request.parent_id {
+        let found =
+            tx.message(ctx.app_id(), parent_id)?.filter(|parent| parent.cid == channel.cid).ok_or_else(|| {
+                CoreError::input(format!("parent message {parent_id} does not exist in channel {}", channel.cid))
+            })?;
+        if found.parent_id.is_some() {
+            return Err(CoreError::new(
+                ErrorCode::MultipleNestingLevel,
+                "replies cannot be nested: the parent is a reply",
+            ));
+        }
+        parent = Some(found);
+    }
+    if let Some(quoted_id) = &request.quoted_message_id {
+        if !config.quotes {
+            return Err(CoreError::new(
+                ErrorCode::ChannelFeatureNotSupported,
+                "quotes are disabled for this channel type",
+            ));
+        }
+        let exists = tx.message(ctx.app_id(), quoted_id)?.is_some_and(|quoted| quoted.cid == channel.cid);
+        if !exists {
+            return Err(CoreError::input(format!(
+                "quoted message {quoted_id} does not exist in channel {}",
+                channel.cid
+            )));
+        }
+    }
+    let pinned = request.pinned.unwrap_or(false);
+    if pinned {
+        standing.require("pin-message", "pin messages")?;
+    }
+    let html = match (&request.html, ctx.actor.is_server()) {
+        (Some(html), true) => html.clone(),
+        _ => markdown::render(&text),
+    };
+
+    let mut message = Message {
+        id,
+        cid: channel.cid.clone(),
+        user_id: user_id.clone(),
+        message_type,
+        text,
+        html,
+        parent_id: request.parent_id.clone(),
+        show_in_channel: request.parent_id.is_some() && request.show_in_channel.unwrap_or(false),
+        silent: request.silent.unwrap_or(false),
+        shadowed: false,
+        pinned,
+        pinned_at: pinned.then_some(ctx.now),
+        pinned_by: pinned.then(|| user_id.clone()),
+        pin_expires: if pinned { parse_optional_time(&request.pin_expires, "pin_expires")? } else { None },
+        quoted_message_id: request.quoted_message_id.clone(),
+        attachments,
+        mentioned_users,
+        data: custom,
+        reaction_counts: Default::default(),
+        reaction_scores: Default::default(),
+        reply_count: 0,
+        deleted_reply_count: 0,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        deleted_at: None,
+        text_updated_at: None,
+        sequence: channel.unread_sequence,
+    };
+    // Keep only mentions of users that exist; unknown ids would render as nothing.
+    if !message.mentioned_users.is_empty() {
+        let known: Vec<String> =
+            tx.users(ctx.app_id(), &message.mentioned_users)?.into_iter().map(|user| user.id).collect();
+        message.mentioned_users.retain(|id| known.contains(id));
+    }
+    if counts_as_unread(&message) {
+        channel.unread_sequence += 1;
+        message.sequence = channel.unread_sequence;
+    }
+    tx.insert_message(ctx.app_id(), &message)?;
+
+    if let Some(mut parent) = parent {
+        parent.reply_count += 1;
+        tx.update_message(ctx.app_id(), &parent)?;
+    }
+    channel.message_count += 1;
+    if message.parent_id.is_none() || message.show_in_channel {
+        channel.last_message_at = Some(ctx.now);
+    }
+    tx.put_channel(ctx.app_id(), &channel)?;
+
+    let mut outcome = Outcome::new(MessageView {
+        message: message.clone(),
+        reactions: MessageReactions::default(),
+        quoted: None,
+        thread_participants: Vec::new(),
+    });
+    // The sender has read everything up to their own message: their own messages never count as unread.
+    let mut members = tx.members(ctx.app_id(), &channel.cid)?;
+    for member in members.iter_mut() {
+        let mut changed = false;
+        if member.user_id == user_id {
+            member.last_read_sequence = channel.unread_sequence;
+            member.last_read_at = ctx.now;
+            member.last_read_message_id = Some(message.id.clone());
+            changed = true;
+        }
+        if member.hidden && !options.keep_channel_hidden {
+            member.hidden = false;
+            changed = true;
+            outcome.notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member.user_id.clone() });
+        }
+        if changed {
+            tx.put_member(ctx.app_id(), member)?;
+        }
+    }
+    let member_ids: Vec<String> = members.iter().map(|member| member.user_id.clone()).collect();
+    let mut totals = tx.unread_totals(ctx.app_id(), &member_ids)?;
+    let unread: Vec<MemberUnread> = members
+        .iter()
+        .map(|member| MemberUnread {
+            user_id: member.user_id.clone(),
+            channel_unread: member.unread_in(&channel),
+            totals: totals.remove(&member.user_id).unwrap_or_default(),
+        })
+        .collect();
+
+    if let Some(quoted_id) = &message.quoted_message_id {
+        outcome.value.quoted = tx.message(ctx.app_id(), quoted_id)?.map(Box::new);
+    }
+    outcome.users.insert(user.id.clone(), user);
+    add_view_users(tx, ctx, &mut outcome.users, &outcome.value)?;
+    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), members: unread });
+    Ok(outcome)
+}
+
+/// The `type: "error"` message returned to a sender whose message was refused without an HTTP error.
+fn error_message(
+    ctx: &Context,
+    channel: &Channel,
+    user_id: &str,
+    request: &MessageRequest,
+    text: String,
+    reason: &str,
+) -> MessageView {
+    let mut data = Map::new();
+    data.insert("error_reason".into(), Value::from(reason));
+    MessageView {
+        message: Message {
+            id: request.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            cid: channel.cid.clone(),
+            user_id: user_id.to_owned(),
+            message_type: "error".into(),
+            html: markdown::render(&text),
+            text,
+            parent_id: request.parent_id.clone(),
+            show_in_channel: false,
+            silent: false,
+            shadowed: false,
+            pinned: false,
+            pinned_at: None,
+            pinned_by: None,
+            pin_expires: None,
+            quoted_message_id: None,
+            attachments: Vec::new(),
+            mentioned_users: Vec::new(),
+            data,
+            reaction_counts: Default::default(),
+            reaction_scores: Default::default(),
+            reply_count: 0,
+            deleted_reply_count: 0,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            deleted_at: None,
+            text_updated_at: None,
+            sequence: 0,
+        },
+        reactions: MessageReactions::default(),
+        quoted: None,
+        thread_participants: Vec::new(),
+    }
+}
+
+/// `GET /messages/{id}`: the message with its channel.
+pub fn get_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Outcome<(MessageView, Channel)>> {
+    let message = load_message(tx, ctx, message_id)?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    standing.require_read(&channel.cid)?;
+    let view = single_view(tx, ctx, message, &standing)?;
+    let mut outcome = Outcome::new((view, channel));
+    add_view_users(tx, ctx, &mut outcome.users, &outcome.value.0)?;
+    Ok(outcome)
+}
+
+/// Checks that the acting user may edit `message`: their own (`update-own-message`) or any
+/// (`update-any-message`).
+fn require_edit(standing: &Standing, message: &Message, user_id: Option<&str>) -> CoreResult<()> {
+    if user_id == Some(message.user_id.as_str()) {
+        standing.require("update-own-message", "update their own messages")
+    } else {
+        standing.require("update-any-message", &format!("update message {} of another user", message.id))
+    }
+}
+
+fn finish_update(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: Channel,
+    message: Message,
+    standing: &Standing,
+) -> CoreResult<Outcome<MessageView>> {
+    tx.update_message(ctx.app_id(), &message)?;
+    let view = single_view(tx, ctx, message, standing)?;
+    let mut outcome = Outcome::new(view.clone());
+    add_view_users(tx, ctx, &mut outcome.users, &view)?;
+    outcome.notices.push(Notice::MessageUpdated { channel, message: view, by: ctx.actor.user_id().map(str::to_owned) });
+    Ok(outcome)
+}
+
+/// `POST /messages/{id}`: replaces text, attachments, mentions and custom data.
+pub fn update_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    request: MessageRequest,
+) -> CoreResult<Outcome<MessageView>> {
+    let mut message = load_message(tx, ctx, message_id)?;
+    if message.deleted_at.is_some() {
+        return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
+    }
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let user = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    require_edit(&standing, &message, ctx.actor.user_id())?;
+    let text = request.text.clone().unwrap_or_default();
+    check_text(&text, &config)?;
+    if text != message.text {
+        message.text_updated_at = Some(ctx.now);
+    }
+    message.html = match (&request.html, ctx.actor.is_server()) {
+        (Some(html), true) => html.clone(),
+        _ => markdown::render(&text),
+    };
+    message.text = text;
+    message.attachments = check_attachments(&request.attachments)?;
+    message.mentioned_users = mentioned_ids(&request.mentioned_users)?;
+    message.data = custom_of(&request)?;
+    if let Some(pinned) = request.pinned {
+        apply_pin(&mut message, pinned, &request.pin_expires, ctx, &standing)?;
+    }
+    message.updated_at = ctx.now;
+    finish_update(tx, ctx, channel, message, &standing)
+}
+
+fn apply_pin(
+    message: &mut Message,
+    pinned: bool,
+    expires: &Option<Value>,
+    ctx: &Context,
+    standing: &Standing,
+) -> CoreResult<()> {
+    if pinned == message.pinned {
+        return Ok(());
+    }
+    standing.require("pin-message", "pin or unpin messages")?;
+    message.pinned = pinned;
+    if pinned {
+        message.pinned_at = Some(ctx.now);
+        message.pinned_by = ctx.actor.user_id().map(str::to_owned);
+        message.pin_expires = parse_optional_time(expires, "pin_expires")?;
+    } else {
+        message.pinned_at = None;
+        message.pinned_by = None;
+        message.pin_expires = None;
+    }
+    Ok(())
+}
+
+/// `PUT /messages/{id}`: sets and unsets fields; `pinned` pins and unpins.
+pub fn partial_update_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    request: PartialUpdateRequest,
+) -> CoreResult<Outcome<MessageView>> {
+    let mut message = load_message(tx, ctx, message_id)?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let user = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    let only_pinning =
+        request.set.keys().all(|key| key == "pinned" || key == "pin_expires") && request.unset.is_empty();
+    if !only_pinning {
+        require_edit(&standing, &message, ctx.actor.user_id())?;
+    }
+    for (path, value) in &request.set {
+        match path.as_str() {
+            "text" => {
+                let text = value.as_str().ok_or_else(|| CoreError::input("text must be a string"))?;
+                check_text(text, &config)?;
+                if text != message.text {
+                    message.text_updated_at = Some(ctx.now);
+                }
+                message.text = text.to_owned();
+                message.html = markdown::render(text);
+            }
+            "attachments" => message.attachments = check_attachments(&Some(as_array(value, "attachments")?))?,
+            "mentioned_users" => message.mentioned_users = mentioned_ids(&Some(as_array(value, "mentioned_users")?))?,
+            "pinned" => {
+                let pinned = value.as_bool().ok_or_else(|| CoreError::input("pinned must be a boolean"))?;
+                apply_pin(&mut message, pinned, &request.set.get("pin_expires").cloned(), ctx, &standing)?;
+            }
+            "pin_expires" => {}
+            "silent" => message.silent = value.as_bool().ok_or_else(|| CoreError::input("silent must be a boolean"))?,
+            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+                return Err(CoreError::input(format!("field {path:?} cannot be set")));
+            }
+            _ => set_path(&mut message.data, path, value.clone())?,
+        }
+    }
+    for path in &request.unset {
+        match path.as_str() {
+            "pinned" => apply_pin(&mut message, false, &None, ctx, &standing)?,
+            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+                return Err(CoreError::input(format!("field {path:?} cannot be unset")));
+            }
+            _ => unset_path(&mut message.data, path),
+        }
+    }
+    message.updated_at = ctx.now;
+    finish_update(tx, ctx, channel, message, &standing)
+}
+
+fn as_array(value: &Value, field: &str) -> CoreResult<Vec<Value>> {
+    value.as_array().cloned().ok_or_else(|| CoreError::input(format!("{field} must be an array")))
+}
+
+/// `DELETE /messages/{id}`: soft delete keeps the row as `type: "deleted"`; hard delete removes it.
+pub fn delete_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    hard: bool,
+) -> CoreResult<Outcome<MessageView>> {
+    let mut message = load_message(tx, ctx, message_id)?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let user = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    if ctx.actor.user_id() == Some(message.user_id.as_str()) {
+        standing.require("delete-own-message", "delete their own messages")?;
+    } else {
+        standing.require("delete-any-message", &format!("delete message {message_id} of another user"))?;
+    }
+    let already_deleted = message.deleted_at.is_some();
+    message.deleted_at = Some(message.deleted_at.unwrap_or(ctx.now));
+    message.message_type = "deleted".into();
+    message.updated_at = ctx.now;
+    if hard {
+        tx.delete_message(ctx.app_id(), message_id)?;
+    } else {
+        tx.update_message(ctx.app_id(), &message)?;
+    }
+    if let Some(parent_id) = &message.parent_id {
+        if let Some(mut parent) = tx.message(ctx.app_id(), parent_id)? {
+            if hard {
+                parent.reply_count = (parent.reply_count - 1).max(0);
+            } else if !already_deleted {
+                parent.deleted_reply_count += 1;
+            }
+            tx.update_message(ctx.app_id(), &parent)?;
+        }
+    }
+    // Deleted messages never show their content to others, whoever asks.
+    blank(&mut message);
+    let view =
+        MessageView { message, reactions: MessageReactions::default(), quoted: None, thread_participants: Vec::new() };
+    let mut outcome = Outcome::new(view.clone());
+    add_view_users(tx, ctx, &mut outcome.users, &view)?;
+    outcome.notices.push(Notice::MessageDeleted {
+        channel,
+        message: view,
+        hard,
+        by: ctx.actor.user_id().map(str::to_owned),
+    });
+    Ok(outcome)
+}
+
+/// Resolves `id_lt`-style paging into a range; `None` means the reference message does not exist.
+pub(crate) fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> CoreResult<Option<MessageRange>> {
+    let reference = [
+        (&paging.id_lt, false, false),
+        (&paging.id_lte, false, true),
+        (&paging.id_gt, true, false),
+        (&paging.id_gte, true, true),
+    ];
+    for (id, after, inclusive) in reference {
+        if let Some(id) = id {
+            let Some(message) = tx.message(ctx.app_id(), id)? else { return Ok(None) };
+            let at = message.created_at;
+            return Ok(Some(if after {
+                MessageRange::After { at, id: id.clone(), inclusive }
+            } else {
+                MessageRange::Before { at, id: id.clone(), inclusive }
+            }));
+        }
+    }
+    Ok(Some(MessageRange::Latest))
+}
+
+/// `GET /messages/{parent_id}/replies`.
+pub fn replies(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    parent_id: &str,
+    paging: &Paging,
+) -> CoreResult<Outcome<Vec<MessageView>>> {
+    let parent = load_message(tx, ctx, parent_id)?;
+    let (channel, config) = load_channel(tx, ctx, &parent.cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    standing.require_read(&channel.cid)?;
+    let limit = page_size(paging.limit, 25, 300, "limit")?;
+    let messages = match message_range(tx, ctx, paging)? {
+        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit)?,
+        None => Vec::new(),
+    };
+    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
+    let views = message_views(tx, ctx, messages, ctx.actor.user_id(), sees_deleted)?;
+    let mut outcome = Outcome::new(views);
+    for view in &outcome.value {
+        collect_users(tx, ctx.app_id(), &mut outcome.users, message_user_ids(view))?;
+    }
+    Ok(outcome)
+}
+
+/// Options of `SendReaction`.
+#[derive(Debug, Clone, Default)]
+pub struct ReactionInput {
+    pub reaction_type: String,
+    pub score: Option<i64>,
+    pub custom: Map<String, Value>,
+    pub enforce_unique: bool,
+}
+
+fn reaction_context(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+) -> CoreResult<(Message, Channel, ChannelConfig, User, Standing)> {
+    let message = load_message(tx, ctx, message_id)?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("reaction.user_id is required"))?;
+    let standing = standing(tx, ctx, &channel, &config, Some(&user))?;
+    standing.require_read(&channel.cid)?;
+    if !config.reactions {
+        return Err(CoreError::new(
+            ErrorCode::ChannelFeatureNotSupported,
+            "reactions are disabled for this channel type",
+        ));
+    }
+    if channel.frozen && !standing.server && !crate::policy::has(&standing.capabilities, "freeze-channel") {
+        return Err(CoreError::not_allowed(format!("channel {} is frozen: reactions are not allowed", channel.cid)));
+    }
+    Ok((message, channel, config, user, standing))
+}
+
+fn adjust_counts(message: &mut Message, reaction_type: &str, count: i64, score: i64) {
+    let entry = message.reaction_counts.entry(reaction_type.to_owned()).or_insert(0);
+    *entry += count;
+    if *entry <= 0 {
+        message.reaction_counts.remove(reaction_type);
+    }
+    let entry = message.reaction_scores.entry(reaction_type.to_owned()).or_insert(0);
+    *entry += score;
+    if *entry <= 0 || !message.reaction_counts.contains_key(reaction_type) {
+        message.reaction_scores.remove(reaction_type);
+    }
+}
+
+/// The message re-read after a reaction change, rendered for the acting user.
+fn reaction_result(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message: Message,
+    standing: &Standing,
+    reaction: Reaction,
+    channel: Channel,
+    event_type: &'static str,
+) -> CoreResult<Outcome<(MessageView, Reaction)>> {
+    let view = single_view(tx, ctx, message, standing)?;
+    let mut outcome = Outcome::new((view.clone(), reaction.clone()));
+    add_view_users(tx, ctx, &mut outcome.users, &view)?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [reaction.user_id.as_str()])?;
+    outcome.notices.push(Notice::Reaction { event_type, channel, message: view, reaction });
+    Ok(outcome)
+}
+
+/// `POST /messages/{id}/reaction`.
+pub fn send_reaction(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    input: ReactionInput,
+) -> CoreResult<Outcome<(MessageView, Reaction)>> {
+    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id)?;
+    standing.require("send-reaction", "send reactions")?;
+    if input.reaction_type.is_empty() || input.reaction_type.chars().count() > 30 {
+        return Err(CoreError::input("reaction type must have 1 to 30 characters"));
+    }
+    check_custom_keys(
+        &input.custom,
+        &["message_id", "user_id", "user", "type", "score", "created_at", "updated_at"],
+        "reaction",
+    )?;
+    let score = input.score.unwrap_or(1);
+    if score < 1 {
+        return Err(CoreError::input("reaction score must be at least 1"));
+    }
+    if input.enforce_unique {
+        for other in tx.user_reactions(ctx.app_id(), message_id, &user.id)? {
+            if other.reaction_type != input.reaction_type {
+                tx.delete_reaction(ctx.app_id(), message_id, &user.id, &other.reaction_type)?;
+                adjust_counts(&mut message, &other.reaction_type, -1, -other.score);
+            }
+        }
+    }
+    let existing = tx.reaction(ctx.app_id(), message_id, &user.id, &input.reaction_type)?;
+    let reaction = Reaction {
+        message_id: message_id.to_owned(),
+        user_id: user.id.clone(),
+        reaction_type: input.reaction_type.clone(),
+        score,
+        data: input.custom,
+        created_at: existing.as_ref().map_or(ctx.now, |existing| existing.created_at),
+        updated_at: ctx.now,
+    };
+    match &existing {
+        Some(existing) => adjust_counts(&mut message, &reaction.reaction_type, 0, score - existing.score),
+        None => adjust_counts(&mut message, &reaction.reaction_type, 1, score),
+    }
+    tx.put_reaction(ctx.app_id(), &reaction)?;
+    message.updated_at = ctx.now;
+    tx.update_message(ctx.app_id(), &message)?;
+    let event_type = if existing.is_some() { "reaction.updated" } else { "reaction.new" };
+    reaction_result(tx, ctx, message, &standing, reaction, channel, event_type)
+}
+
+/// `DELETE /messages/{id}/reaction/{type}`.
+pub fn delete_reaction(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    reaction_type: &str,
+) -> CoreResult<Outcome<(MessageView, Reaction)>> {
+    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id)?;
+    let reaction = tx
+        .reaction(ctx.app_id(), message_id, &user.id, reaction_type)?
+        .ok_or_else(|| CoreError::not_found(format!("reaction {reaction_type} of user {} does not exist", user.id)))?;
+    tx.delete_reaction(ctx.app_id(), message_id, &user.id, reaction_type)?;
+    adjust_counts(&mut message, reaction_type, -1, -reaction.score);
+    message.updated_at = ctx.now;
+    tx.update_message(ctx.app_id(), &message)?;
+    reaction_result(tx, ctx, message, &standing, reaction, channel, "reaction.deleted")
+}
+
+/// `GET /messages/{id}/reactions`.
+pub fn reactions(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    limit: Option<i64>,
+    offset: Option<i64>,
+) -> CoreResult<Outcome<Vec<Reaction>>> {
+    let message = load_message(tx, ctx, message_id)?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let viewer = acting_user(tx, ctx)?;
+    standing(tx, ctx, &channel, &config, viewer.as_ref())?.require_read(&channel.cid)?;
+    let limit = page_size(limit, 25, 300, "limit")?;
+    let offset = page_offset(offset, 10_000, "offset")?;
+    let reactions = tx.reactions(ctx.app_id(), message_id, limit, offset)?;
+    let mut outcome = Outcome::new(reactions);
+    let ids: Vec<String> = outcome.value.iter().map(|reaction| reaction.user_id.clone()).collect();
+    collect_users(tx, ctx.app_id(), &mut outcome.users, ids.iter().map(String::as_str))?;
+    Ok(outcome)
+}
+
+/// The document a message filter is evaluated against.
+fn message_document(message: &Message, users: &UserDirectory) -> Map<String, Value> {
+    let mut document = message.data.clone();
+    document.insert("id".into(), Value::from(message.id.as_str()));
+    document.insert("text".into(), Value::from(message.text.as_str()));
+    document.insert("type".into(), Value::from(message.message_type.as_str()));
+    document.insert("cid".into(), Value::from(message.cid.as_str()));
+    if let Some(parent_id) = &message.parent_id {
+        document.insert("parent_id".into(), Value::from(parent_id.as_str()));
+    }
+    document.insert("reply_count".into(), Value::from(message.reply_count));
+    document.insert("pinned".into(), Value::from(message.pinned));
+    document.insert("created_at".into(), Value::from(rill_protocol::time::format(&message.created_at)));
+    document.insert("updated_at".into(), Value::from(rill_protocol::time::format(&message.updated_at)));
+    let mut user = Map::new();
+    user.insert("id".into(), Value::from(message.user_id.as_str()));
+    if let Some(name) = users.get(&message.user_id).and_then(User::name) {
+        user.insert("name".into(), Value::from(name));
+    }
+    document.insert("user".into(), Value::Object(user));
+    document.insert("user_id".into(), Value::from(message.user_id.as_str()));
+    let mentioned: Vec<Value> = message.mentioned_users.iter().map(|id| serde_json::json!({ "id": id })).collect();
+    document.insert("mentioned_users".into(), Value::Array(mentioned));
+    if !message.attachments.is_empty() {
+        document.insert("attachments".into(), Value::Array(message.attachments.clone()));
+    }
+    document
+}
+
+/// How many candidate messages search scans per request, newest first.
+const SEARCH_SCAN_LIMIT: usize = 10_000;
+
+/// `GET /search`: messages matching a text query or message filter, in channels matching a channel filter that
+/// the acting user may read.
+pub fn search(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &SearchRequest,
+) -> CoreResult<Outcome<Vec<(MessageView, Channel)>>> {
+    let channel_filter =
+        request.filter_conditions.as_ref().ok_or_else(|| CoreError::input("filter_conditions is required"))?;
+    let has_query = request.query.as_deref().is_some_and(|query| !query.trim().is_empty());
+    if !has_query && request.message_filter_conditions.is_none() {
+        return Err(CoreError::input("either query or message_filter_conditions is required"));
+    }
+    if request.offset.unwrap_or(0) > 0 && (request.next.is_some() || request.sort.is_some()) {
+        return Err(CoreError::input("offset cannot be combined with sort or next"));
+    }
+    let message_filter = match &request.message_filter_conditions {
+        Some(value) => Some(Filter::parse(value).map_err(|error| CoreError::input(error.message))?),
+        None => None,
+    };
+    let sort =
+        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    let limit = page_size(request.limit, 20, 100, "limit")?;
+    let offset = match &request.next {
+        Some(next) => {
+            next.parse::<usize>().map_err(|_| CoreError::input(format!("next {next:?} is not a valid cursor")))?
+        }
+        None => page_offset(request.offset, 1000, "offset")?,
+    };
+
+    let viewer = acting_user(tx, ctx)?;
+    let channels = crate::ops::channels::readable_channels(tx, ctx, channel_filter, viewer.as_ref())?;
+    let searchable: Vec<&Channel> = channels
+        .iter()
+        .filter(|channel| config_of(&channel.channel_type, &ctx.app).is_ok_and(|config| config.search))
+        .collect();
+    let cids: Vec<String> = searchable.iter().map(|channel| channel.cid.clone()).collect();
+    let candidates = tx.search_candidates(ctx.app_id(), &cids, SEARCH_SCAN_LIMIT)?;
+    let mut users = UserDirectory::new();
+    collect_users(tx, ctx.app_id(), &mut users, candidates.iter().map(|message| message.user_id.as_str()))?;
+    let query_words: Vec<String> =
+        request.query.as_deref().unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
+    let mut matching: Vec<(Message, Map<String, Value>)> = candidates
+        .into_iter()
+        .filter(|message| {
+            let text = message.text.to_lowercase();
+            query_words.iter().all(|word| text.contains(word.as_str()))
+        })
+        .map(|message| {
+            let document = message_document(&message, &users);
+            (message, document)
+        })
+        .filter(|(_, document)| message_filter.as_ref().is_none_or(|filter| query::matches(filter, document)))
+        .collect();
+    if !sort.is_empty() {
+        matching.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+    }
+    let page: Vec<Message> = matching.into_iter().skip(offset).take(limit).map(|(message, _)| message).collect();
+    let views = message_views(tx, ctx, page, ctx.actor.user_id(), ctx.actor.is_server())?;
+    let mut results = Vec::with_capacity(views.len());
+    for view in views {
+        let channel = channels
+            .iter()
+            .find(|channel| channel.cid == view.message.cid)
+            .cloned()
+            .ok_or_else(|| CoreError::internal("search result outside its channels"))?;
+        collect_users(tx, ctx.app_id(), &mut users, message_user_ids(&view))?;
+        results.push((view, channel));
+    }
+    let mut outcome = Outcome::new(results);
+    outcome.users = users;
+    Ok(outcome)
+}
+
+/// The `next` cursor of a search page, when more results follow.
+pub fn search_next(request: &SearchRequest, returned: usize) -> Option<String> {
+    let limit = request.limit.unwrap_or(20).clamp(1, 100) as usize;
+    if returned < limit {
+        return None;
+    }
+    let offset = request
+        .next
+        .as_deref()
+        .and_then(|next| next.parse::<usize>().ok())
+        .unwrap_or(request.offset.unwrap_or(0).max(0) as usize);
+    Some((offset + returned).to_string())
+}

@@ -1,0 +1,384 @@
+//! Users: upsert (full replace), partial update, query, connect-time merge, (de)activation and deletion.
+
+use crate::error::{CoreError, CoreResult};
+use crate::ids::check_user_id;
+use crate::model::{Actor, UnreadTotals, User};
+use crate::ops::{check_custom_keys, page_offset, page_size, set_path, unset_path, Context, Notice, Outcome};
+use crate::query;
+use crate::store::Tx;
+use rill_protocol::filter::{parse_sort, Filter, Operator};
+use rill_protocol::request::{PartialUpdate, QueryUsersRequest, UserRequest};
+use serde_json::{Map, Value};
+
+/// Fields of the user object that custom data may not use.
+const RESERVED: &[&str] = &[
+    "id",
+    "role",
+    "created_at",
+    "updated_at",
+    "last_active",
+    "deactivated_at",
+    "deleted_at",
+    "banned",
+    "online",
+    "shadow_banned",
+    "devices",
+    "mutes",
+    "channel_mutes",
+    "unread_count",
+    "total_unread_count",
+    "unread_channels",
+    "blocked_user_ids",
+    "teams_role",
+    "revoke_tokens_issued_before",
+];
+
+/// Roles a user may hold.
+fn check_role(role: &str) -> CoreResult<()> {
+    let valid = !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(CoreError::input(format!("role {role:?} is invalid")))
+    }
+}
+
+/// The flat data object of a user request: profile fields and custom data.
+fn request_data(request: &UserRequest) -> CoreResult<Map<String, Value>> {
+    check_custom_keys(&request.custom, RESERVED, "user")?;
+    let mut data = Map::new();
+    if let Some(name) = &request.name {
+        data.insert("name".into(), Value::from(name.as_str()));
+    }
+    if let Some(image) = &request.image {
+        data.insert("image".into(), Value::from(image.as_str()));
+    }
+    if let Some(language) = &request.language {
+        data.insert("language".into(), Value::from(language.as_str()));
+    }
+    if let Some(teams) = &request.teams {
+        data.insert("teams".into(), Value::from(teams.clone()));
+    }
+    if let Some(invisible) = request.invisible {
+        data.insert("invisible".into(), Value::from(invisible));
+    }
+    if let Some(privacy) = &request.privacy_settings {
+        data.insert("privacy_settings".into(), privacy.clone());
+    }
+    for (key, value) in &request.custom {
+        // A nested `custom` object is accepted and merged flat.
+        if key == "custom" {
+            if let Value::Object(nested) = value {
+                check_custom_keys(nested, RESERVED, "user")?;
+                data.extend(nested.clone());
+                continue;
+            }
+        }
+        data.insert(key.clone(), value.clone());
+    }
+    Ok(data)
+}
+
+fn parse_revocation(value: &Value) -> CoreResult<Option<chrono::DateTime<chrono::Utc>>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) if text.is_empty() => Ok(None),
+        Value::String(text) => rill_protocol::time::parse(text)
+            .map(Some)
+            .ok_or_else(|| CoreError::input(format!("revoke_tokens_issued_before {text:?} is not an RFC 3339 time"))),
+        other => Err(CoreError::input(format!("revoke_tokens_issued_before must be a time, got {other}"))),
+    }
+}
+
+fn check_unique_name(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<()> {
+    if ctx.app.settings.enforce_unique_usernames == "no" {
+        return Ok(());
+    }
+    let Some(name) = user.name() else { return Ok(()) };
+    let taken = tx.all_users(ctx.app_id())?.into_iter().any(|other| other.id != user.id && other.name() == Some(name));
+    if taken {
+        return Err(CoreError::new(
+            rill_protocol::error::ErrorCode::DuplicateUsername,
+            format!("username {name:?} is already taken"),
+        ));
+    }
+    Ok(())
+}
+
+/// `POST /users`: creates or fully replaces each user. A user token may only upsert itself, and cannot change
+/// its own role or teams.
+pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, requests: Vec<UserRequest>) -> CoreResult<Outcome<Vec<User>>> {
+    if requests.is_empty() {
+        return Err(CoreError::input("users must contain at least one user"));
+    }
+    if requests.len() > 100 {
+        return Err(CoreError::input("users may contain at most 100 users"));
+    }
+    let mut outcome = Outcome::new(Vec::with_capacity(requests.len()));
+    for request in requests {
+        check_user_id(&request.id)?;
+        if let Actor::User { user_id } = &ctx.actor {
+            if *user_id != request.id {
+                return Err(CoreError::not_allowed(format!("user {user_id} may not update user {}", request.id)));
+            }
+        }
+        let existing = tx.user(ctx.app_id(), &request.id)?;
+        let mut data = request_data(&request)?;
+        let mut role = request.role.clone().unwrap_or_else(|| "user".into());
+        if let (Actor::User { .. }, Some(existing)) = (&ctx.actor, &existing) {
+            // Users cannot promote themselves: keep the stored role and teams.
+            role = existing.role.clone();
+            match existing.data.get("teams") {
+                Some(teams) => data.insert("teams".into(), teams.clone()),
+                None => data.remove("teams"),
+            };
+        } else if !ctx.actor.is_server() {
+            role = "user".into();
+            data.remove("teams");
+        }
+        check_role(&role)?;
+        let revoke = match &request.revoke_tokens_issued_before {
+            Some(value) => parse_revocation(value)?,
+            None => existing.as_ref().and_then(|user| user.revoke_tokens_issued_before),
+        };
+        let user = User {
+            id: request.id.clone(),
+            role,
+            data,
+            created_at: existing.as_ref().map_or(ctx.now, |user| user.created_at),
+            updated_at: ctx.now,
+            last_active: existing.as_ref().and_then(|user| user.last_active),
+            deactivated_at: existing.as_ref().and_then(|user| user.deactivated_at),
+            deleted_at: None,
+            banned: existing.as_ref().is_some_and(|user| user.banned),
+            revoke_tokens_issued_before: revoke,
+        };
+        check_unique_name(tx, ctx, &user)?;
+        tx.put_user(ctx.app_id(), &user)?;
+        if existing.is_some() {
+            outcome.notices.push(Notice::UserUpdated { user: user.clone() });
+        }
+        outcome.users.insert(user.id.clone(), user.clone());
+        outcome.value.push(user);
+    }
+    Ok(outcome)
+}
+
+/// `PATCH /users`: sets and unsets fields (dotted paths reach into custom objects).
+pub fn partial_update_users(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    updates: Vec<PartialUpdate>,
+) -> CoreResult<Outcome<Vec<User>>> {
+    if updates.is_empty() || updates.len() > 100 {
+        return Err(CoreError::input("users must contain 1 to 100 updates"));
+    }
+    let mut outcome = Outcome::new(Vec::with_capacity(updates.len()));
+    for update in updates {
+        check_user_id(&update.id)?;
+        if let Actor::User { user_id } = &ctx.actor {
+            if *user_id != update.id {
+                return Err(CoreError::not_allowed(format!("user {user_id} may not update user {}", update.id)));
+            }
+        }
+        let mut user = tx
+            .user(ctx.app_id(), &update.id)?
+            .ok_or_else(|| CoreError::not_found(format!("user {} does not exist", update.id)))?;
+        for (path, value) in &update.set {
+            match path.as_str() {
+                "role" => {
+                    if !ctx.actor.is_server() {
+                        return Err(CoreError::not_allowed("users may not change their own role"));
+                    }
+                    let role = value.as_str().ok_or_else(|| CoreError::input("role must be a string"))?;
+                    check_role(role)?;
+                    user.role = role.to_owned();
+                }
+                "teams" if !ctx.actor.is_server() => {
+                    return Err(CoreError::not_allowed("users may not change their own teams"));
+                }
+                "revoke_tokens_issued_before" => user.revoke_tokens_issued_before = parse_revocation(value)?,
+                "id" | "created_at" | "updated_at" | "banned" | "online" | "deactivated_at" | "deleted_at"
+                | "last_active" => {
+                    return Err(CoreError::input(format!("field {path:?} cannot be set")));
+                }
+                _ => set_path(&mut user.data, path, value.clone())?,
+            }
+        }
+        for path in &update.unset {
+            match path.as_str() {
+                "revoke_tokens_issued_before" => user.revoke_tokens_issued_before = None,
+                "id" | "role" | "created_at" | "updated_at" => {
+                    return Err(CoreError::input(format!("field {path:?} cannot be unset")));
+                }
+                _ => unset_path(&mut user.data, path),
+            }
+        }
+        user.updated_at = ctx.now;
+        check_unique_name(tx, ctx, &user)?;
+        tx.put_user(ctx.app_id(), &user)?;
+        outcome.notices.push(Notice::UserUpdated { user: user.clone() });
+        outcome.users.insert(user.id.clone(), user.clone());
+        outcome.value.push(user);
+    }
+    Ok(outcome)
+}
+
+/// The document a user filter is evaluated against.
+pub fn user_document(user: &User, online: bool) -> Map<String, Value> {
+    let mut document = user.data.clone();
+    document.insert("id".into(), Value::from(user.id.as_str()));
+    document.insert("role".into(), Value::from(user.role.as_str()));
+    document.insert("banned".into(), Value::from(user.banned));
+    document.insert("online".into(), Value::from(online));
+    document.insert("shadow_banned".into(), Value::from(false));
+    document.insert("created_at".into(), Value::from(rill_protocol::time::format(&user.created_at)));
+    document.insert("updated_at".into(), Value::from(rill_protocol::time::format(&user.updated_at)));
+    if let Some(last_active) = &user.last_active {
+        document.insert("last_active".into(), Value::from(rill_protocol::time::format(last_active)));
+    }
+    document.entry("teams").or_insert_with(|| Value::Array(Vec::new()));
+    document
+}
+
+fn user_filter_allows(field: &str, operator: Operator) -> bool {
+    use Operator::*;
+    match field {
+        "id" => matches!(operator, Eq | Ne | In | Nin | Gt | Gte | Lt | Lte | Autocomplete | Exists),
+        "name" => matches!(operator, Eq | Ne | In | Nin | Autocomplete | Q | Exists | Gt | Gte | Lt | Lte),
+        "role" => matches!(operator, Eq | Ne | In | Nin | Exists),
+        "teams" => matches!(operator, Eq | In | Nin | Contains | Exists),
+        "banned" | "online" | "shadow_banned" | "invisible" => matches!(operator, Eq | Ne | Exists),
+        "last_active" | "created_at" | "updated_at" => {
+            matches!(operator, Eq | Ne | Gt | Gte | Lt | Lte | Exists)
+        }
+        // Custom fields take every operator.
+        _ => true,
+    }
+}
+
+/// `GET /users`: filters, sorts and pages users. `is_online` answers presence from the connection registry.
+pub fn query_users(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &QueryUsersRequest,
+    is_online: &dyn Fn(&str) -> bool,
+) -> CoreResult<Vec<User>> {
+    let filter_value =
+        request.filter_conditions.as_ref().ok_or_else(|| CoreError::input("filter_conditions is required"))?;
+    let filter = Filter::parse(filter_value).map_err(|error| CoreError::input(error.message))?;
+    filter.validate(&user_filter_allows).map_err(|error| CoreError::input(error.message))?;
+    let sort =
+        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    let limit = page_size(request.limit, 30, 100, "limit")?;
+    let offset = page_offset(request.offset, 1000, "offset")?;
+    let include_deactivated = request.include_deactivated_users.unwrap_or(false);
+    let mut documents: Vec<(User, Map<String, Value>)> = tx
+        .all_users(ctx.app_id())?
+        .into_iter()
+        .filter(|user| user.deleted_at.is_none() && (include_deactivated || user.deactivated_at.is_none()))
+        .map(|user| {
+            let document = user_document(&user, is_online(&user.id));
+            (user, document)
+        })
+        .filter(|(_, document)| query::matches(&filter, document))
+        .collect();
+    if sort.is_empty() {
+        // Stream's default order: newest first.
+        documents.sort_by(|(a, _), (b, _)| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
+    } else {
+        documents.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+    }
+    Ok(documents.into_iter().skip(offset).take(limit).map(|(user, _)| user).collect())
+}
+
+/// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored
+/// user, while role, teams, bans and deactivation are never taken from a client.
+pub fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest>) -> CoreResult<(User, UnreadTotals)> {
+    let user_id = ctx.acting_user_id("connect")?.to_owned();
+    check_user_id(&user_id)?;
+    let existing = tx.user(ctx.app_id(), &user_id)?;
+    if let Some(existing) = &existing {
+        if existing.deactivated_at.is_some() {
+            return Err(CoreError::not_allowed(format!("user {user_id} is deactivated")));
+        }
+    }
+    let mut user = existing.clone().unwrap_or_else(|| crate::ops::placeholder_user(&user_id, ctx.now));
+    if let Some(details) = details {
+        let mut incoming = request_data(details)?;
+        incoming.remove("teams");
+        for (key, value) in incoming {
+            user.data.insert(key, value);
+        }
+    }
+    user.last_active = Some(ctx.now);
+    if existing.as_ref() != Some(&user) {
+        if existing.as_ref().map(|old| &old.data) != Some(&user.data) {
+            user.updated_at = ctx.now;
+        }
+        tx.put_user(ctx.app_id(), &user)?;
+    }
+    let totals = tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id))?.remove(&user_id).unwrap_or_default();
+    Ok((user, totals))
+}
+
+/// Records when a user was last seen (their last connection closed).
+pub fn touch_last_active(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<User>> {
+    let Some(mut user) = tx.user(ctx.app_id(), user_id)? else { return Ok(None) };
+    user.last_active = Some(ctx.now);
+    tx.put_user(ctx.app_id(), &user)?;
+    Ok(Some(user))
+}
+
+/// A user with their unread totals, for the `me` object.
+pub fn own_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<(User, UnreadTotals)>> {
+    let Some(user) = tx.user(ctx.app_id(), user_id)? else { return Ok(None) };
+    let totals = tx.unread_totals(ctx.app_id(), &[user_id.to_owned()])?.remove(user_id).unwrap_or_default();
+    Ok(Some((user, totals)))
+}
+
+/// Users by id, for rendering.
+pub fn users_by_id(tx: &mut dyn Tx, ctx: &Context, user_ids: &[String]) -> CoreResult<Vec<User>> {
+    tx.users(ctx.app_id(), user_ids)
+}
+
+/// `POST /users/{id}/deactivate` and `/reactivate` (server only).
+pub fn set_deactivated(tx: &mut dyn Tx, ctx: &Context, user_id: &str, deactivated: bool) -> CoreResult<Outcome<User>> {
+    if !ctx.actor.is_server() {
+        return Err(CoreError::not_allowed("only server-side calls may deactivate or reactivate users"));
+    }
+    let mut user = tx
+        .user(ctx.app_id(), user_id)?
+        .ok_or_else(|| CoreError::not_found(format!("user {user_id} does not exist")))?;
+    user.deactivated_at = if deactivated { Some(ctx.now) } else { None };
+    user.updated_at = ctx.now;
+    tx.put_user(ctx.app_id(), &user)?;
+    let mut outcome = Outcome::new(user.clone());
+    outcome.users.insert(user.id.clone(), user);
+    Ok(outcome)
+}
+
+/// `DELETE /users/{id}`: soft delete keeps the row marked deleted; hard delete removes it and its memberships.
+pub fn delete_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str, hard: bool) -> CoreResult<Outcome<User>> {
+    if !ctx.actor.is_server() {
+        return Err(CoreError::not_allowed("only server-side calls may delete users"));
+    }
+    let mut user = tx
+        .user(ctx.app_id(), user_id)?
+        .ok_or_else(|| CoreError::not_found(format!("user {user_id} does not exist")))?;
+    user.deleted_at = Some(ctx.now);
+    user.updated_at = ctx.now;
+    if hard {
+        for (mut channel, _) in tx.memberships(ctx.app_id(), user_id)? {
+            tx.delete_member(ctx.app_id(), &channel.cid, user_id)?;
+            channel.member_count = (channel.member_count - 1).max(0);
+            tx.put_channel(ctx.app_id(), &channel)?;
+        }
+        tx.delete_user(ctx.app_id(), user_id)?;
+    } else {
+        tx.put_user(ctx.app_id(), &user)?;
+    }
+    let mut outcome = Outcome::new(user.clone());
+    outcome.users.insert(user.id.clone(), user);
+    Ok(outcome)
+}

@@ -1,0 +1,1046 @@
+//! The SQLite backend: WAL mode, one writer thread with group commit, and a few reader threads.
+//!
+//! Durability: `synchronous = FULL` makes every commit reach the disk before it returns, and a write's caller
+//! hears back only after its commit, so an acknowledged write survives `kill -9` and power loss. Throughput: the
+//! writer drains every job that is waiting (up to [`MAX_BATCH`]) into one transaction, each job in its own
+//! savepoint so that one failing job rolls back alone, then commits once for all of them.
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::{
+    App, AppSettings, Channel, Member, Message, MessageReactions, RateLimitSetting, Reaction, UnreadTotals, User,
+};
+use crate::secret::Secret;
+use crate::store::{Backend, Job, MessageRange, Tx};
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+/// The most jobs one commit carries; bounds the latency a job waits behind others.
+pub const MAX_BATCH: usize = 512;
+const READER_THREADS: usize = 4;
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_initial.sql"))];
+
+pub struct SqliteBackend {
+    writer: mpsc::Sender<Job>,
+    readers: mpsc::Sender<Job>,
+}
+
+fn open_connection(path: &Path) -> CoreResult<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk before the writer reports it, which is what "acknowledged" promises.
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "OFF")?;
+    connection.pragma_update(None, "cache_size", -16_000)?;
+    Ok(connection)
+}
+
+fn migrate(connection: &Connection) -> CoreResult<()> {
+    let current: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (version, sql) in MIGRATIONS {
+        if *version > current {
+            connection.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
+        }
+    }
+    Ok(())
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the database at `path`, migrates it and starts the writer and reader threads.
+    /// The threads stop when the backend is dropped.
+    pub fn open(path: &Path) -> CoreResult<SqliteBackend> {
+        let writer_connection = open_connection(path)?;
+        migrate(&writer_connection)?;
+        let (writer, writer_jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("rill-sqlite-writer".into())
+            .spawn(move || run_writer(writer_connection, writer_jobs))
+            .map_err(|error| CoreError::internal(format!("cannot start the writer thread: {error}")))?;
+
+        let (readers, reader_jobs) = mpsc::channel::<Job>();
+        let reader_jobs = Arc::new(Mutex::new(reader_jobs));
+        for index in 0..READER_THREADS {
+            let connection = open_connection(path)?;
+            connection.pragma_update(None, "query_only", true)?;
+            let jobs = reader_jobs.clone();
+            std::thread::Builder::new()
+                .name(format!("rill-sqlite-reader-{index}"))
+                .spawn(move || run_reader(connection, jobs))
+                .map_err(|error| CoreError::internal(format!("cannot start a reader thread: {error}")))?;
+        }
+        Ok(SqliteBackend { writer, readers })
+    }
+}
+
+impl Backend for SqliteBackend {
+    fn submit_write(&self, job: Job) {
+        // A send fails only when the writer thread has died; the job's completion is then dropped and its
+        // caller sees "store writer stopped".
+        let _ = self.writer.send(job);
+    }
+
+    fn submit_read(&self, job: Job) {
+        let _ = self.readers.send(job);
+    }
+}
+
+fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        let began = connection.execute_batch("BEGIN IMMEDIATE");
+        if let Err(error) = began {
+            let error = CoreError::from(error);
+            for job in batch {
+                // The job never ran against the database; tell its caller.
+                let (_, completion) = job(Err(error.clone()));
+                completion(Err(error.clone()));
+            }
+            continue;
+        }
+        for job in batch {
+            let savepoint = connection.execute_batch("SAVEPOINT job");
+            let mut tx = SqliteTx { connection: &connection };
+            let (succeeded, completion) = job(Ok(&mut tx));
+            let finish = if succeeded && savepoint.is_ok() {
+                connection.execute_batch("RELEASE job")
+            } else {
+                connection.execute_batch("ROLLBACK TO job; RELEASE job")
+            };
+            if let Err(error) = finish {
+                tracing::error!(%error, "savepoint failed");
+            }
+            completions.push(completion);
+        }
+        let committed = connection.execute_batch("COMMIT").map_err(CoreError::from);
+        if committed.is_err() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        for completion in completions {
+            completion(committed.clone());
+        }
+    }
+}
+
+fn run_reader(connection: Connection, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+    loop {
+        // The lock is held only while waiting for the next job, never while running one.
+        let job = {
+            let receiver = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            receiver.recv()
+        };
+        let Ok(job) = job else { return };
+        // One read transaction per job gives it a consistent snapshot.
+        let (_, completion) = match connection.execute_batch("BEGIN") {
+            Ok(()) => {
+                let mut tx = SqliteTx { connection: &connection };
+                let outcome = job(Ok(&mut tx));
+                let _ = connection.execute_batch("COMMIT");
+                outcome
+            }
+            Err(error) => job(Err(error.into())),
+        };
+        completion(Ok(()));
+    }
+}
+
+fn micros(time: &DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+fn optional_micros(time: &Option<DateTime<Utc>>) -> Option<i64> {
+    time.as_ref().map(micros)
+}
+
+fn time(micros: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(micros).single().unwrap_or_default()
+}
+
+fn optional_time(micros: Option<i64>) -> Option<DateTime<Utc>> {
+    micros.map(time)
+}
+
+fn json_map(text: &str) -> CoreResult<Map<String, Value>> {
+    Ok(serde_json::from_str(text)?)
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    // Maps and vectors of JSON values always serialize.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+}
+
+fn placeholders(count: usize) -> String {
+    vec!["?"; count].join(",")
+}
+
+fn settings_to_json(settings: &AppSettings) -> String {
+    let rate_limits = match settings.rate_limits {
+        RateLimitSetting::StreamDefaults => json!("defaults"),
+        RateLimitSetting::Off => json!("off"),
+        RateLimitSetting::PerMinute(limit) => json!(limit),
+    };
+    json!({
+        "disable_auth_checks": settings.disable_auth_checks,
+        "disable_permissions_checks": settings.disable_permissions_checks,
+        "revoke_tokens_issued_before": optional_micros(&settings.revoke_tokens_issued_before),
+        "webhook_url": settings.webhook_url,
+        "webhook_events": settings.webhook_events,
+        "enforce_unique_usernames": settings.enforce_unique_usernames,
+        "guest_user_creation_disabled": settings.guest_user_creation_disabled,
+        "suspended": settings.suspended,
+        "rate_limits": rate_limits,
+    })
+    .to_string()
+}
+
+fn settings_from_json(text: &str) -> CoreResult<AppSettings> {
+    let value: Value = serde_json::from_str(text)?;
+    let defaults = AppSettings::default();
+    let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let rate_limits = match value.get("rate_limits") {
+        Some(Value::String(text)) if text == "off" => RateLimitSetting::Off,
+        Some(Value::Number(limit)) => {
+            RateLimitSetting::PerMinute(limit.as_u64().unwrap_or(0).min(u64::from(u32::MAX)) as u32)
+        }
+        _ => RateLimitSetting::StreamDefaults,
+    };
+    Ok(AppSettings {
+        disable_auth_checks: flag("disable_auth_checks"),
+        disable_permissions_checks: flag("disable_permissions_checks"),
+        revoke_tokens_issued_before: value.get("revoke_tokens_issued_before").and_then(Value::as_i64).map(time),
+        webhook_url: value.get("webhook_url").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        webhook_events: value
+            .get("webhook_events")
+            .and_then(Value::as_array)
+            .map(|events| events.iter().filter_map(|event| event.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        enforce_unique_usernames: value
+            .get("enforce_unique_usernames")
+            .and_then(Value::as_str)
+            .unwrap_or(&defaults.enforce_unique_usernames)
+            .to_owned(),
+        guest_user_creation_disabled: flag("guest_user_creation_disabled"),
+        suspended: flag("suspended"),
+        rate_limits,
+    })
+}
+
+const USER_COLUMNS: &str =
+    "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, banned, revoke_tokens_issued_before";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<(User, String)> {
+    Ok((
+        User {
+            id: row.get(0)?,
+            role: row.get(1)?,
+            data: Map::new(),
+            created_at: time(row.get(3)?),
+            updated_at: time(row.get(4)?),
+            last_active: optional_time(row.get(5)?),
+            deactivated_at: optional_time(row.get(6)?),
+            deleted_at: optional_time(row.get(7)?),
+            banned: row.get(8)?,
+            revoke_tokens_issued_before: optional_time(row.get(9)?),
+        },
+        row.get(2)?,
+    ))
+}
+
+fn with_data<T>(rows: Vec<(T, String)>, set: impl Fn(&mut T, Map<String, Value>)) -> CoreResult<Vec<T>> {
+    rows.into_iter()
+        .map(|(mut item, data)| {
+            set(&mut item, json_map(&data)?);
+            Ok(item)
+        })
+        .collect()
+}
+
+const CHANNEL_COLUMNS: &str = "c.cid, c.type, c.id, c.created_by, c.data, c.frozen, c.disabled, c.team, c.cooldown, \
+    c.created_at, c.updated_at, c.deleted_at, c.truncated_at, c.last_message_at, c.member_count, c.message_count, \
+    c.unread_sequence";
+
+fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<(Channel, String)> {
+    Ok((
+        Channel {
+            cid: row.get(0)?,
+            channel_type: row.get(1)?,
+            id: row.get(2)?,
+            created_by: row.get(3)?,
+            data: Map::new(),
+            frozen: row.get(5)?,
+            disabled: row.get(6)?,
+            team: row.get(7)?,
+            cooldown: row.get(8)?,
+            created_at: time(row.get(9)?),
+            updated_at: time(row.get(10)?),
+            deleted_at: optional_time(row.get(11)?),
+            truncated_at: optional_time(row.get(12)?),
+            last_message_at: optional_time(row.get(13)?),
+            member_count: row.get(14)?,
+            message_count: row.get(15)?,
+            unread_sequence: row.get(16)?,
+        },
+        row.get(4)?,
+    ))
+}
+
+const MEMBER_COLUMNS: &str = "m.cid, m.user_id, m.channel_role, m.data, m.created_at, m.updated_at, m.hidden, \
+    m.last_read_at, m.last_read_message_id, m.last_read_sequence, m.hide_messages_before";
+
+fn member_from_row(row: &Row<'_>, offset: usize) -> rusqlite::Result<(Member, String)> {
+    Ok((
+        Member {
+            cid: row.get(offset)?,
+            user_id: row.get(offset + 1)?,
+            channel_role: row.get(offset + 2)?,
+            data: Map::new(),
+            created_at: time(row.get(offset + 4)?),
+            updated_at: time(row.get(offset + 5)?),
+            hidden: row.get(offset + 6)?,
+            last_read_at: time(row.get(offset + 7)?),
+            last_read_message_id: row.get(offset + 8)?,
+            last_read_sequence: row.get(offset + 9)?,
+            hide_messages_before: optional_time(row.get(offset + 10)?),
+        },
+        row.get(offset + 3)?,
+    ))
+}
+
+const MESSAGE_COLUMNS: &str = "id, cid, user_id, type, text, html, parent_id, show_in_channel, silent, shadowed, \
+    pinned, pinned_at, pinned_by, pin_expires, quoted_message_id, attachments, mentioned_users, data, \
+    reaction_counts, reaction_scores, reply_count, deleted_reply_count, created_at, updated_at, deleted_at, \
+    text_updated_at, sequence";
+
+/// The JSON columns of a message row, parsed after the row is read.
+struct MessageJson {
+    attachments: String,
+    mentioned_users: String,
+    data: String,
+    reaction_counts: String,
+    reaction_scores: String,
+}
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<(Message, MessageJson)> {
+    Ok((
+        Message {
+            id: row.get(0)?,
+            cid: row.get(1)?,
+            user_id: row.get(2)?,
+            message_type: row.get(3)?,
+            text: row.get(4)?,
+            html: row.get(5)?,
+            parent_id: row.get(6)?,
+            show_in_channel: row.get(7)?,
+            silent: row.get(8)?,
+            shadowed: row.get(9)?,
+            pinned: row.get(10)?,
+            pinned_at: optional_time(row.get(11)?),
+            pinned_by: row.get(12)?,
+            pin_expires: optional_time(row.get(13)?),
+            quoted_message_id: row.get(14)?,
+            attachments: Vec::new(),
+            mentioned_users: Vec::new(),
+            data: Map::new(),
+            reaction_counts: BTreeMap::new(),
+            reaction_scores: BTreeMap::new(),
+            reply_count: row.get(20)?,
+            deleted_reply_count: row.get(21)?,
+            created_at: time(row.get(22)?),
+            updated_at: time(row.get(23)?),
+            deleted_at: optional_time(row.get(24)?),
+            text_updated_at: optional_time(row.get(25)?),
+            sequence: row.get(26)?,
+        },
+        MessageJson {
+            attachments: row.get(15)?,
+            mentioned_users: row.get(16)?,
+            data: row.get(17)?,
+            reaction_counts: row.get(18)?,
+            reaction_scores: row.get(19)?,
+        },
+    ))
+}
+
+fn finish_messages(rows: Vec<(Message, MessageJson)>) -> CoreResult<Vec<Message>> {
+    rows.into_iter()
+        .map(|(mut message, json)| {
+            message.attachments = serde_json::from_str(&json.attachments)?;
+            message.mentioned_users = serde_json::from_str(&json.mentioned_users)?;
+            message.data = json_map(&json.data)?;
+            message.reaction_counts = serde_json::from_str(&json.reaction_counts)?;
+            message.reaction_scores = serde_json::from_str(&json.reaction_scores)?;
+            Ok(message)
+        })
+        .collect()
+}
+
+const REACTION_COLUMNS: &str = "message_id, user_id, type, score, data, created_at, updated_at";
+
+fn reaction_from_row(row: &Row<'_>) -> rusqlite::Result<(Reaction, String)> {
+    Ok((
+        Reaction {
+            message_id: row.get(0)?,
+            user_id: row.get(1)?,
+            reaction_type: row.get(2)?,
+            score: row.get(3)?,
+            data: Map::new(),
+            created_at: time(row.get(5)?),
+            updated_at: time(row.get(6)?),
+        },
+        row.get(4)?,
+    ))
+}
+
+struct SqliteTx<'a> {
+    connection: &'a Connection,
+}
+
+impl SqliteTx<'_> {
+    fn query<T>(
+        &self,
+        sql: &str,
+        parameters: impl rusqlite::Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> CoreResult<Vec<T>> {
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let rows = statement.query_map(parameters, map)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+    }
+
+    fn execute(&self, sql: &str, parameters: impl rusqlite::Params) -> CoreResult<usize> {
+        Ok(self.connection.prepare_cached(sql)?.execute(parameters)?)
+    }
+
+    fn message_query(&self, sql: &str, parameters: impl rusqlite::Params) -> CoreResult<Vec<Message>> {
+        finish_messages(self.query(sql, parameters, message_from_row)?)
+    }
+
+    fn write_message(&self, app_id: i64, message: &Message, verb: &str) -> CoreResult<usize> {
+        let sql = format!(
+            "{verb} INTO messages (app_id, {MESSAGE_COLUMNS}) VALUES \
+             (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        );
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        Ok(statement.execute(params![
+            app_id,
+            message.id,
+            message.cid,
+            message.user_id,
+            message.message_type,
+            message.text,
+            message.html,
+            message.parent_id,
+            message.show_in_channel,
+            message.silent,
+            message.shadowed,
+            message.pinned,
+            optional_micros(&message.pinned_at),
+            message.pinned_by,
+            optional_micros(&message.pin_expires),
+            message.quoted_message_id,
+            json_text(&message.attachments),
+            json_text(&message.mentioned_users),
+            json_text(&message.data),
+            json_text(&message.reaction_counts),
+            json_text(&message.reaction_scores),
+            message.reply_count,
+            message.deleted_reply_count,
+            micros(&message.created_at),
+            micros(&message.updated_at),
+            optional_micros(&message.deleted_at),
+            optional_micros(&message.text_updated_at),
+            message.sequence,
+        ])?)
+    }
+}
+
+impl Tx for SqliteTx<'_> {
+    fn insert_app(&mut self, app: &App) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO apps (id, name, api_key, api_secret, settings, created_at) VALUES (?,?,?,?,?,?)",
+            params![
+                app.id,
+                app.name,
+                app.api_key,
+                app.api_secret.expose(),
+                settings_to_json(&app.settings),
+                micros(&app.created_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn apps(&mut self) -> CoreResult<Vec<App>> {
+        let rows = self.query(
+            "SELECT id, name, api_key, api_secret, settings, created_at FROM apps ORDER BY id",
+            [],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, i64>(5)?,
+                ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(id, name, api_key, api_secret, settings, created_at)| {
+                Ok(App {
+                    id,
+                    name,
+                    api_key,
+                    api_secret: Secret::new(api_secret),
+                    settings: settings_from_json(&settings)?,
+                    created_at: time(created_at),
+                })
+            })
+            .collect()
+    }
+
+    fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()> {
+        let changed =
+            self.execute("UPDATE apps SET settings = ? WHERE id = ?", params![settings_to_json(settings), app_id])?;
+        if changed == 0 {
+            return Err(CoreError::not_found(format!("app {app_id} does not exist")));
+        }
+        Ok(())
+    }
+
+    fn user(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>> {
+        Ok(self.users(app_id, &[user_id.to_owned()])?.pop())
+    }
+
+    fn users(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<User>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::with_capacity(user_ids.len());
+        // SQLite limits bound parameters; 500 ids per statement stays well inside it.
+        for chunk in user_ids.chunks(500) {
+            let sql =
+                format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ? AND id IN ({})", placeholders(chunk.len()));
+            let parameters =
+                std::iter::once(Value::from(app_id)).chain(chunk.iter().map(|id| Value::from(id.as_str())));
+            let rows = self.query(&sql, params_from_iter(parameters.map(SqlValue)), user_from_row)?;
+            found.extend(with_data(rows, |user, data| user.data = data)?);
+        }
+        Ok(found)
+    }
+
+    fn all_users(&mut self, app_id: i64) -> CoreResult<Vec<User>> {
+        let rows = self.query(
+            &format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ? ORDER BY created_at, id"),
+            [app_id],
+            user_from_row,
+        )?;
+        with_data(rows, |user, data| user.data = data)
+    }
+
+    fn put_user(&mut self, app_id: i64, user: &User) -> CoreResult<()> {
+        self.execute(
+            &format!("INSERT OR REPLACE INTO users (app_id, {USER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"),
+            params![
+                app_id,
+                user.id,
+                user.role,
+                json_text(&user.data),
+                micros(&user.created_at),
+                micros(&user.updated_at),
+                optional_micros(&user.last_active),
+                optional_micros(&user.deactivated_at),
+                optional_micros(&user.deleted_at),
+                user.banned,
+                optional_micros(&user.revoke_tokens_issued_before),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
+        self.execute("DELETE FROM users WHERE app_id = ? AND id = ?", params![app_id, user_id])?;
+        Ok(())
+    }
+
+    fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
+        let rows = self.query(
+            &format!("SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.app_id = ? AND c.cid = ?"),
+            params![app_id, cid],
+            channel_from_row,
+        )?;
+        Ok(with_data(rows, |channel, data| channel.data = data)?.pop())
+    }
+
+    fn put_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
+        let columns = CHANNEL_COLUMNS.replace("c.", "");
+        self.execute(
+            &format!(
+                "INSERT OR REPLACE INTO channels (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            ),
+            params![
+                app_id,
+                channel.cid,
+                channel.channel_type,
+                channel.id,
+                channel.created_by,
+                json_text(&channel.data),
+                channel.frozen,
+                channel.disabled,
+                channel.team,
+                channel.cooldown,
+                micros(&channel.created_at),
+                micros(&channel.updated_at),
+                optional_micros(&channel.deleted_at),
+                optional_micros(&channel.truncated_at),
+                optional_micros(&channel.last_message_at),
+                channel.member_count,
+                channel.message_count,
+                channel.unread_sequence,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        self.execute(
+            "DELETE FROM reactions WHERE app_id = ?1 AND message_id IN \
+             (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2)",
+            params![app_id, cid],
+        )?;
+        self.execute("DELETE FROM messages WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
+        self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
+        self.execute("DELETE FROM channels WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
+        Ok(())
+    }
+
+    fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>> {
+        let rows = self.query(
+            &format!("SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.app_id = ? AND c.deleted_at IS NULL"),
+            [app_id],
+            channel_from_row,
+        )?;
+        with_data(rows, |channel, data| channel.data = data)
+    }
+
+    fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>> {
+        let sql = format!(
+            "SELECT {CHANNEL_COLUMNS}, {MEMBER_COLUMNS} FROM members m JOIN channels c \
+             ON c.app_id = m.app_id AND c.cid = m.cid \
+             WHERE m.app_id = ? AND m.user_id = ? AND c.deleted_at IS NULL"
+        );
+        let rows =
+            self.query(&sql, params![app_id, user_id], |row| Ok((channel_from_row(row)?, member_from_row(row, 17)?)))?;
+        rows.into_iter()
+            .map(|((mut channel, channel_data), (mut member, member_data))| {
+                channel.data = json_map(&channel_data)?;
+                member.data = json_map(&member_data)?;
+                Ok((channel, member))
+            })
+            .collect()
+    }
+
+    fn member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
+        let rows = self.query(
+            &format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.app_id = ? AND m.cid = ? AND m.user_id = ?"),
+            params![app_id, cid, user_id],
+            |row| member_from_row(row, 0),
+        )?;
+        Ok(with_data(rows, |member, data| member.data = data)?.pop())
+    }
+
+    fn members(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Member>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.app_id = ? AND m.cid = ? \
+                 ORDER BY m.created_at, m.user_id"
+            ),
+            params![app_id, cid],
+            |row| member_from_row(row, 0),
+        )?;
+        with_data(rows, |member, data| member.data = data)
+    }
+
+    fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
+        let columns = MEMBER_COLUMNS.replace("m.", "");
+        self.execute(
+            &format!("INSERT OR REPLACE INTO members (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
+            params![
+                app_id,
+                member.cid,
+                member.user_id,
+                member.channel_role,
+                json_text(&member.data),
+                micros(&member.created_at),
+                micros(&member.updated_at),
+                member.hidden,
+                micros(&member.last_read_at),
+                member.last_read_message_id,
+                member.last_read_sequence,
+                optional_micros(&member.hide_messages_before),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()> {
+        self.execute(
+            "DELETE FROM members WHERE app_id = ? AND cid = ? AND user_id = ?",
+            params![app_id, cid, user_id],
+        )?;
+        Ok(())
+    }
+
+    fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
+        Ok(())
+    }
+
+    fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
+        let mut totals = HashMap::with_capacity(user_ids.len());
+        for chunk in user_ids.chunks(500) {
+            let sql = format!(
+                "SELECT m.user_id, \
+                   SUM(MAX(c.unread_sequence - m.last_read_sequence, 0)), \
+                   SUM(c.unread_sequence > m.last_read_sequence) \
+                 FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
+                 WHERE m.app_id = ? AND c.deleted_at IS NULL AND m.user_id IN ({}) GROUP BY m.user_id",
+                placeholders(chunk.len())
+            );
+            let parameters =
+                std::iter::once(Value::from(app_id)).chain(chunk.iter().map(|id| Value::from(id.as_str())));
+            let rows = self.query(&sql, params_from_iter(parameters.map(SqlValue)), |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
+            })?;
+            for (user_id, total_unread_count, unread_channels) in rows {
+                totals.insert(user_id, UnreadTotals { total_unread_count, unread_channels });
+            }
+        }
+        for user_id in user_ids {
+            totals.entry(user_id.clone()).or_default();
+        }
+        Ok(totals)
+    }
+
+    fn message(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>> {
+        Ok(self
+            .message_query(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND id = ?"),
+                params![app_id, message_id],
+            )?
+            .pop())
+    }
+
+    fn messages(&mut self, app_id: i64, message_ids: &[String]) -> CoreResult<Vec<Message>> {
+        let mut found = Vec::with_capacity(message_ids.len());
+        for chunk in message_ids.chunks(500) {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND id IN ({}) ORDER BY created_at, id",
+                placeholders(chunk.len())
+            );
+            let parameters =
+                std::iter::once(Value::from(app_id)).chain(chunk.iter().map(|id| Value::from(id.as_str())));
+            found.extend(self.message_query(&sql, params_from_iter(parameters.map(SqlValue)))?);
+        }
+        Ok(found)
+    }
+
+    fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
+        let exists = self
+            .connection
+            .prepare_cached("SELECT 1 FROM messages WHERE app_id = ? AND id = ?")?
+            .query_row(params![app_id, message.id], |_| Ok(()))
+            .optional()?;
+        if exists.is_some() {
+            return Err(CoreError::input(format!("a message with ID {} already exists", message.id)));
+        }
+        self.write_message(app_id, message, "INSERT")?;
+        Ok(())
+    }
+
+    fn update_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
+        self.write_message(app_id, message, "INSERT OR REPLACE")?;
+        Ok(())
+    }
+
+    fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
+        self.execute("DELETE FROM reactions WHERE app_id = ? AND message_id = ?", params![app_id, message_id])?;
+        self.execute("DELETE FROM messages WHERE app_id = ? AND id = ?", params![app_id, message_id])?;
+        Ok(())
+    }
+
+    fn channel_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+        let visible = "app_id = ? AND cid = ? AND (parent_id IS NULL OR show_in_channel = 1) AND created_at > ?";
+        let limit = limit as i64;
+        let mut messages = match range {
+            MessageRange::Latest => self.message_query(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT ?"
+                ),
+                params![app_id, cid, since, limit],
+            )?,
+            MessageRange::Before { at, id, inclusive } => {
+                let comparison = if *inclusive { "<=" } else { "<" };
+                self.message_query(
+                    &format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
+                         ORDER BY created_at DESC, id DESC LIMIT ?"
+                    ),
+                    params![app_id, cid, since, micros(at), id, limit],
+                )?
+            }
+            MessageRange::After { at, id, inclusive } => {
+                let comparison = if *inclusive { ">=" } else { ">" };
+                let mut ascending = self.message_query(
+                    &format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
+                         ORDER BY created_at ASC, id ASC LIMIT ?"
+                    ),
+                    params![app_id, cid, since, micros(at), id, limit],
+                )?;
+                ascending.reverse();
+                ascending
+            }
+        };
+        messages.reverse();
+        Ok(messages)
+    }
+
+    fn replies(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        range: &MessageRange,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        let limit = limit as i64;
+        let mut messages = match range {
+            MessageRange::Latest => self.message_query(
+                &format!(
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND parent_id = ? \
+                     ORDER BY created_at DESC, id DESC LIMIT ?"
+                ),
+                params![app_id, parent_id, limit],
+            )?,
+            MessageRange::Before { at, id, inclusive } => {
+                let comparison = if *inclusive { "<=" } else { "<" };
+                self.message_query(
+                    &format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND parent_id = ? \
+                         AND (created_at, id) {comparison} (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?"
+                    ),
+                    params![app_id, parent_id, micros(at), id, limit],
+                )?
+            }
+            MessageRange::After { at, id, inclusive } => {
+                let comparison = if *inclusive { ">=" } else { ">" };
+                let mut ascending = self.message_query(
+                    &format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND parent_id = ? \
+                         AND (created_at, id) {comparison} (?, ?) ORDER BY created_at ASC, id ASC LIMIT ?"
+                    ),
+                    params![app_id, parent_id, micros(at), id, limit],
+                )?;
+                ascending.reverse();
+                ascending
+            }
+        };
+        messages.reverse();
+        Ok(messages)
+    }
+
+    fn pinned_messages(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<Vec<Message>> {
+        let mut messages = self.message_query(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND cid = ? AND pinned = 1 \
+                 AND deleted_at IS NULL ORDER BY pinned_at DESC LIMIT ?"
+            ),
+            params![app_id, cid, limit as i64],
+        )?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
+        self.execute(
+            "DELETE FROM reactions WHERE app_id = ?1 AND message_id IN \
+             (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2 AND created_at <= ?3)",
+            params![app_id, cid, micros(&before)],
+        )?;
+        self.execute(
+            "DELETE FROM messages WHERE app_id = ? AND cid = ? AND created_at <= ?",
+            params![app_id, cid, micros(&before)],
+        )
+    }
+
+    fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>> {
+        let mut found = Vec::new();
+        for chunk in cids.chunks(500) {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND cid IN ({}) AND deleted_at IS NULL \
+                 AND type NOT IN ('system', 'deleted') ORDER BY created_at DESC, id DESC LIMIT ?",
+                placeholders(chunk.len())
+            );
+            let parameters = std::iter::once(Value::from(app_id))
+                .chain(chunk.iter().map(|cid| Value::from(cid.as_str())))
+                .chain(std::iter::once(Value::from(limit as i64)));
+            found.extend(self.message_query(&sql, params_from_iter(parameters.map(SqlValue)))?);
+        }
+        Ok(found)
+    }
+
+    fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {
+        self.query(
+            "SELECT user_id FROM messages WHERE app_id = ? AND parent_id = ? \
+             GROUP BY user_id ORDER BY MIN(created_at)",
+            params![app_id, parent_id],
+            |row| row.get(0),
+        )
+    }
+
+    fn reaction(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        user_id: &str,
+        reaction_type: &str,
+    ) -> CoreResult<Option<Reaction>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {REACTION_COLUMNS} FROM reactions WHERE app_id = ? AND message_id = ? AND user_id = ? AND type = ?"
+            ),
+            params![app_id, message_id, user_id, reaction_type],
+            reaction_from_row,
+        )?;
+        Ok(with_data(rows, |reaction, data| reaction.data = data)?.pop())
+    }
+
+    fn user_reactions(&mut self, app_id: i64, message_id: &str, user_id: &str) -> CoreResult<Vec<Reaction>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {REACTION_COLUMNS} FROM reactions WHERE app_id = ? AND message_id = ? AND user_id = ? \
+                 ORDER BY created_at"
+            ),
+            params![app_id, message_id, user_id],
+            reaction_from_row,
+        )?;
+        with_data(rows, |reaction, data| reaction.data = data)
+    }
+
+    fn put_reaction(&mut self, app_id: i64, reaction: &Reaction) -> CoreResult<()> {
+        self.execute(
+            &format!("INSERT OR REPLACE INTO reactions (app_id, {REACTION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)"),
+            params![
+                app_id,
+                reaction.message_id,
+                reaction.user_id,
+                reaction.reaction_type,
+                reaction.score,
+                json_text(&reaction.data),
+                micros(&reaction.created_at),
+                micros(&reaction.updated_at),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_reaction(&mut self, app_id: i64, message_id: &str, user_id: &str, reaction_type: &str) -> CoreResult<()> {
+        self.execute(
+            "DELETE FROM reactions WHERE app_id = ? AND message_id = ? AND user_id = ? AND type = ?",
+            params![app_id, message_id, user_id, reaction_type],
+        )?;
+        Ok(())
+    }
+
+    fn reactions(&mut self, app_id: i64, message_id: &str, limit: usize, offset: usize) -> CoreResult<Vec<Reaction>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {REACTION_COLUMNS} FROM reactions WHERE app_id = ? AND message_id = ? \
+                 ORDER BY created_at DESC, user_id LIMIT ? OFFSET ?"
+            ),
+            params![app_id, message_id, limit as i64, offset as i64],
+            reaction_from_row,
+        )?;
+        with_data(rows, |reaction, data| reaction.data = data)
+    }
+
+    fn message_reactions(
+        &mut self,
+        app_id: i64,
+        message_ids: &[String],
+        viewer: Option<&str>,
+        latest: usize,
+    ) -> CoreResult<HashMap<String, MessageReactions>> {
+        let mut result: HashMap<String, MessageReactions> = HashMap::new();
+        for chunk in message_ids.chunks(500) {
+            // Messages usually have few reactions, so one query per page of messages, ranked per message, is
+            // cheaper than one query per message.
+            let sql = format!(
+                "SELECT {REACTION_COLUMNS}, rank, first_at, last_at FROM ( \
+                   SELECT *, ROW_NUMBER() OVER (PARTITION BY message_id ORDER BY created_at DESC, user_id) AS rank, \
+                     MIN(created_at) OVER (PARTITION BY message_id, type) AS first_at, \
+                     MAX(created_at) OVER (PARTITION BY message_id, type) AS last_at \
+                   FROM reactions WHERE app_id = ? AND message_id IN ({}) \
+                 ) WHERE rank <= ? OR user_id = ? ORDER BY created_at DESC, user_id",
+                placeholders(chunk.len())
+            );
+            let parameters = std::iter::once(Value::from(app_id))
+                .chain(chunk.iter().map(|id| Value::from(id.as_str())))
+                .chain([Value::from(latest as i64), Value::from(viewer.unwrap_or(""))]);
+            let rows = self.query(&sql, params_from_iter(parameters.map(SqlValue)), |row| {
+                Ok((reaction_from_row(row)?, row.get::<_, i64>(7)?, row.get::<_, i64>(8)?, row.get::<_, i64>(9)?))
+            })?;
+            for ((mut reaction, data), rank, first_at, last_at) in rows {
+                reaction.data = json_map(&data)?;
+                let entry = result.entry(reaction.message_id.clone()).or_default();
+                entry.groups.insert(reaction.reaction_type.clone(), (time(first_at), time(last_at)));
+                if viewer == Some(reaction.user_id.as_str()) {
+                    entry.own.push(reaction.clone());
+                }
+                if rank as usize <= latest {
+                    entry.latest.push(reaction);
+                }
+            }
+        }
+        Ok(result)
+    }
+}
+
+/// Binds a JSON scalar as a SQLite value, for statements with a variable number of parameters.
+struct SqlValue(Value);
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+        Ok(match &self.0 {
+            Value::Null => ToSqlOutput::Owned(Sql::Null),
+            Value::Bool(flag) => ToSqlOutput::Owned(Sql::Integer(i64::from(*flag))),
+            Value::Number(number) => match number.as_i64() {
+                Some(integer) => ToSqlOutput::Owned(Sql::Integer(integer)),
+                None => ToSqlOutput::Owned(Sql::Real(number.as_f64().unwrap_or(0.0))),
+            },
+            Value::String(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            other => ToSqlOutput::Owned(Sql::Text(other.to_string())),
+        })
+    }
+}

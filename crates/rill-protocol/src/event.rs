@@ -1,0 +1,150 @@
+//! WebSocket events (also the body of `SendEvent` responses and, later, webhooks).
+//!
+//! Stream's classic events are one flat object tagged by `type` whose other fields depend on the type, so one
+//! struct with optional fields models every event exactly; unset fields are omitted.
+
+use crate::error::ApiErrorBody;
+use crate::time::rfc3339;
+use crate::types::{Channel, Custom, Member, Message, OwnUser, Reaction, User};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_member_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_message_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_custom: Option<Custom>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<OwnUser>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Box<Channel>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Box<Message>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<Reaction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_delete: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_history: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_read_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watcher_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_unread_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_channels: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiErrorBody>,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// Custom event fields, flat beside the built-in ones.
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
+impl Event {
+    /// An event of `event_type` at `created_at` with every optional field unset.
+    pub fn new(event_type: impl Into<String>, created_at: DateTime<Utc>) -> Event {
+        Event {
+            event_type: event_type.into(),
+            connection_id: None,
+            cid: None,
+            channel_id: None,
+            channel_type: None,
+            channel_member_count: None,
+            channel_message_count: None,
+            channel_custom: None,
+            team: None,
+            user: None,
+            me: None,
+            channel: None,
+            message: None,
+            message_id: None,
+            member: None,
+            reaction: None,
+            hard_delete: None,
+            clear_history: None,
+            parent_id: None,
+            last_read_message_id: None,
+            watcher_count: None,
+            unread_count: None,
+            total_unread_count: None,
+            unread_channels: None,
+            error: None,
+            created_at,
+            custom: Custom::new(),
+        }
+    }
+}
+
+/// Event types Rill emits, as constants so that a typo cannot create a new one.
+pub mod kind {
+    pub const HEALTH_CHECK: &str = "health.check";
+    pub const CONNECTION_ERROR: &str = "connection.error";
+    pub const MESSAGE_NEW: &str = "message.new";
+    pub const MESSAGE_UPDATED: &str = "message.updated";
+    pub const MESSAGE_DELETED: &str = "message.deleted";
+    pub const MESSAGE_READ: &str = "message.read";
+    pub const REACTION_NEW: &str = "reaction.new";
+    pub const REACTION_UPDATED: &str = "reaction.updated";
+    pub const REACTION_DELETED: &str = "reaction.deleted";
+    pub const TYPING_START: &str = "typing.start";
+    pub const TYPING_STOP: &str = "typing.stop";
+    pub const MEMBER_ADDED: &str = "member.added";
+    pub const MEMBER_UPDATED: &str = "member.updated";
+    pub const MEMBER_REMOVED: &str = "member.removed";
+    pub const CHANNEL_CREATED: &str = "channel.created";
+    pub const CHANNEL_UPDATED: &str = "channel.updated";
+    pub const CHANNEL_DELETED: &str = "channel.deleted";
+    pub const CHANNEL_TRUNCATED: &str = "channel.truncated";
+    pub const CHANNEL_HIDDEN: &str = "channel.hidden";
+    pub const CHANNEL_VISIBLE: &str = "channel.visible";
+    pub const NOTIFICATION_MESSAGE_NEW: &str = "notification.message_new";
+    pub const NOTIFICATION_MARK_READ: &str = "notification.mark_read";
+    pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = "notification.added_to_channel";
+    pub const NOTIFICATION_REMOVED_FROM_CHANNEL: &str = "notification.removed_from_channel";
+    pub const NOTIFICATION_CHANNEL_DELETED: &str = "notification.channel_deleted";
+    pub const NOTIFICATION_CHANNEL_TRUNCATED: &str = "notification.channel_truncated";
+    pub const USER_PRESENCE_CHANGED: &str = "user.presence.changed";
+    pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_WATCHING_START: &str = "user.watching.start";
+    pub const USER_WATCHING_STOP: &str = "user.watching.stop";
+
+    /// Types a client may not send through `SendEvent`: they are the server's to emit.
+    pub fn is_reserved(event_type: &str) -> bool {
+        event_type.starts_with("message.")
+            || event_type.starts_with("reaction.")
+            || event_type.starts_with("member.")
+            || event_type.starts_with("channel.")
+            || event_type.starts_with("notification.")
+            || event_type.starts_with("user.")
+            || event_type.starts_with("health.")
+            || event_type.starts_with("connection.")
+    }
+}

@@ -1,0 +1,417 @@
+//! Request bodies. Fields are optional where Stream's are, and custom data is collected flat into `custom`.
+//! Unknown built-in keys of newer clients land in `custom` too, which is what the flat wire format means.
+
+use crate::types::Custom;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A user as sent to `POST /users` or in `/connect`'s `user_details`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserRequest {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invisible: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoke_tokens_issued_before: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_settings: Option<Value>,
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UpsertUsersRequest {
+    pub users: BTreeMap<String, UserRequest>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PartialUpdate {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub set: Custom,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PartialUpdateUsersRequest {
+    pub users: Vec<PartialUpdate>,
+}
+
+/// `GET /users?payload=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryUsersRequest {
+    #[serde(default)]
+    pub filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_deactivated_users: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// A member as given in `data.members`: a plain user id or `{user_id, channel_role}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum MemberInput {
+    Id(String),
+    Object {
+        user_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel_role: Option<String>,
+    },
+}
+
+impl MemberInput {
+    pub fn user_id(&self) -> &str {
+        match self {
+            MemberInput::Id(id) => id,
+            MemberInput::Object { user_id, .. } => user_id,
+        }
+    }
+
+    pub fn channel_role(&self) -> Option<&str> {
+        match self {
+            MemberInput::Id(_) => None,
+            MemberInput::Object { channel_role, .. } => channel_role.as_deref(),
+        }
+    }
+}
+
+/// `data` of GetOrCreateChannel and UpdateChannel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChannelData {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<UserRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<MemberInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
+/// A reference to a user by id (`{"id": "..."}`), as in `created_by` or `user`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserRef {
+    pub id: String,
+}
+
+/// `messages`, `members` and `watchers` paging of GetOrCreateChannel.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Paging {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_lt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_lte: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_gt: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_gte: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_around: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct GetOrCreateChannelRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<ChannelData>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Paging>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Paging>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watchers: Option<Paging>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryChannelsRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// The body of `SendMessage`, `UpdateMessage` and the `message` of channel updates.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MessageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mentioned_users: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_in_channel: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub silent: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_expires: Option<Value>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub message_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SendMessageRequest {
+    pub message: MessageRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_push: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_channel_hidden: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_enrich_url: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PartialUpdateRequest {
+    #[serde(default)]
+    pub set: Custom,
+    #[serde(default)]
+    pub unset: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ReactionRequest {
+    #[serde(rename = "type")]
+    pub reaction_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SendReactionRequest {
+    pub reaction: ReactionRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_unique: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_push: Option<bool>,
+}
+
+/// `UpdateChannel`: the keys present select the actions.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UpdateChannelRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<ChannelData>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_members: Option<Vec<MemberInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_members: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_moderators: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demote_moderators: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_roles: Option<Vec<MemberInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cooldown: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_history: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_push: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}
+
+/// Bodies that only name an acting user (`hide`, `show`, `truncate`, `read` ...).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ActingUserRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_history: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_delete: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_by_channel: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SendEventRequest {
+    pub event: EventRequest,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EventRequest {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
+/// `GET /search?payload=`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SearchRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// `PATCH /app`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UpdateAppRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_auth_checks: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disable_permissions_checks: Option<bool>,
+    /// RFC 3339 time, or `null` to lift an app-wide revocation; absent leaves it unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub revoke_tokens_issued_before: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_events: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_unique_usernames: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_user_creation_disabled: Option<bool>,
+}
+
+/// `/connect?json=`: the `ConnectRequest`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ConnectRequest {
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub user_details: Option<UserRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
+}
+
+/// Distinguishes an absent key (outer `None`) from an explicit `null` (`Some(None)`).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, T: Serialize>(value: &Option<Option<T>>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(serializer),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Some)
+    }
+}
+
+/// `POST /channels/{type}/{id}/truncate`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TruncateChannelRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hard_delete: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_push: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}

@@ -1,0 +1,350 @@
+//! The engine's HTTP application: shared state, the router, the per-request middleware (operation name,
+//! duration, rate limits, CORS) and `serve` with graceful shutdown.
+
+use crate::bus::{Batch, Bus, LocalBus};
+use crate::error::ApiError;
+use crate::extract::query_map;
+use crate::limiter::{Platform, RateLimiter, Verdict};
+use crate::registry::Registry;
+use crate::request::{self, RequestInfo};
+use crate::{fanout, routes, ws};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use base64_lite::decode_claims_hint;
+use rill_core::model::{App, UserDirectory};
+use rill_core::ops::Notice;
+use rill_core::store::Store;
+use rill_protocol::error::ErrorCode;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Tunables of the WebSocket gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Frames a connection may have queued before it is closed as too slow.
+    pub queue_capacity: usize,
+    /// Interval of the server's own `health.check` frames.
+    pub health_interval: Duration,
+    /// A connection that sends nothing for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> GatewayConfig {
+        GatewayConfig {
+            queue_capacity: 1024,
+            health_interval: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Apps by API key, cached in memory: every request resolves its app, and apps change rarely.
+#[derive(Default)]
+pub struct AppDirectory {
+    // A plain lock: held for a map lookup or insert, never across an await.
+    apps: RwLock<HashMap<String, Arc<App>>>,
+}
+
+impl AppDirectory {
+    pub fn by_key(&self, api_key: &str) -> Option<Arc<App>> {
+        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(api_key).cloned()
+    }
+
+    pub fn put(&self, app: App) -> Arc<App> {
+        let app = Arc::new(app);
+        self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(app.api_key.clone(), app.clone());
+        app
+    }
+}
+
+struct Shared {
+    store: Store,
+    apps: AppDirectory,
+    limiter: RateLimiter,
+    registry: Arc<Registry>,
+    bus: Arc<dyn Bus>,
+    gateway: GatewayConfig,
+    shutdown: watch::Receiver<bool>,
+    shutdown_sender: watch::Sender<bool>,
+    /// Live WebSocket tasks; shutdown waits for it to reach zero.
+    live_sockets: Arc<AtomicUsize>,
+    /// When the app directory was last reloaded on a cache miss.
+    last_reload: std::sync::Mutex<Instant>,
+}
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    shared: Arc<Shared>,
+}
+
+impl AppState {
+    /// Builds the state over a store, loading its apps, and starts this node's event dispatcher.
+    pub async fn new(store: Store, gateway: GatewayConfig) -> Result<AppState, ApiError> {
+        let apps = AppDirectory::default();
+        for app in store.read(|tx| tx.apps()).await? {
+            apps.put(app);
+        }
+        let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
+        let refresh_store = store.clone();
+        let registry = Arc::new(Registry::default());
+        tokio::spawn(fanout::run_dispatcher(registry.clone(), bus.subscribe()));
+        let (shutdown_sender, shutdown) = watch::channel(false);
+        let state = AppState {
+            shared: Arc::new(Shared {
+                store,
+                apps,
+                limiter: RateLimiter::default(),
+                registry,
+                bus,
+                gateway,
+                shutdown,
+                shutdown_sender,
+                live_sockets: Arc::new(AtomicUsize::new(0)),
+                last_reload: std::sync::Mutex::new(Instant::now()),
+            }),
+        };
+        // Apps created or changed by another process (`rill app create`, `set-rate-limits`) appear within seconds.
+        let weak = Arc::downgrade(&state.shared);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(2));
+            loop {
+                interval.tick().await;
+                let Some(shared) = weak.upgrade() else { return };
+                if let Ok(apps) = refresh_store.read(|tx| tx.apps()).await {
+                    for app in apps {
+                        shared.apps.put(app);
+                    }
+                }
+            }
+        });
+        Ok(state)
+    }
+
+    /// Resolves an API key, reloading the apps from the store (at most once a second) on a miss, so a key
+    /// created moments ago by another process works at once.
+    pub async fn resolve_app(&self, api_key: &str) -> Option<Arc<App>> {
+        if let Some(app) = self.shared.apps.by_key(api_key) {
+            return Some(app);
+        }
+        let due = {
+            let mut last = self.shared.last_reload.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let due = last.elapsed() > Duration::from_secs(1);
+            if due {
+                *last = Instant::now();
+            }
+            due
+        };
+        if due {
+            if let Ok(apps) = self.store().read(|tx| tx.apps()).await {
+                for app in apps {
+                    self.shared.apps.put(app);
+                }
+            }
+        }
+        self.shared.apps.by_key(api_key)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    pub fn apps(&self) -> &AppDirectory {
+        &self.shared.apps
+    }
+
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.shared.registry
+    }
+
+    pub fn gateway(&self) -> &GatewayConfig {
+        &self.shared.gateway
+    }
+
+    pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shared.shutdown.clone()
+    }
+
+    /// Counts a WebSocket task as live until the returned guard drops.
+    pub(crate) fn socket_guard(&self) -> SocketGuard {
+        self.shared.live_sockets.fetch_add(1, Ordering::SeqCst);
+        SocketGuard(self.shared.live_sockets.clone())
+    }
+
+    /// Publishes a committed operation's notices.
+    pub fn publish(&self, app: &App, notices: &[Notice], users: &UserDirectory) {
+        if notices.is_empty() {
+            return;
+        }
+        let deliveries = fanout::deliveries(app, notices, users, &self.shared.registry, self.store().now());
+        self.publish_deliveries(app.id, deliveries);
+    }
+
+    pub fn publish_deliveries(&self, app_id: i64, deliveries: Vec<crate::bus::Delivery>) {
+        if !deliveries.is_empty() {
+            self.shared.bus.publish(Batch { app_id, deliveries });
+        }
+    }
+
+    /// Tells every WebSocket to close (1001) and waits up to `timeout` for them to finish.
+    pub async fn close_connections(&self, timeout: Duration) {
+        let _ = self.shared.shutdown_sender.send(true);
+        let deadline = Instant::now() + timeout;
+        while self.shared.live_sockets.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Marks one live WebSocket task.
+pub(crate) struct SocketGuard(Arc<AtomicUsize>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// The engine's router: the Stream REST API at the root and the WebSocket at `/connect`.
+pub fn router(state: AppState) -> Router {
+    routes::api_routes()
+        .route("/connect", axum::routing::get(ws::connect))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(unknown_route)
+        .layer(middleware::from_fn_with_state(state.clone(), request_middleware))
+        .layer(middleware::from_fn(cors_middleware))
+        .with_state(state)
+}
+
+async fn unknown_route(method: Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(ErrorCode::DoesNotExist, format!("route {method} {} does not exist", uri.path()))
+}
+
+/// The platform a request counts against: server tokens are server-side; clients by `X-Stream-Client`.
+fn platform_of(headers: &HeaderMap) -> Platform {
+    let token = headers.get("authorization").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    if decode_claims_hint(token) {
+        return Platform::ServerSide;
+    }
+    Platform::from_client_header(headers.get("x-stream-client").and_then(|value| value.to_str().ok()))
+}
+
+fn set_rate_headers(headers: &mut HeaderMap, verdict: &Verdict) {
+    headers.insert("x-ratelimit-limit", HeaderValue::from(verdict.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(verdict.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(verdict.reset));
+}
+
+/// Sets the request's operation and start time, counts it against its rate limit, and stamps the
+/// `X-RateLimit-*` headers on whatever the handler answers.
+async fn request_middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let path = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let operation = path.as_deref().map_or("Request", |path| request::operation_name(request.method(), path));
+    let created_status = matches!(*request.method(), Method::POST | Method::PUT);
+    let info = RequestInfo { operation, started, created_status };
+
+    let query = {
+        let (parts, body) = request.into_parts();
+        let query = query_map(&parts);
+        (Request::from_parts(parts, body), query)
+    };
+    let (request, query) = query;
+    let api_key = query.get("api_key").cloned().unwrap_or_default();
+    let setting = state
+        .apps()
+        .by_key(&api_key)
+        .map(|app| app.settings.rate_limits)
+        .unwrap_or(rill_core::model::RateLimitSetting::StreamDefaults);
+    let platform = platform_of(request.headers());
+    let now = state.store().now().timestamp();
+    let verdict = state.shared.limiter.check(&api_key, operation, platform, setting, now);
+
+    let mut response = if verdict.allowed {
+        request::scope(info, next.run(request)).await
+    } else {
+        request::scope(info, async {
+            ApiError::new(
+                ErrorCode::RateLimited,
+                format!("too many requests: {operation} allows {} per minute for this app and platform", verdict.limit),
+            )
+            .into_response()
+        })
+        .await
+    };
+    set_rate_headers(response.headers_mut(), &verdict);
+    response
+}
+
+/// Browser clients send a CORS preflight: answer it, reflecting the requested headers.
+async fn cors_middleware(request: Request, next: Next) -> Response {
+    let origin = request.headers().get("origin").cloned();
+    let requested_headers = request.headers().get("access-control-request-headers").cloned();
+    let mut response = if request.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    headers.insert("access-control-allow-origin", origin.unwrap_or_else(|| HeaderValue::from_static("*")));
+    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+    headers.insert(
+        "access-control-allow-headers",
+        requested_headers.unwrap_or_else(|| {
+            HeaderValue::from_static(
+                "authorization, content-type, stream-auth-type, x-stream-client, x-client-request-id",
+            )
+        }),
+    );
+    headers.insert(
+        "access-control-expose-headers",
+        HeaderValue::from_static("x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset"),
+    );
+    headers.insert("access-control-max-age", HeaderValue::from_static("86400"));
+    response
+}
+
+/// Serves until `shutdown` resolves: then stops accepting, finishes in-flight requests, closes every WebSocket
+/// with 1001 and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state.clone());
+    let closing = state.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Sockets do not count as in-flight requests: tell them to close so the server can finish.
+            let _ = closing.shared.shutdown_sender.send(true);
+        })
+        .await?;
+    state.close_connections(Duration::from_secs(5)).await;
+    Ok(())
+}
+
+/// Reads just enough of a JWT to see whether it claims to be a server token, for choosing a rate-limit bucket
+/// before authentication. Nothing is trusted from it: authentication verifies the token afterwards.
+mod base64_lite {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+
+    pub(super) fn decode_claims_hint(token: &str) -> bool {
+        let Some(payload) = token.split('.').nth(1) else { return false };
+        URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+            .is_some_and(|claims| claims.get("server").and_then(serde_json::Value::as_bool) == Some(true))
+    }
+}

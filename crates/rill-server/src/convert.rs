@@ -1,0 +1,278 @@
+//! Core types to wire types, in one place. Every response and event body is built from these functions, so the
+//! wire shape of an object is decided exactly once.
+
+use rill_core::model::{
+    Channel as CoreChannel, ChannelView, Member as CoreMember, Message as CoreMessage, MessageView,
+    Reaction as CoreReaction, UnreadTotals, User as CoreUser, UserDirectory,
+};
+use rill_protocol::types::{
+    Channel, ChannelConfig, ChannelState, Member, Message, OwnUser, Reaction, ReactionGroup, Read, User,
+};
+use serde_json::Value;
+
+/// Renders a user; `online` comes from the connection registry.
+pub fn user(user: &CoreUser, online: bool) -> User {
+    let mut custom = user.data.clone();
+    let name = custom.remove("name").and_then(|value| value.as_str().map(str::to_owned));
+    let image = custom.remove("image").and_then(|value| value.as_str().map(str::to_owned));
+    let language = custom.remove("language").and_then(|value| value.as_str().map(str::to_owned)).unwrap_or_default();
+    let teams = custom
+        .remove("teams")
+        .and_then(|value| value.as_array().cloned())
+        .map(|teams| teams.into_iter().filter_map(|team| team.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let invisible = custom.remove("invisible").and_then(|value| value.as_bool()).unwrap_or(false);
+    let privacy_settings = custom.remove("privacy_settings");
+    User {
+        id: user.id.clone(),
+        role: user.role.clone(),
+        teams,
+        language,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+        banned: user.banned,
+        online: online && !invisible,
+        blocked_user_ids: Vec::new(),
+        shadow_banned: false,
+        invisible,
+        name,
+        image,
+        last_active: user.last_active,
+        deactivated_at: user.deactivated_at,
+        deleted_at: user.deleted_at,
+        revoke_tokens_issued_before: user.revoke_tokens_issued_before,
+        privacy_settings,
+        custom,
+    }
+}
+
+/// The `me` object and `FullUserResponse`.
+pub fn own_user(user_record: &CoreUser, online: bool, totals: UnreadTotals) -> OwnUser {
+    OwnUser {
+        user: user(user_record, online),
+        devices: Vec::new(),
+        mutes: Vec::new(),
+        channel_mutes: Vec::new(),
+        unread_count: totals.total_unread_count,
+        total_unread_count: totals.total_unread_count,
+        unread_channels: totals.unread_channels,
+        unread_threads: 0,
+    }
+}
+
+/// Renders users by id from a directory; an id missing from it (a deleted user) renders as a bare user.
+pub struct Renderer<'a> {
+    pub users: &'a UserDirectory,
+    pub is_online: &'a dyn Fn(&str) -> bool,
+}
+
+impl Renderer<'_> {
+    pub fn user(&self, user_id: &str) -> User {
+        match self.users.get(user_id) {
+            Some(record) => user(record, (self.is_online)(user_id)),
+            None => {
+                let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+                User {
+                    id: user_id.to_owned(),
+                    role: "user".into(),
+                    teams: Vec::new(),
+                    language: String::new(),
+                    created_at: epoch,
+                    updated_at: epoch,
+                    banned: false,
+                    online: false,
+                    blocked_user_ids: Vec::new(),
+                    shadow_banned: false,
+                    invisible: false,
+                    name: None,
+                    image: None,
+                    last_active: None,
+                    deactivated_at: None,
+                    deleted_at: Some(epoch),
+                    revoke_tokens_issued_before: None,
+                    privacy_settings: None,
+                    custom: Default::default(),
+                }
+            }
+        }
+    }
+
+    pub fn reaction(&self, reaction: &CoreReaction) -> Reaction {
+        Reaction {
+            message_id: reaction.message_id.clone(),
+            user_id: reaction.user_id.clone(),
+            user: Some(self.user(&reaction.user_id)),
+            reaction_type: reaction.reaction_type.clone(),
+            score: reaction.score,
+            created_at: reaction.created_at,
+            updated_at: reaction.updated_at,
+            custom: reaction.data.clone(),
+        }
+    }
+
+    fn bare_message(&self, message: &CoreMessage) -> Message {
+        Message {
+            id: message.id.clone(),
+            text: message.text.clone(),
+            html: message.html.clone(),
+            message_type: message.message_type.clone(),
+            user: self.user(&message.user_id),
+            attachments: message.attachments.clone(),
+            latest_reactions: Vec::new(),
+            own_reactions: Vec::new(),
+            reaction_counts: message.reaction_counts.clone(),
+            reaction_scores: message.reaction_scores.clone(),
+            reaction_groups: Default::default(),
+            reply_count: message.reply_count,
+            deleted_reply_count: message.deleted_reply_count,
+            cid: message.cid.clone(),
+            created_at: message.created_at,
+            updated_at: message.updated_at,
+            shadowed: message.shadowed,
+            mentioned_users: message.mentioned_users.iter().map(|id| self.user(id)).collect(),
+            mentioned_channel: false,
+            mentioned_here: false,
+            silent: message.silent,
+            pinned: message.pinned,
+            restricted_visibility: Vec::new(),
+            parent_id: message.parent_id.clone(),
+            show_in_channel: message.parent_id.as_ref().map(|_| message.show_in_channel),
+            thread_participants: None,
+            quoted_message_id: message.quoted_message_id.clone(),
+            quoted_message: None,
+            pinned_at: message.pinned_at,
+            pinned_by: message.pinned_by.as_deref().map(|id| self.user(id)),
+            pin_expires: message.pin_expires,
+            deleted_at: message.deleted_at,
+            message_text_updated_at: message.text_updated_at,
+            channel: None,
+            custom: message.data.clone(),
+        }
+    }
+
+    pub fn message(&self, view: &MessageView) -> Message {
+        let mut message = self.bare_message(&view.message);
+        message.latest_reactions = view.reactions.latest.iter().map(|reaction| self.reaction(reaction)).collect();
+        message.own_reactions = view.reactions.own.iter().map(|reaction| self.reaction(reaction)).collect();
+        message.reaction_groups = view
+            .message
+            .reaction_counts
+            .iter()
+            .filter_map(|(reaction_type, count)| {
+                let (first, last) = view.reactions.groups.get(reaction_type).copied()?;
+                Some((
+                    reaction_type.clone(),
+                    ReactionGroup {
+                        count: *count,
+                        sum_scores: view.message.reaction_scores.get(reaction_type).copied().unwrap_or(*count),
+                        first_reaction_at: first,
+                        last_reaction_at: last,
+                    },
+                ))
+            })
+            .collect();
+        if !view.thread_participants.is_empty() {
+            message.thread_participants = Some(view.thread_participants.iter().map(|id| self.user(id)).collect());
+        }
+        message.quoted_message = view.quoted.as_ref().map(|quoted| Box::new(self.bare_message(quoted)));
+        message
+    }
+
+    pub fn member(&self, member: &CoreMember, channel: &CoreChannel) -> Member {
+        let is_moderator = member.is_moderator();
+        let legacy_role = if channel.created_by.as_deref() == Some(member.user_id.as_str()) {
+            "owner"
+        } else if is_moderator {
+            "moderator"
+        } else {
+            "member"
+        };
+        Member {
+            user_id: member.user_id.clone(),
+            user: Some(self.user(&member.user_id)),
+            created_at: member.created_at,
+            updated_at: member.updated_at,
+            banned: false,
+            shadow_banned: false,
+            channel_role: member.channel_role.clone(),
+            notifications_muted: false,
+            role: Some(legacy_role.to_owned()),
+            is_moderator: is_moderator.then_some(true),
+            custom: member.data.clone(),
+        }
+    }
+
+    pub fn channel(
+        &self,
+        channel: &CoreChannel,
+        config: Option<ChannelConfig>,
+        capabilities: Option<Vec<String>>,
+    ) -> Channel {
+        Channel {
+            id: channel.id.clone(),
+            channel_type: channel.channel_type.clone(),
+            cid: channel.cid.clone(),
+            created_at: channel.created_at,
+            updated_at: channel.updated_at,
+            frozen: channel.frozen,
+            disabled: channel.disabled,
+            created_by: channel.created_by.as_deref().map(|id| self.user(id)),
+            deleted_at: channel.deleted_at,
+            last_message_at: channel.last_message_at,
+            member_count: Some(channel.member_count),
+            message_count: None,
+            config,
+            own_capabilities: capabilities,
+            cooldown: (channel.cooldown > 0).then_some(channel.cooldown),
+            team: channel.team.clone(),
+            truncated_at: channel.truncated_at,
+            hidden: None,
+            members: None,
+            custom: channel.data.clone(),
+        }
+    }
+
+    pub fn read(&self, member: &CoreMember, channel: &CoreChannel) -> Read {
+        Read {
+            user: self.user(&member.user_id),
+            last_read: member.last_read_at,
+            unread_messages: member.unread_in(channel),
+            last_read_message_id: member.last_read_message_id.clone(),
+        }
+    }
+
+    /// A channel state for one viewer; `watchers` comes from the connection registry.
+    pub fn channel_state(
+        &self,
+        view: &ChannelView,
+        config: ChannelConfig,
+        watchers: Option<(i64, Vec<String>)>,
+    ) -> ChannelState {
+        let capabilities = view.own_capabilities.iter().map(|capability| (*capability).to_owned()).collect();
+        let mut channel = self.channel(&view.channel, Some(config), Some(capabilities));
+        if view.hidden {
+            channel.hidden = Some(true);
+        }
+        let (watcher_count, watcher_users) = match watchers {
+            Some((count, ids)) => (Some(count), Some(ids.iter().map(|id| self.user(id)).collect())),
+            None => (None, None),
+        };
+        ChannelState {
+            members: view.members.iter().map(|member| self.member(member, &view.channel)).collect(),
+            messages: view.messages.iter().map(|message| self.message(message)).collect(),
+            pinned_messages: view.pinned_messages.iter().map(|message| self.message(message)).collect(),
+            threads: Vec::new(),
+            membership: view.membership.as_ref().map(|member| self.member(member, &view.channel)),
+            read: Some(view.reads.iter().map(|member| self.read(member, &view.channel)).collect()),
+            watcher_count,
+            watchers: watcher_users,
+            hidden: Some(view.hidden),
+            channel,
+        }
+    }
+}
+
+/// `channel_custom` of events: the channel's custom data, nested.
+pub fn channel_custom(channel: &CoreChannel) -> serde_json::Map<String, Value> {
+    channel.data.clone()
+}

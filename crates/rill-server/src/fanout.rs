@@ -1,0 +1,282 @@
+//! Fan-out: turns the notices of a committed operation into events for audiences, publishes them on the bus,
+//! and on each node delivers what arrives to the connections in the registry.
+//!
+//! Events are rendered per recipient only where they differ (the unread fields): the shared JSON is serialized
+//! once and each recipient's fields are appended to it.
+
+use crate::bus::{Batch, Delivery, UnreadFields};
+use crate::convert::{self, Renderer};
+use crate::registry::{Audience, Frame, Registry};
+use rill_core::model::{App, Channel, Member, UserDirectory};
+use rill_core::ops::Notice;
+use rill_core::policy;
+use rill_protocol::event::{kind, Event};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The fields every channel event carries.
+pub fn channel_event(event_type: &str, channel: &Channel, now: chrono::DateTime<chrono::Utc>) -> Event {
+    let mut event = Event::new(event_type, now);
+    event.cid = Some(channel.cid.clone());
+    event.channel_id = Some(channel.id.clone());
+    event.channel_type = Some(channel.channel_type.clone());
+    event.channel_member_count = Some(channel.member_count);
+    event.channel_custom = Some(convert::channel_custom(channel));
+    event.team = channel.team.clone();
+    event
+}
+
+fn delivery(audience: Audience, event: Event) -> Delivery {
+    Delivery { audience, event, unread: HashMap::new(), watcher_count_of: None }
+}
+
+fn watchers(channel: &Channel) -> Audience {
+    Audience::Watchers { cid: channel.cid.clone() }
+}
+
+fn members_not_watching(channel: &Channel, members: Vec<String>, except: Option<String>) -> Audience {
+    Audience::MembersNotWatching { cid: channel.cid.clone(), members, except }
+}
+
+/// Builds the deliveries for a committed operation's notices.
+pub fn deliveries(
+    app: &App,
+    notices: &[Notice],
+    users: &UserDirectory,
+    registry: &Registry,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Delivery> {
+    let is_online = |user_id: &str| registry.is_online(app.id, user_id);
+    let renderer = Renderer { users, is_online: &is_online };
+    let config_of = |channel: &Channel| policy::channel_type_config(&channel.channel_type, app.created_at);
+    let event_channel = |channel: &Channel| Box::new(renderer.channel(channel, None, None));
+    let mut out = Vec::new();
+    for notice in notices {
+        match notice {
+            Notice::MessageNew { channel, message, members } => {
+                let rendered = renderer.message(message);
+                let unread: HashMap<String, UnreadFields> = members
+                    .iter()
+                    .map(|member| {
+                        let fields = UnreadFields {
+                            total_unread_count: member.totals.total_unread_count,
+                            unread_channels: member.totals.unread_channels,
+                        };
+                        (member.user_id.clone(), fields)
+                    })
+                    .collect();
+                let mut event = channel_event(kind::MESSAGE_NEW, channel, now);
+                event.channel_message_count = None;
+                event.message_id = Some(rendered.id.clone());
+                event.user = Some(rendered.user.clone());
+                event.message = Some(Box::new(rendered.clone()));
+                let mut to_watchers = delivery(watchers(channel), event.clone());
+                to_watchers.unread = unread.clone();
+                to_watchers.watcher_count_of = Some(channel.cid.clone());
+                out.push(to_watchers);
+
+                let mut notification = event;
+                notification.event_type = kind::NOTIFICATION_MESSAGE_NEW.into();
+                notification.channel = Some(event_channel(channel));
+                let member_ids = members.iter().map(|member| member.user_id.clone()).collect();
+                let mut to_members = delivery(
+                    members_not_watching(channel, member_ids, Some(message.message.user_id.clone())),
+                    notification,
+                );
+                to_members.unread = unread;
+                to_members.watcher_count_of = Some(channel.cid.clone());
+                out.push(to_members);
+            }
+            Notice::MessageUpdated { channel, message, by } | Notice::MessageDeleted { channel, message, by, .. } => {
+                let deleted = matches!(notice, Notice::MessageDeleted { .. });
+                let event_type = if deleted { kind::MESSAGE_DELETED } else { kind::MESSAGE_UPDATED };
+                let mut event = channel_event(event_type, channel, now);
+                let rendered = renderer.message(message);
+                event.message_id = Some(rendered.id.clone());
+                event.user = Some(renderer.user(by.as_deref().unwrap_or(&message.message.user_id)));
+                event.message = Some(Box::new(rendered));
+                if let Notice::MessageDeleted { hard, .. } = notice {
+                    event.hard_delete = Some(*hard);
+                }
+                out.push(delivery(watchers(channel), event));
+            }
+            Notice::Reaction { event_type, channel, message, reaction } => {
+                let mut event = channel_event(event_type, channel, now);
+                let rendered = renderer.message(message);
+                event.message_id = Some(rendered.id.clone());
+                // own_reactions are per viewer: the client merges them from `reaction`.
+                let mut shared = rendered;
+                shared.own_reactions = Vec::new();
+                event.message = Some(Box::new(shared));
+                event.reaction = Some(renderer.reaction(reaction));
+                event.user = Some(renderer.user(&reaction.user_id));
+                event.channel = Some(event_channel(channel));
+                out.push(delivery(watchers(channel), event));
+            }
+            Notice::MessageRead { channel, user_id, last_read_message_id, totals } => {
+                let reader = users.get(user_id);
+                let shares = reader.is_none_or(|user| user.shares_read_receipts());
+                if shares && config_of(channel).is_some_and(|config| config.read_events) {
+                    let mut event = channel_event(kind::MESSAGE_READ, channel, now);
+                    event.user = Some(renderer.user(user_id));
+                    event.last_read_message_id = last_read_message_id.clone();
+                    out.push(delivery(watchers(channel), event));
+                }
+                let mut event = channel_event(kind::NOTIFICATION_MARK_READ, channel, now);
+                event.user = Some(renderer.user(user_id));
+                event.last_read_message_id = last_read_message_id.clone();
+                event.channel = Some(event_channel(channel));
+                event.unread_count = Some(totals.total_unread_count);
+                event.total_unread_count = Some(totals.total_unread_count);
+                event.unread_channels = Some(totals.unread_channels);
+                out.push(delivery(Audience::User { user_id: user_id.clone() }, event));
+            }
+            Notice::AllRead { user_id, totals } => {
+                let mut event = Event::new(kind::NOTIFICATION_MARK_READ, now);
+                event.user = Some(renderer.user(user_id));
+                event.unread_count = Some(totals.total_unread_count);
+                event.total_unread_count = Some(totals.total_unread_count);
+                event.unread_channels = Some(totals.unread_channels);
+                out.push(delivery(Audience::User { user_id: user_id.clone() }, event));
+            }
+            Notice::MembersAdded { channel, members, .. } => {
+                for member in members {
+                    out.push(member_event(kind::MEMBER_ADDED, channel, member, &renderer, now));
+                    let mut event = channel_event(kind::NOTIFICATION_ADDED_TO_CHANNEL, channel, now);
+                    event.channel = Some(event_channel(channel));
+                    event.member = Some(renderer.member(member, channel));
+                    event.user = Some(renderer.user(&member.user_id));
+                    out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                }
+            }
+            Notice::MembersRemoved { channel, members, .. } => {
+                for member in members {
+                    out.push(member_event(kind::MEMBER_REMOVED, channel, member, &renderer, now));
+                    let mut event = channel_event(kind::NOTIFICATION_REMOVED_FROM_CHANNEL, channel, now);
+                    event.channel = Some(event_channel(channel));
+                    event.member = Some(renderer.member(member, channel));
+                    event.user = Some(renderer.user(&member.user_id));
+                    out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                }
+            }
+            Notice::MembersUpdated { channel, members, .. } => {
+                for member in members {
+                    out.push(member_event(kind::MEMBER_UPDATED, channel, member, &renderer, now));
+                }
+            }
+            Notice::ChannelUpdated { channel, by, message } => {
+                let mut event = channel_event(kind::CHANNEL_UPDATED, channel, now);
+                event.channel = Some(event_channel(channel));
+                event.user = by.as_deref().map(|id| renderer.user(id));
+                event.message = message.as_ref().map(|message| Box::new(renderer.message(message)));
+                out.push(delivery(watchers(channel), event));
+            }
+            Notice::ChannelDeleted { channel, member_ids } => {
+                let mut event = channel_event(kind::CHANNEL_DELETED, channel, now);
+                event.channel = Some(event_channel(channel));
+                out.push(delivery(watchers(channel), event.clone()));
+                event.event_type = kind::NOTIFICATION_CHANNEL_DELETED.into();
+                out.push(delivery(members_not_watching(channel, member_ids.clone(), None), event));
+            }
+            Notice::ChannelTruncated { channel, member_ids, by, message } => {
+                let mut event = channel_event(kind::CHANNEL_TRUNCATED, channel, now);
+                event.channel = Some(event_channel(channel));
+                event.user = by.as_deref().map(|id| renderer.user(id));
+                event.message = message.as_ref().map(|message| Box::new(renderer.message(message)));
+                out.push(delivery(watchers(channel), event.clone()));
+                event.event_type = kind::NOTIFICATION_CHANNEL_TRUNCATED.into();
+                out.push(delivery(members_not_watching(channel, member_ids.clone(), None), event));
+            }
+            Notice::ChannelHidden { channel, user_id, clear_history } => {
+                let mut event = channel_event(kind::CHANNEL_HIDDEN, channel, now);
+                event.channel = Some(event_channel(channel));
+                event.user = Some(renderer.user(user_id));
+                event.clear_history = Some(*clear_history);
+                out.push(delivery(Audience::User { user_id: user_id.clone() }, event));
+            }
+            Notice::ChannelVisible { channel, user_id } => {
+                let mut event = channel_event(kind::CHANNEL_VISIBLE, channel, now);
+                event.channel = Some(event_channel(channel));
+                event.user = Some(renderer.user(user_id));
+                out.push(delivery(Audience::User { user_id: user_id.clone() }, event));
+            }
+            Notice::UserUpdated { user } => {
+                let mut event = Event::new(kind::USER_UPDATED, now);
+                event.user = Some(convert::user(user, is_online(&user.id)));
+                out.push(delivery(Audience::Presence { user_id: user.id.clone() }, event));
+            }
+        }
+    }
+    out
+}
+
+fn member_event(
+    event_type: &str,
+    channel: &Channel,
+    member: &Member,
+    renderer: &Renderer<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Delivery {
+    let mut event = channel_event(event_type, channel, now);
+    event.member = Some(renderer.member(member, channel));
+    event.user = Some(renderer.user(&member.user_id));
+    event.channel = Some(Box::new(renderer.channel(channel, None, None)));
+    delivery(watchers(channel), event)
+}
+
+/// Appends per-recipient unread fields to a serialized event object.
+fn with_unread(shared: &str, fields: UnreadFields) -> String {
+    let body = shared.strip_suffix('}').unwrap_or(shared);
+    format!(
+        "{body},\"unread_count\":{total},\"total_unread_count\":{total},\"unread_channels\":{channels}}}",
+        total = fields.total_unread_count,
+        channels = fields.unread_channels
+    )
+}
+
+/// Delivers one batch to this node's connections; returns how many frames were queued.
+pub fn dispatch(registry: &Registry, batch: Batch) -> usize {
+    let mut delivered = 0;
+    for mut delivery in batch.deliveries {
+        if let Some(cid) = &delivery.watcher_count_of {
+            delivery.event.watcher_count = Some(registry.watcher_count(batch.app_id, cid));
+        }
+        let shared = match serde_json::to_string(&delivery.event) {
+            Ok(json) => json,
+            Err(error) => {
+                tracing::error!(%error, event = delivery.event.event_type, "event serialization failed");
+                continue;
+            }
+        };
+        let shared_frame = Frame::from(shared.clone());
+        let unread = &delivery.unread;
+        delivered += registry.deliver(batch.app_id, &delivery.audience, &mut |user_id| match unread.get(user_id) {
+            Some(fields) => Some(Frame::from(with_unread(&shared, *fields))),
+            None => Some(shared_frame.clone()),
+        });
+    }
+    delivered
+}
+
+/// Runs this node's dispatcher until the bus closes.
+pub async fn run_dispatcher(registry: Arc<Registry>, mut receiver: tokio::sync::mpsc::UnboundedReceiver<Batch>) {
+    while let Some(batch) = receiver.recv().await {
+        dispatch(&registry, batch);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unread_fields_are_appended() {
+        let fields = UnreadFields { total_unread_count: 3, unread_channels: 2 };
+        let json = with_unread(r#"{"type":"message.new"}"#, fields);
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["unread_count"], 3);
+        assert_eq!(value["total_unread_count"], 3);
+        assert_eq!(value["unread_channels"], 2);
+        assert_eq!(value["type"], "message.new");
+    }
+}

@@ -1,0 +1,17 @@
+//! Rill's chat engine transport: the Stream REST API and WebSocket gateway over axum, the connection registry,
+//! fan-out, rate limits, and the error and response envelopes.
+
+pub mod app;
+pub mod bus;
+pub mod convert;
+pub mod error;
+pub mod extract;
+pub mod fanout;
+pub mod limiter;
+pub mod registry;
+pub mod reply;
+pub mod request;
+mod routes;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod ws;

@@ -1,0 +1,171 @@
+//! Rate limits: fixed one-minute windows per app × operation × platform, with Stream's default limits.
+//!
+//! The window key uses the API key text, so even requests with an unknown key are counted (and answered with
+//! headers), and nothing of one app's traffic affects another's.
+
+use rill_core::model::RateLimitSetting;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Stream's default per-minute limit of an operation (docs: rate_limits).
+pub fn default_limit(operation: &str) -> u32 {
+    match operation {
+        "Connect"
+        | "GetOrCreateChannel"
+        | "GetOrCreateDistinctChannel"
+        | "GetApp"
+        | "MarkRead"
+        | "MarkChannelsRead"
+        | "QueryChannels"
+        | "SendEvent" => 10_000,
+        "SendMessage"
+        | "SendReaction"
+        | "DeleteMessage"
+        | "DeleteReaction"
+        | "GetMessage"
+        | "GetReplies"
+        | "GetReactions"
+        | "QueryUsers"
+        | "StopWatchingChannel"
+        | "UpdateMessage"
+        | "UpdateMessagePartial" => 1_000,
+        "HideChannel"
+        | "ShowChannel"
+        | "Search"
+        | "UpdateChannel"
+        | "UpdateChannelPartial"
+        | "UpdateUsers"
+        | "UpdateUsersPartial" => 300,
+        "UpdateApp" | "GetChannelType" | "ListChannelTypes" | "DeleteChannel" | "TruncateChannel" | "DeleteUser"
+        | "DeactivateUser" | "ReactivateUser" | "GetRateLimits" => 60,
+        _ => 1_000,
+    }
+}
+
+/// The platform a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Platform {
+    ServerSide,
+    Web,
+    Android,
+    Ios,
+    Unity,
+}
+
+impl Platform {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Platform::ServerSide => "server_side",
+            Platform::Web => "web",
+            Platform::Android => "android",
+            Platform::Ios => "ios",
+            Platform::Unity => "unity",
+        }
+    }
+
+    /// The client platform named by `X-Stream-Client` (`stream-chat-android-...`, ...); browsers by default.
+    pub fn from_client_header(header: Option<&str>) -> Platform {
+        let header = header.unwrap_or_default().to_ascii_lowercase();
+        if header.contains("android") {
+            Platform::Android
+        } else if header.contains("ios") || header.contains("swift") {
+            Platform::Ios
+        } else if header.contains("unity") {
+            Platform::Unity
+        } else {
+            Platform::Web
+        }
+    }
+}
+
+/// What the limiter decided, for the `X-RateLimit-*` headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Unix seconds when the window ends.
+    pub reset: i64,
+    pub allowed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    api_key: String,
+    operation: &'static str,
+    platform: Platform,
+}
+
+/// Counting state, sharded so that concurrent requests rarely contend on one lock.
+pub struct RateLimiter {
+    shards: Vec<Mutex<HashMap<Key, (i64, u64)>>>,
+}
+
+const SHARDS: usize = 16;
+
+impl Default for RateLimiter {
+    fn default() -> RateLimiter {
+        RateLimiter { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect() }
+    }
+}
+
+impl RateLimiter {
+    /// Counts one request at `now_seconds` and says whether it is within the limit.
+    pub fn check(
+        &self,
+        api_key: &str,
+        operation: &'static str,
+        platform: Platform,
+        setting: RateLimitSetting,
+        now_seconds: i64,
+    ) -> Verdict {
+        let window = now_seconds.div_euclid(60);
+        let reset = (window + 1) * 60;
+        let limit = match setting {
+            RateLimitSetting::Off => {
+                return Verdict { limit: u64::from(u32::MAX), remaining: u64::from(u32::MAX), reset, allowed: true }
+            }
+            RateLimitSetting::PerMinute(limit) => u64::from(limit),
+            RateLimitSetting::StreamDefaults => u64::from(default_limit(operation)),
+        };
+        let key = Key { api_key: api_key.to_owned(), operation, platform };
+        let shard = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut hasher);
+            (hasher.finish() as usize) % SHARDS
+        };
+        // A plain mutex: held for one map update, never across an await.
+        let mut counts = self.shards[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if counts.len() > 100_000 {
+            counts.retain(|_, (counted_window, _)| *counted_window == window);
+        }
+        let entry = counts.entry(key).or_insert((window, 0));
+        if entry.0 != window {
+            *entry = (window, 0);
+        }
+        let allowed = entry.1 < limit;
+        if allowed {
+            entry.1 += 1;
+        }
+        Verdict { limit, remaining: limit.saturating_sub(entry.1), reset, allowed }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_window_and_key() {
+        let limiter = RateLimiter::default();
+        let setting = RateLimitSetting::PerMinute(2);
+        let check = |key: &str, at: i64| limiter.check(key, "SendMessage", Platform::ServerSide, setting, at);
+        assert_eq!(check("a", 60), Verdict { limit: 2, remaining: 1, reset: 120, allowed: true });
+        assert!(check("a", 61).allowed);
+        assert_eq!(check("a", 119), Verdict { limit: 2, remaining: 0, reset: 120, allowed: false });
+        assert!(check("b", 119).allowed, "another app has its own window");
+        assert!(check("a", 120).allowed, "a new window starts fresh");
+        assert!(limiter.check("a", "GetApp", Platform::ServerSide, RateLimitSetting::Off, 0).allowed);
+        assert_eq!(default_limit("SendMessage"), 1000);
+    }
+}

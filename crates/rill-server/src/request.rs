@@ -1,0 +1,74 @@
+//! Per-request facts every response needs: the Stream operation name (`GetOrCreateChannel`, ...) and when the
+//! request started, for `duration`. A middleware sets them in a task-local around each handler.
+
+use axum::http::Method;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInfo {
+    pub operation: &'static str,
+    pub started: Instant,
+    /// POST and PUT answer 201, everything else 200.
+    pub created_status: bool,
+}
+
+tokio::task_local! {
+    static REQUEST: RequestInfo;
+}
+
+/// The current request's facts; outside a request (a test calling a handler directly) a neutral default.
+pub fn current() -> RequestInfo {
+    REQUEST.try_with(|info| *info).unwrap_or(RequestInfo {
+        operation: "Request",
+        started: Instant::now(),
+        created_status: false,
+    })
+}
+
+/// Runs `future` with `info` as the current request.
+pub async fn scope<F: std::future::Future>(info: RequestInfo, future: F) -> F::Output {
+    REQUEST.scope(info, future).await
+}
+
+/// Stream's operation name for a route, as used in error messages and rate-limit tables.
+pub fn operation_name(method: &Method, path: &str) -> &'static str {
+    let method = method.as_str();
+    match (method, path) {
+        ("GET", "/app") => "GetApp",
+        ("PATCH", "/app") => "UpdateApp",
+        ("GET", "/channeltypes/{name}") => "GetChannelType",
+        ("GET", "/channeltypes") => "ListChannelTypes",
+        ("GET", "/rate_limits") => "GetRateLimits",
+        ("POST", "/users") => "UpdateUsers",
+        ("PATCH", "/users") => "UpdateUsersPartial",
+        ("GET", "/users") => "QueryUsers",
+        ("DELETE", "/users/{user_id}") => "DeleteUser",
+        ("POST", "/users/{user_id}/deactivate") => "DeactivateUser",
+        ("POST", "/users/{user_id}/reactivate") => "ReactivateUser",
+        ("POST", "/channels") => "QueryChannels",
+        ("POST", "/channels/read") => "MarkChannelsRead",
+        ("POST", "/channels/{type}/query") => "GetOrCreateDistinctChannel",
+        ("POST", "/channels/{type}/{id}/query") => "GetOrCreateChannel",
+        ("POST", "/channels/{type}/{id}") => "UpdateChannel",
+        ("PATCH", "/channels/{type}/{id}") => "UpdateChannelPartial",
+        ("DELETE", "/channels/{type}/{id}") => "DeleteChannel",
+        ("POST", "/channels/{type}/{id}/truncate") => "TruncateChannel",
+        ("POST", "/channels/{type}/{id}/hide") => "HideChannel",
+        ("POST", "/channels/{type}/{id}/show") => "ShowChannel",
+        ("POST", "/channels/{type}/{id}/read") => "MarkRead",
+        ("POST", "/channels/{type}/{id}/event") => "SendEvent",
+        ("POST", "/channels/{type}/{id}/stop-watching") => "StopWatchingChannel",
+        ("POST", "/channels/{type}/{id}/message") => "SendMessage",
+        ("GET", "/messages/{id}") => "GetMessage",
+        ("POST", "/messages/{id}") => "UpdateMessage",
+        ("PUT", "/messages/{id}") => "UpdateMessagePartial",
+        ("DELETE", "/messages/{id}") => "DeleteMessage",
+        ("GET", "/messages/{id}/replies") => "GetReplies",
+        ("POST", "/messages/{id}/reaction") => "SendReaction",
+        ("DELETE", "/messages/{id}/reaction/{type}") => "DeleteReaction",
+        ("GET", "/messages/{id}/reactions") => "GetReactions",
+        ("GET", "/search") => "Search",
+        ("GET", "/connect") => "Connect",
+        _ => "Request",
+    }
+}

@@ -1,0 +1,133 @@
+//! Users: upsert, partial update, query, delete, deactivate, reactivate.
+
+use crate::app::AppState;
+use crate::convert;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, Auth, Payload};
+use crate::reply::Reply;
+use axum::extract::{Path, State};
+use rill_core::model::{UnreadTotals, User};
+use rill_core::ops::{self, Outcome};
+use rill_protocol::request::{PartialUpdateUsersRequest, QueryUsersRequest, UpsertUsersRequest};
+use rill_protocol::response::{QueryUsersResponse, UserResponseBody, UsersMapResponse};
+use std::collections::HashMap;
+
+fn full_users(
+    state: &AppState,
+    app_id: i64,
+    users: &[User],
+    totals: &HashMap<String, UnreadTotals>,
+) -> UsersMapResponse {
+    UsersMapResponse {
+        users: users
+            .iter()
+            .map(|user| {
+                let online = state.registry().is_online(app_id, &user.id);
+                let totals = totals.get(&user.id).copied().unwrap_or_default();
+                (user.id.clone(), convert::own_user(user, online, totals))
+            })
+            .collect(),
+    }
+}
+
+async fn totals_of(state: &AppState, app_id: i64, users: &[User]) -> ApiResult<HashMap<String, UnreadTotals>> {
+    let ids: Vec<String> = users.iter().map(|user| user.id.clone()).collect();
+    Ok(state.store().read(move |tx| tx.unread_totals(app_id, &ids)).await?)
+}
+
+fn finish(state: &AppState, auth: &Auth, outcome: &Outcome<Vec<User>>) {
+    state.publish(&auth.app, &outcome.notices, &outcome.users);
+}
+
+pub(crate) async fn upsert_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<UpsertUsersRequest>,
+) -> ApiResult<Reply<UsersMapResponse>> {
+    let ctx = auth.context(&state, None);
+    let mut requests = Vec::with_capacity(request.users.len());
+    for (key, mut user) in request.users {
+        if user.id.is_empty() {
+            user.id = key;
+        }
+        requests.push(user);
+    }
+    let outcome = state.store().write(move |tx| ops::users::upsert_users(tx, &ctx, requests)).await?;
+    finish(&state, &auth, &outcome);
+    let totals = totals_of(&state, auth.app.id, &outcome.value).await?;
+    Ok(Reply(full_users(&state, auth.app.id, &outcome.value, &totals)))
+}
+
+pub(crate) async fn partial_update_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<PartialUpdateUsersRequest>,
+) -> ApiResult<Reply<UsersMapResponse>> {
+    let ctx = auth.context(&state, None);
+    let outcome = state.store().write(move |tx| ops::users::partial_update_users(tx, &ctx, request.users)).await?;
+    finish(&state, &auth, &outcome);
+    let totals = totals_of(&state, auth.app.id, &outcome.value).await?;
+    Ok(Reply(full_users(&state, auth.app.id, &outcome.value, &totals)))
+}
+
+pub(crate) async fn query_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    Payload(request): Payload<QueryUsersRequest>,
+) -> ApiResult<Reply<QueryUsersResponse>> {
+    let ctx = auth.context(&state, request.user_id.clone());
+    let registry = state.registry().clone();
+    let app_id = auth.app.id;
+    let query = request.clone();
+    let users = state
+        .store()
+        .read(move |tx| ops::users::query_users(tx, &ctx, &query, &|user_id| registry.is_online(app_id, user_id)))
+        .await?;
+    if request.presence == Some(true) {
+        if let Some(connection_id) = &auth.connection_id {
+            let ids: Vec<String> = users.iter().map(|user| user.id.clone()).collect();
+            state.registry().follow(connection_id, &ids);
+        }
+    }
+    let totals = totals_of(&state, app_id, &users).await?;
+    let map = full_users(&state, app_id, &users, &totals);
+    let users = users.iter().filter_map(|user| map.users.get(&user.id).cloned()).collect();
+    Ok(Reply(QueryUsersResponse { users }))
+}
+
+async fn single_user(state: &AppState, auth: &Auth, outcome: Outcome<User>) -> ApiResult<Reply<UserResponseBody>> {
+    state.publish(&auth.app, &outcome.notices, &outcome.users);
+    let online = state.registry().is_online(auth.app.id, &outcome.value.id);
+    Ok(Reply(UserResponseBody { user: convert::own_user(&outcome.value, online, UnreadTotals::default()) }))
+}
+
+pub(crate) async fn delete_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+) -> ApiResult<Reply<UserResponseBody>> {
+    let ctx = auth.context(&state, None);
+    let hard = auth.param("hard_delete") == Some("true");
+    let outcome = state.store().write(move |tx| ops::users::delete_user(tx, &ctx, &user_id, hard)).await?;
+    single_user(&state, &auth, outcome).await
+}
+
+pub(crate) async fn deactivate_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+) -> ApiResult<Reply<UserResponseBody>> {
+    let ctx = auth.context(&state, None);
+    let outcome = state.store().write(move |tx| ops::users::set_deactivated(tx, &ctx, &user_id, true)).await?;
+    single_user(&state, &auth, outcome).await
+}
+
+pub(crate) async fn reactivate_user(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(user_id): Path<String>,
+) -> ApiResult<Reply<UserResponseBody>> {
+    let ctx = auth.context(&state, None);
+    let outcome = state.store().write(move |tx| ops::users::set_deactivated(tx, &ctx, &user_id, false)).await?;
+    single_user(&state, &auth, outcome).await
+}

@@ -1,0 +1,178 @@
+//! The test harness: a real engine on `127.0.0.1:0` over a fresh SQLite file in WAL mode (as in production),
+//! with a chat app, typed clients and sockets. Every response and event a test reads can be checked against the
+//! public schemas with [`assert_schema`].
+
+use crate::app::{serve, AppState, GatewayConfig};
+use rill_client::{Client, Socket};
+use rill_core::clock::SystemClock;
+use rill_core::store::sqlite::SqliteBackend;
+use rill_core::store::Store;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Credentials of an app.
+#[derive(Debug, Clone)]
+pub struct TestApp {
+    pub id: i64,
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+pub struct TestServer {
+    pub base_url: String,
+    pub app: TestApp,
+    pub state: AppState,
+    data_dir: Option<tempfile::TempDir>,
+    path: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+/// Panics with every problem when `value` does not match the named public schema.
+pub fn assert_schema(schema: &str, value: &Value) {
+    if let Err(problems) = rill_protocol::schema::validate(schema, value) {
+        panic!("{schema} does not match the schema:\n  {}\nvalue: {value:#}", problems.join("\n  "));
+    }
+}
+
+impl TestServer {
+    /// A server over a fresh data directory, with one app.
+    pub async fn start() -> TestServer {
+        TestServer::start_with(GatewayConfig::default()).await
+    }
+
+    pub async fn start_with(gateway: GatewayConfig) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("temporary directory");
+        let path = data_dir.path().to_path_buf();
+        let mut server = TestServer::open(&path, gateway, None).await;
+        server.data_dir = Some(data_dir);
+        server
+    }
+
+    async fn open(path: &Path, gateway: GatewayConfig, app: Option<TestApp>) -> TestServer {
+        let backend = SqliteBackend::open(&path.join("rill.db")).expect("open store");
+        let store = Store::new(Arc::new(backend), Arc::new(SystemClock));
+        let app = match app {
+            Some(app) => app,
+            None => {
+                let now = store.now();
+                let created =
+                    store.write(move |tx| rill_core::ops::apps::create_app(tx, "Test", now)).await.expect("create app");
+                TestApp {
+                    id: created.id,
+                    api_key: created.api_key.clone(),
+                    api_secret: created.api_secret.expose().to_owned(),
+                }
+            }
+        };
+        let state = AppState::new(store, gateway).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        TestServer {
+            base_url,
+            app,
+            state,
+            data_dir: None,
+            path: path.to_path_buf(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops gracefully and starts a new server on the same data directory: only what was stored survives.
+    pub async fn restart(mut self) -> TestServer {
+        self.shutdown().await;
+        let data_dir = self.data_dir.take();
+        let mut server = TestServer::open(&self.path, GatewayConfig::default(), Some(self.app.clone())).await;
+        server.data_dir = data_dir;
+        server
+    }
+
+    /// Stops the server: in-flight requests finish and sockets close with 1001.
+    pub async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Creates another app on the same server.
+    pub async fn create_app(&self, name: &str) -> TestApp {
+        let name = name.to_owned();
+        let now = self.state.store().now();
+        let created = self
+            .state
+            .store()
+            .write(move |tx| rill_core::ops::apps::create_app(tx, &name, now))
+            .await
+            .expect("create app");
+        TestApp { id: created.id, api_key: created.api_key.clone(), api_secret: created.api_secret.expose().to_owned() }
+    }
+
+    /// Changes an app's rate limits directly in the store.
+    pub async fn set_rate_limits(&self, setting: rill_core::model::RateLimitSetting) {
+        let app_id = self.app.id;
+        let app = self
+            .state
+            .store()
+            .write(move |tx| rill_core::ops::apps::set_rate_limits(tx, app_id, setting))
+            .await
+            .expect("set rate limits");
+        self.state.apps().put(app);
+    }
+
+    pub fn server_client(&self) -> Client {
+        Client::server(&self.base_url, &self.app.api_key, &self.app.api_secret)
+    }
+
+    /// A user token without expiry, issued now.
+    pub fn token(&self, user_id: &str) -> String {
+        rill_client::token::user_token(user_id, &self.app.api_secret, chrono::Utc::now().timestamp(), None)
+    }
+
+    pub fn user_client(&self, user_id: &str) -> Client {
+        Client::with_token(&self.base_url, &self.app.api_key, Some(self.token(user_id)))
+    }
+
+    /// Creates users with the given ids (role `user`, name = capitalized id).
+    pub async fn create_users(&self, ids: &[&str]) {
+        let users: Vec<Value> = ids.iter().map(|id| json!({"id": id, "name": id.to_uppercase()})).collect();
+        self.server_client().upsert_users(&users).await.expect("create users");
+    }
+
+    /// Opens a socket for a user; it has already received `health.check`.
+    pub async fn connect(&self, user_id: &str) -> Socket {
+        Socket::connect(&self.base_url, &self.app.api_key, &self.token(user_id), user_id, &json!({"id": user_id}))
+            .await
+            .expect("connect")
+    }
+
+    /// Creates a `team` channel with members, created by the first member.
+    pub async fn team_channel(&self, id: &str, members: &[&str]) -> Value {
+        let body = json!({"data": {"created_by_id": members[0], "members": members, "name": id}});
+        let response = self
+            .server_client()
+            .raw(reqwest::Method::POST, &format!("/channels/team/{id}/query"), &[], Some(&body))
+            .await
+            .expect("channel");
+        assert_eq!(response.status, 201, "{}", response.body);
+        response.body
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

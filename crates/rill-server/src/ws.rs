@@ -1,0 +1,278 @@
+//! The WebSocket gateway: `/connect` handshake, the per-connection loop, presence, and watching.
+//!
+//! Frame order follows the protocol: the first frame is `health.check` with `connection_id` and `me`, or
+//! `connection.error` followed by a close with 1000 (final: clients do not retry). After that the server relays
+//! events, answers the client's health checks, sends its own every 25 s, and closes a connection that has been
+//! silent for 90 s. Shutdown closes with 1001 and a too-slow client with 1011, so both reconnect.
+
+use crate::app::AppState;
+use crate::bus::Delivery;
+use crate::convert;
+use crate::error::ApiError;
+use crate::extract::{authenticate, parse_json, query_map};
+use crate::fanout::channel_event;
+use crate::registry::{Audience, Frame};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
+use rill_core::auth::Identity;
+use rill_core::model::{Actor, App, Channel, User};
+use rill_core::ops::{self, Context};
+use rill_protocol::event::{kind, Event};
+use rill_protocol::request::ConnectRequest;
+use std::sync::Arc;
+use tokio::sync::{mpsc, Notify};
+
+/// Socket buffer sizes, set deliberately: the library defaults cost over 100 KiB per idle connection.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+const WRITE_BUFFER_BYTES: usize = 0;
+const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// `GET /connect`.
+pub async fn connect(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            return ApiError::input(format!("/connect needs a WebSocket upgrade: {rejection}")).into_response();
+        }
+    };
+    let query = query_map(&parts);
+    let handshake = handshake(&state, &query).await;
+    upgrade
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .max_message_size(MAX_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            match handshake {
+                Ok(accepted) => run_connection(state, socket, accepted).await,
+                Err(error) => reject(socket, error).await,
+            }
+        })
+}
+
+/// A verified connection request.
+struct Accepted {
+    app: Arc<App>,
+    user_id: String,
+    request: ConnectRequest,
+}
+
+async fn handshake(state: &AppState, query: &std::collections::HashMap<String, String>) -> Result<Accepted, ApiError> {
+    let (app, identity) = authenticate(
+        state,
+        query.get("api_key").map(String::as_str),
+        query.get("stream-auth-type").map(String::as_str),
+        query.get("authorization").map(String::as_str),
+    )
+    .await?;
+    let request: ConnectRequest = parse_json(query.get("json").map(String::as_bytes).unwrap_or(b"{}"))?;
+    let requested = request.user_id.clone().or_else(|| request.user_details.as_ref().map(|user| user.id.clone()));
+    let user_id = match (&identity, requested) {
+        (Identity::User { user_id, .. }, Some(requested)) if *user_id == requested => user_id.clone(),
+        (Identity::User { user_id, .. }, None) => user_id.clone(),
+        (Identity::User { user_id, .. }, Some(requested)) => {
+            return Err(ApiError::new(
+                rill_protocol::error::ErrorCode::NotAuthenticated,
+                format!("token is for user {user_id:?} but the connection is for {requested:?}"),
+            ))
+        }
+        (Identity::Server, Some(requested)) => requested,
+        (Identity::Server, None) => return Err(ApiError::input("json.user_id is required")),
+    };
+    if let Some(details) = &request.user_details {
+        if details.id != user_id {
+            return Err(ApiError::new(
+                rill_protocol::error::ErrorCode::NotAuthenticated,
+                "user_details.id must match the token's user_id",
+            ));
+        }
+    }
+    Ok(Accepted { app, user_id, request })
+}
+
+fn text(event: &Event) -> Frame {
+    Frame::from(serde_json::to_string(event).unwrap_or_default())
+}
+
+async fn reject(mut socket: WebSocket, error: ApiError) {
+    let mut event = Event::new(kind::CONNECTION_ERROR, chrono::Utc::now());
+    event.connection_id = Some(String::new());
+    event.error = Some(
+        crate::request::scope(
+            crate::request::RequestInfo {
+                operation: "Connect",
+                started: std::time::Instant::now(),
+                created_status: false,
+            },
+            async { error.body() },
+        )
+        .await,
+    );
+    let _ = socket.send(Message::Text(text(&event))).await;
+    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1000, reason: "authentication failed".into() }))).await;
+}
+
+fn context(state: &AppState, app: &Arc<App>, user_id: &str) -> Context {
+    Context { app: app.clone(), actor: Actor::User { user_id: user_id.to_owned() }, now: state.store().now() }
+}
+
+/// Announces a presence change to followers and the user's own connections.
+pub fn publish_presence(state: &AppState, app: &App, user: &User, online: bool) {
+    if user.invisible() {
+        return;
+    }
+    let mut event = Event::new(kind::USER_PRESENCE_CHANGED, state.store().now());
+    event.user = Some(convert::user(user, online));
+    let delivery = Delivery {
+        audience: Audience::Presence { user_id: user.id.clone() },
+        event,
+        unread: Default::default(),
+        watcher_count_of: None,
+    };
+    state.publish_deliveries(app.id, vec![delivery]);
+}
+
+/// Announces that a user started or stopped watching a channel (when the type has connect events).
+pub fn publish_watching(
+    state: &AppState,
+    app: &App,
+    channel: &Channel,
+    user: &User,
+    started: bool,
+    watcher_count: i64,
+) {
+    let connect_events = rill_core::policy::channel_type_config(&channel.channel_type, app.created_at)
+        .is_some_and(|config| config.connect_events);
+    if !connect_events {
+        return;
+    }
+    let event_type = if started { kind::USER_WATCHING_START } else { kind::USER_WATCHING_STOP };
+    let mut event = channel_event(event_type, channel, state.store().now());
+    event.user = Some(convert::user(user, true));
+    event.watcher_count = Some(watcher_count);
+    let delivery = Delivery {
+        audience: Audience::Watchers { cid: channel.cid.clone() },
+        event,
+        unread: Default::default(),
+        watcher_count_of: None,
+    };
+    state.publish_deliveries(app.id, vec![delivery]);
+}
+
+async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accepted) {
+    let _guard = state.socket_guard();
+    let Accepted { app, user_id, request } = accepted;
+    let ctx = context(&state, &app, &user_id);
+    let details = request.user_details.clone();
+    let connected = state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref())).await;
+    let (user, totals) = match connected {
+        Ok(connected) => connected,
+        Err(error) => return reject(socket, error.into()).await,
+    };
+
+    let connection_id = uuid::Uuid::new_v4().to_string();
+    let (sender, mut outbound) = mpsc::channel::<Frame>(state.gateway().queue_capacity);
+    let overflow = Arc::new(Notify::new());
+    let Some(first) = state.registry().register(&connection_id, app.id, &user_id, sender, overflow.clone()) else {
+        let error = ApiError::input(format!("user {user_id} has too many open connections"));
+        return reject(socket, error).await;
+    };
+
+    let mut hello = Event::new(kind::HEALTH_CHECK, state.store().now());
+    hello.connection_id = Some(connection_id.clone());
+    hello.cid = Some("*".into());
+    hello.me = Some(convert::own_user(&user, true, totals));
+    if socket.send(Message::Text(text(&hello))).await.is_err() {
+        finish(&state, &app, &connection_id).await;
+        return;
+    }
+    if first {
+        publish_presence(&state, &app, &user, true);
+    }
+    tracing::debug!(user_id, connection_id, "websocket connected");
+
+    let mut shutdown = state.shutdown_signal();
+    let mut health = tokio::time::interval(state.gateway().health_interval);
+    health.tick().await;
+    let idle_timeout = state.gateway().idle_timeout;
+    let mut last_heard = tokio::time::Instant::now();
+    let close = loop {
+        tokio::select! {
+            frame = outbound.recv() => {
+                let Some(frame) = frame else { break None };
+                // Send what is queued in one flush: under load a connection gets many events at once.
+                let mut failed = socket.feed(Message::Text(frame)).await.is_err();
+                while !failed {
+                    match outbound.try_recv() {
+                        Ok(frame) => failed = socket.feed(Message::Text(frame)).await.is_err(),
+                        Err(_) => break,
+                    }
+                }
+                if failed || socket.flush().await.is_err() {
+                    break None;
+                }
+            }
+            incoming = socket.recv() => {
+                match incoming {
+                    Some(Ok(Message::Text(body))) => {
+                        last_heard = tokio::time::Instant::now();
+                        if body.contains("health.check") {
+                            let mut reply = Event::new(kind::HEALTH_CHECK, state.store().now());
+                            reply.connection_id = Some(connection_id.clone());
+                            reply.cid = Some("*".into());
+                            if socket.send(Message::Text(text(&reply))).await.is_err() {
+                                break None;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
+                }
+            }
+            _ = health.tick() => {
+                if last_heard.elapsed() > idle_timeout {
+                    break Some((1000, "no client frame within the idle timeout"));
+                }
+                let mut beat = Event::new(kind::HEALTH_CHECK, state.store().now());
+                beat.connection_id = Some(connection_id.clone());
+                beat.cid = Some("*".into());
+                if socket.send(Message::Text(text(&beat))).await.is_err() {
+                    break None;
+                }
+            }
+            _ = overflow.notified() => break Some((1011, "client is too slow: reconnect and resync")),
+            _ = shutdown.changed() => break Some((1001, "server is shutting down")),
+        }
+    };
+    if let Some((code, reason)) = close {
+        let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    }
+    finish(&state, &app, &connection_id).await;
+}
+
+/// Unregisters a closed connection and announces what that changed.
+async fn finish(state: &AppState, app: &Arc<App>, connection_id: &str) {
+    let Some(closed) = state.registry().unregister(connection_id) else { return };
+    let ctx = context(state, app, &closed.user_id);
+    let user_id = closed.user_id.clone();
+    let user = if closed.last_connection {
+        state.store().write(move |tx| ops::users::touch_last_active(tx, &ctx, &user_id)).await
+    } else {
+        state.store().read(move |tx| tx.user(ctx.app_id(), &user_id)).await
+    };
+    let Ok(Some(user)) = user else { return };
+    for (cid, watcher_count) in &closed.stopped_watching {
+        let app_id = app.id;
+        let lookup = cid.clone();
+        if let Ok(Some(channel)) = state.store().read(move |tx| tx.channel(app_id, &lookup)).await {
+            publish_watching(state, app, &channel, &user, false, *watcher_count);
+        }
+    }
+    if closed.last_connection {
+        publish_presence(state, app, &user, false);
+    }
+}

@@ -1,0 +1,136 @@
+//! The `serve` and `app` commands.
+
+use crate::output;
+use anyhow::Context as _;
+use rill_core::clock::SystemClock;
+use rill_core::model::RateLimitSetting;
+use rill_core::store::sqlite::SqliteBackend;
+use rill_core::store::Store;
+use rill_protocol::response::CreatedApp;
+use rill_server::app::{AppState, GatewayConfig};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Opens (creating) the store in a data directory.
+pub(crate) fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    let backend = SqliteBackend::open(&data_dir.join("rill.db"))
+        .map_err(|error| anyhow::anyhow!("cannot open the database in {}: {}", data_dir.display(), error.detail))?;
+    Ok(Store::new(Arc::new(backend), Arc::new(SystemClock)))
+}
+
+fn core_error(error: rill_core::error::CoreError) -> anyhow::Error {
+    anyhow::anyhow!("{}", error.detail)
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests and closing sockets");
+}
+
+pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
+    let apps = store.read(|tx| tx.apps()).await.map_err(core_error)?;
+    let default_app = match apps.into_iter().next() {
+        Some(app) => app,
+        None => {
+            let now = store.now();
+            let app =
+                store.write(move |tx| rill_core::ops::apps::create_app(tx, "Rill", now)).await.map_err(core_error)?;
+            output::progress(&format!("created the default chat app (id {})", app.id));
+            app
+        }
+    };
+    let state = AppState::new(store, GatewayConfig::default()).await.map_err(|error| anyhow::anyhow!(error.detail))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let address = listener.local_addr()?;
+    output::line(&format!("Rill is listening on http://{address}"));
+    output::line(&format!(
+        "Chat API: http://{address}  (app id {}, api key {}; `rill app list --data-dir {}` shows the secret)",
+        default_app.id,
+        default_app.api_key,
+        data_dir.display()
+    ));
+    rill_server::app::serve(listener, state, wait_for_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+pub(crate) async fn create_app(data_dir: &Path, name: &str, json: bool) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
+    let now = store.now();
+    let name = name.to_owned();
+    let app = store.write(move |tx| rill_core::ops::apps::create_app(tx, &name, now)).await.map_err(core_error)?;
+    let created =
+        CreatedApp { app_id: app.id, api_key: app.api_key.clone(), api_secret: app.api_secret.expose().to_owned() };
+    if json {
+        output::line(&serde_json::to_string(&created)?);
+    } else {
+        output::line(&format!(
+            "app id:     {}\napi key:    {}\napi secret: {}",
+            created.app_id, created.api_key, created.api_secret
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) async fn list_apps(data_dir: &Path, json: bool) -> anyhow::Result<()> {
+    let store = open_store(data_dir)?;
+    let apps = store.read(|tx| tx.apps()).await.map_err(core_error)?;
+    if json {
+        let list: Vec<CreatedApp> = apps
+            .iter()
+            .map(|app| CreatedApp {
+                app_id: app.id,
+                api_key: app.api_key.clone(),
+                api_secret: app.api_secret.expose().to_owned(),
+            })
+            .collect();
+        output::line(&serde_json::to_string(&list)?);
+    } else {
+        for app in apps {
+            output::line(&format!("{}\t{}\t{}\t{}", app.id, app.name, app.api_key, app.api_secret.expose()));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn set_rate_limits(
+    data_dir: &Path,
+    app_id: i64,
+    off: bool,
+    per_minute: Option<u32>,
+) -> anyhow::Result<()> {
+    let setting = match (off, per_minute) {
+        (true, _) => RateLimitSetting::Off,
+        (false, Some(0)) => anyhow::bail!("--per-minute must be at least 1 (use --off to lift limits)"),
+        (false, Some(limit)) => RateLimitSetting::PerMinute(limit),
+        (false, None) => RateLimitSetting::StreamDefaults,
+    };
+    let store = open_store(data_dir)?;
+    store.write(move |tx| rill_core::ops::apps::set_rate_limits(tx, app_id, setting)).await.map_err(core_error)?;
+    let described = match setting {
+        RateLimitSetting::Off => "off".to_owned(),
+        RateLimitSetting::PerMinute(limit) => format!("{limit} per minute per endpoint"),
+        RateLimitSetting::StreamDefaults => "Stream's defaults".to_owned(),
+    };
+    output::line(&format!("rate limits for app {app_id}: {described}"));
+    Ok(())
+}

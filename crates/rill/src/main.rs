@@ -1,0 +1,119 @@
+//! The `rill` command: runs the engine (`rill serve`), manages apps (`rill app ...`) and measures it
+//! (`rill bench`). Composition only: configuration from flags and `RILL_*` variables, logging, and wiring the
+//! store, the engine and the shutdown signal together.
+
+mod bench;
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Rill: a self-hosted team chat server that speaks the Stream Chat API.
+///
+/// Start with `rill serve`: it creates ./rill-data, a default chat app, and listens on 127.0.0.1:8080.
+#[derive(Parser)]
+#[command(name = "rill", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the chat engine: REST at the root, WebSocket at /connect, on one port.
+    Serve {
+        /// Where Rill keeps its database.
+        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
+        data_dir: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "RILL_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+    },
+    /// Manage chat apps (each has its own App ID, API key and secret).
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Measure the engine: durable sends/s, fan-out deliveries/s, latency, memory per socket, CPU per operation.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AppCommand {
+    /// Create an app and print its credentials.
+    Create {
+        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
+        data_dir: PathBuf,
+        /// The app's name.
+        #[arg(long, env = "RILL_APP_NAME")]
+        name: String,
+        /// Print {"app_id","api_key","api_secret"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List apps with their credentials.
+    List {
+        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
+        data_dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set an app's rate limits: Stream's defaults, one per-minute limit, or none.
+    SetRateLimits {
+        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
+        data_dir: PathBuf,
+        /// The app's id (see `rill app list`).
+        #[arg(long, env = "RILL_APP_ID")]
+        app_id: i64,
+        /// Lift the limits entirely.
+        #[arg(long, conflicts_with_all = ["per_minute", "defaults"])]
+        off: bool,
+        /// Allow this many requests per minute per endpoint and platform.
+        #[arg(long, conflicts_with = "defaults")]
+        per_minute: Option<u32>,
+        /// Go back to Stream's per-endpoint defaults.
+        #[arg(long)]
+        defaults: bool,
+    },
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            output::error(&format!("cannot start the runtime: {error}"));
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { data_dir, listen } => commands::serve(&data_dir, listen).await,
+            Command::App { command: AppCommand::Create { data_dir, name, json } } => {
+                commands::create_app(&data_dir, &name, json).await
+            }
+            Command::App { command: AppCommand::List { data_dir, json } } => commands::list_apps(&data_dir, json).await,
+            Command::App { command: AppCommand::SetRateLimits { data_dir, app_id, off, per_minute, defaults: _ } } => {
+                commands::set_rate_limits(&data_dir, app_id, off, per_minute).await
+            }
+            Command::Bench(args) => bench::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            output::error(&format!("{error:#}"));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
