@@ -64,10 +64,7 @@ impl Socket {
         user_details: &Value,
     ) -> Result<Socket, SocketError> {
         let url = connect_url(base_url, api_key, token, user_id, user_details);
-        let (stream, _) =
-            tokio_tungstenite::connect_async(url).await.map_err(|error| SocketError::Transport(error.to_string()))?;
-        let mut socket =
-            Socket { stream, connection_id: String::new(), me: Value::Null, seen: Vec::new(), close_code: None };
+        let mut socket = Socket::open(&url).await?;
         let first = socket
             .next_frame(Duration::from_secs(10))
             .await?
@@ -81,6 +78,14 @@ impl Socket {
             }
             _ => Err(SocketError::Refused(first)),
         }
+    }
+
+    /// Opens the WebSocket at `url` without reading anything, for tests that inspect the first frames and the
+    /// close code themselves (a refused connection's `connection.error`, then the close).
+    pub async fn open(url: &str) -> Result<Socket, SocketError> {
+        let (stream, _) =
+            tokio_tungstenite::connect_async(url).await.map_err(|error| SocketError::Transport(error.to_string()))?;
+        Ok(Socket { stream, connection_id: String::new(), me: Value::Null, seen: Vec::new(), close_code: None })
     }
 
     /// The next JSON frame (health checks included), `None` once closed.

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rill_protocol::jwt::{Claims, Header};
-use sha2::Sha256;
+use sha2::{Sha256, Sha512};
 
 /// Signs claims with the API secret.
 pub fn sign(claims: &Claims, secret: &str) -> String {
@@ -15,6 +15,39 @@ pub fn sign(claims: &Claims, secret: &str) -> String {
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+}
+
+/// The MAC a [`sign_raw`] token is signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacAlgorithm {
+    Hs256,
+    Hs512,
+}
+
+/// Signs any header and claims exactly as given, with the chosen MAC whatever the header says: for checking how
+/// a server treats foreign algorithms and unusual claims.
+pub fn sign_raw(
+    header: &serde_json::Value,
+    claims: &serde_json::Value,
+    secret: &str,
+    algorithm: MacAlgorithm,
+) -> String {
+    let input =
+        format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+    let key = secret.as_bytes();
+    let signature = match algorithm {
+        MacAlgorithm::Hs256 => {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+            mac.update(input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        MacAlgorithm::Hs512 => {
+            let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(key).expect("HMAC accepts keys of any length");
+            mac.update(input.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+    };
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature))
 }
 
 /// The app-wide server token.

@@ -95,7 +95,9 @@ pub fn verify(token: &str, secret: &Secret, disable_auth_checks: bool, now: Date
     let claims_bytes = decode_segment(claims_segment).ok_or_else(|| malformed("payload is not base64"))?;
     let claims: Claims = serde_json::from_slice(&claims_bytes).map_err(|_| malformed("payload is not valid claims"))?;
 
-    if !disable_auth_checks {
+    // Disabled checks exist for developer *user* tokens; a server token always needs a valid signature, or
+    // anyone could forge full access to an app in development mode.
+    if !disable_auth_checks || claims.server == Some(true) {
         let header: Header = serde_json::from_slice(&header_bytes).map_err(|_| malformed("header is not JSON"))?;
         if header.alg != "HS256" {
             return Err(CoreError::new(
@@ -212,6 +214,12 @@ mod tests {
             verify(&token, &secret(), true, at(0)).unwrap(),
             Identity::User { user_id: "dev".into(), issued_at: None }
         );
+        let forged_server = format!(
+            "{}.{}.devtoken",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#),
+            URL_SAFE_NO_PAD.encode(br#"{"server":true}"#)
+        );
+        assert_eq!(verify(&forged_server, &secret(), true, at(0)).unwrap_err().code.code(), 43);
     }
 
     #[test]

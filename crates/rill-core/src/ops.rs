@@ -52,22 +52,15 @@ impl<T> Outcome<T> {
     }
 }
 
-/// One member's unread state after a change, for per-recipient event fields.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MemberUnread {
-    pub user_id: String,
-    pub channel_unread: i64,
-    pub totals: UnreadTotals,
-}
-
 /// Something that happened, with what fan-out needs to choose recipients and render events.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
-    /// `message.new` to watchers, `notification.message_new` to members not watching.
+    /// `message.new` to watchers, `notification.message_new` to members not watching. Recipients' unread totals
+    /// are read at delivery time, for connected recipients only: most members of a large channel are offline.
     MessageNew {
         channel: Channel,
         message: MessageView,
-        members: Vec<MemberUnread>,
+        member_ids: Vec<String>,
     },
     MessageUpdated {
         channel: Channel,

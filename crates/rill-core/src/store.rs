@@ -53,6 +53,8 @@ pub trait Tx {
     fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()>;
     fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()>;
     fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
+    /// Member ids with whether each has the channel hidden: the cheap list fan-out and un-hiding need.
+    fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>>;
     /// Unread totals across all channels of each named user.
     fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>>;
 

@@ -227,6 +227,19 @@ pub struct ReactionGroup {
     pub first_reaction_at: DateTime<Utc>,
     #[serde(with = "rfc3339")]
     pub last_reaction_at: DateTime<Utc>,
+    /// The latest users who reacted with this type, newest first.
+    #[serde(default)]
+    pub latest_reactions_by: Vec<ReactionGroupUser>,
+}
+
+/// One entry of `reaction_groups[type].latest_reactions_by`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReactionGroupUser {
+    pub user_id: String,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
 }
 
 /// `MessageResponse`.

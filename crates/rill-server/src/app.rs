@@ -20,7 +20,7 @@ use rill_core::store::Store;
 use rill_protocol::error::ErrorCode;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
@@ -48,21 +48,47 @@ impl Default for GatewayConfig {
 }
 
 /// Apps by API key, cached in memory: every request resolves its app, and apps change rarely.
+///
+/// Two kinds of writers: [`put`](AppDirectory::put) after this process changed an app in the store, and
+/// [`reload`](AppDirectory::reload) with every app read from the store (changes by other processes). A reload
+/// whose read began before a `put` must not bring the older row back, so each `put` is numbered and a reload
+/// skips the apps put after its read began.
 #[derive(Default)]
 pub struct AppDirectory {
-    // A plain lock: held for a map lookup or insert, never across an await.
-    apps: RwLock<HashMap<String, Arc<App>>>,
+    // A plain lock: held for a map lookup or insert, never across an await. Each app is kept with the number of
+    // the `put` that wrote it (0 for a reload).
+    apps: RwLock<HashMap<String, (Arc<App>, u64)>>,
+    puts: AtomicU64,
 }
 
 impl AppDirectory {
     pub fn by_key(&self, api_key: &str) -> Option<Arc<App>> {
-        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(api_key).cloned()
+        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(api_key).map(|(app, _)| app.clone())
     }
 
+    /// Stores an app this process has just written to the store.
     pub fn put(&self, app: App) -> Arc<App> {
         let app = Arc::new(app);
-        self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(app.api_key.clone(), app.clone());
+        let mut apps = self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let number = self.puts.fetch_add(1, Ordering::SeqCst) + 1;
+        apps.insert(app.api_key.clone(), (app.clone(), number));
         app
+    }
+
+    /// Taken before reading the apps from the store, for [`reload`](AppDirectory::reload).
+    pub fn read_mark(&self) -> u64 {
+        self.puts.load(Ordering::SeqCst)
+    }
+
+    /// Stores apps read from the store after `mark` was taken, except those put since (the read may predate them).
+    pub fn reload(&self, fresh: Vec<App>, mark: u64) {
+        let mut apps = self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for app in fresh {
+            if apps.get(&app.api_key).is_some_and(|(_, number)| *number > mark) {
+                continue;
+            }
+            apps.insert(app.api_key.clone(), (Arc::new(app), 0));
+        }
     }
 }
 
@@ -77,8 +103,8 @@ struct Shared {
     shutdown_sender: watch::Sender<bool>,
     /// Live WebSocket tasks; shutdown waits for it to reach zero.
     live_sockets: Arc<AtomicUsize>,
-    /// When the app directory was last reloaded on a cache miss.
-    last_reload: std::sync::Mutex<Instant>,
+    /// When the app directory was last reloaded on a cache miss (`None`: not yet, so the first miss reloads).
+    last_reload: std::sync::Mutex<Option<Instant>>,
 }
 
 /// Everything a handler can reach. Cheap to clone.
@@ -97,7 +123,7 @@ impl AppState {
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
         let refresh_store = store.clone();
         let registry = Arc::new(Registry::default());
-        tokio::spawn(fanout::run_dispatcher(registry.clone(), bus.subscribe()));
+        tokio::spawn(fanout::run_dispatcher(registry.clone(), store.clone(), bus.subscribe()));
         let (shutdown_sender, shutdown) = watch::channel(false);
         let state = AppState {
             shared: Arc::new(Shared {
@@ -110,7 +136,7 @@ impl AppState {
                 shutdown,
                 shutdown_sender,
                 live_sockets: Arc::new(AtomicUsize::new(0)),
-                last_reload: std::sync::Mutex::new(Instant::now()),
+                last_reload: std::sync::Mutex::new(None),
             }),
         };
         // Apps created or changed by another process (`rill app create`, `set-rate-limits`) appear within seconds.
@@ -120,10 +146,9 @@ impl AppState {
             loop {
                 interval.tick().await;
                 let Some(shared) = weak.upgrade() else { return };
+                let mark = shared.apps.read_mark();
                 if let Ok(apps) = refresh_store.read(|tx| tx.apps()).await {
-                    for app in apps {
-                        shared.apps.put(app);
-                    }
+                    shared.apps.reload(apps, mark);
                 }
             }
         });
@@ -138,17 +163,16 @@ impl AppState {
         }
         let due = {
             let mut last = self.shared.last_reload.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            let due = last.elapsed() > Duration::from_secs(1);
+            let due = last.is_none_or(|last| last.elapsed() > Duration::from_secs(1));
             if due {
-                *last = Instant::now();
+                *last = Some(Instant::now());
             }
             due
         };
         if due {
+            let mark = self.shared.apps.read_mark();
             if let Ok(apps) = self.store().read(|tx| tx.apps()).await {
-                for app in apps {
-                    self.shared.apps.put(app);
-                }
+                self.shared.apps.reload(apps, mark);
             }
         }
         self.shared.apps.by_key(api_key)
@@ -346,5 +370,39 @@ mod base64_lite {
             .ok()
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
             .is_some_and(|claims| claims.get("server").and_then(serde_json::Value::as_bool) == Some(true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rill_core::model::AppSettings;
+    use rill_core::secret::Secret;
+
+    fn app(key: &str, disable_auth_checks: bool) -> App {
+        App {
+            id: 1,
+            name: "Test".into(),
+            api_key: key.into(),
+            api_secret: Secret::new("secret"),
+            settings: AppSettings { disable_auth_checks, ..AppSettings::default() },
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_reload_never_undoes_a_newer_put() {
+        let directory = AppDirectory::default();
+        directory.put(app("k", false));
+        // A reload reads the store, then this process changes the app and puts it, then the reload lands.
+        let mark = directory.read_mark();
+        directory.put(app("k", true));
+        directory.reload(vec![app("k", false), app("new", false)], mark);
+        assert!(directory.by_key("k").unwrap().settings.disable_auth_checks, "the stale row came back");
+        assert!(directory.by_key("new").is_some(), "apps created elsewhere still appear");
+        // A reload that began after the put is current and applies.
+        let mark = directory.read_mark();
+        directory.reload(vec![app("k", false)], mark);
+        assert!(!directory.by_key("k").unwrap().settings.disable_auth_checks);
     }
 }

@@ -22,8 +22,17 @@ pub struct Delivery {
     pub event: Event,
     /// Unread fields per recipient user; users absent here get none.
     pub unread: HashMap<String, UnreadFields>,
+    /// Attach unread totals, read at delivery, for these users (the channel's members) when they receive it.
+    pub unread_of: Option<Vec<String>>,
     /// Fill `watcher_count` from the registry at delivery time for this channel.
     pub watcher_count_of: Option<String>,
+}
+
+impl Delivery {
+    /// An event for an audience, with nothing per recipient.
+    pub fn new(audience: Audience, event: Event) -> Delivery {
+        Delivery { audience, event, unread: HashMap::new(), unread_of: None, watcher_count_of: None }
+    }
 }
 
 /// What one committed operation publishes: its deliveries, in order.

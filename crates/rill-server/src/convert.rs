@@ -6,7 +6,8 @@ use rill_core::model::{
     Reaction as CoreReaction, UnreadTotals, User as CoreUser, UserDirectory,
 };
 use rill_protocol::types::{
-    Channel, ChannelConfig, ChannelState, Member, Message, OwnUser, Reaction, ReactionGroup, Read, User,
+    Channel, ChannelConfig, ChannelState, Member, Message, OwnUser, Reaction, ReactionGroup, ReactionGroupUser, Read,
+    User,
 };
 use serde_json::Value;
 
@@ -167,6 +168,18 @@ impl Renderer<'_> {
                         sum_scores: view.message.reaction_scores.get(reaction_type).copied().unwrap_or(*count),
                         first_reaction_at: first,
                         last_reaction_at: last,
+                        // The reactors of this type among `latest_reactions` (already newest first).
+                        latest_reactions_by: view
+                            .reactions
+                            .latest
+                            .iter()
+                            .filter(|reaction| &reaction.reaction_type == reaction_type)
+                            .map(|reaction| ReactionGroupUser {
+                                user_id: reaction.user_id.clone(),
+                                created_at: reaction.created_at,
+                                user: Some(self.user(&reaction.user_id)),
+                            })
+                            .collect(),
                     },
                 ))
             })

@@ -161,9 +161,13 @@ fn describe_json_error(error: &serde_path_to_error::Error<serde_json::Error>) ->
     }
 }
 
-/// Parses JSON into `T`, naming the offending field on failure.
+/// Parses a JSON object into `T`, naming the offending field on failure.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
+    // Every request document is an object; serde would otherwise fill a struct from an array, by position.
+    if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::input("invalid JSON body: expected a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| ApiError::input(describe_json_error(&error)))?;

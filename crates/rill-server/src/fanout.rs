@@ -10,8 +10,8 @@ use crate::registry::{Audience, Frame, Registry};
 use rill_core::model::{App, Channel, Member, UserDirectory};
 use rill_core::ops::Notice;
 use rill_core::policy;
+use rill_core::store::Store;
 use rill_protocol::event::{kind, Event};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The fields every channel event carries.
@@ -27,7 +27,7 @@ pub fn channel_event(event_type: &str, channel: &Channel, now: chrono::DateTime<
 }
 
 fn delivery(audience: Audience, event: Event) -> Delivery {
-    Delivery { audience, event, unread: HashMap::new(), watcher_count_of: None }
+    Delivery::new(audience, event)
 }
 
 fn watchers(channel: &Channel) -> Audience {
@@ -53,37 +53,26 @@ pub fn deliveries(
     let mut out = Vec::new();
     for notice in notices {
         match notice {
-            Notice::MessageNew { channel, message, members } => {
+            Notice::MessageNew { channel, message, member_ids } => {
                 let rendered = renderer.message(message);
-                let unread: HashMap<String, UnreadFields> = members
-                    .iter()
-                    .map(|member| {
-                        let fields = UnreadFields {
-                            total_unread_count: member.totals.total_unread_count,
-                            unread_channels: member.totals.unread_channels,
-                        };
-                        (member.user_id.clone(), fields)
-                    })
-                    .collect();
                 let mut event = channel_event(kind::MESSAGE_NEW, channel, now);
                 event.channel_message_count = None;
                 event.message_id = Some(rendered.id.clone());
                 event.user = Some(rendered.user.clone());
-                event.message = Some(Box::new(rendered.clone()));
+                event.message = Some(Box::new(rendered));
                 let mut to_watchers = delivery(watchers(channel), event.clone());
-                to_watchers.unread = unread.clone();
+                to_watchers.unread_of = Some(member_ids.clone());
                 to_watchers.watcher_count_of = Some(channel.cid.clone());
                 out.push(to_watchers);
 
                 let mut notification = event;
                 notification.event_type = kind::NOTIFICATION_MESSAGE_NEW.into();
                 notification.channel = Some(event_channel(channel));
-                let member_ids = members.iter().map(|member| member.user_id.clone()).collect();
                 let mut to_members = delivery(
-                    members_not_watching(channel, member_ids, Some(message.message.user_id.clone())),
+                    members_not_watching(channel, member_ids.clone(), Some(message.message.user_id.clone())),
                     notification,
                 );
-                to_members.unread = unread;
+                to_members.unread_of = Some(member_ids.clone());
                 to_members.watcher_count_of = Some(channel.cid.clone());
                 out.push(to_members);
             }
@@ -234,34 +223,83 @@ fn with_unread(shared: &str, fields: UnreadFields) -> String {
     )
 }
 
+/// Reads the unread totals of the deliveries' recipients that are connected to this node and are among the
+/// users the delivery names, in one store read for the whole batch.
+async fn fill_unread(registry: &Registry, store: &Store, batch: &mut Batch) {
+    let mut wanted: Vec<String> = Vec::new();
+    for delivery in &batch.deliveries {
+        let Some(members) = &delivery.unread_of else { continue };
+        let connected = registry.recipient_users(batch.app_id, &delivery.audience);
+        wanted.extend(connected.into_iter().filter(|user_id| members.contains(user_id)));
+    }
+    if wanted.is_empty() {
+        return;
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    let app_id = batch.app_id;
+    let totals = match store.read(move |tx| tx.unread_totals(app_id, &wanted)).await {
+        Ok(totals) => totals,
+        Err(error) => {
+            // The event still goes out; only its unread fields are missing. Clients refresh counts on reconnect.
+            tracing::error!(error = %error.detail, "reading unread totals for delivery failed");
+            return;
+        }
+    };
+    for delivery in &mut batch.deliveries {
+        let Some(members) = &delivery.unread_of else { continue };
+        for member in members {
+            if let Some(member_totals) = totals.get(member) {
+                let fields = UnreadFields {
+                    total_unread_count: member_totals.total_unread_count,
+                    unread_channels: member_totals.unread_channels,
+                };
+                delivery.unread.insert(member.clone(), fields);
+            }
+        }
+    }
+}
+
 /// Delivers one batch to this node's connections; returns how many frames were queued.
-pub fn dispatch(registry: &Registry, batch: Batch) -> usize {
+pub async fn dispatch(registry: &Registry, store: &Store, mut batch: Batch) -> usize {
+    fill_unread(registry, store, &mut batch).await;
     let mut delivered = 0;
     for mut delivery in batch.deliveries {
         if let Some(cid) = &delivery.watcher_count_of {
             delivery.event.watcher_count = Some(registry.watcher_count(batch.app_id, cid));
         }
-        let shared = match serde_json::to_string(&delivery.event) {
-            Ok(json) => json,
-            Err(error) => {
-                tracing::error!(%error, event = delivery.event.event_type, "event serialization failed");
-                continue;
-            }
-        };
-        let shared_frame = Frame::from(shared.clone());
+        // Serialize lazily: most events of a busy app reach nobody on this node.
+        let mut shared: Option<(String, Frame)> = None;
+        let event = &delivery.event;
         let unread = &delivery.unread;
-        delivered += registry.deliver(batch.app_id, &delivery.audience, &mut |user_id| match unread.get(user_id) {
-            Some(fields) => Some(Frame::from(with_unread(&shared, *fields))),
-            None => Some(shared_frame.clone()),
+        delivered += registry.deliver(batch.app_id, &delivery.audience, &mut |user_id| {
+            if shared.is_none() {
+                match serde_json::to_string(event) {
+                    Ok(json) => shared = Some((json.clone(), Frame::from(json))),
+                    Err(error) => {
+                        tracing::error!(%error, event = event.event_type, "event serialization failed");
+                        return None;
+                    }
+                }
+            }
+            let (json, frame) = shared.as_ref()?;
+            match unread.get(user_id) {
+                Some(fields) => Some(Frame::from(with_unread(json, *fields))),
+                None => Some(frame.clone()),
+            }
         });
     }
     delivered
 }
 
-/// Runs this node's dispatcher until the bus closes.
-pub async fn run_dispatcher(registry: Arc<Registry>, mut receiver: tokio::sync::mpsc::UnboundedReceiver<Batch>) {
+/// Runs this node's dispatcher until the bus closes. Batches are delivered in the order they were published.
+pub async fn run_dispatcher(
+    registry: Arc<Registry>,
+    store: Store,
+    mut receiver: tokio::sync::mpsc::UnboundedReceiver<Batch>,
+) {
     while let Some(batch) = receiver.recv().await {
-        dispatch(&registry, batch);
+        dispatch(&registry, &store, batch).await;
     }
 }
 

@@ -213,51 +213,25 @@ impl Registry {
         self.lock().connections.len()
     }
 
+    /// The users with at least one connection in the audience.
+    pub fn recipient_users(&self, app_id: i64, audience: &Audience) -> Vec<String> {
+        let inner = self.lock();
+        let mut users: Vec<String> = targets(&inner, app_id, audience)
+            .into_iter()
+            .filter_map(|connection_id| {
+                inner.connections.get(connection_id).map(|connection| connection.user_id.clone())
+            })
+            .collect();
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+
     /// Queues a frame for each connection of the audience; `render` gives the frame for a recipient user, or
     /// `None` to skip them. Returns how many frames were queued.
     pub fn deliver(&self, app_id: i64, audience: &Audience, render: &mut dyn FnMut(&str) -> Option<Frame>) -> usize {
         let inner = self.lock();
-        let mut targets: Vec<&str> = Vec::new();
-        match audience {
-            Audience::Watchers { cid } => {
-                if let Some(set) = inner.watchers.get(&(app_id, cid.clone())) {
-                    targets.extend(set.connections.keys().map(String::as_str));
-                }
-            }
-            Audience::MembersNotWatching { cid, members, except } => {
-                for member in members {
-                    if except.as_deref() == Some(member.as_str()) {
-                        continue;
-                    }
-                    if let Some(connections) = inner.by_user.get(&(app_id, member.clone())) {
-                        for connection_id in connections {
-                            let watching = inner
-                                .connections
-                                .get(connection_id)
-                                .is_some_and(|connection| connection.watching.contains(cid));
-                            if !watching {
-                                targets.push(connection_id);
-                            }
-                        }
-                    }
-                }
-            }
-            Audience::User { user_id } => {
-                if let Some(connections) = inner.by_user.get(&(app_id, user_id.clone())) {
-                    targets.extend(connections.iter().map(String::as_str));
-                }
-            }
-            Audience::Presence { user_id } => {
-                let mut seen: HashSet<&str> = HashSet::new();
-                if let Some(followers) = inner.followers.get(&(app_id, user_id.clone())) {
-                    seen.extend(followers.iter().map(String::as_str));
-                }
-                if let Some(connections) = inner.by_user.get(&(app_id, user_id.clone())) {
-                    seen.extend(connections.iter().map(String::as_str));
-                }
-                targets.extend(seen);
-            }
-        }
+        let targets = targets(&inner, app_id, audience);
         let mut delivered = 0;
         for connection_id in targets {
             let Some(connection) = inner.connections.get(connection_id) else { continue };
@@ -270,6 +244,52 @@ impl Registry {
         }
         delivered
     }
+}
+
+/// The connections an audience reaches.
+fn targets<'a>(inner: &'a Inner, app_id: i64, audience: &Audience) -> Vec<&'a str> {
+    let mut targets: Vec<&str> = Vec::new();
+    match audience {
+        Audience::Watchers { cid } => {
+            if let Some(set) = inner.watchers.get(&(app_id, cid.clone())) {
+                targets.extend(set.connections.keys().map(String::as_str));
+            }
+        }
+        Audience::MembersNotWatching { cid, members, except } => {
+            for member in members {
+                if except.as_deref() == Some(member.as_str()) {
+                    continue;
+                }
+                if let Some(connections) = inner.by_user.get(&(app_id, member.clone())) {
+                    for connection_id in connections {
+                        let watching = inner
+                            .connections
+                            .get(connection_id)
+                            .is_some_and(|connection| connection.watching.contains(cid));
+                        if !watching {
+                            targets.push(connection_id);
+                        }
+                    }
+                }
+            }
+        }
+        Audience::User { user_id } => {
+            if let Some(connections) = inner.by_user.get(&(app_id, user_id.clone())) {
+                targets.extend(connections.iter().map(String::as_str));
+            }
+        }
+        Audience::Presence { user_id } => {
+            let mut seen: HashSet<&str> = HashSet::new();
+            if let Some(followers) = inner.followers.get(&(app_id, user_id.clone())) {
+                seen.extend(followers.iter().map(String::as_str));
+            }
+            if let Some(connections) = inner.by_user.get(&(app_id, user_id.clone())) {
+                seen.extend(connections.iter().map(String::as_str));
+            }
+            targets.extend(seen);
+        }
+    }
+    targets
 }
 
 fn remove_watch(inner: &mut Inner, app_id: i64, cid: &str, connection_id: &str, user_id: &str) -> Option<(bool, i64)> {

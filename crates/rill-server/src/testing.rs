@@ -115,7 +115,14 @@ impl TestServer {
             .write(move |tx| rill_core::ops::apps::create_app(tx, &name, now))
             .await
             .expect("create app");
-        TestApp { id: created.id, api_key: created.api_key.clone(), api_secret: created.api_secret.expose().to_owned() }
+        let app = TestApp {
+            id: created.id,
+            api_key: created.api_key.clone(),
+            api_secret: created.api_secret.expose().to_owned(),
+        };
+        // Known to the server at once, however many apps a test creates in a row.
+        self.state.apps().put(created);
+        app
     }
 
     /// Changes an app's rate limits directly in the store.

@@ -80,8 +80,13 @@ async fn handshake(state: &AppState, query: &std::collections::HashMap<String, S
                 format!("token is for user {user_id:?} but the connection is for {requested:?}"),
             ))
         }
-        (Identity::Server, Some(requested)) => requested,
-        (Identity::Server, None) => return Err(ApiError::input("json.user_id is required")),
+        // Sockets belong to users: a server token would let one connection speak for anyone.
+        (Identity::Server, _) => {
+            return Err(ApiError::new(
+                rill_protocol::error::ErrorCode::NotAuthenticated,
+                "connect needs a user token, not a server token",
+            ))
+        }
     };
     if let Some(details) = &request.user_details {
         if details.id != user_id {
@@ -127,12 +132,7 @@ pub fn publish_presence(state: &AppState, app: &App, user: &User, online: bool) 
     }
     let mut event = Event::new(kind::USER_PRESENCE_CHANGED, state.store().now());
     event.user = Some(convert::user(user, online));
-    let delivery = Delivery {
-        audience: Audience::Presence { user_id: user.id.clone() },
-        event,
-        unread: Default::default(),
-        watcher_count_of: None,
-    };
+    let delivery = Delivery::new(Audience::Presence { user_id: user.id.clone() }, event);
     state.publish_deliveries(app.id, vec![delivery]);
 }
 
@@ -154,12 +154,7 @@ pub fn publish_watching(
     let mut event = channel_event(event_type, channel, state.store().now());
     event.user = Some(convert::user(user, true));
     event.watcher_count = Some(watcher_count);
-    let delivery = Delivery {
-        audience: Audience::Watchers { cid: channel.cid.clone() },
-        event,
-        unread: Default::default(),
-        watcher_count_of: None,
-    };
+    let delivery = Delivery::new(Audience::Watchers { cid: channel.cid.clone() }, event);
     state.publish_deliveries(app.id, vec![delivery]);
 }
 
@@ -205,15 +200,20 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
             frame = outbound.recv() => {
                 let Some(frame) = frame else { break None };
                 // Send what is queued in one flush: under load a connection gets many events at once.
-                let mut failed = socket.feed(Message::Text(frame)).await.is_err();
-                while !failed {
-                    match outbound.try_recv() {
-                        Ok(frame) => failed = socket.feed(Message::Text(frame)).await.is_err(),
-                        Err(_) => break,
+                let write = async {
+                    let mut failed = socket.feed(Message::Text(frame)).await.is_err();
+                    while !failed {
+                        match outbound.try_recv() {
+                            Ok(frame) => failed = socket.feed(Message::Text(frame)).await.is_err(),
+                            Err(_) => break,
+                        }
                     }
-                }
-                if failed || socket.flush().await.is_err() {
-                    break None;
+                    failed || socket.flush().await.is_err()
+                };
+                match interruptible(write, &overflow, &mut shutdown).await {
+                    Ok(false) => {}
+                    Ok(true) => break None,
+                    Err(close) => break Some(close),
                 }
             }
             incoming = socket.recv() => {
@@ -224,8 +224,11 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
                             let mut reply = Event::new(kind::HEALTH_CHECK, state.store().now());
                             reply.connection_id = Some(connection_id.clone());
                             reply.cid = Some("*".into());
-                            if socket.send(Message::Text(text(&reply))).await.is_err() {
-                                break None;
+                            let write = async { socket.send(Message::Text(text(&reply))).await.is_err() };
+                            match interruptible(write, &overflow, &mut shutdown).await {
+                                Ok(false) => {}
+                                Ok(true) => break None,
+                                Err(close) => break Some(close),
                             }
                         }
                     }
@@ -240,18 +243,43 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
                 let mut beat = Event::new(kind::HEALTH_CHECK, state.store().now());
                 beat.connection_id = Some(connection_id.clone());
                 beat.cid = Some("*".into());
-                if socket.send(Message::Text(text(&beat))).await.is_err() {
-                    break None;
+                let write = async { socket.send(Message::Text(text(&beat))).await.is_err() };
+                match interruptible(write, &overflow, &mut shutdown).await {
+                    Ok(false) => {}
+                    Ok(true) => break None,
+                    Err(close) => break Some(close),
                 }
             }
-            _ = overflow.notified() => break Some((1011, "client is too slow: reconnect and resync")),
-            _ = shutdown.changed() => break Some((1001, "server is shutting down")),
+            _ = overflow.notified() => break Some(TOO_SLOW),
+            _ = shutdown.changed() => break Some(SHUTTING_DOWN),
         }
     };
-    if let Some((code, reason)) = close {
-        let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-    }
+    // Unregister before closing: a client that stopped reading must not stay online and watching while its close
+    // frame waits behind the data it has not read.
     finish(&state, &app, &connection_id).await;
+    if let Some((code, reason)) = close {
+        let closing = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() })));
+        // A client that never reads again never takes the close frame: drop the connection after the idle timeout.
+        let _ = tokio::time::timeout(idle_timeout, closing).await;
+    }
+}
+
+const TOO_SLOW: (u16, &str) = (1011, "client is too slow: reconnect and resync");
+const SHUTTING_DOWN: (u16, &str) = (1001, "server is shutting down");
+
+/// Runs a write to the client unless the connection must close first. Once a client stops reading, a write
+/// blocks when the socket buffers are full; the queue then overflows (1011) or the server shuts down (1001), and
+/// either closes the connection without waiting for the write. `Ok` says whether the write failed.
+async fn interruptible(
+    write: impl std::future::Future<Output = bool>,
+    overflow: &Notify,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+) -> Result<bool, (u16, &'static str)> {
+    tokio::select! {
+        failed = write => Ok(failed),
+        _ = overflow.notified() => Err(TOO_SLOW),
+        _ = shutdown.changed() => Err(SHUTTING_DOWN),
+    }
 }
 
 /// Unregisters a closed connection and announces what that changed.

@@ -5,7 +5,7 @@ use crate::ids::check_message_id;
 use crate::model::{Channel, Message, MessageReactions, MessageView, Reaction, User, UserDirectory};
 use crate::ops::{
     acting_user, check_custom_keys, collect_users, config_of, message_user_ids, page_offset, page_size, set_path,
-    standing, unset_path, Context, MemberUnread, Notice, Outcome, Standing,
+    standing, unset_path, Context, Notice, Outcome, Standing,
 };
 use crate::store::{MessageRange, Tx};
 use crate::{markdown, query};
@@ -399,41 +399,37 @@ pub(crate) fn post_message(
         thread_participants: Vec::new(),
     });
     // The sender has read everything up to their own message: their own messages never count as unread.
-    let mut members = tx.members(ctx.app_id(), &channel.cid)?;
-    for member in members.iter_mut() {
-        let mut changed = false;
-        if member.user_id == user_id {
-            member.last_read_sequence = channel.unread_sequence;
-            member.last_read_at = ctx.now;
-            member.last_read_message_id = Some(message.id.clone());
-            changed = true;
+    if let Some(mut sender) = tx.member(ctx.app_id(), &channel.cid, &user_id)? {
+        sender.last_read_sequence = channel.unread_sequence;
+        sender.last_read_at = ctx.now;
+        sender.last_read_message_id = Some(message.id.clone());
+        if !options.keep_channel_hidden {
+            sender.hidden = false;
         }
-        if member.hidden && !options.keep_channel_hidden {
-            member.hidden = false;
-            changed = true;
-            outcome.notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member.user_id.clone() });
-        }
-        if changed {
-            tx.put_member(ctx.app_id(), member)?;
+        tx.put_member(ctx.app_id(), &sender)?;
+    }
+    // A new message brings a hidden channel back for its members.
+    let member_ids = tx.member_ids(ctx.app_id(), &channel.cid)?;
+    if !options.keep_channel_hidden {
+        for (member_id, hidden) in &member_ids {
+            if !*hidden || *member_id == user_id {
+                continue;
+            }
+            if let Some(mut member) = tx.member(ctx.app_id(), &channel.cid, member_id)? {
+                member.hidden = false;
+                tx.put_member(ctx.app_id(), &member)?;
+                outcome.notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member_id.clone() });
+            }
         }
     }
-    let member_ids: Vec<String> = members.iter().map(|member| member.user_id.clone()).collect();
-    let mut totals = tx.unread_totals(ctx.app_id(), &member_ids)?;
-    let unread: Vec<MemberUnread> = members
-        .iter()
-        .map(|member| MemberUnread {
-            user_id: member.user_id.clone(),
-            channel_unread: member.unread_in(&channel),
-            totals: totals.remove(&member.user_id).unwrap_or_default(),
-        })
-        .collect();
+    let member_ids: Vec<String> = member_ids.into_iter().map(|(member_id, _)| member_id).collect();
 
     if let Some(quoted_id) = &message.quoted_message_id {
         outcome.value.quoted = tx.message(ctx.app_id(), quoted_id)?.map(Box::new);
     }
     outcome.users.insert(user.id.clone(), user);
     add_view_users(tx, ctx, &mut outcome.users, &outcome.value)?;
-    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), members: unread });
+    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), member_ids });
     Ok(outcome)
 }
 

@@ -33,6 +33,11 @@ const RESERVED: &[&str] = &[
     "revoke_tokens_issued_before",
 ];
 
+/// Whether a partial-update path names a built-in field or reaches into one.
+fn is_reserved_path(path: &str) -> bool {
+    RESERVED.contains(&path.split('.').next().unwrap_or(path))
+}
+
 /// Roles a user may hold.
 fn check_role(role: &str) -> CoreResult<()> {
     let valid = !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
@@ -202,6 +207,8 @@ pub fn partial_update_users(
                 | "last_active" => {
                     return Err(CoreError::input(format!("field {path:?} cannot be set")));
                 }
+                // Built-in fields (and paths into them) are not custom data.
+                _ if is_reserved_path(path) => return Err(CoreError::input(format!("field {path:?} cannot be set"))),
                 _ => set_path(&mut user.data, path, value.clone())?,
             }
         }
@@ -209,6 +216,9 @@ pub fn partial_update_users(
             match path.as_str() {
                 "revoke_tokens_issued_before" => user.revoke_tokens_issued_before = None,
                 "id" | "role" | "created_at" | "updated_at" => {
+                    return Err(CoreError::input(format!("field {path:?} cannot be unset")));
+                }
+                _ if is_reserved_path(path) => {
                     return Err(CoreError::input(format!("field {path:?} cannot be unset")));
                 }
                 _ => unset_path(&mut user.data, path),

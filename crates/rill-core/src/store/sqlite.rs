@@ -708,6 +708,14 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {
+        self.query(
+            "SELECT user_id, hidden FROM members WHERE app_id = ? AND cid = ? ORDER BY created_at, user_id",
+            params![app_id, cid],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+    }
+
     fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
         let mut totals = HashMap::with_capacity(user_ids.len());
         for chunk in user_ids.chunks(500) {
@@ -994,14 +1002,16 @@ impl Tx for SqliteTx<'_> {
         let mut result: HashMap<String, MessageReactions> = HashMap::new();
         for chunk in message_ids.chunks(500) {
             // Messages usually have few reactions, so one query per page of messages, ranked per message, is
-            // cheaper than one query per message.
+            // cheaper than one query per message. The newest reaction of each type comes too (`type_rank = 1`), so
+            // that every type gets its group even when none of its reactions is among the latest.
             let sql = format!(
                 "SELECT {REACTION_COLUMNS}, rank, first_at, last_at FROM ( \
                    SELECT *, ROW_NUMBER() OVER (PARTITION BY message_id ORDER BY created_at DESC, user_id) AS rank, \
+                     ROW_NUMBER() OVER (PARTITION BY message_id, type ORDER BY created_at DESC, user_id) AS type_rank, \
                      MIN(created_at) OVER (PARTITION BY message_id, type) AS first_at, \
                      MAX(created_at) OVER (PARTITION BY message_id, type) AS last_at \
                    FROM reactions WHERE app_id = ? AND message_id IN ({}) \
-                 ) WHERE rank <= ? OR user_id = ? ORDER BY created_at DESC, user_id",
+                 ) WHERE rank <= ? OR user_id = ? OR type_rank = 1 ORDER BY created_at DESC, user_id",
                 placeholders(chunk.len())
             );
             let parameters = std::iter::once(Value::from(app_id))

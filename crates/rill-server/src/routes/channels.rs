@@ -29,6 +29,21 @@ fn cid_of(channel_type: &str, id: &str) -> String {
     format!("{channel_type}:{id}")
 }
 
+/// Refuses a subscription through a connection that is not a live connection of the token's own user. Called
+/// before any write too, so a refused request changes nothing.
+fn check_connection(state: &AppState, auth: &Auth, watch: bool, presence: bool) -> ApiResult<()> {
+    let (Some(connection_id), Identity::User { user_id, .. }) = (&auth.connection_id, &auth.identity) else {
+        return Ok(());
+    };
+    if !watch && !presence {
+        return Ok(());
+    }
+    match state.registry().owner(connection_id) {
+        Some((app_id, owner)) if app_id == auth.app.id && owner == *user_id => Ok(()),
+        _ => Err(ApiError::input(format!("connection_id {connection_id} is not a live connection of user {user_id}"))),
+    }
+}
+
 /// Subscribes the request's connection to channels (`watch: true`) and members' presence (`presence: true`).
 /// Only a connection of the token's own user may be subscribed.
 fn subscribe(
@@ -39,20 +54,10 @@ fn subscribe(
     watch: bool,
     presence: bool,
 ) -> ApiResult<()> {
+    check_connection(state, auth, watch, presence)?;
     let (Some(connection_id), Identity::User { user_id, .. }) = (&auth.connection_id, &auth.identity) else {
         return Ok(());
     };
-    if !watch && !presence {
-        return Ok(());
-    }
-    match state.registry().owner(connection_id) {
-        Some((app_id, owner)) if app_id == auth.app.id && owner == *user_id => {}
-        _ => {
-            return Err(ApiError::input(format!(
-                "connection_id {connection_id} is not a live connection of user {user_id}"
-            )))
-        }
-    }
     if watch {
         for view in views {
             if let Some((started, count)) = state.registry().watch(connection_id, &view.channel.cid) {
@@ -98,6 +103,7 @@ async fn get_or_create_inner(
     let data = request.data.as_ref();
     let named = data.and_then(|data| named_user(&data.created_by_id, &data.created_by));
     let ctx = auth.context(&state, named);
+    check_connection(&state, &auth, request.watch == Some(true), request.presence == Some(true))?;
     let query = request.clone();
     let outcome = state
         .store()
@@ -318,12 +324,7 @@ pub(crate) async fn send_event(
     let is_typing = input.event_type.starts_with("typing.");
     // A user who turned typing indicators off is never shown typing; the call still succeeds.
     if !is_typing || user.shares_typing() {
-        let delivery = crate::bus::Delivery {
-            audience: Audience::Watchers { cid: grant.channel.cid.clone() },
-            event: event.clone(),
-            unread: Default::default(),
-            watcher_count_of: None,
-        };
+        let delivery = crate::bus::Delivery::new(Audience::Watchers { cid: grant.channel.cid.clone() }, event.clone());
         state.publish_deliveries(auth.app.id, vec![delivery]);
     }
     Ok(Reply(EventBody { event }))

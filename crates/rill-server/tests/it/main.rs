@@ -1,4 +1,11 @@
 //! The engine's integration suite: one test binary, one module per area.
 #![allow(clippy::unwrap_used)]
 
+mod app;
+mod auth;
+mod channels;
+mod errors;
+mod events;
+mod messages;
 mod smoke;
+mod users;

@@ -1,0 +1,445 @@
+//! Users over REST: upsert (full replace, flat custom data, validation), partial update with dotted paths,
+//! QueryUsers filters, sorting and paging, (de)activation and deletion (server only), and persistence.
+
+use reqwest::Method;
+use rill_client::{Client, RawResponse, SocketError};
+use rill_server::testing::{assert_schema, TestServer};
+use serde_json::{json, Value};
+
+async fn call(client: &Client, method: Method, path: &str, body: Option<Value>) -> RawResponse {
+    client.raw(method, path, &[], body.as_ref()).await.unwrap()
+}
+
+async fn upsert(client: &Client, users: Value) -> RawResponse {
+    let map: serde_json::Map<String, Value> =
+        users.as_array().unwrap().iter().map(|user| (user["id"].as_str().unwrap().to_owned(), user.clone())).collect();
+    call(client, Method::POST, "/users", Some(json!({ "users": map }))).await
+}
+
+async fn patch(client: &Client, updates: Value) -> RawResponse {
+    call(client, Method::PATCH, "/users", Some(json!({ "users": updates }))).await
+}
+
+async fn query(client: &Client, payload: Value) -> RawResponse {
+    client.raw(Method::GET, "/users", &[("payload", &payload.to_string())], None).await.unwrap()
+}
+
+/// The ids of a successful QueryUsers, in order.
+async fn query_ids(client: &Client, payload: Value) -> Vec<String> {
+    let response = query(client, payload.clone()).await;
+    assert_eq!(response.status, 200, "{payload}: {}", response.body);
+    assert_schema("QueryUsersResponse", &response.body);
+    ids(&response.body["users"])
+}
+
+fn ids(users: &Value) -> Vec<String> {
+    users.as_array().unwrap().iter().map(|user| user["id"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Asserts an `APIError` with this status and code whose message names the operation and contains `needle`.
+fn assert_error(response: &RawResponse, status: u16, code: i64, operation: &str, needle: &str) {
+    assert_eq!(response.status, status, "{}", response.body);
+    assert_schema("APIError", &response.body);
+    assert_eq!(response.body["code"], code, "{}", response.body);
+    assert_eq!(response.body["StatusCode"], status, "{}", response.body);
+    let message = response.body["message"].as_str().unwrap();
+    assert!(message.starts_with(&format!("{operation} failed with error: ")), "{message}");
+    assert!(message.contains(needle), "{message:?} should mention {needle:?}");
+}
+
+#[tokio::test]
+async fn upsert_creates_and_fully_replaces_with_flat_custom_data() {
+    let server = TestServer::start().await;
+    let admin = server.server_client();
+
+    let created = upsert(
+        &admin,
+        json!([{
+            "id": "alice",
+            "name": "Alice",
+            "image": "https://example.com/a.png",
+            "role": "moderator",
+            "teams": ["red"],
+            "favorite_color": "green",
+            "custom": {"department": "eng", "level": 3},
+        }]),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_schema("UpdateUsersResponse", &created.body);
+    let alice = &created.body["users"]["alice"];
+    assert_eq!(alice["name"], "Alice");
+    assert_eq!(alice["role"], "moderator");
+    assert_eq!(alice["teams"], json!(["red"]));
+    assert_eq!(alice["favorite_color"], "green");
+    // The nested `custom` object is merged flat: its keys sit beside the built-in ones.
+    assert_eq!(alice["department"], "eng");
+    assert_eq!(alice["level"], 3);
+    assert!(alice.get("custom").is_none(), "no nested custom on the classic wire: {alice}");
+    let created_at = alice["created_at"].clone();
+
+    // The second upsert replaces the whole user: fields it does not name are gone.
+    let replaced = upsert(&admin, json!([{"id": "alice", "name": "Alice B", "favorite_color": "blue"}])).await;
+    assert_eq!(replaced.status, 201, "{}", replaced.body);
+    assert_schema("UpdateUsersResponse", &replaced.body);
+    let alice = &replaced.body["users"]["alice"];
+    assert_eq!(alice["name"], "Alice B");
+    assert_eq!(alice["favorite_color"], "blue");
+    assert_eq!(alice["role"], "user", "role defaults to user when the upsert omits it");
+    assert_eq!(alice["teams"], json!([]));
+    for gone in ["image", "department", "level"] {
+        assert!(alice.get(gone).is_none(), "{gone} should be gone after a full replace: {alice}");
+    }
+    assert_eq!(alice["created_at"], created_at, "replacing keeps created_at");
+
+    // A query sees the stored state, not just the response.
+    let response = query(&admin, json!({"filter_conditions": {"id": "alice"}})).await;
+    let stored = &response.body["users"][0];
+    assert_eq!(stored["favorite_color"], "blue");
+    assert!(stored.get("department").is_none(), "{stored}");
+    assert!(stored.get("image").is_none(), "{stored}");
+}
+
+#[tokio::test]
+async fn upsert_rejects_reserved_keys_invalid_ids_and_oversized_batches() {
+    let server = TestServer::start().await;
+    let admin = server.server_client();
+
+    let reserved = upsert(&admin, json!([{"id": "alice", "created_at": "2020-01-01T00:00:00Z"}])).await;
+    assert_error(&reserved, 400, 4, "UpdateUsers", "created_at");
+    let nested_reserved = upsert(&admin, json!([{"id": "alice", "custom": {"online": true}}])).await;
+    assert_error(&nested_reserved, 400, 4, "UpdateUsers", "online");
+
+    for bad in ["a b", "al/ice", "alice!", &"x".repeat(256)] {
+        let body = json!({"users": {bad: {"id": bad}}});
+        let response = call(&admin, Method::POST, "/users", Some(body)).await;
+        assert_error(&response, 400, 4, "UpdateUsers", "invalid");
+    }
+
+    let many: Vec<Value> = (0..101).map(|n| json!({"id": format!("user-{n}")})).collect();
+    let too_many = upsert(&admin, Value::Array(many)).await;
+    assert_error(&too_many, 400, 4, "UpdateUsers", "100");
+
+    // A rejected batch stores nothing, not even its valid users.
+    let mixed = upsert(&admin, json!([{"id": "good"}, {"id": "zz", "updated_at": "x"}])).await;
+    assert_error(&mixed, 400, 4, "UpdateUsers", "updated_at");
+    assert_eq!(query_ids(&admin, json!({"filter_conditions": {}})).await, Vec::<String>::new());
+
+    // Exactly 100 is allowed.
+    let hundred: Vec<Value> = (0..100).map(|n| json!({"id": format!("user-{n}")})).collect();
+    let ok = upsert(&admin, Value::Array(hundred)).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(ok.body["users"].as_object().unwrap().len(), 100);
+}
+
+#[tokio::test]
+async fn user_token_upserts_only_itself_and_keeps_its_role() {
+    let server = TestServer::start().await;
+    server.create_users(&["bob"]).await;
+    let alice = server.user_client("alice");
+
+    // A user creating itself with a user token cannot pick its role or teams.
+    let created = upsert(&alice, json!([{"id": "alice", "name": "Alice", "role": "admin", "teams": ["x"]}])).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["users"]["alice"]["role"], "user");
+    assert_eq!(created.body["users"]["alice"]["teams"], json!([]));
+
+    let promoted = upsert(&alice, json!([{"id": "alice", "name": "Alice 2", "role": "admin"}])).await;
+    assert_eq!(promoted.status, 201, "{}", promoted.body);
+    assert_eq!(promoted.body["users"]["alice"]["role"], "user");
+    assert_eq!(promoted.body["users"]["alice"]["name"], "Alice 2");
+
+    let other = upsert(&alice, json!([{"id": "bob", "name": "Hacked"}])).await;
+    assert_error(&other, 403, 17, "UpdateUsers", "bob");
+
+    let partial_role = patch(&alice, json!([{"id": "alice", "set": {"role": "admin"}}])).await;
+    assert_error(&partial_role, 403, 17, "UpdateUsersPartial", "role");
+    let partial_other = patch(&alice, json!([{"id": "bob", "set": {"name": "Hacked"}}])).await;
+    assert_error(&partial_other, 403, 17, "UpdateUsersPartial", "bob");
+
+    let admin = server.server_client();
+    let users =
+        query(&admin, json!({"filter_conditions": {"id": {"$in": ["alice", "bob"]}}, "sort": [{"field": "id"}]}))
+            .await
+            .body;
+    assert_eq!(users["users"][0]["role"], "user");
+    assert_eq!(users["users"][1]["name"], "BOB", "bob is untouched");
+}
+
+#[tokio::test]
+async fn partial_update_sets_and_unsets_fields_and_dotted_paths() {
+    let server = TestServer::start().await;
+    let admin = server.server_client();
+    upsert(
+        &admin,
+        json!([{"id": "alice", "name": "Alice", "city": "Oslo", "address": {"street": "Main", "zip": "0150"}}]),
+    )
+    .await;
+
+    let response = patch(
+        &admin,
+        json!([{
+            "id": "alice",
+            "set": {"name": "Alice A", "address.street": "Side", "address.floor": 2, "prefs.theme": "dark"},
+            "unset": ["city", "address.zip"],
+        }]),
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_schema("UpdateUsersResponse", &response.body);
+    let alice = &response.body["users"]["alice"];
+    assert_eq!(alice["name"], "Alice A");
+    assert_eq!(alice["address"], json!({"street": "Side", "floor": 2}));
+    assert_eq!(alice["prefs"], json!({"theme": "dark"}));
+    assert!(alice.get("city").is_none(), "{alice}");
+
+    // The user itself may patch its own profile.
+    let own = patch(&server.user_client("alice"), json!([{"id": "alice", "set": {"mood": "happy"}}])).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    assert_eq!(own.body["users"]["alice"]["mood"], "happy");
+
+    let stored = query(&admin, json!({"filter_conditions": {"id": "alice"}})).await.body;
+    let alice = &stored["users"][0];
+    assert_eq!(alice["address"], json!({"street": "Side", "floor": 2}));
+    assert_eq!(alice["mood"], "happy");
+    assert!(alice.get("city").is_none(), "{alice}");
+
+    let unknown = patch(&admin, json!([{"id": "nobody", "set": {"name": "x"}}])).await;
+    assert_error(&unknown, 404, 16, "UpdateUsersPartial", "nobody");
+    let built_in = patch(&admin, json!([{"id": "alice", "set": {"created_at": "2020-01-01T00:00:00Z"}}])).await;
+    assert_error(&built_in, 400, 4, "UpdateUsersPartial", "created_at");
+}
+
+async fn create_directory(server: &TestServer) {
+    let admin = server.server_client();
+    // Separate calls so that created_at orders them: alice, alan, bob, carol, dave.
+    for user in [
+        json!({"id": "alice", "name": "Alice Smith", "role": "admin", "dept": "eng", "age": 30}),
+        json!({"id": "alan", "name": "Alan Turing", "dept": "eng", "age": 41}),
+        json!({"id": "bob", "name": "Bob Allen", "dept": "ops", "age": 25}),
+        json!({"id": "carol", "name": "Carol", "role": "moderator", "dept": "ops", "age": 35}),
+        json!({"id": "dave", "name": "Dave", "age": 50}),
+    ] {
+        let response = upsert(&admin, json!([user])).await;
+        assert_eq!(response.status, 201, "{}", response.body);
+    }
+}
+
+#[tokio::test]
+async fn query_users_filters() {
+    let server = TestServer::start().await;
+    create_directory(&server).await;
+    let admin = server.server_client();
+    let sorted = |filter: Value| json!({"filter_conditions": filter, "sort": [{"field": "id", "direction": 1}]});
+
+    assert_eq!(query_ids(&admin, sorted(json!({"id": "bob"}))).await, ["bob"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"id": {"$eq": "bob"}}))).await, ["bob"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"id": {"$in": ["carol", "alice", "zed"]}}))).await, ["alice", "carol"]);
+    // $autocomplete matches the prefix of any word of the name, case-insensitively.
+    assert_eq!(query_ids(&admin, sorted(json!({"name": {"$autocomplete": "al"}}))).await, ["alan", "alice", "bob"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"name": {"$autocomplete": "Tur"}}))).await, ["alan"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"role": "admin"}))).await, ["alice"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"role": {"$in": ["admin", "moderator"]}}))).await, ["alice", "carol"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"role": "user"}))).await, ["alan", "bob", "dave"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"dept": "ops"}))).await, ["bob", "carol"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"age": {"$gte": 35}}))).await, ["alan", "carol", "dave"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"dept": {"$exists": false}}))).await, ["dave"]);
+    assert_eq!(query_ids(&admin, sorted(json!({"$and": [{"dept": "eng"}, {"age": {"$gt": 35}}]}))).await, ["alan"]);
+    assert_eq!(
+        query_ids(&admin, sorted(json!({"$or": [{"role": "moderator"}, {"name": {"$autocomplete": "dav"}}]}))).await,
+        ["carol", "dave"]
+    );
+    // Several keys in one object are ANDed.
+    assert_eq!(query_ids(&admin, sorted(json!({"dept": "eng", "role": "user"}))).await, ["alan"]);
+    assert_eq!(query_ids(&admin, sorted(json!({}))).await, ["alan", "alice", "bob", "carol", "dave"]);
+
+    // A user token may query too.
+    assert_eq!(query_ids(&server.user_client("bob"), sorted(json!({"dept": "eng"}))).await, ["alan", "alice"]);
+
+    let bad_operator = query(&admin, json!({"filter_conditions": {"role": {"$gt": "a"}}})).await;
+    assert_error(&bad_operator, 400, 4, "QueryUsers", "role");
+    let unknown_operator = query(&admin, json!({"filter_conditions": {"name": {"$like": "a"}}})).await;
+    assert_error(&unknown_operator, 400, 4, "QueryUsers", "name");
+    let missing = query(&admin, json!({"limit": 5})).await;
+    assert_error(&missing, 400, 4, "QueryUsers", "filter_conditions");
+}
+
+#[tokio::test]
+async fn query_users_sorts_and_pages() {
+    let server = TestServer::start().await;
+    create_directory(&server).await;
+    let admin = server.server_client();
+    let all = json!({});
+
+    assert_eq!(
+        query_ids(&admin, json!({"filter_conditions": all, "sort": [{"field": "name", "direction": 1}]})).await,
+        ["alan", "alice", "bob", "carol", "dave"]
+    );
+    assert_eq!(
+        query_ids(&admin, json!({"filter_conditions": all, "sort": [{"field": "name", "direction": -1}]})).await,
+        ["dave", "carol", "bob", "alice", "alan"]
+    );
+    assert_eq!(
+        query_ids(&admin, json!({"filter_conditions": all, "sort": [{"field": "created_at", "direction": 1}]})).await,
+        ["alice", "alan", "bob", "carol", "dave"]
+    );
+    assert_eq!(
+        query_ids(&admin, json!({"filter_conditions": all, "sort": [{"field": "created_at", "direction": -1}]})).await,
+        ["dave", "carol", "bob", "alan", "alice"]
+    );
+    // The shorthand sort form is accepted too.
+    assert_eq!(
+        query_ids(&admin, json!({"filter_conditions": all, "sort": {"age": -1}})).await,
+        ["dave", "alan", "carol", "alice", "bob"]
+    );
+    // Several sort fields: ties on the first are broken by the second.
+    assert_eq!(
+        query_ids(
+            &admin,
+            json!({"filter_conditions": {"dept": {"$exists": true}}, "sort": [{"field": "dept", "direction": -1}, {"field": "age", "direction": 1}]})
+        )
+        .await,
+        ["bob", "carol", "alice", "alan"]
+    );
+
+    let page = |limit: i64, offset: i64| json!({"filter_conditions": {}, "sort": [{"field": "name", "direction": 1}], "limit": limit, "offset": offset});
+    assert_eq!(query_ids(&admin, page(2, 0)).await, ["alan", "alice"]);
+    assert_eq!(query_ids(&admin, page(2, 2)).await, ["bob", "carol"]);
+    assert_eq!(query_ids(&admin, page(2, 4)).await, ["dave"]);
+    assert_eq!(query_ids(&admin, page(2, 6)).await, Vec::<String>::new());
+
+    let negative = query(&admin, json!({"filter_conditions": {}, "offset": -1})).await;
+    assert_error(&negative, 400, 4, "QueryUsers", "offset");
+    let bad_sort = query(&admin, json!({"filter_conditions": {}, "sort": [{"field": "name", "direction": 2}]})).await;
+    assert_error(&bad_sort, 400, 4, "QueryUsers", "name");
+}
+
+#[tokio::test]
+async fn deactivate_reactivate_and_delete_are_server_only() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    let admin = server.server_client();
+    let bob = server.user_client("bob");
+
+    for path in ["/users/alice/deactivate", "/users/alice/reactivate"] {
+        let response = call(&bob, Method::POST, path, Some(json!({}))).await;
+        let operation = if path.ends_with("deactivate") { "DeactivateUser" } else { "ReactivateUser" };
+        assert_error(&response, 403, 17, operation, "server");
+    }
+    let refused = call(&bob, Method::DELETE, "/users/alice", None).await;
+    assert_error(&refused, 403, 17, "DeleteUser", "server");
+    // Not even themselves.
+    let own = call(&bob, Method::POST, "/users/bob/deactivate", Some(json!({}))).await;
+    assert_eq!(own.status, 403, "{}", own.body);
+
+    let all = json!({"filter_conditions": {}, "sort": [{"field": "id"}]});
+    assert_eq!(query_ids(&admin, all.clone()).await, ["alice", "bob", "carol"]);
+
+    let deactivated = call(&admin, Method::POST, "/users/alice/deactivate", Some(json!({}))).await;
+    assert_eq!(deactivated.status, 201, "{}", deactivated.body);
+    assert_eq!(deactivated.body["user"]["id"], "alice");
+    assert!(deactivated.body["user"]["deactivated_at"].is_string(), "{}", deactivated.body);
+    assert_schema("UserResponse", &deactivated.body["user"]);
+
+    assert_eq!(query_ids(&admin, all.clone()).await, ["bob", "carol"]);
+    assert_eq!(
+        query_ids(
+            &admin,
+            json!({"filter_conditions": {}, "sort": [{"field": "id"}], "include_deactivated_users": true})
+        )
+        .await,
+        ["alice", "bob", "carol"]
+    );
+    match rill_client::Socket::connect(
+        &server.base_url,
+        &server.app.api_key,
+        &server.token("alice"),
+        "alice",
+        &json!({"id": "alice"}),
+    )
+    .await
+    {
+        Err(SocketError::Refused(frame)) => {
+            assert_eq!(frame["type"], "connection.error", "{frame}");
+            assert_eq!(frame["error"]["code"], 17, "{frame}");
+        }
+        Err(other) => panic!("expected a connection.error frame, got {other}"),
+        Ok(_) => panic!("a deactivated user connected"),
+    }
+
+    let reactivated = call(&admin, Method::POST, "/users/alice/reactivate", Some(json!({}))).await;
+    assert_eq!(reactivated.status, 201, "{}", reactivated.body);
+    assert!(reactivated.body["user"].get("deactivated_at").is_none_or(Value::is_null), "{}", reactivated.body);
+    assert_eq!(query_ids(&admin, all.clone()).await, ["alice", "bob", "carol"]);
+    let socket = server.connect("alice").await;
+    assert_eq!(socket.me["id"], "alice");
+
+    let deleted = call(&admin, Method::DELETE, "/users/carol", None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert!(deleted.body["user"]["deleted_at"].is_string(), "{}", deleted.body);
+    assert_eq!(query_ids(&admin, all).await, ["alice", "bob"]);
+    assert_eq!(
+        query_ids(&admin, json!({"filter_conditions": {"id": "carol"}, "include_deactivated_users": true})).await,
+        Vec::<String>::new()
+    );
+
+    let missing = call(&admin, Method::POST, "/users/nobody/deactivate", Some(json!({}))).await;
+    assert_error(&missing, 404, 16, "DeactivateUser", "nobody");
+}
+
+#[tokio::test]
+async fn users_persist_across_restart() {
+    let server = TestServer::start().await;
+    let admin = server.server_client();
+    upsert(
+        &admin,
+        json!([
+            {"id": "alice", "name": "Alice", "role": "admin", "teams": ["red", "blue"], "address": {"city": "Oslo"}},
+            {"id": "bob", "name": "Bob", "level": 7},
+        ]),
+    )
+    .await;
+    patch(&admin, json!([{"id": "alice", "set": {"address.zip": "0150"}}])).await;
+    call(&admin, Method::POST, "/users/bob/deactivate", Some(json!({}))).await;
+    let before =
+        query(&admin, json!({"filter_conditions": {}, "sort": [{"field": "id"}], "include_deactivated_users": true}))
+            .await
+            .body;
+
+    let server = server.restart().await;
+    let admin = server.server_client();
+    let after =
+        query(&admin, json!({"filter_conditions": {}, "sort": [{"field": "id"}], "include_deactivated_users": true}))
+            .await
+            .body;
+    assert_eq!(after["users"], before["users"]);
+    let alice = &after["users"][0];
+    assert_eq!(alice["role"], "admin");
+    assert_eq!(alice["teams"], json!(["red", "blue"]));
+    assert_eq!(alice["address"], json!({"city": "Oslo", "zip": "0150"}));
+    assert_eq!(after["users"][1]["level"], 7);
+    assert!(after["users"][1]["deactivated_at"].is_string());
+    assert_eq!(query_ids(&admin, json!({"filter_conditions": {}})).await, ["alice"]);
+}
+
+#[tokio::test]
+async fn partial_update_rejects_built_in_fields() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice"]).await;
+    let admin = server.server_client();
+    for field in ["total_unread_count", "devices", "shadow_banned", "unread_channels", "mutes", "deleted_at", "online"]
+    {
+        let response = patch(&admin, json!([{"id": "alice", "set": {field: 1}}])).await;
+        assert_error(&response, 400, 4, "UpdateUsersPartial", field);
+    }
+    let nested = patch(&admin, json!([{"id": "alice", "set": {"devices.x": 1}}])).await;
+    assert_error(&nested, 400, 4, "UpdateUsersPartial", "devices");
+    let unset = patch(&admin, json!([{"id": "alice", "unset": ["created_at"]}])).await;
+    assert_error(&unset, 400, 4, "UpdateUsersPartial", "created_at");
+
+    let stored = query(&admin, json!({"filter_conditions": {"id": "alice"}})).await.body;
+    let alice = &stored["users"][0];
+    assert_schema("FullUserResponse", alice);
+    assert_eq!(alice["total_unread_count"], 0, "{alice}");
+    assert_eq!(alice["devices"], json!([]), "{alice}");
+}

@@ -1,0 +1,88 @@
+//! The command-line contract: `rill app create --json`, `set-rate-limits`, `--help`, and shutdown on SIGTERM.
+
+use crate::support::{create_app, run, serve, RILL};
+use rill_client::{Client, Socket};
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn app_create_prints_credentials_that_work() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let app = create_app(data_dir.path()).await;
+    let keys: Vec<&str> = app.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["app_id", "api_key", "api_secret"]);
+    assert!(app["app_id"].is_i64());
+    assert_eq!(app["api_key"].as_str().unwrap().len(), 12);
+    assert_eq!(app["api_secret"].as_str().unwrap().len(), 64);
+
+    let served = serve(data_dir.path()).await;
+    let client =
+        Client::server(&served.base_url, app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
+    let got = client.get_app().await.unwrap();
+    assert_eq!(got.app.id, app["app_id"].as_i64().unwrap());
+    // An app created while the server runs is usable at once.
+    let second = create_app(data_dir.path()).await;
+    let client =
+        Client::server(&served.base_url, second["api_key"].as_str().unwrap(), second["api_secret"].as_str().unwrap());
+    assert_eq!(client.get_app().await.unwrap().app.id, second["app_id"].as_i64().unwrap());
+}
+
+#[tokio::test]
+async fn set_rate_limits_changes_the_headers() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let app = create_app(data_dir.path()).await;
+    let dir = data_dir.path().to_str().unwrap();
+    let app_id = app["app_id"].to_string();
+    let out = run(&["app", "set-rate-limits", "--data-dir", dir, "--app-id", &app_id, "--per-minute", "7"]).await;
+    assert!(out.contains("7 per minute"), "{out}");
+    let served = serve(data_dir.path()).await;
+    let client =
+        Client::server(&served.base_url, app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
+    let response = client.raw(reqwest::Method::GET, "/app", &[], None).await.unwrap();
+    assert_eq!(response.header("x-ratelimit-limit"), Some("7"));
+    assert_eq!(response.header("x-ratelimit-remaining"), Some("6"));
+}
+
+#[tokio::test]
+async fn help_explains_the_commands() {
+    let help = run(&["--help"]).await;
+    for word in ["serve", "app", "bench"] {
+        assert!(help.contains(word), "--help does not mention {word}: {help}");
+    }
+    let serve_help = run(&["serve", "--help"]).await;
+    assert!(serve_help.contains("RILL_DATA_DIR") && serve_help.contains("RILL_LISTEN"), "{serve_help}");
+    let scratch = tempfile::tempdir().unwrap();
+    let failed = tokio::process::Command::new(RILL)
+        .args(["app", "create", "--json"])
+        .current_dir(scratch.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!failed.status.success(), "a missing required flag must fail");
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("--name"), "the error must name the missing flag");
+    assert!(std::fs::read_dir(scratch.path()).unwrap().next().is_none(), "a refused command must not create files");
+}
+
+#[tokio::test]
+async fn sigterm_closes_sockets_with_1001_and_exits_zero() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let app = create_app(data_dir.path()).await;
+    let mut served = serve(data_dir.path()).await;
+    let (key, secret) = (app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
+    Client::server(&served.base_url, key, secret).upsert_users(&[json!({"id": "alice"})]).await.unwrap();
+    let token = rill_client::token::user_token("alice", secret, chrono::Utc::now().timestamp(), None);
+    let mut socket = Socket::connect(&served.base_url, key, &token, "alice", &json!({"id": "alice"})).await.unwrap();
+
+    let pid = served.child.id().unwrap().to_string();
+    let killed = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.unwrap();
+    assert!(killed.success());
+    // Events already queued (alice's own presence) may arrive first; then the server closes.
+    for _ in 0..10 {
+        if socket.next_frame(Duration::from_secs(10)).await.unwrap().is_none() {
+            break;
+        }
+    }
+    assert_eq!(socket.close_code, Some(1001));
+    let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -1,0 +1,90 @@
+//! Repository checks that run wherever the tests run: file headers, banned test attributes, trailing
+//! whitespace, no reads of the development-only reference folder, and no Stream SDK in any lockfile.
+
+use std::path::{Path, PathBuf};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn files_with_extension(directory: &Path, extension: &str, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !matches!(name.as_str(), "target" | "node_modules" | ".git" | "dist") {
+                files_with_extension(&path, extension, found);
+            }
+        } else if name.ends_with(extension) {
+            found.push(path);
+        }
+    }
+}
+
+fn rust_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for folder in ["crates", "xtask"] {
+        files_with_extension(&workspace_root().join(folder), ".rs", &mut files);
+    }
+    assert!(files.len() > 20, "found too few Rust files: {}", files.len());
+    files
+}
+
+#[test]
+fn every_rust_file_opens_with_a_module_comment() {
+    let missing: Vec<_> = rust_files()
+        .into_iter()
+        .filter(|path| !std::fs::read_to_string(path).unwrap().trim_start().starts_with("//!"))
+        .collect();
+    assert!(missing.is_empty(), "files without a //! module comment: {missing:?}");
+}
+
+#[test]
+fn no_ignored_or_should_panic_tests_and_no_trailing_whitespace() {
+    let ignore = ["#[", "ignore]"].concat();
+    let should_panic = ["#[", "should_panic"].concat();
+    for path in rust_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains(&ignore) && !text.contains(&should_panic),
+            "{} disables or inverts a test",
+            path.display()
+        );
+        for (number, line) in text.lines().enumerate() {
+            assert!(
+                !line.ends_with(' ') && !line.ends_with('\t'),
+                "{}:{} has trailing whitespace",
+                path.display(),
+                number + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn tests_never_read_the_reference_folder() {
+    let reference = ["stream", "-openapi"].concat();
+    for path in rust_files() {
+        if path.starts_with(workspace_root().join("xtask")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains(&reference), "{} names the development-only reference folder", path.display());
+    }
+}
+
+#[test]
+fn no_lockfile_names_a_stream_sdk() {
+    let mut lockfiles = vec![workspace_root().join("Cargo.lock")];
+    let web = workspace_root().join("web");
+    if web.exists() {
+        files_with_extension(&web, "package-lock.json", &mut lockfiles);
+    }
+    let banned = [["\"stream", "-chat"].concat(), ["name = \"stream", "-chat"].concat(), ["getstream", ""].concat()];
+    for lockfile in lockfiles {
+        let text = std::fs::read_to_string(&lockfile).unwrap();
+        for name in &banned {
+            assert!(!text.contains(name.as_str()), "{} names {name}", lockfile.display());
+        }
+    }
+}
