@@ -53,6 +53,10 @@ pub trait Tx {
     fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()>;
     fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()>;
     fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
+    /// Stores the activity fields a new message changes (`last_message_at`, counts, `unread_sequence`).
+    fn record_message(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()>;
+    /// Stores a member's read position and hidden flag.
+    fn mark_member_read(&mut self, app_id: i64, member: &Member) -> CoreResult<()>;
     /// Member ids with whether each has the channel hidden: the cheap list fan-out and un-hiding need.
     fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>>;
     /// Unread totals across all channels of each named user.

@@ -346,6 +346,13 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = router(state.clone());
     let closing = state.clone();
+    // Without TCP_NODELAY, Nagle's algorithm holds back a small WebSocket frame until the previous one is
+    // acknowledged, which the peer's delayed ACK stretches to about 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

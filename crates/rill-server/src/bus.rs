@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use tokio::sync::mpsc;
 
 /// Per-recipient unread fields of `message.new`, `notification.message_new` and read events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UnreadFields {
     pub total_unread_count: i64,
     pub unread_channels: i64,

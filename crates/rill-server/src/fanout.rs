@@ -12,6 +12,7 @@ use rill_core::ops::Notice;
 use rill_core::policy;
 use rill_core::store::Store;
 use rill_protocol::event::{kind, Event};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The fields every channel event carries.
@@ -229,8 +230,9 @@ async fn fill_unread(registry: &Registry, store: &Store, batch: &mut Batch) {
     let mut wanted: Vec<String> = Vec::new();
     for delivery in &batch.deliveries {
         let Some(members) = &delivery.unread_of else { continue };
+        let members: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
         let connected = registry.recipient_users(batch.app_id, &delivery.audience);
-        wanted.extend(connected.into_iter().filter(|user_id| members.contains(user_id)));
+        wanted.extend(connected.into_iter().filter(|user_id| members.contains(user_id.as_str())));
     }
     if wanted.is_empty() {
         return;
@@ -272,6 +274,8 @@ pub async fn dispatch(registry: &Registry, store: &Store, mut batch: Batch) -> u
         let mut shared: Option<(String, Frame)> = None;
         let event = &delivery.event;
         let unread = &delivery.unread;
+        // Recipients with the same totals share one frame: in a large channel most members' totals coincide.
+        let mut by_totals: HashMap<UnreadFields, Frame> = HashMap::new();
         delivered += registry.deliver(batch.app_id, &delivery.audience, &mut |user_id| {
             if shared.is_none() {
                 match serde_json::to_string(event) {
@@ -284,7 +288,9 @@ pub async fn dispatch(registry: &Registry, store: &Store, mut batch: Batch) -> u
             }
             let (json, frame) = shared.as_ref()?;
             match unread.get(user_id) {
-                Some(fields) => Some(Frame::from(with_unread(json, *fields))),
+                Some(fields) => {
+                    Some(by_totals.entry(*fields).or_insert_with(|| Frame::from(with_unread(json, *fields))).clone())
+                }
                 None => Some(frame.clone()),
             }
         });

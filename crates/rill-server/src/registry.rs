@@ -30,12 +30,52 @@ struct WatchSet {
     users: HashMap<String, usize>,
 }
 
+/// A map keyed by app and a string (a user id or a cid), nested so that a lookup by `&str` allocates nothing:
+/// fan-out looks up every member of a channel for every message.
+#[derive(Debug)]
+struct AppMap<V> {
+    apps: HashMap<i64, HashMap<String, V>>,
+}
+
+impl<V> Default for AppMap<V> {
+    fn default() -> AppMap<V> {
+        AppMap { apps: HashMap::new() }
+    }
+}
+
+impl<V: Default> AppMap<V> {
+    fn get(&self, app_id: i64, key: &str) -> Option<&V> {
+        self.apps.get(&app_id)?.get(key)
+    }
+
+    fn get_mut(&mut self, app_id: i64, key: &str) -> Option<&mut V> {
+        self.apps.get_mut(&app_id)?.get_mut(key)
+    }
+
+    fn entry(&mut self, app_id: i64, key: &str) -> &mut V {
+        let map = self.apps.entry(app_id).or_default();
+        if !map.contains_key(key) {
+            map.insert(key.to_owned(), V::default());
+        }
+        map.get_mut(key).expect("inserted above")
+    }
+
+    fn remove(&mut self, app_id: i64, key: &str) {
+        if let Some(map) = self.apps.get_mut(&app_id) {
+            map.remove(key);
+            if map.is_empty() {
+                self.apps.remove(&app_id);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     connections: HashMap<String, Connection>,
-    by_user: HashMap<(i64, String), Vec<String>>,
-    watchers: HashMap<(i64, String), WatchSet>,
-    followers: HashMap<(i64, String), HashSet<String>>,
+    by_user: AppMap<Vec<String>>,
+    watchers: AppMap<WatchSet>,
+    followers: AppMap<HashSet<String>>,
 }
 
 /// What closing a connection changed.
@@ -87,7 +127,7 @@ impl Registry {
         overflow: Arc<Notify>,
     ) -> Option<bool> {
         let mut inner = self.lock();
-        let connections = inner.by_user.entry((app_id, user_id.to_owned())).or_default();
+        let connections = inner.by_user.entry(app_id, user_id);
         if connections.len() >= MAX_CONNECTIONS_PER_USER {
             return None;
         }
@@ -111,12 +151,11 @@ impl Registry {
     pub fn unregister(&self, connection_id: &str) -> Option<Closed> {
         let mut inner = self.lock();
         let connection = inner.connections.remove(connection_id)?;
-        let key = (connection.app_id, connection.user_id.clone());
         let mut last_connection = false;
-        if let Some(connections) = inner.by_user.get_mut(&key) {
+        if let Some(connections) = inner.by_user.get_mut(connection.app_id, &connection.user_id) {
             connections.retain(|id| id != connection_id);
             if connections.is_empty() {
-                inner.by_user.remove(&key);
+                inner.by_user.remove(connection.app_id, &connection.user_id);
                 last_connection = true;
             }
         }
@@ -131,11 +170,10 @@ impl Registry {
             }
         }
         for followed in &connection.following {
-            let key = (connection.app_id, followed.clone());
-            if let Some(followers) = inner.followers.get_mut(&key) {
+            if let Some(followers) = inner.followers.get_mut(connection.app_id, followed) {
                 followers.remove(connection_id);
                 if followers.is_empty() {
-                    inner.followers.remove(&key);
+                    inner.followers.remove(connection.app_id, followed);
                 }
             }
         }
@@ -152,12 +190,12 @@ impl Registry {
         let mut inner = self.lock();
         let connection = inner.connections.get_mut(connection_id)?;
         if !connection.watching.insert(cid.to_owned()) {
-            let key = (connection.app_id, cid.to_owned());
-            let count = inner.watchers.get(&key).map_or(0, |set| set.users.len() as i64);
+            let app_id = connection.app_id;
+            let count = inner.watchers.get(app_id, cid).map_or(0, |set| set.users.len() as i64);
             return Some((false, count));
         }
         let (app_id, user_id) = (connection.app_id, connection.user_id.clone());
-        let set = inner.watchers.entry((app_id, cid.to_owned())).or_default();
+        let set = inner.watchers.entry(app_id, cid);
         set.connections.insert(connection_id.to_owned(), user_id.clone());
         let watching = set.users.entry(user_id).or_insert(0);
         *watching += 1;
@@ -183,18 +221,18 @@ impl Registry {
         let new: Vec<String> =
             user_ids.iter().filter(|id| connection.following.insert((*id).clone())).cloned().collect();
         for user_id in new {
-            inner.followers.entry((app_id, user_id)).or_default().insert(connection_id.to_owned());
+            inner.followers.entry(app_id, &user_id).insert(connection_id.to_owned());
         }
     }
 
     pub fn is_online(&self, app_id: i64, user_id: &str) -> bool {
-        self.lock().by_user.contains_key(&(app_id, user_id.to_owned()))
+        self.lock().by_user.get(app_id, user_id).is_some()
     }
 
     /// Distinct users watching a channel, and up to `limit` of their ids.
     pub fn watchers(&self, app_id: i64, cid: &str, limit: usize) -> (i64, Vec<String>) {
         let inner = self.lock();
-        match inner.watchers.get(&(app_id, cid.to_owned())) {
+        match inner.watchers.get(app_id, cid) {
             Some(set) => {
                 let mut users: Vec<String> = set.users.keys().cloned().collect();
                 users.sort_unstable();
@@ -206,7 +244,7 @@ impl Registry {
     }
 
     pub fn watcher_count(&self, app_id: i64, cid: &str) -> i64 {
-        self.lock().watchers.get(&(app_id, cid.to_owned())).map_or(0, |set| set.users.len() as i64)
+        self.lock().watchers.get(app_id, cid).map_or(0, |set| set.users.len() as i64)
     }
 
     pub fn connection_count(&self) -> usize {
@@ -251,7 +289,7 @@ fn targets<'a>(inner: &'a Inner, app_id: i64, audience: &Audience) -> Vec<&'a st
     let mut targets: Vec<&str> = Vec::new();
     match audience {
         Audience::Watchers { cid } => {
-            if let Some(set) = inner.watchers.get(&(app_id, cid.clone())) {
+            if let Some(set) = inner.watchers.get(app_id, cid) {
                 targets.extend(set.connections.keys().map(String::as_str));
             }
         }
@@ -260,7 +298,7 @@ fn targets<'a>(inner: &'a Inner, app_id: i64, audience: &Audience) -> Vec<&'a st
                 if except.as_deref() == Some(member.as_str()) {
                     continue;
                 }
-                if let Some(connections) = inner.by_user.get(&(app_id, member.clone())) {
+                if let Some(connections) = inner.by_user.get(app_id, member) {
                     for connection_id in connections {
                         let watching = inner
                             .connections
@@ -274,16 +312,16 @@ fn targets<'a>(inner: &'a Inner, app_id: i64, audience: &Audience) -> Vec<&'a st
             }
         }
         Audience::User { user_id } => {
-            if let Some(connections) = inner.by_user.get(&(app_id, user_id.clone())) {
+            if let Some(connections) = inner.by_user.get(app_id, user_id) {
                 targets.extend(connections.iter().map(String::as_str));
             }
         }
         Audience::Presence { user_id } => {
             let mut seen: HashSet<&str> = HashSet::new();
-            if let Some(followers) = inner.followers.get(&(app_id, user_id.clone())) {
+            if let Some(followers) = inner.followers.get(app_id, user_id) {
                 seen.extend(followers.iter().map(String::as_str));
             }
-            if let Some(connections) = inner.by_user.get(&(app_id, user_id.clone())) {
+            if let Some(connections) = inner.by_user.get(app_id, user_id) {
                 seen.extend(connections.iter().map(String::as_str));
             }
             targets.extend(seen);
@@ -293,8 +331,7 @@ fn targets<'a>(inner: &'a Inner, app_id: i64, audience: &Audience) -> Vec<&'a st
 }
 
 fn remove_watch(inner: &mut Inner, app_id: i64, cid: &str, connection_id: &str, user_id: &str) -> Option<(bool, i64)> {
-    let key = (app_id, cid.to_owned());
-    let set = inner.watchers.get_mut(&key)?;
+    let set = inner.watchers.get_mut(app_id, cid)?;
     set.connections.remove(connection_id);
     let mut stopped = false;
     if let Some(count) = set.users.get_mut(user_id) {
@@ -306,7 +343,7 @@ fn remove_watch(inner: &mut Inner, app_id: i64, cid: &str, connection_id: &str, 
     }
     let remaining = set.users.len() as i64;
     if set.connections.is_empty() {
-        inner.watchers.remove(&key);
+        inner.watchers.remove(app_id, cid);
     }
     Some((stopped, remaining))
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, Notify};
 
 /// Socket buffer sizes, set deliberately: the library defaults cost over 100 KiB per idle connection.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 512;
 const WRITE_BUFFER_BYTES: usize = 0;
 const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;

@@ -90,12 +90,27 @@ fn rss_bytes(pid: u32) -> Option<u64> {
     Some(kib * 1024)
 }
 
-fn pin_to_core(pid: u32, core: usize) {
-    let _ = std::process::Command::new("taskset")
-        .args(["-a", "-cp", &core.to_string(), &pid.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+static PINNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Pins this process (the load generator) to core 1 when the machine has two or more cores. Called before the
+/// runtime starts, so its worker threads inherit the affinity.
+pub(crate) fn pin_generator() -> String {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let machine = machine_description(cores);
+    if cores >= 2 {
+        let pinned = std::process::Command::new("taskset")
+            .args(["-cp", "1", &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        PINNED.store(pinned, Ordering::SeqCst);
+    }
+    machine
+}
+
+fn pinned_generator() -> bool {
+    PINNED.load(Ordering::SeqCst)
 }
 
 async fn run_rill(executable: &Path, arguments: &[&str]) -> anyhow::Result<String> {
@@ -115,7 +130,17 @@ async fn start_engine() -> anyhow::Result<Engine> {
     )?;
     let app_id = created["app_id"].as_i64().context("app id")?.to_string();
     run_rill(&executable, &["app", "set-rate-limits", "--data-dir", &data, "--app-id", &app_id, "--off"]).await?;
-    let mut child = tokio::process::Command::new(&executable)
+    // With two or more cores the engine gets core 0 from its start, so its runtime sizes itself to one core;
+    // the load generator pinned itself to core 1 before its runtime started (see `main`).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut command = if cores >= 2 || pinned_generator() {
+        let mut command = tokio::process::Command::new("taskset");
+        command.arg("-c").arg("0").arg(&executable);
+        command
+    } else {
+        tokio::process::Command::new(&executable)
+    };
+    let mut child = command
         .args(["serve", "--data-dir", &data, "--listen", "127.0.0.1:0"])
         .env("RILL_LOG", "warn")
         .stdout(Stdio::piped())
@@ -136,11 +161,6 @@ async fn start_engine() -> anyhow::Result<Engine> {
         }
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    if cores >= 2 {
-        pin_to_core(pid, 0);
-        pin_to_core(std::process::id(), 1);
-    }
     Ok(Engine {
         child,
         pid,
@@ -388,7 +408,8 @@ async fn latency(engine: &Engine, args: &BenchArgs) -> anyhow::Result<(f64, f64,
 /// Scenario 4: memory per idle WebSocket.
 async fn idle_memory(engine: &Engine, args: &BenchArgs) -> anyhow::Result<f64> {
     let server = Client::server(&engine.base_url, &engine.api_key, &engine.api_secret);
-    let users = create_users(&server, "idle", 50).await?;
+    // Users hold at most 50 connections each; 25 per user stays clear of the cap.
+    let users = create_users(&server, "idle", (args.idle_sockets / 25).max(50)).await?;
     // Warm up: the first connections allocate the runtime's and the allocator's per-thread structures, which
     // are not per-socket costs.
     let mut warmup = Vec::new();
@@ -412,7 +433,7 @@ async fn idle_memory(engine: &Engine, args: &BenchArgs) -> anyhow::Result<f64> {
     Ok(after.saturating_sub(before) as f64 / args.idle_sockets.max(1) as f64)
 }
 
-fn machine_description() -> String {
+fn machine_description(cores: usize) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -421,16 +442,13 @@ fn machine_description() -> String {
                 .map(|line| line.split(':').nth(1).unwrap_or("").trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     format!("{cpu}, {cores} cores")
 }
 
-pub(crate) async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         output::progress("warning: this is a debug build; run `cargo run --release -p rill -- bench` for real figures");
     }
-    // Read before pinning: afterwards this process sees only its own core.
-    let machine = machine_description();
     output::progress("starting the engine (rate limits off, fresh data directory)");
     let engine = start_engine().await?;
     output::progress(&format!("engine pid {} at {}", engine.pid, engine.base_url));

@@ -390,7 +390,7 @@ pub(crate) fn post_message(
     if message.parent_id.is_none() || message.show_in_channel {
         channel.last_message_at = Some(ctx.now);
     }
-    tx.put_channel(ctx.app_id(), &channel)?;
+    tx.record_message(ctx.app_id(), &channel)?;
 
     let mut outcome = Outcome::new(MessageView {
         message: message.clone(),
@@ -399,14 +399,14 @@ pub(crate) fn post_message(
         thread_participants: Vec::new(),
     });
     // The sender has read everything up to their own message: their own messages never count as unread.
-    if let Some(mut sender) = tx.member(ctx.app_id(), &channel.cid, &user_id)? {
+    if let Some(mut sender) = standing.member.clone() {
         sender.last_read_sequence = channel.unread_sequence;
         sender.last_read_at = ctx.now;
         sender.last_read_message_id = Some(message.id.clone());
         if !options.keep_channel_hidden {
             sender.hidden = false;
         }
-        tx.put_member(ctx.app_id(), &sender)?;
+        tx.mark_member_read(ctx.app_id(), &sender)?;
     }
     // A new message brings a hidden channel back for its members.
     let member_ids = tx.member_ids(ctx.app_id(), &channel.cid)?;
