@@ -49,7 +49,7 @@ pub async fn connect(State(state): State<AppState>, request: Request) -> Respons
         .on_upgrade(move |socket| async move {
             match handshake {
                 Ok(accepted) => run_connection(state, socket, accepted).await,
-                Err(error) => reject(socket, error).await,
+                Err(error) => Box::pin(reject(socket, error)).await,
             }
         })
 }
@@ -61,7 +61,11 @@ struct Accepted {
     request: ConnectRequest,
 }
 
-async fn handshake(state: &AppState, query: &std::collections::HashMap<String, String>) -> Result<Accepted, ApiError> {
+/// Boxed: the result is captured by the connection task for its whole life, so it must be small.
+async fn handshake(
+    state: &AppState,
+    query: &std::collections::HashMap<String, String>,
+) -> Result<Box<Accepted>, ApiError> {
     let (app, identity) = authenticate(
         state,
         query.get("api_key").map(String::as_str),
@@ -96,7 +100,7 @@ async fn handshake(state: &AppState, query: &std::collections::HashMap<String, S
             ));
         }
     }
-    Ok(Accepted { app, user_id, request })
+    Ok(Box::new(Accepted { app, user_id, request }))
 }
 
 fn text(event: &Event) -> Frame {
@@ -158,15 +162,31 @@ pub fn publish_watching(
     state.publish_deliveries(app.id, vec![delivery]);
 }
 
-async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accepted) {
+/// The frame of a server `health.check`; `me` only in the first one.
+fn health_frame(
+    connection_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    me: Option<rill_protocol::types::OwnUser>,
+) -> Frame {
+    let mut event = Event::new(kind::HEALTH_CHECK, now);
+    event.connection_id = Some(connection_id.to_owned());
+    event.cid = Some("*".into());
+    event.me = me;
+    text(&event)
+}
+
+/// One connection from handshake to close. The task lives as long as the socket, so its size is a per-socket
+/// cost: the large futures of setup and teardown (store calls, rejection) are boxed, and no event value is held
+/// across an await, which keeps an idle connection's task small.
+async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Box<Accepted>) {
     let _guard = state.socket_guard();
-    let Accepted { app, user_id, request } = accepted;
+    let Accepted { app, user_id, request } = *accepted;
     let ctx = context(&state, &app, &user_id);
-    let details = request.user_details.clone();
-    let connected = state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref())).await;
+    let details = request.user_details;
+    let connected = Box::pin(state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref()))).await;
     let (user, totals) = match connected {
         Ok(connected) => connected,
-        Err(error) => return reject(socket, error.into()).await,
+        Err(error) => return Box::pin(reject(socket, error.into())).await,
     };
 
     let connection_id = uuid::Uuid::new_v4().to_string();
@@ -174,19 +194,17 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
     let overflow = Arc::new(Notify::new());
     let Some(first) = state.registry().register(&connection_id, app.id, &user_id, sender, overflow.clone()) else {
         let error = ApiError::input(format!("user {user_id} has too many open connections"));
-        return reject(socket, error).await;
+        return Box::pin(reject(socket, error)).await;
     };
 
-    let mut hello = Event::new(kind::HEALTH_CHECK, state.store().now());
-    hello.connection_id = Some(connection_id.clone());
-    hello.cid = Some("*".into());
-    hello.me = Some(convert::own_user(&user, true, totals));
-    if socket.send(Message::Text(text(&hello))).await.is_err() {
-        finish(&state, &app, &connection_id).await;
-        return;
-    }
+    let hello = health_frame(&connection_id, state.store().now(), Some(convert::own_user(&user, true, totals)));
     if first {
         publish_presence(&state, &app, &user, true);
+    }
+    drop(user);
+    if socket.send(Message::Text(hello)).await.is_err() {
+        Box::pin(finish(&state, &app, &connection_id)).await;
+        return;
     }
     tracing::debug!(user_id, connection_id, "websocket connected");
 
@@ -221,10 +239,8 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
                     Some(Ok(Message::Text(body))) => {
                         last_heard = tokio::time::Instant::now();
                         if body.contains("health.check") {
-                            let mut reply = Event::new(kind::HEALTH_CHECK, state.store().now());
-                            reply.connection_id = Some(connection_id.clone());
-                            reply.cid = Some("*".into());
-                            let write = async { socket.send(Message::Text(text(&reply))).await.is_err() };
+                            let reply = health_frame(&connection_id, state.store().now(), None);
+                            let write = async { socket.send(Message::Text(reply)).await.is_err() };
                             match interruptible(write, &overflow, &mut shutdown).await {
                                 Ok(false) => {}
                                 Ok(true) => break None,
@@ -238,12 +254,11 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
             }
             _ = health.tick() => {
                 if last_heard.elapsed() > idle_timeout {
-                    break Some((1000, "no client frame within the idle timeout"));
+                    // Not 1000: clients take that as final, and a client that went quiet should reconnect.
+                    break Some((1001, "no client frame within the idle timeout"));
                 }
-                let mut beat = Event::new(kind::HEALTH_CHECK, state.store().now());
-                beat.connection_id = Some(connection_id.clone());
-                beat.cid = Some("*".into());
-                let write = async { socket.send(Message::Text(text(&beat))).await.is_err() };
+                let beat = health_frame(&connection_id, state.store().now(), None);
+                let write = async { socket.send(Message::Text(beat)).await.is_err() };
                 match interruptible(write, &overflow, &mut shutdown).await {
                     Ok(false) => {}
                     Ok(true) => break None,
@@ -256,7 +271,7 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Accept
     };
     // Unregister before closing: a client that stopped reading must not stay online and watching while its close
     // frame waits behind the data it has not read.
-    finish(&state, &app, &connection_id).await;
+    Box::pin(finish(&state, &app, &connection_id)).await;
     if let Some((code, reason)) = close {
         let closing = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() })));
         // A client that never reads again never takes the close frame: drop the connection after the idle timeout.
