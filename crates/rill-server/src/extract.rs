@@ -117,15 +117,23 @@ pub async fn authenticate(
     let now = state.store().now();
     let identity = auth::verify(token, &app.api_secret, app.settings.disable_auth_checks, now)?;
     if let Identity::User { user_id, issued_at } = &identity {
-        // Per-user revocation lives on the user row, so a user token costs one indexed read.
+        // Per-user revocation and deactivation live on the user row, so a user token costs one indexed read. A
+        // valid token of a user never seen before creates the user, as connecting would.
         let lookup_id = user_id.clone();
         let app_id = app.id;
-        let user_revoked = state
-            .store()
-            .read(move |tx| tx.user(app_id, &lookup_id))
-            .await?
-            .and_then(|user| user.revoke_tokens_issued_before);
-        auth::check_revocation(*issued_at, app.settings.revoke_tokens_issued_before, user_revoked)?;
+        let user = match state.store().read(move |tx| tx.user(app_id, &lookup_id)).await? {
+            Some(user) => user,
+            None => {
+                let ctx = Context {
+                    app: app.clone(),
+                    actor: Actor::User { user_id: user_id.clone() },
+                    now: state.store().now(),
+                };
+                state.store().write(move |tx| rill_core::ops::users::ensure_user(tx, &ctx)).await?
+            }
+        };
+        auth::check_revocation(*issued_at, app.settings.revoke_tokens_issued_before, user.revoke_tokens_issued_before)?;
+        rill_core::ops::users::check_active(&user)?;
     }
     Ok((app, identity))
 }

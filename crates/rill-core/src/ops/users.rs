@@ -309,9 +309,7 @@ pub fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest
     check_user_id(&user_id)?;
     let existing = tx.user(ctx.app_id(), &user_id)?;
     if let Some(existing) = &existing {
-        if existing.deactivated_at.is_some() {
-            return Err(CoreError::not_allowed(format!("user {user_id} is deactivated")));
-        }
+        check_active(existing)?;
     }
     let mut user = existing.clone().unwrap_or_else(|| crate::ops::placeholder_user(&user_id, ctx.now));
     if let Some(details) = details {
@@ -330,6 +328,29 @@ pub fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest
     }
     let totals = tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id))?.remove(&user_id).unwrap_or_default();
     Ok((user, totals))
+}
+
+/// Refuses a deactivated or deleted user: their tokens stay valid, but they may not act.
+pub fn check_active(user: &User) -> CoreResult<()> {
+    if user.deleted_at.is_some() {
+        return Err(CoreError::not_allowed(format!("user {} has been deleted", user.id)));
+    }
+    if user.deactivated_at.is_some() {
+        return Err(CoreError::not_allowed(format!("user {} is deactivated", user.id)));
+    }
+    Ok(())
+}
+
+/// The acting user of a user token, created (role `user`) if this is the first time the app sees them.
+pub fn ensure_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<User> {
+    let user_id = ctx.acting_user_id("authentication")?.to_owned();
+    check_user_id(&user_id)?;
+    if let Some(user) = tx.user(ctx.app_id(), &user_id)? {
+        return Ok(user);
+    }
+    let user = crate::ops::placeholder_user(&user_id, ctx.now);
+    tx.put_user(ctx.app_id(), &user)?;
+    Ok(user)
 }
 
 /// Records when a user was last seen (their last connection closed).

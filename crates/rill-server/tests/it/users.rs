@@ -443,3 +443,54 @@ async fn partial_update_rejects_built_in_fields() {
     assert_eq!(alice["total_unread_count"], 0, "{alice}");
     assert_eq!(alice["devices"], json!([]), "{alice}");
 }
+
+#[tokio::test]
+async fn deactivated_and_deleted_users_cannot_act_and_unknown_users_are_created() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("general", &["alice", "bob", "carol"]).await;
+    let admin = server.server_client();
+
+    // A deactivated user's still-valid token is refused on REST, and works again after reactivation.
+    let deactivated = call(&admin, Method::POST, "/users/bob/deactivate", Some(json!({}))).await;
+    assert_eq!(deactivated.status, 201, "{}", deactivated.body);
+    let bob = server.user_client("bob");
+    let refused =
+        call(&bob, Method::POST, "/channels/team/general/message", Some(json!({"message": {"text": "hi"}}))).await;
+    assert_eq!((refused.status, refused.body["code"].as_i64()), (403, Some(17)), "{}", refused.body);
+    assert!(refused.body["message"].as_str().unwrap().contains("deactivated"), "{}", refused.body);
+    call(&admin, Method::POST, "/users/bob/reactivate", Some(json!({}))).await;
+    let sent =
+        call(&bob, Method::POST, "/channels/team/general/message", Some(json!({"message": {"text": "back"}}))).await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+
+    // A soft-deleted user can neither use REST nor connect.
+    let deleted = call(&admin, Method::DELETE, "/users/carol", None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let refused = call(&server.user_client("carol"), Method::POST, "/channels", Some(json!({}))).await;
+    assert_eq!((refused.status, refused.body["code"].as_i64()), (403, Some(17)), "{}", refused.body);
+    let token = server.token("carol");
+    match rill_client::Socket::connect(&server.base_url, &server.app.api_key, &token, "carol", &json!({"id": "carol"}))
+        .await
+    {
+        Err(SocketError::Refused(frame)) => assert_eq!(frame["error"]["code"], 17, "{frame}"),
+        Err(other) => panic!("expected a connection.error frame, got {other}"),
+        Ok(_) => panic!("a deleted user connected"),
+    }
+
+    // A valid token of a user the app has never seen creates the user, who then owns what they create.
+    let dave = server.user_client("dave");
+    let created = call(
+        &dave,
+        Method::POST,
+        "/channels/messaging/dave-room/query",
+        Some(json!({"data": {"members": ["dave", "alice"]}})),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["channel"]["created_by"]["id"], "dave");
+    assert_eq!(created.body["channel"]["created_by"]["role"], "user");
+    assert!(created.body["channel"]["created_by"].get("deleted_at").is_none(), "{}", created.body);
+    let found = query_ids(&admin, json!({"filter_conditions": {"id": "dave"}})).await;
+    assert_eq!(found, ["dave"]);
+}
