@@ -44,6 +44,10 @@ pub trait Tx {
     fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
     /// Every channel of the app (server-side queries; admins).
     fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>>;
+    /// The live channels of one type (`livestream`: open to every user).
+    fn channels_of_type(&mut self, app_id: i64, channel_type: &str) -> CoreResult<Vec<Channel>>;
+    /// The live channels a user created.
+    fn channels_created_by(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Channel>>;
     /// The channels a user is a member of, with the membership.
     fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>>;
 

@@ -45,6 +45,7 @@ CREATE TABLE channels (
     unread_sequence INTEGER NOT NULL,
     PRIMARY KEY (app_id, cid)
 ) WITHOUT ROWID;
+CREATE INDEX channels_by_creator ON channels (app_id, created_by);
 
 CREATE TABLE members (
     app_id INTEGER NOT NULL,

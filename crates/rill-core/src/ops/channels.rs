@@ -441,10 +441,9 @@ fn matching_channels(
         None => HashMap::new(),
     };
     let sees_all = viewer.is_none_or(|user| policy::is_app_moderator(&user.role));
-    // Ordinary users see their own channels plus open (livestream) ones; loading every channel is needed only
-    // for those and for server-side and moderator queries.
-    let filter_names_open_type = true;
-    let mut candidates: Vec<(Channel, Option<Member>)> = if sees_all || filter_names_open_type {
+    // An ordinary user can read only their channels, the ones they created, and open (livestream) ones, so only
+    // those are loaded; server-side and moderator queries (and apps without permission checks) see every channel.
+    let mut candidates: Vec<(Channel, Option<Member>)> = if sees_all || ctx.app.settings.disable_permissions_checks {
         tx.all_channels(ctx.app_id())?
             .into_iter()
             .map(|channel| {
@@ -453,7 +452,19 @@ fn matching_channels(
             })
             .collect()
     } else {
-        memberships.into_values().map(|(channel, member)| (channel, Some(member))).collect()
+        let mut extra = tx.channels_of_type(ctx.app_id(), "livestream")?;
+        if let Some(user) = viewer {
+            extra.extend(tx.channels_created_by(ctx.app_id(), &user.id)?);
+        }
+        let mut seen: std::collections::HashSet<String> = memberships.keys().cloned().collect();
+        let mut candidates: Vec<(Channel, Option<Member>)> =
+            memberships.values().map(|(channel, member)| (channel.clone(), Some(member.clone()))).collect();
+        for channel in extra {
+            if seen.insert(channel.cid.clone()) {
+                candidates.push((channel, None));
+            }
+        }
+        candidates
     };
     if let Some(user) = viewer {
         candidates.retain(|(channel, member)| {

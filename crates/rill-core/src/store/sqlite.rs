@@ -28,6 +28,8 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0
 pub struct SqliteBackend {
     writer: mpsc::Sender<Job>,
     readers: mpsc::Sender<Job>,
+    /// Successful commits so far: with group commit, far fewer than write jobs under concurrency.
+    commits: Arc<std::sync::atomic::AtomicU64>,
 }
 
 fn open_connection(path: &Path) -> CoreResult<Connection> {
@@ -58,9 +60,11 @@ impl SqliteBackend {
         let writer_connection = open_connection(path)?;
         migrate(&writer_connection)?;
         let (writer, writer_jobs) = mpsc::channel::<Job>();
+        let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let writer_commits = commits.clone();
         std::thread::Builder::new()
             .name("rill-sqlite-writer".into())
-            .spawn(move || run_writer(writer_connection, writer_jobs))
+            .spawn(move || run_writer(writer_connection, writer_jobs, writer_commits))
             .map_err(|error| CoreError::internal(format!("cannot start the writer thread: {error}")))?;
 
         let (readers, reader_jobs) = mpsc::channel::<Job>();
@@ -74,7 +78,14 @@ impl SqliteBackend {
                 .spawn(move || run_reader(connection, jobs))
                 .map_err(|error| CoreError::internal(format!("cannot start a reader thread: {error}")))?;
         }
-        Ok(SqliteBackend { writer, readers })
+        Ok(SqliteBackend { writer, readers, commits })
+    }
+}
+
+impl SqliteBackend {
+    /// How many transactions the writer has committed.
+    pub fn commit_count(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -90,7 +101,7 @@ impl Backend for SqliteBackend {
     }
 }
 
-fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>) {
+fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>, commits: Arc<std::sync::atomic::AtomicU64>) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -126,8 +137,13 @@ fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>) {
             completions.push(completion);
         }
         let committed = connection.execute_batch("COMMIT").map_err(CoreError::from);
-        if committed.is_err() {
-            let _ = connection.execute_batch("ROLLBACK");
+        match committed {
+            Ok(()) => {
+                commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(_) => {
+                let _ = connection.execute_batch("ROLLBACK");
+            }
         }
         for completion in completions {
             completion(committed.clone());
@@ -640,6 +656,31 @@ impl Tx for SqliteTx<'_> {
         with_data(rows, |channel, data| channel.data = data)
     }
 
+    fn channels_of_type(&mut self, app_id: i64, channel_type: &str) -> CoreResult<Vec<Channel>> {
+        // A cid starts with "<type>:", so the primary key serves a range from "<type>:" to "<type>;".
+        let rows = self.query(
+            &format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.app_id = ? AND c.cid >= ? AND c.cid < ? \
+                 AND c.deleted_at IS NULL"
+            ),
+            params![app_id, format!("{channel_type}:"), format!("{channel_type};")],
+            channel_from_row,
+        )?;
+        with_data(rows, |channel, data| channel.data = data)
+    }
+
+    fn channels_created_by(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Channel>> {
+        let rows = self.query(
+            &format!(
+                "SELECT {CHANNEL_COLUMNS} FROM channels c WHERE c.app_id = ? AND c.created_by = ? \
+                 AND c.deleted_at IS NULL"
+            ),
+            params![app_id, user_id],
+            channel_from_row,
+        )?;
+        with_data(rows, |channel, data| channel.data = data)
+    }
+
     fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>> {
         let sql = format!(
             "SELECT {CHANNEL_COLUMNS}, {MEMBER_COLUMNS} FROM members m JOIN channels c \
@@ -1091,5 +1132,77 @@ impl rusqlite::ToSql for SqlValue {
             Value::String(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
             other => ToSqlOutput::Owned(Sql::Text(other.to_string())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::ops::placeholder_user;
+    use crate::store::Store;
+
+    fn open(path: &Path) -> (Arc<SqliteBackend>, Store) {
+        let backend = Arc::new(SqliteBackend::open(path).unwrap());
+        let store = Store::new(backend.clone(), Arc::new(SystemClock));
+        (backend, store)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_writes_share_commits_and_survive_reopening() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("rill.db");
+        let (backend, store) = open(&path);
+        let mut writes = Vec::new();
+        for index in 0..400 {
+            let store = store.clone();
+            writes.push(tokio::spawn(async move {
+                let user = placeholder_user(&format!("user{index}"), chrono::Utc::now());
+                store.write(move |tx| tx.put_user(7, &user)).await
+            }));
+        }
+        for write in writes {
+            write.await.unwrap().unwrap();
+        }
+        let commits = backend.commit_count();
+        assert!(commits < 400, "400 concurrent writes took {commits} commits: group commit is not grouping");
+        assert!(commits >= 1);
+        drop(store);
+        drop(backend);
+
+        let (_backend, store) = open(&path);
+        let users = store.read(|tx| tx.all_users(7)).await.unwrap();
+        assert_eq!(users.len(), 400, "every acknowledged write is in the reopened database");
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_rolls_back_alone() {
+        let directory = tempfile::tempdir().unwrap();
+        let (_backend, store) = open(&directory.path().join("rill.db"));
+        let now = chrono::Utc::now();
+        let (first, failing, last) = tokio::join!(
+            store.write(move |tx| tx.put_user(1, &placeholder_user("a", now))),
+            store.write(move |tx| {
+                tx.put_user(1, &placeholder_user("b", now))?;
+                Err::<(), _>(CoreError::input("refused after writing"))
+            }),
+            store.write(move |tx| tx.put_user(1, &placeholder_user("c", now))),
+        );
+        assert!(first.is_ok() && last.is_ok());
+        assert_eq!(failing.unwrap_err().detail, "refused after writing");
+        let ids: Vec<String> =
+            store.read(|tx| tx.all_users(1)).await.unwrap().into_iter().map(|user| user.id).collect();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert!(ids.contains(&"a".to_owned()) && ids.contains(&"c".to_owned()), "{ids:?}");
+    }
+
+    #[tokio::test]
+    async fn apps_never_see_each_others_rows() {
+        let directory = tempfile::tempdir().unwrap();
+        let (_backend, store) = open(&directory.path().join("rill.db"));
+        let now = chrono::Utc::now();
+        store.write(move |tx| tx.put_user(1, &placeholder_user("shared-id", now))).await.unwrap();
+        assert!(store.read(|tx| tx.user(2, "shared-id")).await.unwrap().is_none());
+        assert!(store.read(|tx| tx.user(1, "shared-id")).await.unwrap().is_some());
     }
 }
