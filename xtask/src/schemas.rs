@@ -92,6 +92,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "NotificationAddedToChannelEvent",
     "NotificationChannelDeletedEvent",
     "NotificationMarkReadEvent",
+    "NotificationMarkUnreadEvent",
     "NotificationNewMessageEvent",
     "NotificationRemovedFromChannelEvent",
     "TypingStartEvent",

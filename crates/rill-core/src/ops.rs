@@ -52,6 +52,15 @@ impl<T> Outcome<T> {
     }
 }
 
+/// Where a member's read position was moved back to by MarkUnread.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnreadMark {
+    pub first_unread_message_id: String,
+    pub last_read_at: DateTime<Utc>,
+    pub last_read_message_id: Option<String>,
+    pub unread_messages: i64,
+}
+
 /// Something that happened, with what fan-out needs to choose recipients and render events.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notice {
@@ -85,6 +94,13 @@ pub enum Notice {
         channel: Channel,
         user_id: String,
         last_read_message_id: Option<String>,
+        totals: UnreadTotals,
+    },
+    /// `notification.mark_unread` to the reader.
+    MessageUnread {
+        channel: Channel,
+        user_id: String,
+        mark: UnreadMark,
         totals: UnreadTotals,
     },
     /// `notification.mark_read` without a channel, after marking everything read.

@@ -89,6 +89,16 @@ pub trait Tx {
     fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize>;
     /// Messages of the given channels, newest first, for search.
     fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>>;
+    /// Messages that count as unread for `reader` from a point on (inclusive) in a channel: not the reader's own,
+    /// not silent, system or shadowed, not thread replies hidden from the channel, newer than `since`.
+    fn count_unread_from(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        from: (DateTime<Utc>, &str),
+        reader: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<i64>;
     /// Distinct authors of a thread's replies, oldest first.
     fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>>;
 

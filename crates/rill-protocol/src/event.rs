@@ -52,6 +52,12 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_read_message_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_unread_message_id: Option<String>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub last_read_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_messages: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watcher_count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<i64>,
@@ -92,6 +98,9 @@ impl Event {
             clear_history: None,
             parent_id: None,
             last_read_message_id: None,
+            first_unread_message_id: None,
+            last_read_at: None,
+            unread_messages: None,
             watcher_count: None,
             unread_count: None,
             total_unread_count: None,
@@ -127,6 +136,7 @@ pub mod kind {
     pub const CHANNEL_VISIBLE: &str = "channel.visible";
     pub const NOTIFICATION_MESSAGE_NEW: &str = "notification.message_new";
     pub const NOTIFICATION_MARK_READ: &str = "notification.mark_read";
+    pub const NOTIFICATION_MARK_UNREAD: &str = "notification.mark_unread";
     pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = "notification.added_to_channel";
     pub const NOTIFICATION_REMOVED_FROM_CHANNEL: &str = "notification.removed_from_channel";
     pub const NOTIFICATION_CHANNEL_DELETED: &str = "notification.channel_deleted";

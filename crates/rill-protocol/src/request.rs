@@ -415,3 +415,18 @@ pub struct TruncateChannelRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
+
+/// `POST /channels/{type}/{id}/unread`: marks the channel unread from a message (by id or timestamp).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MarkUnreadRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_timestamp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}

@@ -121,6 +121,18 @@ pub fn deliveries(
                 event.unread_channels = Some(totals.unread_channels);
                 out.push(delivery(Audience::User { user_id: user_id.clone() }, event));
             }
+            Notice::MessageUnread { channel, user_id, mark, totals } => {
+                let mut event = channel_event(kind::NOTIFICATION_MARK_UNREAD, channel, now);
+                event.user = Some(renderer.user(user_id));
+                event.first_unread_message_id = Some(mark.first_unread_message_id.clone());
+                event.last_read_at = Some(mark.last_read_at);
+                event.last_read_message_id = mark.last_read_message_id.clone();
+                event.unread_messages = Some(mark.unread_messages);
+                event.unread_count = Some(totals.total_unread_count);
+                event.total_unread_count = Some(totals.total_unread_count);
+                event.unread_channels = Some(totals.unread_channels);
+                out.push(delivery(Audience::User { user_id: user_id.clone() }, event));
+            }
             Notice::AllRead { user_id, totals } => {
                 let mut event = Event::new(kind::NOTIFICATION_MARK_READ, now);
                 event.user = Some(renderer.user(user_id));
@@ -225,46 +237,59 @@ fn with_unread(shared: &str, fields: UnreadFields) -> String {
 }
 
 /// Reads the unread totals of the deliveries' recipients that are connected to this node and are among the
-/// users the delivery names, in one store read for the whole batch.
-async fn fill_unread(registry: &Registry, store: &Store, batch: &mut Batch) {
-    let mut wanted: Vec<String> = Vec::new();
-    for delivery in &batch.deliveries {
-        let Some(members) = &delivery.unread_of else { continue };
-        let members: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
-        let connected = registry.recipient_users(batch.app_id, &delivery.audience);
-        wanted.extend(connected.into_iter().filter(|user_id| members.contains(user_id.as_str())));
-    }
-    if wanted.is_empty() {
-        return;
-    }
-    wanted.sort_unstable();
-    wanted.dedup();
-    let app_id = batch.app_id;
-    let totals = match store.read(move |tx| tx.unread_totals(app_id, &wanted)).await {
-        Ok(totals) => totals,
-        Err(error) => {
-            // The event still goes out; only its unread fields are missing. Clients refresh counts on reconnect.
-            tracing::error!(error = %error.detail, "reading unread totals for delivery failed");
-            return;
+/// users each delivery names: one store read per app for all the batches at hand.
+async fn fill_unread(registry: &Registry, store: &Store, batches: &mut [Batch]) {
+    let mut wanted_by_app: HashMap<i64, Vec<String>> = HashMap::new();
+    for batch in batches.iter() {
+        for delivery in &batch.deliveries {
+            let Some(members) = &delivery.unread_of else { continue };
+            let members: std::collections::HashSet<&str> = members.iter().map(String::as_str).collect();
+            let connected = registry.recipient_users(batch.app_id, &delivery.audience);
+            let wanted = wanted_by_app.entry(batch.app_id).or_default();
+            wanted.extend(connected.into_iter().filter(|user_id| members.contains(user_id.as_str())));
         }
-    };
-    for delivery in &mut batch.deliveries {
-        let Some(members) = &delivery.unread_of else { continue };
-        for member in members {
-            if let Some(member_totals) = totals.get(member) {
-                let fields = UnreadFields {
-                    total_unread_count: member_totals.total_unread_count,
-                    unread_channels: member_totals.unread_channels,
-                };
-                delivery.unread.insert(member.clone(), fields);
+    }
+    for (app_id, mut wanted) in wanted_by_app {
+        if wanted.is_empty() {
+            continue;
+        }
+        wanted.sort_unstable();
+        wanted.dedup();
+        let totals = match store.read(move |tx| tx.unread_totals(app_id, &wanted)).await {
+            Ok(totals) => totals,
+            Err(error) => {
+                // The events still go out; only their unread fields are missing. Clients refresh on reconnect.
+                tracing::error!(error = %error.detail, "reading unread totals for delivery failed");
+                continue;
+            }
+        };
+        for batch in batches.iter_mut().filter(|batch| batch.app_id == app_id) {
+            for delivery in &mut batch.deliveries {
+                let Some(members) = &delivery.unread_of else { continue };
+                for member in members {
+                    if let Some(member_totals) = totals.get(member) {
+                        let fields = UnreadFields {
+                            total_unread_count: member_totals.total_unread_count,
+                            unread_channels: member_totals.unread_channels,
+                        };
+                        delivery.unread.insert(member.clone(), fields);
+                    }
+                }
             }
         }
     }
 }
 
-/// Delivers one batch to this node's connections; returns how many frames were queued.
-pub async fn dispatch(registry: &Registry, store: &Store, mut batch: Batch) -> usize {
-    fill_unread(registry, store, &mut batch).await;
+/// Delivers batches, in order, to this node's connections; returns how many frames were queued. Totals are
+/// read once for all of them (after the last one committed), so an event may already count a message that the
+/// next event in the same delivery round announces: counts are exact as of delivery.
+pub async fn dispatch(registry: &Registry, store: &Store, mut batches: Vec<Batch>) -> usize {
+    fill_unread(registry, store, &mut batches).await;
+    batches.into_iter().map(|batch| deliver(registry, batch)).sum()
+}
+
+/// Queues one batch's frames for this node's connections.
+fn deliver(registry: &Registry, batch: Batch) -> usize {
     let mut delivered = 0;
     for mut delivery in batch.deliveries {
         if let Some(cid) = &delivery.watcher_count_of {
@@ -304,8 +329,17 @@ pub async fn run_dispatcher(
     store: Store,
     mut receiver: tokio::sync::mpsc::UnboundedReceiver<Batch>,
 ) {
-    while let Some(batch) = receiver.recv().await {
-        dispatch(&registry, &store, batch).await;
+    // Everything already published is delivered in one round: one unread read for all of it, and connections
+    // find several frames queued, which they write with one flush instead of one system call per frame.
+    while let Some(first) = receiver.recv().await {
+        let mut batches = vec![first];
+        while batches.len() < 256 {
+            match receiver.try_recv() {
+                Ok(batch) => batches.push(batch),
+                Err(_) => break,
+            }
+        }
+        dispatch(&registry, &store, batches).await;
     }
 }
 

@@ -56,6 +56,7 @@ pub fn operation_name(method: &Method, path: &str) -> &'static str {
         ("POST", "/channels/{type}/{id}/hide") => "HideChannel",
         ("POST", "/channels/{type}/{id}/show") => "ShowChannel",
         ("POST", "/channels/{type}/{id}/read") => "MarkRead",
+        ("POST", "/channels/{type}/{id}/unread") => "MarkUnread",
         ("POST", "/channels/{type}/{id}/event") => "SendEvent",
         ("POST", "/channels/{type}/{id}/stop-watching") => "StopWatchingChannel",
         ("POST", "/channels/{type}/{id}/message") => "SendMessage",

@@ -33,6 +33,7 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/channels/{type}/{id}/hide", post(channels::hide_channel))
         .route("/channels/{type}/{id}/show", post(channels::show_channel))
         .route("/channels/{type}/{id}/read", post(channels::mark_read))
+        .route("/channels/{type}/{id}/unread", post(channels::mark_unread))
         .route("/channels/{type}/{id}/event", post(channels::send_event))
         .route("/channels/{type}/{id}/stop-watching", post(channels::stop_watching))
         .route("/channels/{type}/{id}/message", post(messages::send_message))

@@ -29,28 +29,28 @@ use tokio_tungstenite::tungstenite::Message;
 #[derive(Args, Debug, Clone)]
 pub(crate) struct BenchArgs {
     /// Concurrent senders in the durable-send scenario.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, env = "RILL_BENCH_SENDERS", default_value_t = 64)]
     senders: usize,
     /// Messages sent in the durable-send scenario.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, env = "RILL_BENCH_MESSAGES", default_value_t = 20_000)]
     messages: usize,
     /// Watching members in the fan-out scenario.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, env = "RILL_BENCH_WATCHERS", default_value_t = 1_000)]
     watchers: usize,
     /// Messages sent into the watched channel in the fan-out scenario.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, env = "RILL_BENCH_FANOUT_MESSAGES", default_value_t = 200)]
     fanout_messages: usize,
     /// Target deliveries per second in the latency scenario.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, env = "RILL_BENCH_LATENCY_RATE", default_value_t = 10_000)]
     latency_rate: usize,
     /// Seconds the latency scenario runs.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, env = "RILL_BENCH_LATENCY_SECONDS", default_value_t = 5)]
     latency_seconds: u64,
     /// Idle WebSockets opened to measure memory per connection.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, env = "RILL_BENCH_IDLE_SOCKETS", default_value_t = 2_000)]
     idle_sockets: usize,
     /// Print the figures as one JSON object instead of text.
-    #[arg(long)]
+    #[arg(long, env = "RILL_JSON")]
     json: bool,
 }
 
@@ -449,13 +449,17 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
     if cfg!(debug_assertions) {
         output::progress("warning: this is a debug build; run `cargo run --release -p rill -- bench` for real figures");
     }
-    output::progress("starting the engine (rate limits off, fresh data directory)");
+    // Memory first, on an engine of its own: the other scenarios leave freed memory the allocator would reuse,
+    // and closing thousands of sockets keeps an engine busy for a while afterwards.
+    output::progress("starting an engine for the memory scenario (fresh data directory)");
     let engine = start_engine().await?;
-    output::progress(&format!("engine pid {} at {}", engine.pid, engine.base_url));
-
-    // Memory first, on a fresh engine: later scenarios leave freed memory the allocator would reuse.
     output::progress(&format!("[1/4] memory: {} idle WebSockets", args.idle_sockets));
     let per_socket = idle_memory(&engine, &args).await?;
+    drop(engine);
+
+    output::progress("starting an engine for the throughput scenarios (rate limits off, fresh data directory)");
+    let engine = start_engine().await?;
+    output::progress(&format!("engine pid {} at {}", engine.pid, engine.base_url));
     output::progress(&format!(
         "[2/4] durable sends: {} messages from {} concurrent senders",
         args.messages, args.senders

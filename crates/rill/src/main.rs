@@ -55,7 +55,7 @@ enum AppCommand {
         #[arg(long, env = "RILL_APP_NAME")]
         name: String,
         /// Print {"app_id","api_key","api_secret"} as JSON.
-        #[arg(long)]
+        #[arg(long, env = "RILL_JSON")]
         json: bool,
     },
     /// List apps with their credentials.
@@ -63,7 +63,7 @@ enum AppCommand {
         #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
         data_dir: PathBuf,
         /// Print JSON instead of a table.
-        #[arg(long)]
+        #[arg(long, env = "RILL_JSON")]
         json: bool,
     },
     /// Set an app's rate limits: Stream's defaults, one per-minute limit, or none.
@@ -74,13 +74,13 @@ enum AppCommand {
         #[arg(long, env = "RILL_APP_ID")]
         app_id: i64,
         /// Lift the limits entirely.
-        #[arg(long, conflicts_with_all = ["per_minute", "defaults"])]
+        #[arg(long, env = "RILL_RATE_LIMITS_OFF", conflicts_with_all = ["per_minute", "defaults"])]
         off: bool,
         /// Allow this many requests per minute per endpoint and platform.
-        #[arg(long, conflicts_with = "defaults")]
+        #[arg(long, env = "RILL_RATE_LIMIT_PER_MINUTE", conflicts_with = "defaults")]
         per_minute: Option<u32>,
         /// Go back to Stream's per-endpoint defaults.
-        #[arg(long)]
+        #[arg(long, env = "RILL_RATE_LIMITS_DEFAULTS")]
         defaults: bool,
     },
 }

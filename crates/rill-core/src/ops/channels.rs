@@ -928,6 +928,57 @@ pub fn mark_read(tx: &mut dyn Tx, ctx: &Context, cid: &str, message_id: Option<&
     Ok(outcome)
 }
 
+/// `POST .../unread`: marks the channel unread for the acting user from a message on (named by id, or the first
+/// message at or after a timestamp). The member's read position moves back so exactly the messages from there
+/// that count for them are unread.
+pub fn mark_unread(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    message_id: Option<&str>,
+    message_timestamp: Option<chrono::DateTime<chrono::Utc>>,
+) -> CoreResult<Outcome<crate::ops::UnreadMark>> {
+    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "MarkUnread")?;
+    let first = match (message_id, message_timestamp) {
+        (Some(message_id), _) => tx
+            .message(ctx.app_id(), message_id)?
+            .filter(|message| message.cid == cid)
+            .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist in channel {cid}")))?,
+        (None, Some(at)) => {
+            let range = MessageRange::After { at, id: String::new(), inclusive: true };
+            tx.channel_messages(ctx.app_id(), cid, &range, 1, channel.truncated_at)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| CoreError::input(format!("no message in channel {cid} at or after {at}")))?
+        }
+        (None, None) => return Err(CoreError::input("either message_id or message_timestamp is required")),
+    };
+    let unread =
+        tx.count_unread_from(ctx.app_id(), cid, (first.created_at, &first.id), &member.user_id, channel.truncated_at)?;
+    let before = MessageRange::Before { at: first.created_at, id: first.id.clone(), inclusive: false };
+    let previous = tx.channel_messages(ctx.app_id(), cid, &before, 1, channel.truncated_at)?.into_iter().next();
+    member.last_read_sequence = (channel.unread_sequence - unread).max(0);
+    member.last_read_at =
+        previous.as_ref().map_or(first.created_at - chrono::Duration::microseconds(1), |message| message.created_at);
+    member.last_read_message_id = previous.map(|message| message.id);
+    member.updated_at = ctx.now;
+    tx.put_member(ctx.app_id(), &member)?;
+    let totals = tx
+        .unread_totals(ctx.app_id(), std::slice::from_ref(&member.user_id))?
+        .remove(&member.user_id)
+        .unwrap_or_default();
+    let mark = crate::ops::UnreadMark {
+        first_unread_message_id: first.id,
+        last_read_at: member.last_read_at,
+        last_read_message_id: member.last_read_message_id.clone(),
+        unread_messages: unread,
+    };
+    let mut outcome = Outcome::new(mark.clone());
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+    outcome.notices.push(Notice::MessageUnread { channel, user_id: member.user_id, mark, totals });
+    Ok(outcome)
+}
+
 /// `POST /channels/read`: marks the named channels (or all of the user's channels) read.
 pub fn mark_channels_read(
     tx: &mut dyn Tx,

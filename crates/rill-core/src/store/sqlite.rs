@@ -989,6 +989,24 @@ impl Tx for SqliteTx<'_> {
         Ok(found)
     }
 
+    fn count_unread_from(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        from: (DateTime<Utc>, &str),
+        reader: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<i64> {
+        let counted = self.query(
+            "SELECT COUNT(*) FROM messages WHERE app_id = ? AND cid = ? AND (created_at, id) >= (?, ?) \
+             AND created_at > ? AND user_id != ? AND silent = 0 AND shadowed = 0 AND type NOT IN ('system', 'error') \
+             AND (parent_id IS NULL OR show_in_channel = 1)",
+            params![app_id, cid, micros(&from.0), from.1, since.as_ref().map_or(i64::MIN, micros), reader],
+            |row| row.get::<_, i64>(0),
+        )?;
+        Ok(counted.into_iter().next().unwrap_or(0))
+    }
+
     fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {
         self.query(
             "SELECT user_id FROM messages WHERE app_id = ? AND parent_id = ? \

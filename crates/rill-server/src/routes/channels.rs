@@ -17,8 +17,8 @@ use rill_core::ops::{self, Outcome};
 use rill_core::policy;
 use rill_protocol::event::Event;
 use rill_protocol::request::{
-    ActingUserRequest, GetOrCreateChannelRequest, PartialUpdateRequest, QueryChannelsRequest, SendEventRequest,
-    TruncateChannelRequest, UpdateChannelRequest,
+    ActingUserRequest, GetOrCreateChannelRequest, MarkUnreadRequest, PartialUpdateRequest, QueryChannelsRequest,
+    SendEventRequest, TruncateChannelRequest, UpdateChannelRequest,
 };
 use rill_protocol::response::{ChannelBody, Empty, EventBody, QueryChannelsResponse, UpdateChannelResponse};
 use rill_protocol::types::ChannelState;
@@ -289,6 +289,35 @@ pub(crate) async fn mark_read(
     event.user = with_renderer(&state, auth.app.id, &outcome.users, |renderer| Some(renderer.user(&mark.user_id)));
     event.last_read_message_id = mark.last_read_message_id.clone();
     Ok(Reply(EventBody { event }))
+}
+
+pub(crate) async fn mark_unread(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((channel_type, id)): Path<(String, String)>,
+    ApiJson(request): ApiJson<MarkUnreadRequest>,
+) -> ApiResult<Reply<Empty>> {
+    if request.thread_id.is_some() {
+        return Err(ApiError::input(
+            "marking a thread unread is not supported yet: pass message_id or message_timestamp",
+        ));
+    }
+    let timestamp = match &request.message_timestamp {
+        Some(text) => Some(
+            rill_protocol::time::parse(text)
+                .ok_or_else(|| ApiError::input(format!("message_timestamp {text:?} is not an RFC 3339 time")))?,
+        ),
+        None => None,
+    };
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let cid = cid_of(&channel_type, &id);
+    let message_id = request.message_id.clone().filter(|id| !id.is_empty());
+    let outcome = state
+        .store()
+        .write(move |tx| ops::channels::mark_unread(tx, &ctx, &cid, message_id.as_deref(), timestamp))
+        .await?;
+    state.publish(&auth.app, &outcome.notices, &outcome.users);
+    Ok(Reply(Empty {}))
 }
 
 pub(crate) async fn mark_channels_read(

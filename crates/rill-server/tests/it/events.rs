@@ -594,3 +594,44 @@ async fn unread_counts_in_me_are_exact_across_channels() {
     assert_eq!(bob.me["total_unread_count"], 0);
     assert_eq!(bob.me["unread_channels"], 0);
 }
+
+#[tokio::test]
+async fn mark_unread_moves_the_read_position_back_exactly() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    let alice = server.user_client("alice");
+    let bob = server.user_client("bob");
+    let first = alice.send_message("team", "general", &json!({"text": "one"})).await.unwrap();
+    let second = alice.send_message("team", "general", &json!({"text": "two"})).await.unwrap();
+    alice.send_message("team", "general", &json!({"text": "three"})).await.unwrap();
+    // Bob's own message after the mark never counts as unread for him.
+    bob.send_message("team", "general", &json!({"text": "mine"})).await.unwrap();
+    bob.mark_read("team", "general", &json!({})).await.unwrap();
+
+    let mut socket = server.connect("bob").await;
+    assert_eq!(socket.me["total_unread_count"], 0);
+    let marked = bob
+        .raw(reqwest::Method::POST, "/channels/team/general/unread", &[], Some(&json!({"message_id": second.id})))
+        .await
+        .unwrap();
+    assert_eq!(marked.status, 201, "{}", marked.body);
+    let event = socket.wait_for_type("notification.mark_unread").await.unwrap();
+    assert_schema("NotificationMarkUnreadEvent", &event);
+    assert_eq!(event["first_unread_message_id"], second.id.as_str());
+    assert_eq!(event["last_read_message_id"], first.id.as_str());
+    assert_eq!(event["unread_messages"], 2);
+    assert_eq!(event["total_unread_count"], 2);
+    assert_eq!(event["unread_channels"], 1);
+
+    let state = bob.get_or_create_channel("team", "general", &json!({})).await.unwrap();
+    let read = state.read.unwrap().into_iter().find(|read| read.user.id == "bob").unwrap();
+    assert_eq!(read.unread_messages, 2);
+    // A message from someone else after the mark counts on top.
+    alice.send_message("team", "general", &json!({"text": "four"})).await.unwrap();
+    let again = server.connect("bob").await;
+    assert_eq!(again.me["total_unread_count"], 3);
+
+    let missing = bob.raw(reqwest::Method::POST, "/channels/team/general/unread", &[], Some(&json!({}))).await.unwrap();
+    assert_eq!((missing.status, missing.body["code"].as_i64()), (400, Some(4)), "{}", missing.body);
+}

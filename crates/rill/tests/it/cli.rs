@@ -86,3 +86,34 @@ async fn sigterm_closes_sockets_with_1001_and_exits_zero() {
     let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait()).await.unwrap().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn environment_variables_stand_in_for_flags() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(RILL)
+        .args(["app", "create"])
+        .env("RILL_DATA_DIR", data_dir.path())
+        .env("RILL_APP_NAME", "From the environment")
+        .env("RILL_JSON", "true")
+        .env("RILL_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(created["api_key"].is_string(), "{created}");
+    let app_id = created["app_id"].to_string();
+    let output = tokio::process::Command::new(RILL)
+        .args(["app", "set-rate-limits"])
+        .env("RILL_DATA_DIR", data_dir.path())
+        .env("RILL_APP_ID", &app_id)
+        .env("RILL_RATE_LIMIT_PER_MINUTE", "42")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("42 per minute"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
