@@ -30,6 +30,21 @@ pub struct SqliteBackend {
     readers: mpsc::Sender<Job>,
     /// Successful commits so far: with group commit, far fewer than write jobs under concurrency.
     commits: Arc<std::sync::atomic::AtomicU64>,
+    /// Dropping this stops the checkpointer thread.
+    _stop_checkpoints: mpsc::Sender<()>,
+}
+
+/// How often the checkpointer copies the write-ahead log into the database.
+const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Checkpoints run on their own connection and thread, passively: a checkpoint inside a commit (SQLite's
+/// default) stalled the writer, and with it every acknowledged write, for a hundred milliseconds at times.
+fn run_checkpointer(connection: Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_INTERVAL) {
+        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(%error, "checkpoint failed");
+        }
+    }
 }
 
 fn open_connection(path: &Path) -> CoreResult<Connection> {
@@ -59,6 +74,13 @@ impl SqliteBackend {
     pub fn open(path: &Path) -> CoreResult<SqliteBackend> {
         let writer_connection = open_connection(path)?;
         migrate(&writer_connection)?;
+        writer_connection.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_connection = open_connection(path)?;
+        let (stop_checkpoints, checkpoint_stop) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("rill-sqlite-checkpoint".into())
+            .spawn(move || run_checkpointer(checkpoint_connection, checkpoint_stop))
+            .map_err(|error| CoreError::internal(format!("cannot start the checkpoint thread: {error}")))?;
         let (writer, writer_jobs) = mpsc::channel::<Job>();
         let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let writer_commits = commits.clone();
@@ -78,7 +100,7 @@ impl SqliteBackend {
                 .spawn(move || run_reader(connection, jobs))
                 .map_err(|error| CoreError::internal(format!("cannot start a reader thread: {error}")))?;
         }
-        Ok(SqliteBackend { writer, readers, commits })
+        Ok(SqliteBackend { writer, readers, commits, _stop_checkpoints: stop_checkpoints })
     }
 }
 
