@@ -276,6 +276,36 @@ pub(crate) fn message_user_ids(view: &MessageView) -> Vec<&str> {
     ids
 }
 
+/// A live channel and its type's configuration; 404 when the channel does not exist or was deleted.
+pub(crate) fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
+    let channel = tx
+        .channel(ctx.app_id(), cid)?
+        .filter(|channel| channel.deleted_at.is_none())
+        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
+    let config = config_of(&channel.channel_type, &ctx.app)?;
+    Ok((channel, config))
+}
+
+/// Custom data from a request, flat: a nested `custom` object is merged in (the v2 shape), and keys that collide
+/// with the object's built-in fields are refused.
+pub(crate) fn flatten_custom(
+    custom: &Map<String, Value>,
+    reserved: &[&str],
+    object: &str,
+) -> CoreResult<Map<String, Value>> {
+    let mut flat = Map::new();
+    for (key, value) in custom {
+        match (key.as_str(), value) {
+            ("custom", Value::Object(nested)) => flat.extend(nested.clone()),
+            _ => {
+                flat.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    check_custom_keys(&flat, reserved, object)?;
+    Ok(flat)
+}
+
 /// Keys that custom data may not use, because they collide with built-in fields.
 pub(crate) fn check_custom_keys(custom: &Map<String, Value>, reserved: &[&str], object: &str) -> CoreResult<()> {
     for key in custom.keys() {

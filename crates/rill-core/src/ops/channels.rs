@@ -6,8 +6,8 @@ use crate::ids::{check_channel_id, check_channel_type, distinct_channel_id, spli
 use crate::model::{Actor, Channel, ChannelView, Member, MessageView, UnreadTotals, User, UserDirectory};
 use crate::ops::messages::{message_range, message_views, post_message, SendOptions};
 use crate::ops::{
-    acting_user, check_custom_keys, collect_users, config_of, message_user_ids, page_offset, page_size, set_path,
-    standing, unset_path, Context, Notice, Outcome, Standing,
+    acting_user, collect_users, config_of, flatten_custom, load_channel, message_user_ids, page_offset, page_size,
+    set_path, standing, unset_path, Context, Notice, Outcome, Standing,
 };
 use crate::policy;
 use crate::query;
@@ -68,15 +68,6 @@ impl Default for ViewOptions {
     fn default() -> ViewOptions {
         ViewOptions { messages: Paging::default(), member_limit: 100, member_offset: 0 }
     }
-}
-
-fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
-    let channel = tx
-        .channel(ctx.app_id(), cid)?
-        .filter(|channel| channel.deleted_at.is_none())
-        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
-    let config = config_of(&channel.channel_type, &ctx.app)?;
-    Ok((channel, config))
 }
 
 fn sees_deleted(standing: &Standing) -> bool {
@@ -157,19 +148,7 @@ pub(crate) fn channel_view(
 }
 
 fn channel_data_custom(data: &ChannelData) -> CoreResult<Map<String, Value>> {
-    let mut custom = Map::new();
-    for (key, value) in &data.custom {
-        if key == "custom" {
-            if let Value::Object(nested) = value {
-                check_custom_keys(nested, RESERVED, "channel")?;
-                custom.extend(nested.clone());
-                continue;
-            }
-        }
-        custom.insert(key.clone(), value.clone());
-    }
-    check_custom_keys(&custom, RESERVED, "channel")?;
-    Ok(custom)
+    flatten_custom(&data.custom, RESERVED, "channel")
 }
 
 fn check_channel_role(role: &str, actor: &Actor) -> CoreResult<()> {

@@ -4,8 +4,8 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::check_message_id;
 use crate::model::{Channel, Message, MessageReactions, MessageView, Reaction, User, UserDirectory};
 use crate::ops::{
-    acting_user, check_custom_keys, collect_users, config_of, message_user_ids, page_offset, page_size, set_path,
-    standing, unset_path, Context, Notice, Outcome, Standing,
+    acting_user, check_custom_keys, collect_users, config_of, flatten_custom, load_channel, message_user_ids,
+    page_offset, page_size, set_path, standing, unset_path, Context, Notice, Outcome, Standing,
 };
 use crate::store::{MessageRange, Tx};
 use crate::{markdown, query};
@@ -61,16 +61,6 @@ const RESERVED: &[&str] = &[
 
 /// How many reactions `latest_reactions` carries.
 pub const LATEST_REACTIONS: usize = 10;
-
-/// The channel a message lives in, with its type's configuration.
-fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
-    let channel = tx
-        .channel(ctx.app_id(), cid)?
-        .filter(|channel| channel.deleted_at.is_none())
-        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
-    let config = config_of(&channel.channel_type, &ctx.app)?;
-    Ok((channel, config))
-}
 
 fn load_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Message> {
     tx.message(ctx.app_id(), message_id)?
@@ -195,19 +185,21 @@ fn check_text(text: &str, config: &ChannelConfig) -> CoreResult<()> {
 }
 
 fn custom_of(request: &MessageRequest) -> CoreResult<Map<String, Value>> {
-    let mut custom = Map::new();
-    for (key, value) in &request.custom {
-        if key == "custom" {
-            if let Value::Object(nested) = value {
-                check_custom_keys(nested, RESERVED, "message")?;
-                custom.extend(nested.clone());
-                continue;
-            }
-        }
-        custom.insert(key.clone(), value.clone());
-    }
-    check_custom_keys(&custom, RESERVED, "message")?;
-    Ok(custom)
+    flatten_custom(&request.custom, RESERVED, "message")
+}
+
+/// A message with its channel, the acting user's standing there, and the user: the start of every operation on
+/// an existing message.
+fn message_context(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+) -> CoreResult<(Message, Channel, ChannelConfig, Standing, Option<User>)> {
+    let message = load_message(tx, ctx, message_id)?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
+    let user = acting_user(tx, ctx)?;
+    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    Ok((message, channel, config, standing, user))
 }
 
 /// Whether a message counts toward its channel's unread counts.
@@ -482,10 +474,7 @@ fn error_message(
 
 /// `GET /messages/{id}`: the message with its channel.
 pub fn get_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Outcome<(MessageView, Channel)>> {
-    let message = load_message(tx, ctx, message_id)?;
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    let (message, channel, _config, standing, _viewer) = message_context(tx, ctx, message_id)?;
     standing.require_read(&channel.cid)?;
     let view = single_view(tx, ctx, message, &standing)?;
     let mut outcome = Outcome::new((view, channel));
@@ -584,10 +573,7 @@ pub fn partial_update_message(
     message_id: &str,
     request: PartialUpdateRequest,
 ) -> CoreResult<Outcome<MessageView>> {
-    let mut message = load_message(tx, ctx, message_id)?;
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let user = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id)?;
     let only_pinning =
         request.set.keys().all(|key| key == "pinned" || key == "pin_expires") && request.unset.is_empty();
     if !only_pinning {
@@ -642,10 +628,7 @@ pub fn delete_message(
     message_id: &str,
     hard: bool,
 ) -> CoreResult<Outcome<MessageView>> {
-    let mut message = load_message(tx, ctx, message_id)?;
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let user = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    let (mut message, channel, _config, standing, _user) = message_context(tx, ctx, message_id)?;
     if ctx.actor.user_id() == Some(message.user_id.as_str()) {
         standing.require("delete-own-message", "delete their own messages")?;
     } else {
@@ -747,10 +730,8 @@ fn reaction_context(
     ctx: &Context,
     message_id: &str,
 ) -> CoreResult<(Message, Channel, ChannelConfig, User, Standing)> {
-    let message = load_message(tx, ctx, message_id)?;
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("reaction.user_id is required"))?;
-    let standing = standing(tx, ctx, &channel, &config, Some(&user))?;
+    let (message, channel, config, standing, user) = message_context(tx, ctx, message_id)?;
+    let user = user.ok_or_else(|| CoreError::input("reaction.user_id is required"))?;
     standing.require_read(&channel.cid)?;
     if !config.reactions {
         return Err(CoreError::new(
@@ -871,10 +852,8 @@ pub fn reactions(
     limit: Option<i64>,
     offset: Option<i64>,
 ) -> CoreResult<Outcome<Vec<Reaction>>> {
-    let message = load_message(tx, ctx, message_id)?;
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    standing(tx, ctx, &channel, &config, viewer.as_ref())?.require_read(&channel.cid)?;
+    let (_message, channel, _config, standing, _viewer) = message_context(tx, ctx, message_id)?;
+    standing.require_read(&channel.cid)?;
     let limit = page_size(limit, 25, 300, "limit")?;
     let offset = page_offset(offset, 10_000, "offset")?;
     let reactions = tx.reactions(ctx.app_id(), message_id, limit, offset)?;

@@ -3,7 +3,9 @@
 use crate::error::{CoreError, CoreResult};
 use crate::ids::check_user_id;
 use crate::model::{Actor, UnreadTotals, User};
-use crate::ops::{check_custom_keys, page_offset, page_size, set_path, unset_path, Context, Notice, Outcome};
+use crate::ops::{
+    check_custom_keys, flatten_custom, page_offset, page_size, set_path, unset_path, Context, Notice, Outcome,
+};
 use crate::query;
 use crate::store::Tx;
 use rill_protocol::filter::{parse_sort, Filter, Operator};
@@ -70,17 +72,7 @@ fn request_data(request: &UserRequest) -> CoreResult<Map<String, Value>> {
     if let Some(privacy) = &request.privacy_settings {
         data.insert("privacy_settings".into(), privacy.clone());
     }
-    for (key, value) in &request.custom {
-        // A nested `custom` object is accepted and merged flat.
-        if key == "custom" {
-            if let Value::Object(nested) = value {
-                check_custom_keys(nested, RESERVED, "user")?;
-                data.extend(nested.clone());
-                continue;
-            }
-        }
-        data.insert(key.clone(), value.clone());
-    }
+    data.extend(flatten_custom(&request.custom, RESERVED, "user")?);
     Ok(data)
 }
 
