@@ -7,16 +7,21 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 macro_rules! error_codes {
-    ($($(#[$doc:meta])* $name:ident = ($code:expr, $status:expr);)*) => {
-        /// One row of Stream's error table: a stable numeric code and the HTTP status it travels with.
+    ($($name:ident = ($code:expr, $status:expr, $meaning:expr);)*) => {
+        /// One row of Stream's error table: a stable numeric code, the HTTP status it travels with, and what it
+        /// means (also served as the error page that `more_info` points to).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ErrorCode { $($(#[$doc])* $name,)* }
+        pub enum ErrorCode { $(#[doc = $meaning] $name,)* }
 
         impl ErrorCode {
             /// The numeric code clients see in `code`.
             pub fn code(self) -> i32 { match self { $(ErrorCode::$name => $code,)* } }
             /// The HTTP status that carries this code.
             pub fn status(self) -> u16 { match self { $(ErrorCode::$name => $status,)* } }
+            /// What the code means, in a sentence.
+            pub fn meaning(self) -> &'static str { match self { $(ErrorCode::$name => $meaning,)* } }
+            /// The variant's name.
+            pub fn name(self) -> &'static str { match self { $(ErrorCode::$name => stringify!($name),)* } }
             /// Every row, for documentation and table tests.
             pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)*];
         }
@@ -24,50 +29,28 @@ macro_rules! error_codes {
 }
 
 error_codes! {
-    /// Validation failure, unknown enum value, bad filter or sort, missing acting user.
-    InputError = (4, 400);
-    /// `api_key` missing or unknown.
-    AuthenticationFailed = (2, 401);
-    /// Token missing or malformed, or its `user_id` does not match the request.
-    NotAuthenticated = (5, 401);
-    /// Username taken under `enforce_unique_usernames`.
-    DuplicateUsername = (6, 400);
-    /// Rate limit exceeded.
-    RateLimited = (9, 429);
-    /// Unknown object or route.
-    DoesNotExist = (16, 404);
-    /// Permission denied.
-    NotAllowed = (17, 403);
-    /// Event type disabled by the channel config.
-    EventNotSupported = (18, 400);
-    /// Feature (reactions, replies, search, ...) disabled on the channel type.
-    ChannelFeatureNotSupported = (19, 400);
-    /// Message text longer than `max_message_length`.
-    MessageTooLong = (20, 400);
-    /// `parent_id` points at a reply.
-    MultipleNestingLevel = (21, 400);
-    /// Body over the size limit.
-    PayloadTooBig = (22, 413);
-    /// Handler deadline exceeded.
-    RequestTimeout = (23, 408);
-    /// Request headers too large.
-    HeadersTooLarge = (24, 431);
-    /// Token expired or revoked: the one code on which clients fetch a fresh token.
-    TokenExpired = (40, 401);
-    /// Token not valid yet (`nbf`).
-    TokenNotValidYet = (41, 401);
-    /// Token issued in the future (`iat`).
-    TokenIssuedInFuture = (42, 401);
-    /// Token signature invalid.
-    TokenSignatureInvalid = (43, 401);
-    /// Slow mode not elapsed.
-    Cooldown = (60, 403);
-    /// Query or watch of a channel the user may not read.
-    NoAccessToChannels = (70, 403);
-    /// App suspended by the operator.
-    AppSuspended = (99, 403);
-    /// Unexpected failure; details are logged, never shown.
-    Internal = (-1, 500);
+    InputError = (4, 400, "Validation failure, unknown enum value, bad filter or sort, missing acting user.");
+    AuthenticationFailed = (2, 401, "`api_key` missing or unknown.");
+    NotAuthenticated = (5, 401, "Token missing or malformed, or its `user_id` does not match the request.");
+    DuplicateUsername = (6, 400, "Username taken under `enforce_unique_usernames`.");
+    RateLimited = (9, 429, "Rate limit exceeded.");
+    DoesNotExist = (16, 404, "Unknown object or route.");
+    NotAllowed = (17, 403, "Permission denied.");
+    EventNotSupported = (18, 400, "Event type disabled by the channel config.");
+    ChannelFeatureNotSupported = (19, 400, "Feature (reactions, replies, search, ...) disabled on the channel type.");
+    MessageTooLong = (20, 400, "Message text longer than `max_message_length`.");
+    MultipleNestingLevel = (21, 400, "`parent_id` points at a reply.");
+    PayloadTooBig = (22, 413, "Body over the size limit.");
+    RequestTimeout = (23, 408, "Handler deadline exceeded.");
+    HeadersTooLarge = (24, 431, "Request headers too large.");
+    TokenExpired = (40, 401, "Token expired or revoked: the one code on which clients fetch a fresh token.");
+    TokenNotValidYet = (41, 401, "Token not valid yet (`nbf`).");
+    TokenIssuedInFuture = (42, 401, "Token issued in the future (`iat`).");
+    TokenSignatureInvalid = (43, 401, "Token signature invalid.");
+    Cooldown = (60, 403, "Slow mode not elapsed.");
+    NoAccessToChannels = (70, 403, "Query or watch of a channel the user may not read.");
+    AppSuspended = (99, 403, "App suspended by the operator.");
+    Internal = (-1, 500, "Unexpected failure; details are logged, never shown.");
 }
 
 /// The `APIError` body of every non-2xx response.

@@ -49,6 +49,37 @@ pub(crate) fn api_routes() -> Router<AppState> {
         .route("/messages/{id}/reaction/{type}", axum::routing::delete(messages::delete_reaction))
         .route("/messages/{id}/reactions", get(messages::reactions))
         .route("/search", get(messages::search))
+        .route(rill_protocol::error::MORE_INFO_URL, get(error_page))
+}
+
+/// The page every error's `more_info` points to: Stream's error codes as this server uses them.
+async fn error_page() -> axum::response::Html<String> {
+    let mut rows = String::new();
+    for code in rill_protocol::error::ErrorCode::ALL {
+        let meaning = code.meaning().replace('&', "&amp;").replace('<', "&lt;");
+        let meaning = meaning.split('`').enumerate().fold(String::new(), |mut html, (index, part)| {
+            html.push_str(if index % 2 == 1 { "<code>" } else { "" });
+            html.push_str(part);
+            html.push_str(if index % 2 == 1 { "</code>" } else { "" });
+            html
+        });
+        rows.push_str(&format!(
+            "<tr id=\"{code}\"><td>{code}</td><td>{status}</td><td>{name}</td><td>{meaning}</td></tr>\n",
+            code = code.code(),
+            status = code.status(),
+            name = code.name(),
+        ));
+    }
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Rill error codes</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;color:#1f2328}}\
+         table{{border-collapse:collapse;width:100%}}td,th{{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d0d7de}}\
+         code{{background:#f6f8fa;padding:0 .2rem;border-radius:3px}}</style></head><body>\
+         <h1>Error codes</h1><p>Every error response carries one of these codes in <code>code</code>, with the HTTP \
+         status in <code>StatusCode</code>. Clients fetch a new token only on code 40.</p>\
+         <table><thead><tr><th>code</th><th>HTTP</th><th>name</th><th>meaning</th></tr></thead><tbody>\n{rows}\
+         </tbody></table></body></html>"
+    ))
 }
 
 /// A renderer over a directory, with presence from this node's registry.

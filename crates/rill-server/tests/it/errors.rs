@@ -321,3 +321,17 @@ async fn errors_from_every_layer_share_the_envelope() {
     let response = client.raw(Method::POST, "/channels/team/nowhere/message", &[], Some(&unknown)).await.unwrap();
     assert_api_error(&response, 404, 16, "SendMessage");
 }
+
+#[tokio::test]
+async fn more_info_points_at_a_page_that_explains_every_code() {
+    let server = TestServer::start().await;
+    let response = server.server_client().raw(Method::GET, "/messages/nope", &[], None).await.unwrap();
+    let more_info = response.body["more_info"].as_str().unwrap().to_owned();
+    let page = reqwest::get(format!("{}{more_info}", server.base_url)).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = page.text().await.unwrap();
+    for code in rill_protocol::error::ErrorCode::ALL {
+        assert!(html.contains(&format!("<tr id=\"{}\">", code.code())), "the page lacks code {}", code.code());
+    }
+}
