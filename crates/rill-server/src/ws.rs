@@ -26,7 +26,9 @@ use tokio::sync::{mpsc, Notify};
 
 /// Socket buffer sizes, set deliberately: the library defaults cost over 100 KiB per idle connection.
 const READ_BUFFER_BYTES: usize = 512;
-const WRITE_BUFFER_BYTES: usize = 0;
+/// Frames collect in the write buffer until this many bytes, or until the connection flushes its queue: zero
+/// would make every frame its own system call, which is most of what delivery costs.
+const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 

@@ -438,6 +438,12 @@ async fn idle_memory(engine: &Engine, args: &BenchArgs) -> anyhow::Result<f64> {
     Ok(after.saturating_sub(before) as f64 / args.idle_sockets.max(1) as f64)
 }
 
+/// Lets the engine finish the previous scenario's aftermath (closing sockets, checkpointing the log) so that it
+/// does not bleed into the next scenario's figures.
+async fn settle() {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+}
+
 fn machine_description(cores: usize) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -461,6 +467,7 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
     output::progress(&format!("[1/4] memory: {} idle WebSockets", args.idle_sockets));
     let per_socket = idle_memory(&engine, &args).await?;
     drop(engine);
+    settle().await;
 
     output::progress("starting an engine for the throughput scenarios (rate limits off, fresh data directory)");
     let engine = start_engine().await?;
@@ -470,16 +477,18 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
         args.messages, args.senders
     ));
     let (sends_per_second, cpu_per_send) = durable_sends(&engine, &args).await?;
+    settle().await;
     output::progress(&format!(
-        "[3/4] fan-out: {} messages into a channel with {} watching members",
-        args.fanout_messages, args.watchers
-    ));
-    let (deliveries_per_second, cpu_per_delivery) = fanout(&engine, &args).await?;
-    output::progress(&format!(
-        "[4/4] latency at {} deliveries/s for {} s (100 watchers)",
+        "[3/4] latency at {} deliveries/s for {} s (100 watchers)",
         args.latency_rate, args.latency_seconds
     ));
     let (p50, p99, samples) = latency(&engine, &args).await?;
+    settle().await;
+    output::progress(&format!(
+        "[4/4] fan-out: {} messages into a channel with {} watching members",
+        args.fanout_messages, args.watchers
+    ));
+    let (deliveries_per_second, cpu_per_delivery) = fanout(&engine, &args).await?;
 
     let figures = json!({
         "machine": machine,
