@@ -31,9 +31,20 @@ const RESERVED: &[&str] = &[
     "total_unread_count",
     "unread_channels",
     "blocked_user_ids",
-    "teams_role",
     "revoke_tokens_issued_before",
 ];
+
+/// Profile fields only server-side calls may set: they decide what a user may do.
+const PRIVILEGED: &[&str] = &["teams", "teams_role"];
+
+/// `teams_role` maps a team to the user's role in it.
+fn check_teams_role(data: &Map<String, Value>) -> CoreResult<()> {
+    match data.get("teams_role") {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Object(roles)) if roles.values().all(Value::is_string) => Ok(()),
+        Some(other) => Err(CoreError::input(format!("teams_role must map team names to role names, got {other}"))),
+    }
+}
 
 /// Whether a partial-update path names a built-in field or reaches into one.
 fn is_reserved_path(path: &str) -> bool {
@@ -123,16 +134,21 @@ pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, requests: Vec<UserRequest>) 
         let mut data = request_data(&request)?;
         let mut role = request.role.clone().unwrap_or_else(|| "user".into());
         if let (Actor::User { .. }, Some(existing)) = (&ctx.actor, &existing) {
-            // Users cannot promote themselves: keep the stored role and teams.
+            // Users cannot promote themselves: keep the stored role, teams and per-team roles.
             role = existing.role.clone();
-            match existing.data.get("teams") {
-                Some(teams) => data.insert("teams".into(), teams.clone()),
-                None => data.remove("teams"),
-            };
+            for privileged in PRIVILEGED {
+                match existing.data.get(*privileged) {
+                    Some(value) => data.insert((*privileged).into(), value.clone()),
+                    None => data.remove(*privileged),
+                };
+            }
         } else if !ctx.actor.is_server() {
             role = "user".into();
-            data.remove("teams");
+            for privileged in PRIVILEGED {
+                data.remove(*privileged);
+            }
         }
+        check_teams_role(&data)?;
         check_role(&role)?;
         let revoke = match &request.revoke_tokens_issued_before {
             Some(value) => parse_revocation(value)?,
@@ -191,8 +207,8 @@ pub fn partial_update_users(
                     check_role(role)?;
                     user.role = role.to_owned();
                 }
-                "teams" if !ctx.actor.is_server() => {
-                    return Err(CoreError::not_allowed("users may not change their own teams"));
+                "teams" | "teams_role" if !ctx.actor.is_server() => {
+                    return Err(CoreError::not_allowed(format!("users may not change their own {path}")));
                 }
                 "revoke_tokens_issued_before" => user.revoke_tokens_issued_before = parse_revocation(value)?,
                 "id" | "created_at" | "updated_at" | "banned" | "online" | "deactivated_at" | "deleted_at"
@@ -216,6 +232,7 @@ pub fn partial_update_users(
                 _ => unset_path(&mut user.data, path),
             }
         }
+        check_teams_role(&user.data)?;
         user.updated_at = ctx.now;
         check_unique_name(tx, ctx, &user)?;
         tx.put_user(ctx.app_id(), &user)?;

@@ -494,3 +494,21 @@ async fn deactivated_and_deleted_users_cannot_act_and_unknown_users_are_created(
     let found = query_ids(&admin, json!({"filter_conditions": {"id": "dave"}})).await;
     assert_eq!(found, ["dave"]);
 }
+
+#[tokio::test]
+async fn teams_role_is_set_server_side_only() {
+    let server = TestServer::start().await;
+    let admin = server.server_client();
+    let created = upsert(&admin, json!([{"id": "erin", "teams": ["red"], "teams_role": {"red": "admin"}}])).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["users"]["erin"]["teams_role"], json!({"red": "admin"}));
+    let invalid = upsert(&admin, json!([{"id": "erin", "teams_role": ["red"]}])).await;
+    assert_eq!((invalid.status, invalid.body["code"].as_i64()), (400, Some(4)), "{}", invalid.body);
+
+    let erin = server.user_client("erin");
+    let own = upsert(&erin, json!([{"id": "erin", "teams_role": {"red": "owner"}, "name": "Erin"}])).await;
+    assert_eq!(own.status, 201, "{}", own.body);
+    assert_eq!(own.body["users"]["erin"]["teams_role"], json!({"red": "admin"}), "a user keeps the server's roles");
+    let patched = patch(&erin, json!([{"id": "erin", "set": {"teams_role": {"red": "owner"}}}])).await;
+    assert_eq!((patched.status, patched.body["code"].as_i64()), (403, Some(17)), "{}", patched.body);
+}
