@@ -6,6 +6,7 @@ mod auth;
 mod channels;
 mod errors;
 mod events;
+mod gateway;
 mod messages;
 mod smoke;
 mod users;
