@@ -283,6 +283,13 @@ pub struct UpdateChannelRequest {
     pub cooldown: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hide_history: Option<bool>,
+    /// With `add_members`: the new members do not see messages before this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hide_history_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_filter_tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_filter_tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

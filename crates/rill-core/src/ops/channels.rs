@@ -170,6 +170,7 @@ fn add_members(
     ctx: &Context,
     channel: &mut Channel,
     inputs: &[MemberInput],
+    hide_messages_before: Option<chrono::DateTime<chrono::Utc>>,
 ) -> CoreResult<Vec<Member>> {
     let mut ids: Vec<String> = Vec::new();
     for input in inputs {
@@ -209,7 +210,7 @@ fn add_members(
             last_read_message_id: None,
             // New members start with nothing unread: history before joining is not news to them.
             last_read_sequence: channel.unread_sequence,
-            hide_messages_before: None,
+            hide_messages_before,
         };
         tx.put_member(ctx.app_id(), &member)?;
         channel.member_count += 1;
@@ -296,7 +297,7 @@ pub fn get_or_create_channel(
                 unread_sequence: 0,
             };
             let inputs = data.members.clone().unwrap_or_default();
-            let added = add_members(tx, ctx, &mut channel, &inputs)?;
+            let added = add_members(tx, ctx, &mut channel, &inputs, None)?;
             tx.put_channel(ctx.app_id(), &channel)?;
             collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
             // The creator already knows; everyone else added is told.
@@ -599,7 +600,16 @@ pub fn update_channel(
     }
     if let Some(inputs) = &request.add_members {
         standing.require("update-channel-members", &format!("add members to channel {cid}"))?;
-        let added = add_members(tx, ctx, &mut channel, inputs)?;
+        // `hide_history` hides everything before the members joined; `hide_history_before` up to a given time.
+        let hide_before = match (&request.hide_history_before, request.hide_history) {
+            (Some(text), _) => Some(
+                rill_protocol::time::parse(text)
+                    .ok_or_else(|| CoreError::input(format!("hide_history_before {text:?} is not an RFC 3339 time")))?,
+            ),
+            (None, Some(true)) => Some(ctx.now),
+            (None, _) => None,
+        };
+        let added = add_members(tx, ctx, &mut channel, inputs, hide_before)?;
         collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
         if !added.is_empty() {
             outcome.notices.push(Notice::MembersAdded { channel: channel.clone(), members: added, by: by.clone() });
@@ -662,8 +672,27 @@ pub fn update_channel(
             outcome.notices.push(Notice::MembersUpdated { channel: channel.clone(), members: updated, by: by.clone() });
         }
     }
-    if request.hide_history.is_some() && request.add_members.is_none() {
+    if (request.hide_history.is_some() || request.hide_history_before.is_some()) && request.add_members.is_none() {
         return Err(CoreError::input("hide_history is only valid together with add_members"));
+    }
+    if request.add_filter_tags.is_some() || request.remove_filter_tags.is_some() {
+        standing.require("update-channel", &format!("change the filter tags of channel {cid}"))?;
+        let mut tags: Vec<String> = match channel.data.get("filter_tags") {
+            Some(Value::Array(values)) => values.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        };
+        for tag in request.add_filter_tags.iter().flatten() {
+            if tag.is_empty() || tag.len() > 255 {
+                return Err(CoreError::input("filter tags must have 1 to 255 characters"));
+            }
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
+            }
+        }
+        let removed = request.remove_filter_tags.clone().unwrap_or_default();
+        tags.retain(|tag| !removed.contains(tag));
+        channel.data.insert("filter_tags".into(), Value::from(tags));
+        channel_changed = true;
     }
     if channel_changed {
         channel.updated_at = ctx.now;

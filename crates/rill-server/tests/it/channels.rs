@@ -881,3 +881,53 @@ async fn channels_members_and_messages_persist_across_restart() {
         ["team:general".to_owned(), dm_cid]
     );
 }
+
+#[tokio::test]
+async fn hide_history_for_new_members_and_filter_tags() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("general", &["alice"]).await;
+    let admin = server.server_client();
+    let alice = server.user_client("alice");
+    alice.send_message("team", "general", &json!({"text": "before bob"})).await.unwrap();
+
+    // Bob joins with the history hidden; Carol joins normally and sees it.
+    let update = json!({"add_members": ["bob"], "hide_history": true});
+    let added = admin.raw(Method::POST, "/channels/team/general", &[], Some(&update)).await.unwrap();
+    assert_eq!(added.status, 201, "{}", added.body);
+    admin.raw(Method::POST, "/channels/team/general", &[], Some(&json!({"add_members": ["carol"]}))).await.unwrap();
+    alice.send_message("team", "general", &json!({"text": "after bob"})).await.unwrap();
+    let texts = |state: rill_protocol::types::ChannelState| -> Vec<String> {
+        state.messages.into_iter().map(|message| message.text).collect()
+    };
+    let bob_sees = texts(server.user_client("bob").get_or_create_channel("team", "general", &json!({})).await.unwrap());
+    assert_eq!(bob_sees, ["after bob"]);
+    let carol_sees =
+        texts(server.user_client("carol").get_or_create_channel("team", "general", &json!({})).await.unwrap());
+    assert_eq!(carol_sees, ["before bob", "after bob"]);
+    let alone =
+        admin.raw(Method::POST, "/channels/team/general", &[], Some(&json!({"hide_history": true}))).await.unwrap();
+    assert_eq!((alone.status, alone.body["code"].as_i64()), (400, Some(4)), "{}", alone.body);
+
+    // Filter tags: added, removed, shown on the channel and usable in QueryChannels.
+    let tagged = admin
+        .raw(Method::POST, "/channels/team/general", &[], Some(&json!({"add_filter_tags": ["ops", "urgent"]})))
+        .await
+        .unwrap();
+    assert_eq!(tagged.body["channel"]["filter_tags"], json!(["ops", "urgent"]), "{}", tagged.body);
+    let untagged = admin
+        .raw(Method::POST, "/channels/team/general", &[], Some(&json!({"remove_filter_tags": ["urgent"]})))
+        .await
+        .unwrap();
+    assert_eq!(untagged.body["channel"]["filter_tags"], json!(["ops"]), "{}", untagged.body);
+    let found = alice.query_channels(&json!({"filter_conditions": {"filter_tags": {"$in": ["ops"]}}})).await.unwrap();
+    assert_eq!(found.channels.len(), 1);
+    let none = alice.query_channels(&json!({"filter_conditions": {"filter_tags": {"$in": ["urgent"]}}})).await.unwrap();
+    assert!(none.channels.is_empty());
+    let refused = server
+        .user_client("bob")
+        .raw(Method::POST, "/channels/team/general", &[], Some(&json!({"add_filter_tags": ["mine"]})))
+        .await
+        .unwrap();
+    assert_eq!((refused.status, refused.body["code"].as_i64()), (403, Some(17)), "{}", refused.body);
+}
