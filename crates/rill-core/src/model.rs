@@ -154,9 +154,46 @@ impl Member {
         self.channel_role == "channel_moderator"
     }
 
-    /// Unread messages in this channel for this member.
+    /// Unread messages in this channel for this member; none while an invite is pending.
     pub fn unread_in(&self, channel: &Channel) -> i64 {
+        if self.invite_status() == Some(InviteStatus::Pending) {
+            return 0;
+        }
         (channel.unread_sequence - self.last_read_sequence).max(0)
+    }
+
+    /// The member's invite, if they were invited. Kept in `data` under the wire's own field names (`invited`,
+    /// `invite_accepted_at`, `invite_rejected_at`), so members render with them as they are.
+    pub fn invite_status(&self) -> Option<InviteStatus> {
+        if self.data.get("invited").and_then(Value::as_bool) != Some(true) {
+            return None;
+        }
+        Some(if self.data.contains_key("invite_accepted_at") {
+            InviteStatus::Accepted
+        } else if self.data.contains_key("invite_rejected_at") {
+            InviteStatus::Rejected
+        } else {
+            InviteStatus::Pending
+        })
+    }
+}
+
+/// Where an invite stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InviteStatus {
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+impl InviteStatus {
+    /// The value of the `invite` filter field.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InviteStatus::Pending => "pending",
+            InviteStatus::Accepted => "accepted",
+            InviteStatus::Rejected => "rejected",
+        }
     }
 }
 

@@ -96,6 +96,18 @@ pub enum Notice {
         last_read_message_id: Option<String>,
         totals: UnreadTotals,
     },
+    /// `member.added` to watchers, `notification.invited` to each invitee.
+    MembersInvited {
+        channel: Channel,
+        members: Vec<Member>,
+        by: Option<String>,
+    },
+    /// `member.updated` to watchers, `notification.invite_accepted` or `_rejected` to the invitee.
+    InviteAnswered {
+        channel: Channel,
+        member: Member,
+        accepted: bool,
+    },
     /// `notification.mark_unread` to the reader.
     MessageUnread {
         channel: Channel,

@@ -137,6 +137,9 @@ pub mod kind {
     pub const NOTIFICATION_MESSAGE_NEW: &str = "notification.message_new";
     pub const NOTIFICATION_MARK_READ: &str = "notification.mark_read";
     pub const NOTIFICATION_MARK_UNREAD: &str = "notification.mark_unread";
+    pub const NOTIFICATION_INVITED: &str = "notification.invited";
+    pub const NOTIFICATION_INVITE_ACCEPTED: &str = "notification.invite_accepted";
+    pub const NOTIFICATION_INVITE_REJECTED: &str = "notification.invite_rejected";
     pub const NOTIFICATION_ADDED_TO_CHANNEL: &str = "notification.added_to_channel";
     pub const NOTIFICATION_REMOVED_FROM_CHANNEL: &str = "notification.removed_from_channel";
     pub const NOTIFICATION_CHANNEL_DELETED: &str = "notification.channel_deleted";

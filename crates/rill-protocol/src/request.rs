@@ -106,6 +106,9 @@ pub struct ChannelData {
     pub created_by: Option<UserRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<MemberInput>>,
+    /// Users invited at creation: members whose invite is pending until they accept or reject it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invites: Option<Vec<MemberInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frozen: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,6 +276,12 @@ pub struct UpdateChannelRequest {
     pub add_members: Option<Vec<MemberInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remove_members: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invites: Option<Vec<MemberInput>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_invite: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_invite: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_moderators: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

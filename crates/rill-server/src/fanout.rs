@@ -151,6 +151,26 @@ pub fn deliveries(
                     out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
                 }
             }
+            Notice::MembersInvited { channel, members, .. } => {
+                for member in members {
+                    out.push(member_event(kind::MEMBER_ADDED, channel, member, &renderer, now));
+                    let mut event = channel_event(kind::NOTIFICATION_INVITED, channel, now);
+                    event.channel = Some(event_channel(channel));
+                    event.member = Some(renderer.member(member, channel));
+                    event.user = Some(renderer.user(&member.user_id));
+                    out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                }
+            }
+            Notice::InviteAnswered { channel, member, accepted } => {
+                out.push(member_event(kind::MEMBER_UPDATED, channel, member, &renderer, now));
+                let event_type =
+                    if *accepted { kind::NOTIFICATION_INVITE_ACCEPTED } else { kind::NOTIFICATION_INVITE_REJECTED };
+                let mut event = channel_event(event_type, channel, now);
+                event.channel = Some(event_channel(channel));
+                event.member = Some(renderer.member(member, channel));
+                event.user = Some(renderer.user(&member.user_id));
+                out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+            }
             Notice::MembersRemoved { channel, members, .. } => {
                 for member in members {
                     out.push(member_event(kind::MEMBER_REMOVED, channel, member, &renderer, now));

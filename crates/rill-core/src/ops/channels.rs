@@ -171,6 +171,7 @@ fn add_members(
     channel: &mut Channel,
     inputs: &[MemberInput],
     hide_messages_before: Option<chrono::DateTime<chrono::Utc>>,
+    invited: bool,
 ) -> CoreResult<Vec<Member>> {
     let mut ids: Vec<String> = Vec::new();
     for input in inputs {
@@ -198,11 +199,15 @@ fn add_members(
         }
         let role = input.channel_role().unwrap_or("channel_member");
         check_channel_role(role, &ctx.actor)?;
+        let mut data = Map::new();
+        if invited {
+            data.insert("invited".into(), Value::from(true));
+        }
         let member = Member {
             cid: channel.cid.clone(),
             user_id: input.user_id().to_owned(),
             channel_role: role.to_owned(),
-            data: Map::new(),
+            data,
             created_at: ctx.now,
             updated_at: ctx.now,
             hidden: false,
@@ -297,7 +302,14 @@ pub fn get_or_create_channel(
                 unread_sequence: 0,
             };
             let inputs = data.members.clone().unwrap_or_default();
-            let added = add_members(tx, ctx, &mut channel, &inputs, None)?;
+            let added = add_members(tx, ctx, &mut channel, &inputs, None, false)?;
+            let invites = data.invites.clone().unwrap_or_default();
+            let invited = add_members(tx, ctx, &mut channel, &invites, None, true)?;
+            collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))?;
+            if !invited.is_empty() {
+                let by = Some(creator_id.clone());
+                outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by });
+            }
             tx.put_channel(ctx.app_id(), &channel)?;
             collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
             // The creator already knows; everyone else added is told.
@@ -341,6 +353,7 @@ fn channel_filter_allows(field: &str, operator: rill_protocol::filter::Operator)
         }
         "members" => matches!(operator, Eq | In | Nin | Contains),
         "frozen" | "disabled" | "hidden" | "joined" | "muted" => matches!(operator, Eq | Ne | Exists),
+        "invite" => matches!(operator, Eq | Ne | In | Nin | Exists),
         "created_at" | "updated_at" | "last_message_at" | "last_updated" | "member_count" => {
             matches!(operator, Eq | Ne | Gt | Gte | Lt | Lte | Exists)
         }
@@ -382,6 +395,9 @@ fn channel_document(channel: &Channel, member: Option<&Member>, member_ids: Opti
     document.insert("member_count".into(), Value::from(channel.member_count));
     document.insert("hidden".into(), Value::from(member.is_some_and(|member| member.hidden)));
     document.insert("joined".into(), Value::from(member.is_some()));
+    if let Some(status) = member.and_then(Member::invite_status) {
+        document.insert("invite".into(), Value::from(status.as_str()));
+    }
     document.insert("muted".into(), Value::from(false));
     if let Some(member) = member {
         let unread = member.unread_in(channel);
@@ -609,11 +625,39 @@ pub fn update_channel(
             (None, Some(true)) => Some(ctx.now),
             (None, _) => None,
         };
-        let added = add_members(tx, ctx, &mut channel, inputs, hide_before)?;
+        let added = add_members(tx, ctx, &mut channel, inputs, hide_before, false)?;
         collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
         if !added.is_empty() {
             outcome.notices.push(Notice::MembersAdded { channel: channel.clone(), members: added, by: by.clone() });
         }
+    }
+    if let Some(inputs) = &request.invites {
+        standing.require("update-channel-members", &format!("invite members to channel {cid}"))?;
+        let invited = add_members(tx, ctx, &mut channel, inputs, None, true)?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))?;
+        if !invited.is_empty() {
+            outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by: by.clone() });
+        }
+    }
+    if request.accept_invite == Some(true) || request.reject_invite == Some(true) {
+        if request.accept_invite == Some(true) && request.reject_invite == Some(true) {
+            return Err(CoreError::input("accept_invite and reject_invite cannot both be set"));
+        }
+        let user_id = ctx.acting_user_id("answering an invite")?;
+        let mut member = tx
+            .member(ctx.app_id(), cid, user_id)?
+            .filter(|member| member.invite_status() == Some(crate::model::InviteStatus::Pending))
+            .ok_or_else(|| CoreError::input(format!("user {user_id} has no pending invite to channel {cid}")))?;
+        let accepted = request.accept_invite == Some(true);
+        let field = if accepted { "invite_accepted_at" } else { "invite_rejected_at" };
+        member.data.insert(field.into(), Value::from(rill_protocol::time::format(&ctx.now)));
+        // Nothing from the time of the invite counts as unread once the invite is answered.
+        member.last_read_sequence = channel.unread_sequence;
+        member.last_read_at = ctx.now;
+        member.updated_at = ctx.now;
+        tx.put_member(ctx.app_id(), &member)?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+        outcome.notices.push(Notice::InviteAnswered { channel: channel.clone(), member, accepted });
     }
     if let Some(user_ids) = &request.remove_members {
         let only_self = user_ids.iter().all(|id| Some(id.as_str()) == ctx.actor.user_id());

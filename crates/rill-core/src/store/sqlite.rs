@@ -339,6 +339,10 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<(Channel, String)> {
     ))
 }
 
+/// A member whose invite is pending (see `Member::invite_status`): their channel counts nothing as unread.
+const PENDING_INVITE: &str = "(json_extract(m.data, '$.invited') = 1 \
+    AND json_extract(m.data, '$.invite_accepted_at') IS NULL AND json_extract(m.data, '$.invite_rejected_at') IS NULL)";
+
 const MEMBER_COLUMNS: &str = "m.cid, m.user_id, m.channel_role, m.data, m.created_at, m.updated_at, m.hidden, \
     m.last_read_at, m.last_read_message_id, m.last_read_sequence, m.hide_messages_before";
 
@@ -818,8 +822,8 @@ impl Tx for SqliteTx<'_> {
         for chunk in user_ids.chunks(500) {
             let sql = format!(
                 "SELECT m.user_id, \
-                   SUM(MAX(c.unread_sequence - m.last_read_sequence, 0)), \
-                   SUM(c.unread_sequence > m.last_read_sequence) \
+                   SUM(CASE WHEN {PENDING_INVITE} THEN 0 ELSE MAX(c.unread_sequence - m.last_read_sequence, 0) END), \
+                   SUM(NOT {PENDING_INVITE} AND c.unread_sequence > m.last_read_sequence) \
                  FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
                  WHERE m.app_id = ? AND c.deleted_at IS NULL AND m.user_id IN ({}) GROUP BY m.user_id",
                 placeholders(chunk.len())

@@ -635,3 +635,55 @@ async fn mark_unread_moves_the_read_position_back_exactly() {
     let missing = bob.raw(reqwest::Method::POST, "/channels/team/general/unread", &[], Some(&json!({}))).await.unwrap();
     assert_eq!((missing.status, missing.body["code"].as_i64()), (400, Some(4)), "{}", missing.body);
 }
+
+#[tokio::test]
+async fn invites_are_pending_until_answered_and_count_nothing_unread_meanwhile() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("project", &["alice"]).await;
+    let alice = server.user_client("alice");
+    let mut bob_socket = server.connect("bob").await;
+
+    let invited = alice
+        .raw(reqwest::Method::POST, "/channels/team/project", &[], Some(&json!({"invites": ["bob", "carol"]})))
+        .await
+        .unwrap();
+    assert_eq!(invited.status, 201, "{}", invited.body);
+    let notification = bob_socket.wait_for_type("notification.invited").await.unwrap();
+    assert_eq!(notification["member"]["user_id"], "bob");
+    assert_eq!(notification["member"]["invited"], true);
+    assert_eq!(notification["channel"]["cid"], "team:project");
+
+    // While the invite is pending, messages do not count as unread for bob.
+    alice.send_message("team", "project", &json!({"text": "welcome?"})).await.unwrap();
+    let pending =
+        server.user_client("bob").query_channels(&json!({"filter_conditions": {"invite": "pending"}})).await.unwrap();
+    assert_eq!(pending.channels.len(), 1);
+    assert_eq!(server.connect("bob").await.me["total_unread_count"], 0);
+
+    let bob = server.user_client("bob");
+    let accepted = bob
+        .raw(reqwest::Method::POST, "/channels/team/project", &[], Some(&json!({"accept_invite": true})))
+        .await
+        .unwrap();
+    assert_eq!(accepted.status, 201, "{}", accepted.body);
+    let answer = bob_socket.wait_for_type("notification.invite_accepted").await.unwrap();
+    assert!(answer["member"]["invite_accepted_at"].is_string(), "{answer}");
+    alice.send_message("team", "project", &json!({"text": "welcome!"})).await.unwrap();
+    assert_eq!(server.connect("bob").await.me["total_unread_count"], 1, "after accepting, new messages count");
+
+    let carol = server.user_client("carol");
+    let rejected = carol
+        .raw(reqwest::Method::POST, "/channels/team/project", &[], Some(&json!({"reject_invite": true})))
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, 201, "{}", rejected.body);
+    let members = rejected.body["members"].as_array().unwrap();
+    let carol_member = members.iter().find(|member| member["user_id"] == "carol").unwrap();
+    assert!(carol_member["invite_rejected_at"].is_string(), "{carol_member}");
+    let again = carol
+        .raw(reqwest::Method::POST, "/channels/team/project", &[], Some(&json!({"accept_invite": true})))
+        .await
+        .unwrap();
+    assert_eq!((again.status, again.body["code"].as_i64()), (400, Some(4)), "{}", again.body);
+}
