@@ -340,7 +340,8 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<(Channel, String)> {
 }
 
 /// A member whose invite is pending (see `Member::invite_status`): their channel counts nothing as unread.
-const PENDING_INVITE: &str = "(json_extract(m.data, '$.invited') = 1 \
+/// Never NULL (a member without `invited` is 0), so sums over it never turn NULL.
+const PENDING_INVITE: &str = "(COALESCE(json_extract(m.data, '$.invited'), 0) = 1 \
     AND json_extract(m.data, '$.invite_accepted_at') IS NULL AND json_extract(m.data, '$.invite_rejected_at') IS NULL)";
 
 const MEMBER_COLUMNS: &str = "m.cid, m.user_id, m.channel_role, m.data, m.created_at, m.updated_at, m.hidden, \
