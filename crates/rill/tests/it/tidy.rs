@@ -88,3 +88,38 @@ fn no_lockfile_names_a_stream_sdk() {
         }
     }
 }
+
+/// A digest of `rill-protocol`'s public items (every line starting with `pub`, outside test modules), so that a
+/// change to the wire surface cannot land without `docs/protocol.md` being revisited.
+fn protocol_surface_hash() -> String {
+    use sha2::{Digest, Sha256};
+    let source = workspace_root().join("crates/rill-protocol/src");
+    let mut names: Vec<PathBuf> = Vec::new();
+    files_with_extension(&source, ".rs", &mut names);
+    names.sort();
+    let mut hasher = Sha256::new();
+    for path in names {
+        hasher.update(path.file_name().unwrap().to_string_lossy().as_bytes());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let surface = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for line in surface.lines().map(str::trim).filter(|line| line.starts_with("pub ")) {
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+        }
+    }
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[test]
+fn protocol_surface_matches_its_coverage_document() {
+    let expected = protocol_surface_hash();
+    let document = std::fs::read_to_string(workspace_root().join("docs/protocol.md")).unwrap();
+    let recorded = document
+        .lines()
+        .find_map(|line| line.strip_prefix("Protocol surface hash: `").and_then(|rest| rest.strip_suffix('`')))
+        .unwrap_or_else(|| panic!("docs/protocol.md must record the line: Protocol surface hash: `{expected}`"));
+    assert_eq!(
+        recorded, expected,
+        "rill-protocol's public surface changed: update docs/protocol.md for the change, then record the new hash"
+    );
+}
