@@ -13,7 +13,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use base64_lite::decode_claims_hint;
 use rill_core::model::{App, UserDirectory};
 use rill_core::ops::Notice;
 use rill_core::store::Store;
@@ -253,13 +252,17 @@ async fn unknown_route(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(ErrorCode::DoesNotExist, format!("route {method} {} does not exist", uri.path()))
 }
 
-/// The platform a request counts against: server tokens are server-side; clients by `X-Stream-Client`.
-fn platform_of(headers: &HeaderMap) -> Platform {
+/// Who a request claims to be, for choosing rate-limit windows before authentication: server tokens count
+/// server-side, user tokens by `X-Stream-Client` and also per user.
+fn limit_subject(headers: &HeaderMap) -> (Platform, Option<String>) {
     let token = headers.get("authorization").and_then(|value| value.to_str().ok()).unwrap_or_default();
-    if decode_claims_hint(token) {
-        return Platform::ServerSide;
+    let client_platform =
+        || Platform::from_client_header(headers.get("x-stream-client").and_then(|value| value.to_str().ok()));
+    match token_hint::read(token) {
+        token_hint::Hint::Server => (Platform::ServerSide, None),
+        token_hint::Hint::User(user_id) => (client_platform(), Some(user_id)),
+        token_hint::Hint::None => (client_platform(), None),
     }
-    Platform::from_client_header(headers.get("x-stream-client").and_then(|value| value.to_str().ok()))
 }
 
 fn set_rate_headers(headers: &mut HeaderMap, verdict: &Verdict) {
@@ -289,9 +292,18 @@ async fn request_middleware(State(state): State<AppState>, request: Request, nex
         .by_key(&api_key)
         .map(|app| app.settings.rate_limits)
         .unwrap_or(rill_core::model::RateLimitSetting::StreamDefaults);
-    let platform = platform_of(request.headers());
+    let (platform, user_id) = limit_subject(request.headers());
     let now = state.store().now().timestamp();
-    let verdict = state.shared.limiter.check(&api_key, operation, platform, setting, now);
+    let mut verdict = state.shared.limiter.check(&api_key, operation, platform, setting, now);
+    let mut scope = "this app and platform";
+    if let (true, Some(user_id)) = (verdict.allowed, user_id) {
+        let per_user = state.shared.limiter.check_user(&api_key, operation, platform, &user_id, setting, now);
+        // The headers describe whichever window is closer to its limit.
+        if !per_user.allowed || per_user.remaining < verdict.remaining {
+            verdict = per_user;
+            scope = "this user and platform";
+        }
+    }
 
     let mut response = if verdict.allowed {
         request::scope(info, next.run(request)).await
@@ -299,7 +311,7 @@ async fn request_middleware(State(state): State<AppState>, request: Request, nex
         request::scope(info, async {
             ApiError::new(
                 ErrorCode::RateLimited,
-                format!("too many requests: {operation} allows {} per minute for this app and platform", verdict.limit),
+                format!("too many requests: {operation} allows {} per minute for {scope}", verdict.limit),
             )
             .into_response()
         })
@@ -364,19 +376,35 @@ pub async fn serve(
     Ok(())
 }
 
-/// Reads just enough of a JWT to see whether it claims to be a server token, for choosing a rate-limit bucket
-/// before authentication. Nothing is trusted from it: authentication verifies the token afterwards.
-mod base64_lite {
+/// Reads just enough of a JWT to see who it claims to be, for choosing rate-limit windows before
+/// authentication. Nothing is trusted from it: authentication verifies the token afterwards, and a forged claim
+/// only moves a request between windows of the same app.
+mod token_hint {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine;
+    use serde_json::Value;
 
-    pub(super) fn decode_claims_hint(token: &str) -> bool {
-        let Some(payload) = token.split('.').nth(1) else { return false };
-        URL_SAFE_NO_PAD
+    pub(super) enum Hint {
+        Server,
+        User(String),
+        None,
+    }
+
+    pub(super) fn read(token: &str) -> Hint {
+        let token = token.strip_prefix("Bearer ").unwrap_or(token);
+        let Some(payload) = token.split('.').nth(1) else { return Hint::None };
+        let claims = URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-            .is_some_and(|claims| claims.get("server").and_then(serde_json::Value::as_bool) == Some(true))
+            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+        match claims {
+            Some(claims) if claims.get("server").and_then(Value::as_bool) == Some(true) => Hint::Server,
+            Some(claims) => match claims.get("user_id").and_then(Value::as_str) {
+                Some(user_id) if !user_id.is_empty() && user_id.len() <= 255 => Hint::User(user_id.to_owned()),
+                _ => Hint::None,
+            },
+            None => Hint::None,
+        }
     }
 }
 

@@ -93,7 +93,12 @@ struct Key {
     api_key: String,
     operation: &'static str,
     platform: Platform,
+    /// Set for the per-user window of a user token's requests.
+    user_id: Option<String>,
 }
+
+/// Stream's per-user limit: each user, per endpoint and platform, per minute (server tokens are exempt).
+pub const PER_USER_LIMIT: u32 = 60;
 
 /// Counting state, sharded so that concurrent requests rarely contend on one lock.
 pub struct RateLimiter {
@@ -109,7 +114,7 @@ impl Default for RateLimiter {
 }
 
 impl RateLimiter {
-    /// Counts one request at `now_seconds` and says whether it is within the limit.
+    /// Counts one request at `now_seconds` against the app's window for the operation and platform.
     pub fn check(
         &self,
         api_key: &str,
@@ -118,16 +123,40 @@ impl RateLimiter {
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
+        let limit = match setting {
+            RateLimitSetting::Off => None,
+            RateLimitSetting::PerMinute(limit) => Some(limit),
+            RateLimitSetting::StreamDefaults => Some(default_limit(operation)),
+        };
+        self.count(Key { api_key: api_key.to_owned(), operation, platform, user_id: None }, limit, now_seconds)
+    }
+
+    /// Counts one request of a user token against that user's own window (60 per minute with Stream's defaults,
+    /// the app's limit when it set one).
+    pub fn check_user(
+        &self,
+        api_key: &str,
+        operation: &'static str,
+        platform: Platform,
+        user_id: &str,
+        setting: RateLimitSetting,
+        now_seconds: i64,
+    ) -> Verdict {
+        let limit = match setting {
+            RateLimitSetting::Off => None,
+            RateLimitSetting::PerMinute(limit) => Some(limit),
+            RateLimitSetting::StreamDefaults => Some(PER_USER_LIMIT),
+        };
+        let key = Key { api_key: api_key.to_owned(), operation, platform, user_id: Some(user_id.to_owned()) };
+        self.count(key, limit, now_seconds)
+    }
+
+    fn count(&self, key: Key, limit: Option<u32>, now_seconds: i64) -> Verdict {
         let window = now_seconds.div_euclid(60);
         let reset = (window + 1) * 60;
-        let limit = match setting {
-            RateLimitSetting::Off => {
-                return Verdict { limit: u64::from(u32::MAX), remaining: u64::from(u32::MAX), reset, allowed: true }
-            }
-            RateLimitSetting::PerMinute(limit) => u64::from(limit),
-            RateLimitSetting::StreamDefaults => u64::from(default_limit(operation)),
+        let Some(limit) = limit.map(u64::from) else {
+            return Verdict { limit: u64::from(u32::MAX), remaining: u64::from(u32::MAX), reset, allowed: true };
         };
-        let key = Key { api_key: api_key.to_owned(), operation, platform };
         let shard = {
             use std::hash::{Hash, Hasher};
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -167,5 +196,19 @@ mod tests {
         assert!(check("a", 120).allowed, "a new window starts fresh");
         assert!(limiter.check("a", "GetApp", Platform::ServerSide, RateLimitSetting::Off, 0).allowed);
         assert_eq!(default_limit("SendMessage"), 1000);
+    }
+
+    #[test]
+    fn users_have_their_own_windows() {
+        let limiter = RateLimiter::default();
+        let defaults = RateLimitSetting::StreamDefaults;
+        for _ in 0..PER_USER_LIMIT {
+            assert!(limiter.check_user("a", "SendMessage", Platform::Web, "alice", defaults, 60).allowed);
+        }
+        let refused = limiter.check_user("a", "SendMessage", Platform::Web, "alice", defaults, 61);
+        assert_eq!((refused.allowed, refused.limit, refused.remaining), (false, 60, 0));
+        assert!(limiter.check_user("a", "SendMessage", Platform::Web, "bob", defaults, 61).allowed, "bob has his own");
+        assert!(limiter.check_user("a", "GetMessage", Platform::Web, "alice", defaults, 61).allowed, "per endpoint");
+        assert!(limiter.check_user("a", "SendMessage", Platform::Web, "alice", RateLimitSetting::Off, 61).allowed);
     }
 }

@@ -387,3 +387,43 @@ async fn cors_preflight_reflects_the_requested_headers() {
     assert!(response.headers().contains_key("access-control-allow-origin"));
     assert!(exposed.contains("x-ratelimit-remaining"), "{exposed:?}");
 }
+
+#[tokio::test]
+async fn each_user_has_a_per_minute_window_of_their_own() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    let alice = server.user_client("alice");
+    // Sixty calls fit; the sixty-first in the same minute does not (unless the minute turns over meanwhile, in
+    // which case the window starts again and the count restarts: the test follows the server's own reset).
+    let mut refused = None;
+    for _ in 0..61 {
+        let response = alice.raw(Method::GET, "/app", &[], None).await.unwrap();
+        if response.status == 429 {
+            refused = Some(response);
+            break;
+        }
+        assert_eq!(response.status, 200, "{}", response.body);
+    }
+    let refused = match refused {
+        Some(refused) => refused,
+        // The window rolled over during the loop: one more full round must hit the limit.
+        None => {
+            let mut last = None;
+            for _ in 0..61 {
+                let response = alice.raw(Method::GET, "/app", &[], None).await.unwrap();
+                if response.status == 429 {
+                    last = Some(response);
+                    break;
+                }
+            }
+            last.expect("sixty-one calls in one minute were all accepted")
+        }
+    };
+    assert_eq!(refused.body["code"], 9, "{}", refused.body);
+    assert!(refused.body["message"].as_str().unwrap().contains("this user"), "{}", refused.body);
+    assert_eq!(refused.header("x-ratelimit-limit"), Some("60"));
+    assert_eq!(refused.header("x-ratelimit-remaining"), Some("0"));
+    // Bob and the server token are unaffected.
+    assert_eq!(server.user_client("bob").raw(Method::GET, "/app", &[], None).await.unwrap().status, 200);
+    assert_eq!(server.server_client().raw(Method::GET, "/app", &[], None).await.unwrap().status, 200);
+}
