@@ -20,7 +20,7 @@ use rill_core::auth::Identity;
 use rill_core::model::{Actor, App, Channel, User};
 use rill_core::ops::{self, Context};
 use rill_protocol::event::{kind, Event};
-use rill_protocol::request::ConnectRequest;
+use rill_protocol::request::{ConnectRequest, UserRequest};
 use std::sync::Arc;
 use tokio::sync::{mpsc, Notify};
 
@@ -50,7 +50,7 @@ pub async fn connect(State(state): State<AppState>, request: Request) -> Respons
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             match handshake {
-                Ok(accepted) => run_connection(state, socket, accepted).await,
+                Ok(accepted) => run_connection(state, Box::new(socket), accepted).await,
                 Err(error) => Box::pin(reject(socket, error)).await,
             }
         })
@@ -110,6 +110,11 @@ fn text(event: &Event) -> Frame {
 }
 
 async fn reject(mut socket: WebSocket, error: ApiError) {
+    refuse(&mut socket, error).await;
+}
+
+/// Sends `connection.error` and closes with 1000: the client will not retry.
+async fn refuse(socket: &mut WebSocket, error: ApiError) {
     let mut event = Event::new(kind::CONNECTION_ERROR, chrono::Utc::now());
     event.connection_id = Some(String::new());
     event.error = Some(
@@ -177,37 +182,57 @@ fn health_frame(
     text(&event)
 }
 
-/// One connection from handshake to close. The task lives as long as the socket, so its size is a per-socket
-/// cost: the large futures of setup and teardown (store calls, rejection) are boxed, and no event value is held
-/// across an await, which keeps an idle connection's task small.
-async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Box<Accepted>) {
-    let _guard = state.socket_guard();
-    let Accepted { app, user_id, request } = *accepted;
-    let ctx = context(&state, &app, &user_id);
-    let details = request.user_details;
-    let connected = Box::pin(state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref()))).await;
+/// A registered connection, ready for its loop.
+struct Session {
+    connection_id: String,
+    outbound: mpsc::Receiver<Frame>,
+    overflow: Arc<Notify>,
+}
+
+/// Connects the user (store write), registers the connection and sends the first `health.check`. `None` when
+/// the connection was refused or closed; the refusal has been sent.
+async fn open_session(
+    state: &AppState,
+    socket: &mut WebSocket,
+    app: &Arc<App>,
+    user_id: &str,
+    details: Option<UserRequest>,
+) -> Option<Session> {
+    let ctx = context(state, app, user_id);
+    let connected = state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref())).await;
     let (user, totals) = match connected {
         Ok(connected) => connected,
-        Err(error) => return Box::pin(reject(socket, error.into())).await,
+        Err(error) => {
+            refuse(socket, error.into()).await;
+            return None;
+        }
     };
-
     let connection_id = uuid::Uuid::new_v4().to_string();
-    let (sender, mut outbound) = mpsc::channel::<Frame>(state.gateway().queue_capacity);
+    let (sender, outbound) = mpsc::channel::<Frame>(state.gateway().queue_capacity);
     let overflow = Arc::new(Notify::new());
-    let Some(first) = state.registry().register(&connection_id, app.id, &user_id, sender, overflow.clone()) else {
-        let error = ApiError::input(format!("user {user_id} has too many open connections"));
-        return Box::pin(reject(socket, error)).await;
+    let Some(first) = state.registry().register(&connection_id, app.id, user_id, sender, overflow.clone()) else {
+        refuse(socket, ApiError::input(format!("user {user_id} has too many open connections"))).await;
+        return None;
     };
-
     let hello = health_frame(&connection_id, state.store().now(), Some(convert::own_user(&user, true, totals)));
     if first {
-        publish_presence(&state, &app, &user, true);
+        publish_presence(state, app, &user, true);
     }
-    drop(user);
     if socket.send(Message::Text(hello)).await.is_err() {
-        Box::pin(finish(&state, &app, &connection_id)).await;
-        return;
+        finish(state, app, &connection_id).await;
+        return None;
     }
+    Some(Session { connection_id, outbound, overflow })
+}
+
+/// One connection from handshake to close. The task lives as long as the socket, so its size is a per-socket
+/// cost: setup and teardown run in boxed futures, the socket itself is boxed, and no large value is held across
+/// an await in the loop, which keeps an idle connection's task small.
+async fn run_connection(state: AppState, mut socket: Box<WebSocket>, accepted: Box<Accepted>) {
+    let _guard = state.socket_guard();
+    let Accepted { app, user_id, request: ConnectRequest { user_details: details, .. } } = *accepted;
+    let Some(session) = Box::pin(open_session(&state, &mut socket, &app, &user_id, details)).await else { return };
+    let Session { connection_id, mut outbound, overflow } = session;
     tracing::debug!(user_id, connection_id, "websocket connected");
 
     let mut shutdown = state.shutdown_signal();
@@ -230,7 +255,7 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Box<Ac
                     }
                     failed || socket.flush().await.is_err()
                 };
-                match interruptible(write, &overflow, &mut shutdown).await {
+                match Box::pin(interruptible(write, &overflow, &mut shutdown)).await {
                     Ok(false) => {}
                     Ok(true) => break None,
                     Err(close) => break Some(close),
@@ -243,7 +268,7 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Box<Ac
                         if body.contains("health.check") {
                             let reply = health_frame(&connection_id, state.store().now(), None);
                             let write = async { socket.send(Message::Text(reply)).await.is_err() };
-                            match interruptible(write, &overflow, &mut shutdown).await {
+                            match Box::pin(interruptible(write, &overflow, &mut shutdown)).await {
                                 Ok(false) => {}
                                 Ok(true) => break None,
                                 Err(close) => break Some(close),
@@ -261,7 +286,7 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Box<Ac
                 }
                 let beat = health_frame(&connection_id, state.store().now(), None);
                 let write = async { socket.send(Message::Text(beat)).await.is_err() };
-                match interruptible(write, &overflow, &mut shutdown).await {
+                match Box::pin(interruptible(write, &overflow, &mut shutdown)).await {
                     Ok(false) => {}
                     Ok(true) => break None,
                     Err(close) => break Some(close),
@@ -277,7 +302,7 @@ async fn run_connection(state: AppState, mut socket: WebSocket, accepted: Box<Ac
     if let Some((code, reason)) = close {
         let closing = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() })));
         // A client that never reads again never takes the close frame: drop the connection after the idle timeout.
-        let _ = tokio::time::timeout(idle_timeout, closing).await;
+        let _ = Box::pin(tokio::time::timeout(idle_timeout, closing)).await;
     }
 }
 
