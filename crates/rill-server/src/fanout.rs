@@ -144,41 +144,31 @@ pub fn deliveries(
             Notice::MembersAdded { channel, members, .. } => {
                 for member in members {
                     out.push(member_event(kind::MEMBER_ADDED, channel, member, &renderer, now));
-                    let mut event = channel_event(kind::NOTIFICATION_ADDED_TO_CHANNEL, channel, now);
-                    event.channel = Some(event_channel(channel));
-                    event.member = Some(renderer.member(member, channel));
-                    event.user = Some(renderer.user(&member.user_id));
-                    out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                    out.push(member_notification(kind::NOTIFICATION_ADDED_TO_CHANNEL, channel, member, &renderer, now));
                 }
             }
             Notice::MembersInvited { channel, members, .. } => {
                 for member in members {
                     out.push(member_event(kind::MEMBER_ADDED, channel, member, &renderer, now));
-                    let mut event = channel_event(kind::NOTIFICATION_INVITED, channel, now);
-                    event.channel = Some(event_channel(channel));
-                    event.member = Some(renderer.member(member, channel));
-                    event.user = Some(renderer.user(&member.user_id));
-                    out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                    out.push(member_notification(kind::NOTIFICATION_INVITED, channel, member, &renderer, now));
                 }
             }
             Notice::InviteAnswered { channel, member, accepted } => {
                 out.push(member_event(kind::MEMBER_UPDATED, channel, member, &renderer, now));
                 let event_type =
                     if *accepted { kind::NOTIFICATION_INVITE_ACCEPTED } else { kind::NOTIFICATION_INVITE_REJECTED };
-                let mut event = channel_event(event_type, channel, now);
-                event.channel = Some(event_channel(channel));
-                event.member = Some(renderer.member(member, channel));
-                event.user = Some(renderer.user(&member.user_id));
-                out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                out.push(member_notification(event_type, channel, member, &renderer, now));
             }
             Notice::MembersRemoved { channel, members, .. } => {
                 for member in members {
                     out.push(member_event(kind::MEMBER_REMOVED, channel, member, &renderer, now));
-                    let mut event = channel_event(kind::NOTIFICATION_REMOVED_FROM_CHANNEL, channel, now);
-                    event.channel = Some(event_channel(channel));
-                    event.member = Some(renderer.member(member, channel));
-                    event.user = Some(renderer.user(&member.user_id));
-                    out.push(delivery(Audience::User { user_id: member.user_id.clone() }, event));
+                    out.push(member_notification(
+                        kind::NOTIFICATION_REMOVED_FROM_CHANNEL,
+                        channel,
+                        member,
+                        &renderer,
+                        now,
+                    ));
                 }
             }
             Notice::MembersUpdated { channel, members, .. } => {
@@ -244,6 +234,21 @@ fn member_event(
     event.user = Some(renderer.user(&member.user_id));
     event.channel = Some(Box::new(renderer.channel(channel, None, None)));
     delivery(watchers(channel), event)
+}
+
+/// A notification to one member about their own membership (`notification.added_to_channel`, `.invited`, ...).
+fn member_notification(
+    event_type: &str,
+    channel: &Channel,
+    member: &Member,
+    renderer: &Renderer<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Delivery {
+    let mut event = channel_event(event_type, channel, now);
+    event.channel = Some(Box::new(renderer.channel(channel, None, None)));
+    event.member = Some(renderer.member(member, channel));
+    event.user = Some(renderer.user(&member.user_id));
+    delivery(Audience::User { user_id: member.user_id.clone() }, event)
 }
 
 /// Appends per-recipient unread fields to a serialized event object.

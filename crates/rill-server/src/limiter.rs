@@ -123,12 +123,7 @@ impl RateLimiter {
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
-        let limit = match setting {
-            RateLimitSetting::Off => None,
-            RateLimitSetting::PerMinute(limit) => Some(limit),
-            RateLimitSetting::StreamDefaults => Some(default_limit(operation)),
-        };
-        self.count(Key { api_key: api_key.to_owned(), operation, platform, user_id: None }, limit, now_seconds)
+        self.check_window(api_key, operation, platform, None, setting, now_seconds)
     }
 
     /// Counts one request of a user token against that user's own window (60 per minute with Stream's defaults,
@@ -142,12 +137,25 @@ impl RateLimiter {
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
-        let limit = match setting {
-            RateLimitSetting::Off => None,
-            RateLimitSetting::PerMinute(limit) => Some(limit),
-            RateLimitSetting::StreamDefaults => Some(PER_USER_LIMIT),
+        self.check_window(api_key, operation, platform, Some(user_id), setting, now_seconds)
+    }
+
+    fn check_window(
+        &self,
+        api_key: &str,
+        operation: &'static str,
+        platform: Platform,
+        user_id: Option<&str>,
+        setting: RateLimitSetting,
+        now_seconds: i64,
+    ) -> Verdict {
+        let limit = match (setting, user_id) {
+            (RateLimitSetting::Off, _) => None,
+            (RateLimitSetting::PerMinute(limit), _) => Some(limit),
+            (RateLimitSetting::StreamDefaults, None) => Some(default_limit(operation)),
+            (RateLimitSetting::StreamDefaults, Some(_)) => Some(PER_USER_LIMIT),
         };
-        let key = Key { api_key: api_key.to_owned(), operation, platform, user_id: Some(user_id.to_owned()) };
+        let key = Key { api_key: api_key.to_owned(), operation, platform, user_id: user_id.map(str::to_owned) };
         self.count(key, limit, now_seconds)
     }
 
