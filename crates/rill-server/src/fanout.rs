@@ -222,6 +222,22 @@ pub fn deliveries(
     out
 }
 
+/// An event about one membership: the member, their user and the channel.
+fn membership_event(
+    event_type: &str,
+    channel: &Channel,
+    member: &Member,
+    renderer: &Renderer<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Event {
+    let mut event = channel_event(event_type, channel, now);
+    event.channel = Some(Box::new(renderer.channel(channel, None, None)));
+    event.member = Some(renderer.member(member, channel));
+    event.user = Some(renderer.user(&member.user_id));
+    event
+}
+
+/// `member.*` to the channel's watchers.
 fn member_event(
     event_type: &str,
     channel: &Channel,
@@ -229,11 +245,7 @@ fn member_event(
     renderer: &Renderer<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Delivery {
-    let mut event = channel_event(event_type, channel, now);
-    event.member = Some(renderer.member(member, channel));
-    event.user = Some(renderer.user(&member.user_id));
-    event.channel = Some(Box::new(renderer.channel(channel, None, None)));
-    delivery(watchers(channel), event)
+    delivery(watchers(channel), membership_event(event_type, channel, member, renderer, now))
 }
 
 /// A notification to one member about their own membership (`notification.added_to_channel`, `.invited`, ...).
@@ -244,11 +256,8 @@ fn member_notification(
     renderer: &Renderer<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Delivery {
-    let mut event = channel_event(event_type, channel, now);
-    event.channel = Some(Box::new(renderer.channel(channel, None, None)));
-    event.member = Some(renderer.member(member, channel));
-    event.user = Some(renderer.user(&member.user_id));
-    delivery(Audience::User { user_id: member.user_id.clone() }, event)
+    let audience = Audience::User { user_id: member.user_id.clone() };
+    delivery(audience, membership_event(event_type, channel, member, renderer, now))
 }
 
 /// Appends per-recipient unread fields to a serialized event object.
