@@ -159,6 +159,11 @@ impl Socket {
             .map_err(|error| SocketError::Transport(error.to_string()))
     }
 
+    /// Sends a text frame as it is (tests send odd or oversized frames with it).
+    pub async fn send_text(&mut self, text: &str) -> Result<(), SocketError> {
+        self.stream.send(Message::Text(text.into())).await.map_err(|error| SocketError::Transport(error.to_string()))
+    }
+
     /// Closes the socket from the client side.
     pub async fn close(mut self) {
         let _ = self.stream.close(None).await;

@@ -6,6 +6,7 @@
 //! or revoked token is code 40, because that is the one code on which clients fetch a fresh token.
 
 use crate::error::{CoreError, CoreResult};
+use crate::ids::UserId;
 use crate::secret::Secret;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use base64::Engine;
@@ -22,7 +23,7 @@ pub const LEEWAY_SECONDS: f64 = 60.0;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Identity {
     Server,
-    User { user_id: String, issued_at: Option<DateTime<Utc>> },
+    User { user_id: UserId, issued_at: Option<DateTime<Utc>> },
 }
 
 /// Signs `claims` as an HS256 JWT.
@@ -133,7 +134,10 @@ pub fn verify(token: &str, secret: &Secret, disable_auth_checks: bool, now: Date
         return Ok(Identity::Server);
     }
     match claims.user_id {
-        Some(user_id) if !user_id.is_empty() => Ok(Identity::User { user_id, issued_at: claims.iat.and_then(time_of) }),
+        Some(user_id) if !user_id.is_empty() => {
+            let user_id = UserId::parse(user_id).map_err(|error| malformed(&error.0))?;
+            Ok(Identity::User { user_id, issued_at: claims.iat.and_then(time_of) })
+        }
         _ => Err(malformed("payload has neither user_id nor server")),
     }
 }
@@ -174,7 +178,7 @@ mod tests {
         let token = user_token("alice", &secret(), at(1000), Some(chrono::Duration::hours(24)));
         assert_eq!(
             verify(&token, &secret(), false, at(1000)).unwrap(),
-            Identity::User { user_id: "alice".into(), issued_at: Some(at(1000)) }
+            Identity::User { user_id: UserId::parse("alice").unwrap(), issued_at: Some(at(1000)) }
         );
         let bearer = format!("Bearer {token}");
         assert!(verify(&bearer, &secret(), false, at(1000)).is_ok());
@@ -212,7 +216,7 @@ mod tests {
         assert_eq!(verify(&token, &secret(), false, at(0)).unwrap_err().code.code(), 43);
         assert_eq!(
             verify(&token, &secret(), true, at(0)).unwrap(),
-            Identity::User { user_id: "dev".into(), issued_at: None }
+            Identity::User { user_id: UserId::parse("dev").unwrap(), issued_at: None }
         );
         let forged_server = format!(
             "{}.{}.devtoken",

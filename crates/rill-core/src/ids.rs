@@ -1,100 +1,58 @@
-//! Identifier rules, checked once at the edge ("parse, don't validate").
+//! Identifier rules. The validated types themselves live in `rill_protocol::ids`, where requests are parsed;
+//! this module adds the domain's own rules on top: which ids a client may choose, and the ids of distinct
+//! channels.
 
 use crate::error::{CoreError, CoreResult};
+pub use rill_protocol::ids::{ChannelId, ChannelType, Cid, ConnectionId, FieldPath, MessageId, ReactionType, UserId};
 use sha2::{Digest, Sha256};
 
-/// User ids: `[A-Za-z0-9@_-]{1,255}`, case-sensitive.
-pub fn check_user_id(id: &str) -> CoreResult<()> {
-    let valid = !id.is_empty()
-        && id.len() <= 255
-        && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'@' | b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(CoreError::input(format!(
-            "user id {id:?} is invalid: use 1 to 255 characters from a-z, A-Z, 0-9, @, _ and -"
-        )))
+impl From<rill_protocol::ids::InvalidId> for CoreError {
+    fn from(error: rill_protocol::ids::InvalidId) -> CoreError {
+        CoreError::input(error.0)
     }
 }
 
-/// Channel type names: `[a-z0-9_-]{1,64}`.
-pub fn check_channel_type(name: &str) -> CoreResult<()> {
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || matches!(byte, b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(CoreError::input(format!("channel type {name:?} is invalid")))
-    }
-}
-
-/// Client-chosen channel ids: `[a-zA-Z0-9_-]{1,64}`; `!` is reserved for distinct channels.
-pub fn check_channel_id(id: &str) -> CoreResult<()> {
+/// A channel id a client may give a new channel: `!` is reserved for the server's distinct-channel ids.
+pub fn check_client_channel_id(id: &ChannelId) -> CoreResult<()> {
     if id.contains('!') {
         return Err(CoreError::input(format!("channel id {id:?} is invalid: \"!\" is reserved for distinct channels")));
     }
-    let valid = !id.is_empty()
-        && id.len() <= 64
-        && id.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(CoreError::input(format!(
-            "channel id {id:?} is invalid: use 1 to 64 characters from a-z, A-Z, 0-9, _ and -"
-        )))
-    }
-}
-
-/// Client-supplied message ids: at most 255 characters, without `,` or `%`.
-pub fn check_message_id(id: &str) -> CoreResult<()> {
-    if id.is_empty() || id.len() > 255 || id.contains(',') || id.contains('%') {
-        Err(CoreError::input(format!("message id {id:?} is invalid: use 1 to 255 characters without \",\" or \"%\"")))
-    } else {
-        Ok(())
-    }
+    Ok(())
 }
 
 /// The id of the distinct channel of a member set: the same members, in any order, give the same channel.
-pub fn distinct_channel_id(member_ids: &[String]) -> String {
-    let mut sorted: Vec<&str> = member_ids.iter().map(String::as_str).collect();
+pub fn distinct_channel_id(member_ids: &[&UserId]) -> ChannelId {
+    let mut sorted: Vec<&str> = member_ids.iter().map(|id| id.as_str()).collect();
     sorted.sort_unstable();
     sorted.dedup();
     let digest = Sha256::digest(sorted.join(",").as_bytes());
     let hex: String = digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect();
-    format!("!members-{hex}")
-}
-
-/// Splits `type:id` into its parts.
-pub fn split_cid(cid: &str) -> CoreResult<(&str, &str)> {
-    cid.split_once(':')
-        .filter(|(channel_type, id)| !channel_type.is_empty() && !id.is_empty())
-        .ok_or_else(|| CoreError::input(format!("cid {cid:?} is invalid: expected \"type:id\"")))
+    // `!members-` plus 32 lowercase hex digits is 41 characters the channel id rule accepts.
+    ChannelId::parse(format!("!members-{hex}")).expect("distinct channel ids are valid channel ids")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn user(id: &str) -> UserId {
+        UserId::parse(id).unwrap()
+    }
+
     #[test]
-    fn ids_are_checked() {
-        assert!(check_user_id("alice@example_1-x").is_ok());
-        assert!(check_user_id("").is_err());
-        assert!(check_user_id("a b").is_err());
-        assert!(check_channel_id("general").is_ok());
-        assert!(check_channel_id("!members-x").unwrap_err().detail.contains("reserved"));
-        assert!(check_channel_id(&"x".repeat(65)).is_err());
-        assert!(check_channel_type("messaging").is_ok());
-        assert!(check_channel_type("Messaging").is_err());
-        assert!(check_message_id("a,b").is_err());
+    fn client_ids_cannot_use_the_distinct_prefix() {
+        assert!(check_client_channel_id(&ChannelId::parse("general").unwrap()).is_ok());
+        let error = check_client_channel_id(&ChannelId::parse("!members-x").unwrap()).unwrap_err();
+        assert!(error.detail.contains("reserved"));
     }
 
     #[test]
     fn distinct_id_ignores_order_and_duplicates() {
-        let one = distinct_channel_id(&["bob".into(), "alice".into()]);
-        let two = distinct_channel_id(&["alice".into(), "bob".into(), "bob".into()]);
+        let (alice, bob, carol) = (user("alice"), user("bob"), user("carol"));
+        let one = distinct_channel_id(&[&bob, &alice]);
+        let two = distinct_channel_id(&[&alice, &bob, &bob]);
         assert_eq!(one, two);
         assert!(one.starts_with("!members-"));
-        assert_ne!(one, distinct_channel_id(&["alice".into(), "carol".into()]));
+        assert_ne!(one, distinct_channel_id(&[&alice, &carol]));
     }
 }

@@ -8,6 +8,7 @@ pub mod messages;
 pub mod users;
 
 use crate::error::{CoreError, CoreResult};
+use crate::ids::FieldPath;
 use crate::model::{Actor, App, Channel, Member, MessageView, Reaction, UnreadTotals, User, UserDirectory};
 use crate::policy::{self, Access};
 use crate::store::Tx;
@@ -177,6 +178,11 @@ pub(crate) struct Standing {
     pub capabilities: Vec<&'static str>,
     pub can_read: bool,
     pub server: bool,
+    /// The viewer is banned app-wide (a server token never is).
+    pub banned: bool,
+    /// Messages created at or before this time are hidden from the viewer: the channel's truncation and the
+    /// member's own `hide_history`/`clear_history` point, whichever is later.
+    pub visible_after: Option<DateTime<Utc>>,
 }
 
 impl Standing {
@@ -184,9 +190,16 @@ impl Standing {
     pub(crate) fn require(&self, capability: &str, action: &str) -> CoreResult<()> {
         if self.server || policy::has(&self.capabilities, capability) {
             Ok(())
+        } else if self.banned && policy::is_withheld_from_banned(capability) {
+            Err(CoreError::not_allowed(format!("user is banned: they may read this channel but not {action}")))
         } else {
             Err(CoreError::not_allowed(format!("user is not allowed to {action} (missing capability {capability})")))
         }
+    }
+
+    /// Whether the viewer can see a message of this channel (not truncated away or hidden from them).
+    pub(crate) fn sees(&self, message: &crate::model::Message) -> bool {
+        self.visible_after.is_none_or(|after| message.created_at > after)
     }
 
     pub(crate) fn require_read(&self, cid: &str) -> CoreResult<()> {
@@ -217,12 +230,20 @@ pub(crate) fn standing(
                 channel_role: member.as_ref().map(|member| member.channel_role.as_str()),
                 is_owner: channel.created_by.as_deref() == Some(user.id.as_str()),
                 permissions_disabled: ctx.app.settings.disable_permissions_checks,
+                banned: user.banned,
             };
             (policy::capabilities(&access, channel, config), policy::can_read(&access, channel))
         }
         None => (Vec::new(), false),
     };
-    Ok(Standing { member, capabilities, can_read, server: ctx.actor.is_server() })
+    let server = ctx.actor.is_server();
+    let banned = !server && viewer.is_some_and(|user| user.banned);
+    let hidden_before = member.as_ref().and_then(|member| member.hide_messages_before);
+    let visible_after = match (channel.truncated_at, hidden_before) {
+        (Some(truncated), Some(hidden)) => Some(truncated.max(hidden)),
+        (truncated, hidden) => truncated.or(hidden),
+    };
+    Ok(Standing { member, capabilities, can_read, server, banned, visible_after })
 }
 
 /// Loads the acting user, if the request names one. A user token's user always exists (connect or upsert
@@ -328,40 +349,37 @@ pub(crate) fn check_custom_keys(custom: &Map<String, Value>, reserved: &[&str], 
     Ok(())
 }
 
-/// Sets `value` at a dotted path (`detail.topic`) inside a JSON object, creating objects along the way.
-pub(crate) fn set_path(target: &mut Map<String, Value>, path: &str, value: Value) -> CoreResult<()> {
-    let mut parts = path.split('.').peekable();
+/// Sets `value` at a dotted path (`detail.topic`) inside a JSON object, creating objects along the way. The path
+/// has at most `MAX_FIELD_PATH_SEGMENTS` segments by construction, so this nests at most that deep.
+pub(crate) fn set_path(target: &mut Map<String, Value>, path: &FieldPath, value: Value) {
+    let mut segments = path.segments().peekable();
     let mut current = target;
-    while let Some(part) = parts.next() {
-        if part.is_empty() {
-            return Err(CoreError::input(format!("field path {path:?} is invalid")));
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            current.insert(segment.to_owned(), value);
+            return;
         }
-        if parts.peek().is_none() {
-            current.insert(part.to_owned(), value);
-            return Ok(());
-        }
-        let entry = current.entry(part.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+        let entry = current.entry(segment.to_owned()).or_insert_with(|| Value::Object(Map::new()));
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
         }
-        current = match entry {
-            Value::Object(map) => map,
-            _ => return Err(CoreError::internal("object expected")),
-        };
+        let Value::Object(inner) = entry else { return };
+        current = inner;
     }
-    Ok(())
 }
 
 /// Removes the value at a dotted path, if present.
-pub(crate) fn unset_path(target: &mut Map<String, Value>, path: &str) {
-    match path.split_once('.') {
-        None => {
-            target.remove(path);
+pub(crate) fn unset_path(target: &mut Map<String, Value>, path: &FieldPath) {
+    let mut current = target;
+    let mut segments = path.segments().peekable();
+    while let Some(segment) = segments.next() {
+        if segments.peek().is_none() {
+            current.remove(segment);
+            return;
         }
-        Some((head, rest)) => {
-            if let Some(Value::Object(inner)) = target.get_mut(head) {
-                unset_path(inner, rest);
-            }
+        match current.get_mut(segment) {
+            Some(Value::Object(inner)) => current = inner,
+            _ => return,
         }
     }
 }

@@ -74,6 +74,8 @@ pub struct Access<'a> {
     pub is_owner: bool,
     /// The app has `disable_permissions_checks` on: everyone may do everything a member may.
     pub permissions_disabled: bool,
+    /// The user is banned app-wide: they keep reading but may not post, react, edit or send events.
+    pub banned: bool,
 }
 
 impl Access<'_> {
@@ -147,8 +149,30 @@ pub fn capabilities(access: &Access<'_>, channel: &Channel, config: &ChannelConf
     add("freeze-channel", access.moderates());
     add("set-channel-cooldown", access.moderates());
     add("skip-slow-mode", access.moderates());
+    if access.banned {
+        capabilities.retain(|capability| !is_withheld_from_banned(capability));
+    }
     capabilities.sort_unstable();
     capabilities
+}
+
+/// Capabilities an app-wide ban takes away: everything that puts content in front of others.
+pub fn is_withheld_from_banned(capability: &str) -> bool {
+    matches!(
+        capability,
+        "send-message"
+            | "send-links"
+            | "create-mention"
+            | "send-reply"
+            | "send-reaction"
+            | "quote-message"
+            | "send-typing-events"
+            | "send-custom-events"
+            | "upload-file"
+            | "create-attachment"
+            | "update-own-message"
+            | "pin-message"
+    )
 }
 
 /// Whether the capability list grants `capability`.
@@ -190,7 +214,7 @@ mod tests {
     }
 
     fn access<'a>(app_role: &'a str, channel_role: Option<&'a str>, is_owner: bool) -> Access<'a> {
-        Access { app_role, channel_role, is_owner, permissions_disabled: false }
+        Access { app_role, channel_role, is_owner, permissions_disabled: false, banned: false }
     }
 
     #[test]
@@ -233,6 +257,19 @@ mod tests {
         messaging.disabled = true;
         assert!(!can_read(&owner, &messaging));
         assert!(can_read(&access("admin", None, false), &messaging));
+    }
+
+    #[test]
+    fn banned_users_read_but_do_not_write() {
+        let team = channel("team");
+        let config = channel_type_config("team", team.created_at).unwrap();
+        let banned = Access { banned: true, ..access("user", Some("channel_member"), false) };
+        let granted = capabilities(&banned, &team, &config);
+        assert!(can_read(&banned, &team));
+        for refused in ["send-message", "send-reply", "send-reaction", "send-typing-events", "update-own-message"] {
+            assert!(!has(&granted, refused), "{refused}");
+        }
+        assert!(has(&granted, "read-events"));
     }
 
     #[test]

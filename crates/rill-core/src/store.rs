@@ -11,9 +11,38 @@ use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User};
 use chrono::{DateTime, Utc};
+use rill_protocol::limits::{MAX_ATTACHMENTS_BYTES, MAX_CUSTOM_DEPTH};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::oneshot;
+
+/// One object's stored data as JSON text, refused (code 4) when it is over the limits of
+/// `rill_protocol::limits` (size, depth, key length). Every backend writes data through this function, so no row
+/// can be stored that could not be read back: a value nested thousands of levels deep would overflow the stack
+/// of whoever serializes or parses it.
+pub fn data_json(data: &Map<String, Value>, what: &str) -> CoreResult<String> {
+    rill_protocol::limits::check_custom_data(data, what).map_err(CoreError::input)?;
+    Ok(serde_json::to_string(data)?)
+}
+
+/// A message's attachments as JSON text, within [`MAX_ATTACHMENTS_BYTES`] and the custom data depth.
+pub fn attachments_json(attachments: &[Value]) -> CoreResult<String> {
+    let depth = attachments.iter().map(rill_protocol::limits::value_depth).max().unwrap_or(0);
+    if depth > MAX_CUSTOM_DEPTH {
+        return Err(CoreError::input(format!(
+            "attachments are nested {depth} levels deep: the limit is {MAX_CUSTOM_DEPTH}"
+        )));
+    }
+    let json = serde_json::to_string(attachments)?;
+    if json.len() > MAX_ATTACHMENTS_BYTES {
+        return Err(CoreError::input(format!(
+            "attachments have {} bytes as JSON: the limit is {MAX_ATTACHMENTS_BYTES}",
+            json.len()
+        )));
+    }
+    Ok(json)
+}
 
 /// Where a page of messages starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,10 +110,26 @@ pub trait Tx {
         limit: usize,
         since: Option<DateTime<Utc>>,
     ) -> CoreResult<Vec<Message>>;
-    /// Replies of a thread, ascending.
-    fn replies(&mut self, app_id: i64, parent_id: &str, range: &MessageRange, limit: usize)
-        -> CoreResult<Vec<Message>>;
-    fn pinned_messages(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<Vec<Message>>;
+    /// Replies of a thread, ascending, newer than `since` if given.
+    fn replies(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>>;
+    /// Whether the user posted in the channel after `since` (slow mode). Scans the channel's messages since then
+    /// by the channel index: with slow mode on, that is at most one message per active sender.
+    fn has_message_since(&mut self, app_id: i64, cid: &str, user_id: &str, since: DateTime<Utc>) -> CoreResult<bool>;
+    /// Pinned messages of a channel created after `since` if given, newest pin last.
+    fn pinned_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>>;
     /// Deletes (hard) or blanks (soft) the channel's messages created at or before `before`; returns how many.
     fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize>;
     /// Messages of the given channels, newest first, for search.
@@ -124,7 +169,8 @@ pub trait Tx {
     ) -> CoreResult<HashMap<String, MessageReactions>>;
 }
 
-type Completion = Box<dyn FnOnce(CoreResult<()>) + Send>;
+/// What runs once a job's commit is known.
+pub type Completion = Box<dyn FnOnce(CoreResult<()>) + Send>;
 /// A job handed to a backend: it runs inside a transaction and returns what to do once the commit is known.
 /// It receives the transaction, or the error that kept one from starting.
 pub type Job = Box<dyn FnOnce(Result<&mut dyn Tx, CoreError>) -> (bool, Completion) + Send>;
@@ -172,7 +218,7 @@ impl Store {
             });
             (succeeded, completion)
         }));
-        receiver.await.map_err(|_| CoreError::internal("store writer stopped"))?
+        receiver.await.map_err(|_| CoreError::internal("the write was dropped by the store (see the log)"))?
     }
 
     /// Runs `operation` on a read connection.
@@ -189,6 +235,6 @@ impl Store {
             });
             (true, completion)
         }));
-        receiver.await.map_err(|_| CoreError::internal("store reader stopped"))?
+        receiver.await.map_err(|_| CoreError::internal("the read was dropped by the store (see the log)"))?
     }
 }

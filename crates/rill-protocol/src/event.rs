@@ -75,6 +75,40 @@ pub struct Event {
 }
 
 impl Event {
+    /// The wire names of the built-in fields. Custom event data may not use them: a custom `cid` or `user`
+    /// would make clients route the event to another channel or show another sender.
+    pub const FIELDS: &'static [&'static str] = &[
+        "type",
+        "connection_id",
+        "cid",
+        "channel_id",
+        "channel_type",
+        "channel_member_count",
+        "channel_message_count",
+        "channel_custom",
+        "team",
+        "user",
+        "me",
+        "channel",
+        "message",
+        "message_id",
+        "member",
+        "reaction",
+        "hard_delete",
+        "clear_history",
+        "parent_id",
+        "last_read_message_id",
+        "first_unread_message_id",
+        "last_read_at",
+        "unread_messages",
+        "watcher_count",
+        "unread_count",
+        "total_unread_count",
+        "unread_channels",
+        "error",
+        "created_at",
+    ];
+
     /// An event of `event_type` at `created_at` with every optional field unset.
     pub fn new(event_type: impl Into<String>, created_at: DateTime<Utc>) -> Event {
         Event {
@@ -159,5 +193,45 @@ pub mod kind {
             || event_type.starts_with("user.")
             || event_type.starts_with("health.")
             || event_type.starts_with("connection.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lists every field of `Event` with its wire name; the destructuring stops compiling when a field is added
+    /// or removed, so `Event::FIELDS` cannot fall behind the struct.
+    macro_rules! wire_names {
+        ($($field:ident => $wire:literal),* $(,)?) => {{
+            let Event { $($field: _,)* custom: _ } = Event::new("x", chrono::Utc::now());
+            vec![$($wire),*]
+        }};
+    }
+
+    #[test]
+    fn fields_lists_every_built_in_field() {
+        let names = wire_names!(
+            event_type => "type", connection_id => "connection_id", cid => "cid", channel_id => "channel_id",
+            channel_type => "channel_type", channel_member_count => "channel_member_count",
+            channel_message_count => "channel_message_count", channel_custom => "channel_custom", team => "team",
+            user => "user", me => "me", channel => "channel", message => "message", message_id => "message_id",
+            member => "member", reaction => "reaction", hard_delete => "hard_delete",
+            clear_history => "clear_history", parent_id => "parent_id",
+            last_read_message_id => "last_read_message_id", first_unread_message_id => "first_unread_message_id",
+            last_read_at => "last_read_at", unread_messages => "unread_messages", watcher_count => "watcher_count",
+            unread_count => "unread_count", total_unread_count => "total_unread_count",
+            unread_channels => "unread_channels", error => "error", created_at => "created_at",
+        );
+        assert_eq!(names, Event::FIELDS);
+        // Each listed name really is the field's wire name: set on a deserialized event, it does not land in
+        // `custom`.
+        for name in Event::FIELDS {
+            let mut object = serde_json::json!({"type": "x", "created_at": "2026-01-01T00:00:00Z"});
+            object[*name] = serde_json::Value::Null;
+            if let Ok(event) = serde_json::from_value::<Event>(object) {
+                assert!(!event.custom.contains_key(*name), "{name} is not a built-in field's wire name");
+            }
+        }
     }
 }

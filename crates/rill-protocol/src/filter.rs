@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Value};
 
-/// Most sort keys any endpoint accepts (protocol notes §6; members and bans further limit this to one).
-pub const MAX_SORT_FIELDS: usize = 5;
+pub use crate::limits::MAX_SORT_FIELDS;
+use crate::limits::{MAX_FIELD_PATH_BYTES, MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH, MAX_FILTER_VALUES};
 
 /// A parsed filter.
 ///
@@ -137,10 +137,38 @@ impl Filter {
     /// (`{"$gte":1,"$lt":5}`) becomes an `And` of one condition per operator. An object value with no `$` keys is a
     /// literal for `$eq`; mixing `$` and plain keys is an error because neither reading is safe.
     pub fn parse(value: &Value) -> Result<Filter, FilterError> {
-        match value {
-            Value::Object(map) => parse_object(map),
-            _ => Err(FilterError::new("filter must be a JSON object")),
+        let filter = match value {
+            Value::Object(map) => parse_object(map)?,
+            _ => return Err(FilterError::new("filter must be a JSON object")),
+        };
+        filter.check_bounds()?;
+        Ok(filter)
+    }
+
+    /// Refuses filters deeper than [`MAX_FILTER_DEPTH`] groups or with more than [`MAX_FILTER_CONDITIONS`]
+    /// conditions: evaluation and SQL compilation cost grows with both.
+    fn check_bounds(&self) -> Result<(), FilterError> {
+        let mut conditions = 0;
+        let mut stack = vec![(self, 0usize)];
+        while let Some((filter, depth)) = stack.pop() {
+            match filter {
+                Filter::And(children) | Filter::Or(children) | Filter::Nor(children) => {
+                    if depth + 1 > MAX_FILTER_DEPTH {
+                        return Err(FilterError::new(format!(
+                            "filter nests groups deeper than the limit of {MAX_FILTER_DEPTH}"
+                        )));
+                    }
+                    stack.extend(children.iter().map(|child| (child, depth + 1)));
+                }
+                Filter::Condition { .. } => conditions += 1,
+            }
+            if conditions > MAX_FILTER_CONDITIONS {
+                return Err(FilterError::new(format!(
+                    "filter has more than the limit of {MAX_FILTER_CONDITIONS} conditions"
+                )));
+            }
         }
+        Ok(())
     }
 
     /// Prints the filter in canonical form: every condition spelled `{field: {op: value}}` and every group spelled
@@ -237,8 +265,8 @@ fn parse_entry(key: &str, value: &Value) -> Result<Filter, FilterError> {
             quoted(key)
         )));
     }
-    if key.is_empty() {
-        return Err(FilterError::new("filter field name must not be empty"));
+    if key.is_empty() || key.len() > MAX_FIELD_PATH_BYTES {
+        return Err(FilterError::new(format!("filter field names have 1 to {MAX_FIELD_PATH_BYTES} bytes")));
     }
     let ops = match value {
         Value::Object(ops) if ops.keys().any(|k| k.starts_with('$')) => ops,
@@ -273,7 +301,16 @@ fn check_operand(field: &str, op: Operator, operand: &Value) -> Result<(), Filte
         Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte => {
             (operand.is_number() || operand.is_string(), "a number or a string")
         }
-        Operator::In | Operator::Nin => (operand.is_array(), "an array"),
+        Operator::In | Operator::Nin => {
+            if operand.as_array().is_some_and(|values| values.len() > MAX_FILTER_VALUES) {
+                return Err(FilterError::new(format!(
+                    "\"{}\" on field {} has more than the limit of {MAX_FILTER_VALUES} values",
+                    op.as_str(),
+                    quoted(field)
+                )));
+            }
+            (operand.is_array(), "an array")
+        }
         Operator::Exists => (operand.is_boolean(), "a boolean"),
         Operator::Autocomplete | Operator::Q => (operand.is_string(), "a string"),
     };
@@ -518,13 +555,31 @@ mod tests {
         assert_eq!(err(json!({"$and": [1]})), "\"$and\" needs an array of filter objects");
         assert_eq!(err(json!({"$nor": []})), "\"$nor\" needs at least one filter");
         assert!(err(json!({"$or": []})).contains("\"$or\""));
-        assert!(err(json!({"": 1})).contains("empty"));
+        assert!(err(json!({"": 1})).contains("1 to 255 bytes"));
         assert_eq!(err(json!([])), "filter must be a JSON object");
         assert_eq!(err(json!("x")), "filter must be a JSON object");
         // Errors deep inside groups still surface.
         assert!(err(json!({"$or": [{"a": 1}, {"$and": [{"b": {"$in": 1}}]}]})).contains("\"b\""));
         // Odd characters in names are escaped, not echoed raw.
         assert_eq!(err(json!({"na\"me": {"$bad": 1}})), "invalid operator \"$bad\" for field \"na\\\"me\"");
+    }
+
+    #[test]
+    fn bounds_are_enforced() {
+        let mut deep = json!({"a": 1});
+        for _ in 0..=MAX_FILTER_DEPTH {
+            deep = json!({"$or": [deep, {"b": 2}]});
+        }
+        assert!(err(deep).contains("deeper than the limit of 6"));
+        let many: Map<String, Value> = (0..=MAX_FILTER_CONDITIONS).map(|n| (format!("f{n}"), json!(n))).collect();
+        assert!(err(Value::Object(many)).contains("limit of 100 conditions"));
+        let values: Vec<Value> = (0..=MAX_FILTER_VALUES).map(Value::from).collect();
+        assert!(err(json!({"id": {"$in": values}})).contains("limit of 1000 values"));
+        let mut shallow = json!({"a": 1});
+        for _ in 0..MAX_FILTER_DEPTH {
+            shallow = json!({"$or": [shallow, {"b": 2}]});
+        }
+        assert!(Filter::parse(&shallow).is_ok());
     }
 
     #[test]

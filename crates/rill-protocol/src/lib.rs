@@ -7,7 +7,9 @@
 pub mod error;
 pub mod event;
 pub mod filter;
+pub mod ids;
 pub mod jwt;
+pub mod limits;
 pub mod request;
 pub mod response;
 pub mod schema;

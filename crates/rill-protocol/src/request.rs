@@ -1,6 +1,7 @@
 //! Request bodies. Fields are optional where Stream's are, and custom data is collected flat into `custom`.
 //! Unknown built-in keys of newer clients land in `custom` too, which is what the flat wire format means.
 
+use crate::ids::{Cid, FieldPath, MessageId, ReactionType, UserId};
 use crate::types::Custom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,7 +10,9 @@ use std::collections::BTreeMap;
 /// A user as sent to `POST /users` or in `/connect`'s `user_details`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct UserRequest {
-    pub id: String,
+    /// Absent in `POST /users` means the map key.
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,7 +25,8 @@ pub struct UserRequest {
     pub language: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invisible: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `Some(Value::Null)` when the request sets it to `null` (lifting a revocation), `None` when absent.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub revoke_tokens_issued_before: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_settings: Option<Value>,
@@ -32,20 +36,19 @@ pub struct UserRequest {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct UpsertUsersRequest {
-    pub users: BTreeMap<String, UserRequest>,
+    pub users: BTreeMap<UserId, UserRequest>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PartialUpdate {
+    pub id: UserId,
     #[serde(default)]
-    pub id: String,
+    pub set: BTreeMap<FieldPath, Value>,
     #[serde(default)]
-    pub set: Custom,
-    #[serde(default)]
-    pub unset: Vec<String>,
+    pub unset: Vec<FieldPath>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PartialUpdateUsersRequest {
     pub users: Vec<PartialUpdate>,
 }
@@ -65,24 +68,24 @@ pub struct QueryUsersRequest {
     pub presence: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_deactivated_users: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
 }
 
 /// A member as given in `data.members`: a plain user id or `{user_id, channel_role}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(untagged)]
 pub enum MemberInput {
-    Id(String),
+    Id(UserId),
     Object {
-        user_id: String,
+        user_id: UserId,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         channel_role: Option<String>,
     },
 }
 
 impl MemberInput {
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> &UserId {
         match self {
             MemberInput::Id(id) => id,
             MemberInput::Object { user_id, .. } => user_id,
@@ -100,8 +103,8 @@ impl MemberInput {
 /// `data` of GetOrCreateChannel and UpdateChannel.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ChannelData {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_by_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub created_by_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<UserRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,9 +123,9 @@ pub struct ChannelData {
 }
 
 /// A reference to a user by id (`{"id": "..."}`), as in `created_by` or `user`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct UserRef {
-    pub id: String,
+    pub id: UserId,
 }
 
 /// `messages`, `members` and `watchers` paging of GetOrCreateChannel.
@@ -132,16 +135,16 @@ pub struct Paging {
     pub limit: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offset: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_lt: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_lte: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_gt: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_gte: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_around: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id_lt: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id_lte: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id_gt: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id_gte: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id_around: Option<MessageId>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -182,27 +185,27 @@ pub struct QueryChannelsRequest {
     pub watch: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presence: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
 }
 
 /// The body of `SendMessage`, `UpdateMessage` and the `message` of channel updates.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct MessageRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mentioned_users: Option<Vec<Value>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_in_channel: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quoted_message_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub quoted_message_id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub silent: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -211,8 +214,8 @@ pub struct MessageRequest {
     pub pin_expires: Option<Value>,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub message_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,30 +238,30 @@ pub struct SendMessageRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct PartialUpdateRequest {
     #[serde(default)]
-    pub set: Custom,
+    pub set: BTreeMap<FieldPath, Value>,
     #[serde(default)]
-    pub unset: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub unset: Vec<FieldPath>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ReactionRequest {
     #[serde(rename = "type")]
-    pub reaction_type: String,
+    pub reaction_type: ReactionType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
     #[serde(flatten)]
     pub custom: Custom,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SendReactionRequest {
     pub reaction: ReactionRequest,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -275,7 +278,7 @@ pub struct UpdateChannelRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add_members: Option<Vec<MemberInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remove_members: Option<Vec<String>>,
+    pub remove_members: Option<Vec<UserId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invites: Option<Vec<MemberInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,9 +286,9 @@ pub struct UpdateChannelRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_invite: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub add_moderators: Option<Vec<String>>,
+    pub add_moderators: Option<Vec<UserId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub demote_moderators: Option<Vec<String>>,
+    pub demote_moderators: Option<Vec<UserId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assign_roles: Option<Vec<MemberInput>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -303,8 +306,8 @@ pub struct UpdateChannelRequest {
     pub message: Option<MessageRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skip_push: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
@@ -312,18 +315,18 @@ pub struct UpdateChannelRequest {
 /// Bodies that only name an acting user (`hide`, `show`, `truncate`, `read` ...).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ActingUserRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clear_history: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hard_delete: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_by_channel: Option<BTreeMap<String, String>>,
+    pub read_by_channel: Option<BTreeMap<Cid, String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -335,10 +338,10 @@ pub struct SendEventRequest {
 pub struct EventRequest {
     #[serde(rename = "type")]
     pub event_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
     #[serde(flatten)]
@@ -362,8 +365,8 @@ pub struct SearchRequest {
     pub offset: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
 }
 
 /// `PATCH /app`.
@@ -389,8 +392,8 @@ pub struct UpdateAppRequest {
 /// `/connect?json=`: the `ConnectRequest`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ConnectRequest {
-    #[serde(default)]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default)]
     pub user_details: Option<UserRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -426,8 +429,8 @@ pub struct TruncateChannelRequest {
     pub truncated_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageRequest>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
@@ -435,14 +438,87 @@ pub struct TruncateChannelRequest {
 /// `POST /channels/{type}/{id}/unread`: marks the channel unread from a message (by id or timestamp).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct MarkUnreadRequest {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_timestamp: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thread_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
+}
+
+/// `deserialize_with` that tells an explicit `null` (`Some(Value::Null)`) from an absent key (`None`, through
+/// `#[serde(default)]`).
+pub fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+/// `deserialize_with` for boolean query flags: `true`/`1` and `false`/`0` (or empty).
+pub fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    match String::deserialize(deserializer)?.as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" | "" => Ok(false),
+        other => {
+            Err(serde::de::Error::custom(format!("expected true or false, got {:?}", crate::limits::truncated(other))))
+        }
+    }
+}
+
+/// Query parameters naming the acting user of a server-side call (`?user_id=`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct UserQuery {
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
+}
+
+/// `DELETE /messages/{id}?hard=&deleted_by=`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct DeleteMessageQuery {
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub deleted_by: Option<UserId>,
+    #[serde(default, deserialize_with = "flag")]
+    pub hard: bool,
+}
+
+/// `DELETE /users/{id}?hard_delete=`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct DeleteUserQuery {
+    #[serde(default, deserialize_with = "flag")]
+    pub hard_delete: bool,
+}
+
+/// Paging in the query of `GET /messages/{id}/replies` and `/reactions`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct PagingQuery {
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub id_lt: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub id_lte: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub id_gt: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub id_gte: Option<MessageId>,
+}
+
+impl PagingQuery {
+    pub fn paging(&self) -> Paging {
+        Paging {
+            limit: self.limit,
+            offset: self.offset,
+            id_lt: self.id_lt.clone(),
+            id_lte: self.id_lte.clone(),
+            id_gt: self.id_gt.clone(),
+            id_gte: self.id_gte.clone(),
+            id_around: None,
+        }
+    }
 }

@@ -3,29 +3,36 @@
 
 use crate::bus::{Batch, Bus, LocalBus};
 use crate::error::ApiError;
-use crate::extract::query_map;
-use crate::limiter::{Platform, RateLimiter, Verdict};
+use crate::extract::{authenticate, query_map, Auth, ConnectAuth, Credentials};
+use crate::limiter::{AddressKey, Platform, RateLimiter, Verdict};
 use crate::registry::Registry;
 use crate::request::{self, RequestInfo};
-use crate::{fanout, routes, ws};
-use axum::extract::{MatchedPath, Request, State};
+use crate::{fanout, routes};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use futures_util::FutureExt;
+use rill_core::auth::Identity;
+use rill_core::ids::ConnectionId;
 use rill_core::model::{App, UserDirectory};
 use rill_core::ops::Notice;
 use rill_core::store::Store;
 use rill_protocol::error::ErrorCode;
+use rill_protocol::limits::{
+    BODY_READ_SECONDS, DEFAULT_CONNECTIONS_PER_ADDRESS, HEADER_READ_SECONDS, MAX_HEADER_BYTES, MAX_URI_BYTES,
+    WS_HANDSHAKE_SECONDS, WS_IDLE_SECONDS, WS_QUEUE_FRAMES,
+};
 use std::collections::HashMap;
-use std::future::Future;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-/// Tunables of the WebSocket gateway.
+/// Tunables of the gateway: the WebSocket's here, the HTTP server's in [`HttpConfig`].
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
     /// Frames a connection may have queued before it is closed as too slow.
@@ -34,14 +41,43 @@ pub struct GatewayConfig {
     pub health_interval: Duration,
     /// A connection that sends nothing for this long is closed.
     pub idle_timeout: Duration,
+    /// From the upgrade to the first `health.check`.
+    pub handshake_timeout: Duration,
+    pub http: HttpConfig,
 }
 
 impl Default for GatewayConfig {
     fn default() -> GatewayConfig {
         GatewayConfig {
-            queue_capacity: 1024,
+            queue_capacity: WS_QUEUE_FRAMES,
             health_interval: Duration::from_secs(25),
-            idle_timeout: Duration::from_secs(90),
+            idle_timeout: Duration::from_secs(WS_IDLE_SECONDS),
+            handshake_timeout: Duration::from_secs(WS_HANDSHAKE_SECONDS),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+/// Tunables of the HTTP server (`crate::http`).
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Time to send a complete request head; also how long an idle keep-alive connection stays open.
+    pub header_read_timeout: Duration,
+    /// Time to send a request body.
+    pub body_read_timeout: Duration,
+    /// Open connections in all (HTTP and WebSocket); `None` derives it from the descriptor limit at start.
+    pub max_connections: Option<usize>,
+    /// Open connections from one address (an IPv6 /64 counts as one).
+    pub max_connections_per_address: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> HttpConfig {
+        HttpConfig {
+            header_read_timeout: Duration::from_secs(HEADER_READ_SECONDS),
+            body_read_timeout: Duration::from_secs(BODY_READ_SECONDS),
+            max_connections: None,
+            max_connections_per_address: DEFAULT_CONNECTIONS_PER_ADDRESS,
         }
     }
 }
@@ -193,8 +229,21 @@ impl AppState {
         &self.shared.gateway
     }
 
+    pub fn http_config(&self) -> &HttpConfig {
+        &self.shared.gateway.http
+    }
+
+    pub fn limiter(&self) -> &RateLimiter {
+        &self.shared.limiter
+    }
+
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shared.shutdown.clone()
+    }
+
+    /// Tells every WebSocket to close (1001).
+    pub(crate) fn announce_shutdown(&self) {
+        let _ = self.shared.shutdown_sender.send(true);
     }
 
     /// Counts a WebSocket task as live until the returned guard drops.
@@ -220,7 +269,7 @@ impl AppState {
 
     /// Tells every WebSocket to close (1001) and waits up to `timeout` for them to finish.
     pub async fn close_connections(&self, timeout: Duration) {
-        let _ = self.shared.shutdown_sender.send(true);
+        self.announce_shutdown();
         let deadline = Instant::now() + timeout;
         while self.shared.live_sockets.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -237,32 +286,42 @@ impl Drop for SocketGuard {
     }
 }
 
-/// The engine's router: the Stream REST API at the root and the WebSocket at `/connect`.
+/// The engine's router: the Stream REST API at the root and the WebSocket at `/connect`. Every response,
+/// including those of unknown routes and of a handler that panicked, is answered in Stream's error format.
 pub fn router(state: AppState) -> Router {
     routes::api_routes()
-        .route("/connect", axum::routing::get(ws::connect))
         .fallback(unknown_route)
         .method_not_allowed_fallback(unknown_route)
         .layer(middleware::from_fn_with_state(state.clone(), request_middleware))
         .layer(middleware::from_fn(cors_middleware))
+        .layer(middleware::from_fn(catch_panic))
         .with_state(state)
 }
 
 async fn unknown_route(method: Method, uri: axum::http::Uri) -> ApiError {
-    ApiError::new(ErrorCode::DoesNotExist, format!("route {method} {} does not exist", uri.path()))
+    ApiError::new(
+        ErrorCode::DoesNotExist,
+        format!("route {method} {} does not exist", rill_protocol::limits::truncated(uri.path())),
+    )
 }
 
-/// Who a request claims to be, for choosing rate-limit windows before authentication: server tokens count
-/// server-side, user tokens by `X-Stream-Client` and also per user.
-fn limit_subject(headers: &HeaderMap) -> (Platform, Option<String>) {
-    let token = headers.get("authorization").and_then(|value| value.to_str().ok()).unwrap_or_default();
-    let client_platform =
-        || Platform::from_client_header(headers.get("x-stream-client").and_then(|value| value.to_str().ok()));
-    match token_hint::read(token) {
-        token_hint::Hint::Server => (Platform::ServerSide, None),
-        token_hint::Hint::User(user_id) => (client_platform(), Some(user_id)),
-        token_hint::Hint::None => (client_platform(), None),
+/// The outermost layer: a panic anywhere below (a handler, an extractor, a middleware) answers 500 in Stream's
+/// format instead of dropping the connection. The request middleware catches handler panics itself, inside the
+/// request's scope, so their error names the operation; this catches the rest.
+pub async fn catch_panic(request: Request, next: Next) -> Response {
+    match AssertUnwindSafe(next.run(request)).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => panic_response(panic.as_ref()),
     }
+}
+
+fn panic_response(panic: &(dyn std::any::Any + Send)) -> Response {
+    let detail = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".to_owned());
+    ApiError::new(ErrorCode::Internal, format!("panic: {detail}")).into_response()
 }
 
 fn set_rate_headers(headers: &mut HeaderMap, verdict: &Verdict) {
@@ -271,54 +330,164 @@ fn set_rate_headers(headers: &mut HeaderMap, verdict: &Verdict) {
     headers.insert("x-ratelimit-reset", HeaderValue::from(verdict.reset));
 }
 
-/// Sets the request's operation and start time, counts it against its rate limit, and stamps the
-/// `X-RateLimit-*` headers on whatever the handler answers.
+/// Refuses request heads over [`MAX_URI_BYTES`] or [`MAX_HEADER_BYTES`] (hyper refuses far larger ones itself,
+/// and `crate::http` gives those answers Stream's format too).
+fn check_head(request: &Request) -> Result<(), ApiError> {
+    let uri_bytes = request.uri().path_and_query().map_or(0, |path| path.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::HeadersTooLarge,
+            format!("the request line has {uri_bytes} bytes: the limit is {MAX_URI_BYTES}"),
+        ));
+    }
+    let header_bytes: usize =
+        request.headers().iter().map(|(name, value)| name.as_str().len() + value.as_bytes().len() + 4).sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Err(ApiError::new(
+            ErrorCode::HeadersTooLarge,
+            format!("the request headers have {header_bytes} bytes: the limit is {MAX_HEADER_BYTES}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Sets the request's operation and start time, authenticates it, counts it against the rate limit of the
+/// identity it proved (or of its address, when it proved none), and stamps the `X-RateLimit-*` headers on
+/// whatever the handler answers.
 async fn request_middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let path = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
-    let operation = path.as_deref().map_or("Request", |path| request::operation_name(request.method(), path));
+    let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let operation = route.as_deref().and_then(|path| request::operation_name(request.method(), path));
     let created_status = matches!(*request.method(), Method::POST | Method::PUT);
-    let info = RequestInfo { operation, started, created_status };
-
-    let query = {
-        let (parts, body) = request.into_parts();
-        let query = query_map(&parts);
-        (Request::from_parts(parts, body), query)
-    };
-    let (request, query) = query;
-    let api_key = query.get("api_key").cloned().unwrap_or_default();
-    let setting = state
-        .apps()
-        .by_key(&api_key)
-        .map(|app| app.settings.rate_limits)
-        .unwrap_or(rill_core::model::RateLimitSetting::StreamDefaults);
-    let (platform, user_id) = limit_subject(request.headers());
-    let now = state.store().now().timestamp();
-    let mut verdict = state.shared.limiter.check(&api_key, operation, platform, setting, now);
-    let mut scope = "this app and platform";
-    if let (true, Some(user_id)) = (verdict.allowed, user_id) {
-        let per_user = state.shared.limiter.check_user(&api_key, operation, platform, &user_id, setting, now);
-        // The headers describe whichever window is closer to its limit.
-        if !per_user.allowed || per_user.remaining < verdict.remaining {
-            verdict = per_user;
-            scope = "this user and platform";
+    let info = RequestInfo { operation: operation.unwrap_or("Request"), started, created_status };
+    request::scope(info, async move {
+        match AssertUnwindSafe(admit_and_run(&state, operation, request, next)).catch_unwind().await {
+            Ok(response) => response,
+            Err(panic) => panic_response(panic.as_ref()),
         }
-    }
+    })
+    .await
+}
 
-    let mut response = if verdict.allowed {
-        request::scope(info, next.run(request)).await
-    } else {
-        request::scope(info, async {
-            ApiError::new(
+async fn admit_and_run(state: &AppState, operation: Option<&'static str>, request: Request, next: Next) -> Response {
+    let address = AddressKey::of(request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()));
+    let now = state.store().now().timestamp();
+    if let Err(error) = check_head(&request) {
+        let verdict = state.limiter().check_address(address, now);
+        return with_rate_headers(error.into_response(), &verdict);
+    }
+    // Routes outside the API (the error page, unknown paths) need no credentials and count per address.
+    let Some(operation) = operation else {
+        let verdict = state.limiter().check_address(address, now);
+        if !verdict.allowed {
+            return with_rate_headers(address_limited(&verdict).into_response(), &verdict);
+        }
+        return with_rate_headers(next.run(request).await, &verdict);
+    };
+    let (mut parts, body) = request.into_parts();
+    let authenticated = authenticate_request(state, operation, &parts).await;
+    let (verdict, scope) = match &authenticated {
+        Ok(auth) => limit_identity(state, operation, auth, &parts.headers, now),
+        Err(_) => (state.limiter().check_address(address, now), "address"),
+    };
+    if !verdict.allowed {
+        let refusal = match scope {
+            "address" => address_limited(&verdict),
+            scope => ApiError::new(
                 ErrorCode::RateLimited,
                 format!("too many requests: {operation} allows {} per minute for {scope}", verdict.limit),
-            )
-            .into_response()
-        })
-        .await
-    };
-    set_rate_headers(response.headers_mut(), &verdict);
+            ),
+        };
+        return with_rate_headers(refusal.into_response(), &verdict);
+    }
+    match authenticated {
+        Ok(auth) if operation == "Connect" => {
+            parts.extensions.insert(ConnectAuth(Ok(auth)));
+        }
+        Ok(auth) => {
+            parts.extensions.insert(auth);
+        }
+        // A socket reports a failed handshake in its first frame, as Stream's clients expect.
+        Err(error) if operation == "Connect" => {
+            parts.extensions.insert(ConnectAuth(Err(error)));
+        }
+        Err(error) => return with_rate_headers(error.into_response(), &verdict),
+    }
+    with_rate_headers(next.run(Request::from_parts(parts, body)).await, &verdict)
+}
+
+fn with_rate_headers(mut response: Response, verdict: &Verdict) -> Response {
+    set_rate_headers(response.headers_mut(), verdict);
     response
+}
+
+fn address_limited(verdict: &Verdict) -> ApiError {
+    ApiError::new(
+        ErrorCode::RateLimited,
+        format!(
+            "too many requests without valid credentials from this address: {} per minute are allowed",
+            verdict.limit
+        ),
+    )
+}
+
+/// Authenticates a request from its credentials: for REST the `api_key` parameter and the `Authorization`
+/// header; for `/connect` the query alone (browsers cannot set headers on a WebSocket).
+async fn authenticate_request(
+    state: &AppState,
+    operation: &str,
+    parts: &axum::http::request::Parts,
+) -> Result<Auth, ApiError> {
+    let query = query_map(parts);
+    let header = |name: &str| parts.headers.get(name).and_then(|value| value.to_str().ok());
+    let from_query = operation == "Connect";
+    let credentials = Credentials {
+        api_key: query.get("api_key").map(String::as_str),
+        auth_type: if from_query {
+            query.get("stream-auth-type").map(String::as_str)
+        } else {
+            header("stream-auth-type")
+        },
+        token: if from_query { query.get("authorization").map(String::as_str) } else { header("authorization") },
+    };
+    let (app, identity) = authenticate(state, credentials).await?;
+    let connection_id = match query.get("connection_id").filter(|id| !id.is_empty()) {
+        Some(id) => Some(ConnectionId::parse(id.as_str()).map_err(|error| ApiError::input(error.0))?),
+        None => None,
+    };
+    Ok(Auth { app, identity, connection_id })
+}
+
+/// Counts an authenticated request: server tokens against the app's server-side window, user tokens against
+/// the app's window for their platform and their own per-user window. The headers describe whichever window is
+/// closer to its limit, which the second value names.
+fn limit_identity(
+    state: &AppState,
+    operation: &'static str,
+    auth: &Auth,
+    headers: &HeaderMap,
+    now: i64,
+) -> (Verdict, &'static str) {
+    const APP: &str = "this app and platform";
+    let setting = auth.app.settings.rate_limits;
+    let limiter = state.limiter();
+    match &auth.identity {
+        Identity::Server => (limiter.check_app(auth.app.id, operation, Platform::ServerSide, setting, now), APP),
+        Identity::User { user_id, .. } => {
+            let platform =
+                Platform::from_client_header(headers.get("x-stream-client").and_then(|value| value.to_str().ok()));
+            let app_window = limiter.check_app(auth.app.id, operation, platform, setting, now);
+            if !app_window.allowed {
+                return (app_window, APP);
+            }
+            let user_window = limiter.check_user(auth.app.id, operation, platform, user_id, setting, now);
+            if !user_window.allowed || user_window.remaining < app_window.remaining {
+                (user_window, "this user and platform")
+            } else {
+                (app_window, APP)
+            }
+        }
+    }
 }
 
 /// Browser clients send a CORS preflight: answer it, reflecting the requested headers.
@@ -349,65 +518,6 @@ async fn cors_middleware(request: Request, next: Next) -> Response {
     response
 }
 
-/// Serves until `shutdown` resolves: then stops accepting, finishes in-flight requests, closes every WebSocket
-/// with 1001 and returns.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let app = router(state.clone());
-    let closing = state.clone();
-    // Without TCP_NODELAY, Nagle's algorithm holds back a small WebSocket frame until the previous one is
-    // acknowledged, which the peer's delayed ACK stretches to about 40 ms.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::warn!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            // Sockets do not count as in-flight requests: tell them to close so the server can finish.
-            let _ = closing.shared.shutdown_sender.send(true);
-        })
-        .await?;
-    state.close_connections(Duration::from_secs(5)).await;
-    Ok(())
-}
-
-/// Reads just enough of a JWT to see who it claims to be, for choosing rate-limit windows before
-/// authentication. Nothing is trusted from it: authentication verifies the token afterwards, and a forged claim
-/// only moves a request between windows of the same app.
-mod token_hint {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine;
-    use serde_json::Value;
-
-    pub(super) enum Hint {
-        Server,
-        User(String),
-        None,
-    }
-
-    pub(super) fn read(token: &str) -> Hint {
-        let token = token.strip_prefix("Bearer ").unwrap_or(token);
-        let Some(payload) = token.split('.').nth(1) else { return Hint::None };
-        let claims = URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
-        match claims {
-            Some(claims) if claims.get("server").and_then(Value::as_bool) == Some(true) => Hint::Server,
-            Some(claims) => match claims.get("user_id").and_then(Value::as_str) {
-                Some(user_id) if !user_id.is_empty() && user_id.len() <= 255 => Hint::User(user_id.to_owned()),
-                _ => Hint::None,
-            },
-            None => Hint::None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,6 +533,22 @@ mod tests {
             settings: AppSettings { disable_auth_checks, ..AppSettings::default() },
             created_at: chrono::Utc::now(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_in_streams_format() {
+        use tower::ServiceExt;
+        let router: Router = Router::new()
+            .route("/boom", axum::routing::get(|| async { panic!("a handler bug") as &'static str }))
+            .layer(middleware::from_fn(catch_panic));
+        let request = axum::http::Request::get("/boom").body(axum::body::Body::empty()).unwrap();
+        let response = router.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!((body["code"].as_i64(), body["StatusCode"].as_i64()), (Some(-1), Some(500)));
+        let message = body["message"].as_str().unwrap();
+        assert!(message.ends_with("\"internal error\""), "the panic's text is logged, not sent: {message}");
     }
 
     #[test]

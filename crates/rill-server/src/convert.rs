@@ -41,7 +41,8 @@ pub fn user(user: &CoreUser, online: bool) -> User {
         last_active: user.last_active,
         deactivated_at: user.deactivated_at,
         deleted_at: user.deleted_at,
-        revoke_tokens_issued_before: user.revoke_tokens_issued_before,
+        // A user's revocation point is theirs and the server's business: only `own_user` shows it.
+        revoke_tokens_issued_before: None,
         privacy_settings,
         custom,
     }
@@ -49,8 +50,10 @@ pub fn user(user: &CoreUser, online: bool) -> User {
 
 /// The `me` object and `FullUserResponse`.
 pub fn own_user(user_record: &CoreUser, online: bool, totals: UnreadTotals) -> OwnUser {
+    let mut public = user(user_record, online);
+    public.revoke_tokens_issued_before = user_record.revoke_tokens_issued_before;
     OwnUser {
-        user: user(user_record, online),
+        user: public,
         devices: Vec::new(),
         mutes: Vec::new(),
         channel_mutes: Vec::new(),
@@ -59,6 +62,14 @@ pub fn own_user(user_record: &CoreUser, online: bool, totals: UnreadTotals) -> O
         unread_channels: totals.unread_channels,
         unread_threads: 0,
     }
+}
+
+/// Another user as a `FullUserResponse`, for a user token's query: the public profile, with the private fields
+/// (devices, mutes, unread totals, revocation) empty.
+pub fn other_user(user_record: &CoreUser, online: bool) -> OwnUser {
+    let mut full = own_user(user_record, online, UnreadTotals::default());
+    full.user.revoke_tokens_issued_before = None;
+    full
 }
 
 /// Renders users by id from a directory; an id missing from it (a deleted user) renders as a bare user.

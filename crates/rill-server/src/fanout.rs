@@ -361,25 +361,68 @@ fn deliver(registry: &Registry, batch: Batch) -> usize {
 pub async fn run_dispatcher(
     registry: Arc<Registry>,
     store: Store,
-    mut receiver: tokio::sync::mpsc::UnboundedReceiver<Batch>,
+    receiver: tokio::sync::mpsc::UnboundedReceiver<Batch>,
 ) {
     // Everything already published is delivered in one round: one unread read for all of it, and connections
     // find several frames queued, which they write with one flush instead of one system call per frame.
+    run_rounds(receiver, 256, |batches| {
+        let (registry, store) = (registry.clone(), store.clone());
+        async move {
+            dispatch(&registry, &store, batches).await;
+        }
+    })
+    .await;
+}
+
+/// Takes what is queued (up to `most` items) as one round, until the channel closes. A round that panics is
+/// logged and its items are lost, but the loop goes on: real-time delivery must not end because one event could
+/// not be rendered (clients resync missed events on reconnect).
+pub async fn run_rounds<T, F, Round>(mut receiver: tokio::sync::mpsc::UnboundedReceiver<T>, most: usize, mut round: F)
+where
+    F: FnMut(Vec<T>) -> Round,
+    Round: std::future::Future<Output = ()>,
+{
+    use futures_util::FutureExt;
     while let Some(first) = receiver.recv().await {
-        let mut batches = vec![first];
-        while batches.len() < 256 {
+        let mut items = vec![first];
+        while items.len() < most {
             match receiver.try_recv() {
-                Ok(batch) => batches.push(batch),
+                Ok(item) => items.push(item),
                 Err(_) => break,
             }
         }
-        dispatch(&registry, &store, batches).await;
+        let count = items.len();
+        if std::panic::AssertUnwindSafe(round(items)).catch_unwind().await.is_err() {
+            tracing::error!(count, "a delivery round panicked: its events are lost, delivery goes on");
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_round_does_not_end_delivery() {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = delivered.clone();
+        let rounds = tokio::spawn(run_rounds(receiver, 1, move |items: Vec<u32>| {
+            let seen = seen.clone();
+            async move {
+                if items.contains(&2) {
+                    panic!("an event that cannot be delivered");
+                }
+                seen.lock().unwrap().extend(items);
+            }
+        }));
+        for item in [1, 2, 3] {
+            sender.send(item).unwrap();
+        }
+        drop(sender);
+        rounds.await.unwrap();
+        assert_eq!(*delivered.lock().unwrap(), [1, 3]);
+    }
 
     #[test]
     fn unread_fields_are_appended() {

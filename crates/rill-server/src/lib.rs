@@ -7,6 +7,7 @@ pub mod convert;
 pub mod error;
 pub mod extract;
 pub mod fanout;
+pub mod http;
 pub mod limiter;
 pub mod registry;
 pub mod reply;

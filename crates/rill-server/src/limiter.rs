@@ -1,10 +1,15 @@
-//! Rate limits: fixed one-minute windows per app × operation × platform, with Stream's default limits.
+//! Rate limits: fixed one-minute windows with Stream's default limits, counted only under verified identities.
 //!
-//! The window key uses the API key text, so even requests with an unknown key are counted (and answered with
-//! headers), and nothing of one app's traffic affects another's.
+//! Three kinds of window: an app's (per operation and platform), a user's within an app (per operation and
+//! platform, user tokens only), and an address's, for requests that carry no valid credentials. Keys hold the
+//! verified app id and user id, never text a client chose without proof, so forged tokens cannot spend someone
+//! else's window. Memory is bounded: every window of a minute is dropped at once when the next minute starts,
+//! and a shard that holds its share of [`MAX_RATE_LIMIT_ENTRIES`] sends new keys to one shared overflow window.
 
 use rill_core::model::RateLimitSetting;
+use rill_protocol::limits::{MAX_RATE_LIMIT_ENTRIES, UNAUTHENTICATED_PER_MINUTE};
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 /// Stream's default per-minute limit of an operation (docs: rate_limits).
@@ -88,80 +93,128 @@ pub struct Verdict {
     pub allowed: bool,
 }
 
+/// The address a window of unauthenticated requests belongs to: IPv4 addresses whole, IPv6 by their /64, since
+/// one host usually owns a whole /64 and could otherwise hop between addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AddressKey {
+    V4(u32),
+    V6Prefix(u64),
+    /// The peer address is not known (an in-process test calling the router directly).
+    Unknown,
+}
+
+impl AddressKey {
+    pub fn of(address: Option<IpAddr>) -> AddressKey {
+        match address {
+            None => AddressKey::Unknown,
+            Some(IpAddr::V4(v4)) => AddressKey::V4(u32::from(v4)),
+            Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+                Some(v4) => AddressKey::V4(u32::from(v4)),
+                None => AddressKey::V6Prefix((u128::from(v6) >> 64) as u64),
+            },
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct Key {
-    api_key: String,
-    operation: &'static str,
-    platform: Platform,
-    /// Set for the per-user window of a user token's requests.
-    user_id: Option<String>,
+enum Key {
+    App {
+        app_id: i64,
+        operation: &'static str,
+        platform: Platform,
+    },
+    User {
+        app_id: i64,
+        operation: &'static str,
+        platform: Platform,
+        user_id: String,
+    },
+    Address(AddressKey),
+    /// Where new keys go once a shard is full.
+    Overflow,
 }
 
 /// Stream's per-user limit: each user, per endpoint and platform, per minute (server tokens are exempt).
 pub const PER_USER_LIMIT: u32 = 60;
 
-/// Counting state, sharded so that concurrent requests rarely contend on one lock.
-pub struct RateLimiter {
-    shards: Vec<Mutex<HashMap<Key, (i64, u64)>>>,
+const SHARDS: usize = 16;
+const ENTRIES_PER_SHARD: usize = MAX_RATE_LIMIT_ENTRIES / SHARDS;
+
+/// The counts of one shard for the current minute.
+#[derive(Default)]
+struct Shard {
+    minute: i64,
+    counts: HashMap<Key, u64>,
 }
 
-const SHARDS: usize = 16;
+/// Counting state, sharded so that concurrent requests rarely contend on one lock.
+pub struct RateLimiter {
+    shards: Vec<Mutex<Shard>>,
+    entries_per_shard: usize,
+}
 
 impl Default for RateLimiter {
     fn default() -> RateLimiter {
-        RateLimiter { shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect() }
+        RateLimiter::with_capacity(ENTRIES_PER_SHARD)
     }
 }
 
 impl RateLimiter {
-    /// Counts one request at `now_seconds` against the app's window for the operation and platform.
-    pub fn check(
+    /// A limiter that keeps at most `entries_per_shard` windows in each of its shards.
+    pub fn with_capacity(entries_per_shard: usize) -> RateLimiter {
+        RateLimiter { shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(), entries_per_shard }
+    }
+
+    /// Counts one request of a verified app against its window for the operation and platform.
+    pub fn check_app(
         &self,
-        api_key: &str,
+        app_id: i64,
         operation: &'static str,
         platform: Platform,
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
-        self.check_window(api_key, operation, platform, None, setting, now_seconds)
+        let limit = match setting {
+            RateLimitSetting::Off => None,
+            RateLimitSetting::PerMinute(limit) => Some(limit),
+            RateLimitSetting::StreamDefaults => Some(default_limit(operation)),
+        };
+        self.count(Key::App { app_id, operation, platform }, limit, now_seconds)
     }
 
-    /// Counts one request of a user token against that user's own window (60 per minute with Stream's defaults,
-    /// the app's limit when it set one).
+    /// Counts one request of a verified user token against that user's own window (60 per minute with Stream's
+    /// defaults, the app's limit when it set one).
     pub fn check_user(
         &self,
-        api_key: &str,
+        app_id: i64,
         operation: &'static str,
         platform: Platform,
         user_id: &str,
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
-        self.check_window(api_key, operation, platform, Some(user_id), setting, now_seconds)
-    }
-
-    fn check_window(
-        &self,
-        api_key: &str,
-        operation: &'static str,
-        platform: Platform,
-        user_id: Option<&str>,
-        setting: RateLimitSetting,
-        now_seconds: i64,
-    ) -> Verdict {
-        let limit = match (setting, user_id) {
-            (RateLimitSetting::Off, _) => None,
-            (RateLimitSetting::PerMinute(limit), _) => Some(limit),
-            (RateLimitSetting::StreamDefaults, None) => Some(default_limit(operation)),
-            (RateLimitSetting::StreamDefaults, Some(_)) => Some(PER_USER_LIMIT),
+        let limit = match setting {
+            RateLimitSetting::Off => None,
+            RateLimitSetting::PerMinute(limit) => Some(limit),
+            RateLimitSetting::StreamDefaults => Some(PER_USER_LIMIT),
         };
-        let key = Key { api_key: api_key.to_owned(), operation, platform, user_id: user_id.map(str::to_owned) };
+        let key = Key::User { app_id, operation, platform, user_id: user_id.to_owned() };
         self.count(key, limit, now_seconds)
     }
 
+    /// Counts one request without valid credentials (or to a route that needs none) against its address.
+    pub fn check_address(&self, address: AddressKey, now_seconds: i64) -> Verdict {
+        self.count(Key::Address(address), Some(UNAUTHENTICATED_PER_MINUTE), now_seconds)
+    }
+
+    /// How many windows are kept, over all shards.
+    pub fn entries(&self) -> usize {
+        self.shards.iter().map(|shard| shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).counts.len()).sum()
+    }
+
     fn count(&self, key: Key, limit: Option<u32>, now_seconds: i64) -> Verdict {
-        let window = now_seconds.div_euclid(60);
-        let reset = (window + 1) * 60;
+        let minute = now_seconds.div_euclid(60);
+        let reset = (minute + 1) * 60;
         let Some(limit) = limit.map(u64::from) else {
             return Verdict { limit: u64::from(u32::MAX), remaining: u64::from(u32::MAX), reset, allowed: true };
         };
@@ -172,19 +225,24 @@ impl RateLimiter {
             (hasher.finish() as usize) % SHARDS
         };
         // A plain mutex: held for one map update, never across an await.
-        let mut counts = self.shards[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if counts.len() > 100_000 {
-            counts.retain(|_, (counted_window, _)| *counted_window == window);
+        let mut shard = self.shards[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if shard.minute != minute {
+            // Windows are aligned to the minute, so every window of the shard ends together: dropping them all
+            // at once costs nothing per request.
+            shard.counts = HashMap::new();
+            shard.minute = minute;
         }
-        let entry = counts.entry(key).or_insert((window, 0));
-        if entry.0 != window {
-            *entry = (window, 0);
-        }
-        let allowed = entry.1 < limit;
+        let key = if shard.counts.len() >= self.entries_per_shard && !shard.counts.contains_key(&key) {
+            Key::Overflow
+        } else {
+            key
+        };
+        let count = shard.counts.entry(key).or_insert(0);
+        let allowed = *count < limit;
         if allowed {
-            entry.1 += 1;
+            *count += 1;
         }
-        Verdict { limit, remaining: limit.saturating_sub(entry.1), reset, allowed }
+        Verdict { limit, remaining: limit.saturating_sub(*count), reset, allowed }
     }
 }
 
@@ -193,16 +251,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_per_window_and_key() {
+    fn limits_per_window_and_app() {
         let limiter = RateLimiter::default();
         let setting = RateLimitSetting::PerMinute(2);
-        let check = |key: &str, at: i64| limiter.check(key, "SendMessage", Platform::ServerSide, setting, at);
-        assert_eq!(check("a", 60), Verdict { limit: 2, remaining: 1, reset: 120, allowed: true });
-        assert!(check("a", 61).allowed);
-        assert_eq!(check("a", 119), Verdict { limit: 2, remaining: 0, reset: 120, allowed: false });
-        assert!(check("b", 119).allowed, "another app has its own window");
-        assert!(check("a", 120).allowed, "a new window starts fresh");
-        assert!(limiter.check("a", "GetApp", Platform::ServerSide, RateLimitSetting::Off, 0).allowed);
+        let check = |app_id: i64, at: i64| limiter.check_app(app_id, "SendMessage", Platform::ServerSide, setting, at);
+        assert_eq!(check(1, 60), Verdict { limit: 2, remaining: 1, reset: 120, allowed: true });
+        assert!(check(1, 61).allowed);
+        assert_eq!(check(1, 119), Verdict { limit: 2, remaining: 0, reset: 120, allowed: false });
+        assert!(check(2, 119).allowed, "another app has its own window");
+        assert!(check(1, 120).allowed, "a new window starts fresh");
+        assert!(limiter.check_app(1, "GetApp", Platform::ServerSide, RateLimitSetting::Off, 0).allowed);
         assert_eq!(default_limit("SendMessage"), 1000);
     }
 
@@ -211,12 +269,40 @@ mod tests {
         let limiter = RateLimiter::default();
         let defaults = RateLimitSetting::StreamDefaults;
         for _ in 0..PER_USER_LIMIT {
-            assert!(limiter.check_user("a", "SendMessage", Platform::Web, "alice", defaults, 60).allowed);
+            assert!(limiter.check_user(1, "SendMessage", Platform::Web, "alice", defaults, 60).allowed);
         }
-        let refused = limiter.check_user("a", "SendMessage", Platform::Web, "alice", defaults, 61);
+        let refused = limiter.check_user(1, "SendMessage", Platform::Web, "alice", defaults, 61);
         assert_eq!((refused.allowed, refused.limit, refused.remaining), (false, 60, 0));
-        assert!(limiter.check_user("a", "SendMessage", Platform::Web, "bob", defaults, 61).allowed, "bob has his own");
-        assert!(limiter.check_user("a", "GetMessage", Platform::Web, "alice", defaults, 61).allowed, "per endpoint");
-        assert!(limiter.check_user("a", "SendMessage", Platform::Web, "alice", RateLimitSetting::Off, 61).allowed);
+        assert!(limiter.check_user(1, "SendMessage", Platform::Web, "bob", defaults, 61).allowed, "bob has his own");
+        assert!(limiter.check_user(1, "GetMessage", Platform::Web, "alice", defaults, 61).allowed, "per endpoint");
+        assert!(limiter.check_user(2, "SendMessage", Platform::Web, "alice", defaults, 61).allowed, "per app");
+        assert!(limiter.check_user(1, "SendMessage", Platform::Web, "alice", RateLimitSetting::Off, 61).allowed);
+    }
+
+    #[test]
+    fn addresses_share_a_small_window_and_ipv6_counts_by_prefix() {
+        let limiter = RateLimiter::default();
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_prefix: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        for _ in 0..UNAUTHENTICATED_PER_MINUTE {
+            assert!(limiter.check_address(AddressKey::of(Some(one)), 0).allowed);
+        }
+        assert!(!limiter.check_address(AddressKey::of(Some(same_prefix)), 1).allowed, "the same /64");
+        assert!(limiter.check_address(AddressKey::of(Some(other)), 1).allowed);
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        assert_eq!(AddressKey::of(Some(mapped)), AddressKey::of(Some("10.0.0.1".parse().unwrap())));
+    }
+
+    #[test]
+    fn memory_is_bounded_whatever_keys_arrive() {
+        let limiter = RateLimiter::with_capacity(10);
+        for address in 0..10_000u32 {
+            limiter.check_address(AddressKey::V4(address), 0);
+        }
+        assert!(limiter.entries() <= SHARDS * 10 + SHARDS, "{} entries", limiter.entries());
+        // A shard's next minute starts empty, so a key refused for overflow is counted afresh.
+        let fresh = limiter.check_address(AddressKey::V4(1), 60);
+        assert_eq!(fresh.remaining, u64::from(UNAUTHENTICATED_PER_MINUTE) - 1);
     }
 }

@@ -30,46 +30,63 @@ pub async fn scope<F: std::future::Future>(info: RequestInfo, future: F) -> F::O
     REQUEST.scope(info, future).await
 }
 
-/// Stream's operation name for a route, as used in error messages and rate-limit tables.
-pub fn operation_name(method: &Method, path: &str) -> &'static str {
+/// One route of the Stream API: its method, its path pattern and Stream's operation name (used in error
+/// messages, rate-limit tables and the authorization matrix test).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation: &'static str,
+}
+
+macro_rules! routes {
+    ($(($method:literal, $path:literal, $operation:literal),)*) => {
+        /// Every route of the API. The router is built from this table (`crate::routes`), so a route cannot
+        /// exist without a row here, and the authorization matrix test walks it.
+        pub const ROUTES: &[Route] = &[$(Route { method: $method, path: $path, operation: $operation },)*];
+    };
+}
+
+routes! {
+    ("GET", "/app", "GetApp"),
+    ("PATCH", "/app", "UpdateApp"),
+    ("GET", "/channeltypes/{name}", "GetChannelType"),
+    ("POST", "/users", "UpdateUsers"),
+    ("PATCH", "/users", "UpdateUsersPartial"),
+    ("GET", "/users", "QueryUsers"),
+    ("DELETE", "/users/{user_id}", "DeleteUser"),
+    ("POST", "/users/{user_id}/deactivate", "DeactivateUser"),
+    ("POST", "/users/{user_id}/reactivate", "ReactivateUser"),
+    ("POST", "/channels", "QueryChannels"),
+    ("POST", "/channels/read", "MarkChannelsRead"),
+    ("POST", "/channels/{type}/query", "GetOrCreateDistinctChannel"),
+    ("POST", "/channels/{type}/{id}/query", "GetOrCreateChannel"),
+    ("POST", "/channels/{type}/{id}", "UpdateChannel"),
+    ("PATCH", "/channels/{type}/{id}", "UpdateChannelPartial"),
+    ("DELETE", "/channels/{type}/{id}", "DeleteChannel"),
+    ("POST", "/channels/{type}/{id}/truncate", "TruncateChannel"),
+    ("POST", "/channels/{type}/{id}/hide", "HideChannel"),
+    ("POST", "/channels/{type}/{id}/show", "ShowChannel"),
+    ("POST", "/channels/{type}/{id}/read", "MarkRead"),
+    ("POST", "/channels/{type}/{id}/unread", "MarkUnread"),
+    ("POST", "/channels/{type}/{id}/event", "SendEvent"),
+    ("POST", "/channels/{type}/{id}/stop-watching", "StopWatchingChannel"),
+    ("POST", "/channels/{type}/{id}/message", "SendMessage"),
+    ("GET", "/messages/{id}", "GetMessage"),
+    ("POST", "/messages/{id}", "UpdateMessage"),
+    ("PUT", "/messages/{id}", "UpdateMessagePartial"),
+    ("DELETE", "/messages/{id}", "DeleteMessage"),
+    ("GET", "/messages/{id}/replies", "GetReplies"),
+    ("POST", "/messages/{id}/reaction", "SendReaction"),
+    ("DELETE", "/messages/{id}/reaction/{type}", "DeleteReaction"),
+    ("GET", "/messages/{id}/reactions", "GetReactions"),
+    ("GET", "/search", "Search"),
+    ("GET", "/connect", "Connect"),
+}
+
+/// Stream's operation name for a matched route; `None` for paths outside the API (the error page, unknown
+/// routes), which need no credentials.
+pub fn operation_name(method: &Method, path: &str) -> Option<&'static str> {
     let method = method.as_str();
-    match (method, path) {
-        ("GET", "/app") => "GetApp",
-        ("PATCH", "/app") => "UpdateApp",
-        ("GET", "/channeltypes/{name}") => "GetChannelType",
-        ("GET", "/channeltypes") => "ListChannelTypes",
-        ("GET", "/rate_limits") => "GetRateLimits",
-        ("POST", "/users") => "UpdateUsers",
-        ("PATCH", "/users") => "UpdateUsersPartial",
-        ("GET", "/users") => "QueryUsers",
-        ("DELETE", "/users/{user_id}") => "DeleteUser",
-        ("POST", "/users/{user_id}/deactivate") => "DeactivateUser",
-        ("POST", "/users/{user_id}/reactivate") => "ReactivateUser",
-        ("POST", "/channels") => "QueryChannels",
-        ("POST", "/channels/read") => "MarkChannelsRead",
-        ("POST", "/channels/{type}/query") => "GetOrCreateDistinctChannel",
-        ("POST", "/channels/{type}/{id}/query") => "GetOrCreateChannel",
-        ("POST", "/channels/{type}/{id}") => "UpdateChannel",
-        ("PATCH", "/channels/{type}/{id}") => "UpdateChannelPartial",
-        ("DELETE", "/channels/{type}/{id}") => "DeleteChannel",
-        ("POST", "/channels/{type}/{id}/truncate") => "TruncateChannel",
-        ("POST", "/channels/{type}/{id}/hide") => "HideChannel",
-        ("POST", "/channels/{type}/{id}/show") => "ShowChannel",
-        ("POST", "/channels/{type}/{id}/read") => "MarkRead",
-        ("POST", "/channels/{type}/{id}/unread") => "MarkUnread",
-        ("POST", "/channels/{type}/{id}/event") => "SendEvent",
-        ("POST", "/channels/{type}/{id}/stop-watching") => "StopWatchingChannel",
-        ("POST", "/channels/{type}/{id}/message") => "SendMessage",
-        ("GET", "/messages/{id}") => "GetMessage",
-        ("POST", "/messages/{id}") => "UpdateMessage",
-        ("PUT", "/messages/{id}") => "UpdateMessagePartial",
-        ("DELETE", "/messages/{id}") => "DeleteMessage",
-        ("GET", "/messages/{id}/replies") => "GetReplies",
-        ("POST", "/messages/{id}/reaction") => "SendReaction",
-        ("DELETE", "/messages/{id}/reaction/{type}") => "DeleteReaction",
-        ("GET", "/messages/{id}/reactions") => "GetReactions",
-        ("GET", "/search") => "Search",
-        ("GET", "/connect") => "Connect",
-        _ => "Request",
-    }
+    ROUTES.iter().find(|route| route.method == method && route.path == path).map(|route| route.operation)
 }

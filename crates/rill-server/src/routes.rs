@@ -9,47 +9,64 @@ mod users;
 
 use crate::app::AppState;
 use crate::convert::Renderer;
-use axum::routing::{get, post};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::Auth;
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
+use rill_core::auth::Identity;
+use rill_core::ids::UserId;
 use rill_core::model::UserDirectory;
 
 pub(crate) fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/app", get(app::get_app).patch(app::update_app))
-        .route("/channeltypes/{name}", get(app::get_channel_type))
-        .route("/users", post(users::upsert_users).patch(users::partial_update_users).get(users::query_users))
-        .route("/users/{user_id}", axum::routing::delete(users::delete_user))
-        .route("/users/{user_id}/deactivate", post(users::deactivate_user))
-        .route("/users/{user_id}/reactivate", post(users::reactivate_user))
-        .route("/channels", post(channels::query_channels))
-        .route("/channels/read", post(channels::mark_channels_read))
-        .route("/channels/{type}/query", post(channels::get_or_create_distinct))
-        .route("/channels/{type}/{id}/query", post(channels::get_or_create))
-        .route(
-            "/channels/{type}/{id}",
-            post(channels::update_channel).patch(channels::partial_update_channel).delete(channels::delete_channel),
-        )
-        .route("/channels/{type}/{id}/truncate", post(channels::truncate_channel))
-        .route("/channels/{type}/{id}/hide", post(channels::hide_channel))
-        .route("/channels/{type}/{id}/show", post(channels::show_channel))
-        .route("/channels/{type}/{id}/read", post(channels::mark_read))
-        .route("/channels/{type}/{id}/unread", post(channels::mark_unread))
-        .route("/channels/{type}/{id}/event", post(channels::send_event))
-        .route("/channels/{type}/{id}/stop-watching", post(channels::stop_watching))
-        .route("/channels/{type}/{id}/message", post(messages::send_message))
-        .route(
-            "/messages/{id}",
-            get(messages::get_message)
-                .post(messages::update_message)
-                .put(messages::partial_update_message)
-                .delete(messages::delete_message),
-        )
-        .route("/messages/{id}/replies", get(messages::replies))
-        .route("/messages/{id}/reaction", post(messages::send_reaction))
-        .route("/messages/{id}/reaction/{type}", axum::routing::delete(messages::delete_reaction))
-        .route("/messages/{id}/reactions", get(messages::reactions))
-        .route("/search", get(messages::search))
-        .route(rill_protocol::error::MORE_INFO_URL, get(error_page))
+    let mut router = Router::new();
+    for route in crate::request::ROUTES {
+        match handler(route.operation) {
+            Some(handler) => router = router.route(route.path, handler),
+            None => tracing::error!(operation = route.operation, "route without a handler"),
+        }
+    }
+    router.route(rill_protocol::error::MORE_INFO_URL, get(error_page))
+}
+
+/// The handler of each operation of [`crate::request::ROUTES`] (with its method).
+fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
+    Some(match operation {
+        "GetApp" => get(app::get_app),
+        "UpdateApp" => patch(app::update_app),
+        "GetChannelType" => get(app::get_channel_type),
+        "UpdateUsers" => post(users::upsert_users),
+        "UpdateUsersPartial" => patch(users::partial_update_users),
+        "QueryUsers" => get(users::query_users),
+        "DeleteUser" => delete(users::delete_user),
+        "DeactivateUser" => post(users::deactivate_user),
+        "ReactivateUser" => post(users::reactivate_user),
+        "QueryChannels" => post(channels::query_channels),
+        "MarkChannelsRead" => post(channels::mark_channels_read),
+        "GetOrCreateDistinctChannel" => post(channels::get_or_create_distinct),
+        "GetOrCreateChannel" => post(channels::get_or_create),
+        "UpdateChannel" => post(channels::update_channel),
+        "UpdateChannelPartial" => patch(channels::partial_update_channel),
+        "DeleteChannel" => delete(channels::delete_channel),
+        "TruncateChannel" => post(channels::truncate_channel),
+        "HideChannel" => post(channels::hide_channel),
+        "ShowChannel" => post(channels::show_channel),
+        "MarkRead" => post(channels::mark_read),
+        "MarkUnread" => post(channels::mark_unread),
+        "SendEvent" => post(channels::send_event),
+        "StopWatchingChannel" => post(channels::stop_watching),
+        "SendMessage" => post(messages::send_message),
+        "GetMessage" => get(messages::get_message),
+        "UpdateMessage" => post(messages::update_message),
+        "UpdateMessagePartial" => put(messages::partial_update_message),
+        "DeleteMessage" => delete(messages::delete_message),
+        "GetReplies" => get(messages::replies),
+        "SendReaction" => post(messages::send_reaction),
+        "DeleteReaction" => delete(messages::delete_reaction),
+        "GetReactions" => get(messages::reactions),
+        "Search" => get(messages::search),
+        "Connect" => get(crate::ws::connect),
+        _ => return None,
+    })
 }
 
 /// The page every error's `more_info` points to: Stream's error codes as this server uses them.
@@ -95,7 +112,33 @@ pub(crate) fn with_renderer<T>(
     render(&renderer)
 }
 
+/// Refuses a subscription (`watch`, `presence`) through a connection that is not a live connection of the
+/// token's own user: otherwise anyone who learned a connection id could make it follow what they choose. Called
+/// before any write, so a refused request changes nothing.
+pub(crate) fn check_connection(state: &AppState, auth: &Auth, watch: bool, presence: bool) -> ApiResult<()> {
+    let (Some(connection_id), Identity::User { user_id, .. }) = (&auth.connection_id, &auth.identity) else {
+        return Ok(());
+    };
+    if !watch && !presence {
+        return Ok(());
+    }
+    match state.registry().owner(connection_id) {
+        Some((app_id, owner)) if app_id == auth.app.id && owner == user_id.as_str() => Ok(()),
+        _ => Err(ApiError::input(format!("connection_id {connection_id} is not a live connection of user {user_id}"))),
+    }
+}
+
 /// The user a server-side request names, from the usual fields.
-pub(crate) fn named_user(user_id: &Option<String>, user: &Option<rill_protocol::request::UserRef>) -> Option<String> {
-    user_id.clone().filter(|id| !id.is_empty()).or_else(|| user.as_ref().map(|user| user.id.clone()))
+pub(crate) fn named_user(user_id: &Option<UserId>, user: &Option<rill_protocol::request::UserRef>) -> Option<UserId> {
+    user_id.clone().or_else(|| user.as_ref().map(|user| user.id.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_has_a_handler() {
+        for route in crate::request::ROUTES {
+            assert!(super::handler(route.operation).is_some(), "{} has no handler", route.operation);
+        }
+    }
 }

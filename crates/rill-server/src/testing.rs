@@ -2,10 +2,11 @@
 //! with a chat app, typed clients and sockets. Every response and event a test reads can be checked against the
 //! public schemas with [`assert_schema`].
 
-use crate::app::{serve, AppState, GatewayConfig};
+use crate::app::{AppState, GatewayConfig};
+use crate::http::serve;
 use rill_client::{Client, Socket};
 use rill_core::clock::SystemClock;
-use rill_core::store::sqlite::SqliteBackend;
+use rill_core::store::sqlite::{SqliteBackend, SqliteOptions};
 use rill_core::store::Store;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ impl TestServer {
     }
 
     async fn open(path: &Path, gateway: GatewayConfig, app: Option<TestApp>) -> TestServer {
-        let backend = SqliteBackend::open(&path.join("rill.db")).expect("open store");
+        let backend = SqliteBackend::open_data_dir(path, SqliteOptions::default()).expect("open store");
         let store = Store::new(Arc::new(backend), Arc::new(SystemClock));
         let app = match app {
             Some(app) => app,

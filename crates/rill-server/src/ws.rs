@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::bus::Delivery;
 use crate::convert;
 use crate::error::ApiError;
-use crate::extract::{authenticate, parse_json, query_map};
+use crate::extract::{parse_json, query_map, ConnectAuth};
 use crate::fanout::channel_event;
 use crate::registry::{Audience, Frame};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -20,6 +20,7 @@ use rill_core::auth::Identity;
 use rill_core::model::{Actor, App, Channel, User};
 use rill_core::ops::{self, Context};
 use rill_protocol::event::{kind, Event};
+use rill_protocol::limits::MAX_CLIENT_FRAME_BYTES;
 use rill_protocol::request::{ConnectRequest, UserRequest};
 use std::sync::Arc;
 use tokio::sync::{mpsc, Notify};
@@ -30,9 +31,9 @@ const READ_BUFFER_BYTES: usize = 512;
 /// would make every frame its own system call, which is most of what delivery costs.
 const WRITE_BUFFER_BYTES: usize = 16 * 1024;
 const MAX_WRITE_BUFFER_BYTES: usize = 1024 * 1024;
-const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 
-/// `GET /connect`.
+/// `GET /connect`. The request middleware has authenticated it (or found why not); a failure is reported in the
+/// socket's first frame.
 pub async fn connect(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
@@ -41,13 +42,22 @@ pub async fn connect(State(state): State<AppState>, request: Request) -> Respons
             return ApiError::input(format!("/connect needs a WebSocket upgrade: {rejection}")).into_response();
         }
     };
+    let authenticated = parts.extensions.remove::<ConnectAuth>().map(|found| found.0).unwrap_or_else(|| {
+        Err(ApiError::new(
+            rill_protocol::error::ErrorCode::Internal,
+            "the connection reached a handler unauthenticated",
+        ))
+    });
     let query = query_map(&parts);
-    let handshake = handshake(&state, &query).await;
+    let handshake = authenticated.and_then(|auth| handshake(auth, &query));
+    // Clients only send health checks: frames and messages over the limit close the socket (1009) before
+    // their payload is buffered.
     upgrade
         .read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
-        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_message_size(MAX_CLIENT_FRAME_BYTES)
+        .max_frame_size(MAX_CLIENT_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
             match handshake {
                 Ok(accepted) => run_connection(state, Box::new(socket), accepted).await,
@@ -64,22 +74,16 @@ struct Accepted {
 }
 
 /// Boxed: the result is captured by the connection task for its whole life, so it must be small.
-async fn handshake(
-    state: &AppState,
+fn handshake(
+    auth: crate::extract::Auth,
     query: &std::collections::HashMap<String, String>,
 ) -> Result<Box<Accepted>, ApiError> {
-    let (app, identity) = authenticate(
-        state,
-        query.get("api_key").map(String::as_str),
-        query.get("stream-auth-type").map(String::as_str),
-        query.get("authorization").map(String::as_str),
-    )
-    .await?;
+    let crate::extract::Auth { app, identity, .. } = auth;
     let request: ConnectRequest = parse_json(query.get("json").map(String::as_bytes).unwrap_or(b"{}"))?;
-    let requested = request.user_id.clone().or_else(|| request.user_details.as_ref().map(|user| user.id.clone()));
+    let requested = request.user_id.clone().or_else(|| request.user_details.as_ref().and_then(|user| user.id.clone()));
     let user_id = match (&identity, requested) {
-        (Identity::User { user_id, .. }, Some(requested)) if *user_id == requested => user_id.clone(),
-        (Identity::User { user_id, .. }, None) => user_id.clone(),
+        (Identity::User { user_id, .. }, Some(requested)) if *user_id == requested => user_id.to_string(),
+        (Identity::User { user_id, .. }, None) => user_id.to_string(),
         (Identity::User { user_id, .. }, Some(requested)) => {
             return Err(ApiError::new(
                 rill_protocol::error::ErrorCode::NotAuthenticated,
@@ -95,7 +99,7 @@ async fn handshake(
         }
     };
     if let Some(details) = &request.user_details {
-        if details.id != user_id {
+        if details.id.as_ref().is_some_and(|id| *id != user_id.as_str()) {
             return Err(ApiError::new(
                 rill_protocol::error::ErrorCode::NotAuthenticated,
                 "user_details.id must match the token's user_id",
@@ -231,7 +235,18 @@ async fn open_session(
 async fn run_connection(state: AppState, mut socket: Box<WebSocket>, accepted: Box<Accepted>) {
     let _guard = state.socket_guard();
     let Accepted { app, user_id, request: ConnectRequest { user_details: details, .. } } = *accepted;
-    let Some(session) = Box::pin(open_session(&state, &mut socket, &app, &user_id, details)).await else { return };
+    let handshake_timeout = state.gateway().handshake_timeout;
+    let opening = Box::pin(open_session(&state, &mut socket, &app, &user_id, details));
+    let session = match tokio::time::timeout(handshake_timeout, opening).await {
+        Ok(Some(session)) => session,
+        Ok(None) => return,
+        Err(_) => {
+            let reason = "the handshake did not complete in time: reconnect";
+            let closing = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() })));
+            let _ = Box::pin(tokio::time::timeout(handshake_timeout, closing)).await;
+            return;
+        }
+    };
     let Session { connection_id, mut outbound, overflow } = session;
     tracing::debug!(user_id, connection_id, "websocket connected");
 
@@ -275,7 +290,8 @@ async fn run_connection(state: AppState, mut socket: Box<WebSocket>, accepted: B
                             }
                         }
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
+                    Some(Err(error)) => break is_too_big(error).then_some(TOO_BIG),
+                    Some(Ok(Message::Close(_))) | None => break None,
                     Some(Ok(_)) => last_heard = tokio::time::Instant::now(),
                 }
             }
@@ -307,6 +323,13 @@ async fn run_connection(state: AppState, mut socket: Box<WebSocket>, accepted: B
 }
 
 const TOO_SLOW: (u16, &str) = (1011, "client is too slow: reconnect and resync");
+const TOO_BIG: (u16, &str) = (1009, "frames from clients are limited to 64 KiB");
+
+/// Whether a read failed because the client sent a frame or message over the limit (which the library refuses
+/// from the frame header, before buffering the payload).
+fn is_too_big(error: axum::Error) -> bool {
+    matches!(error.into_inner().downcast::<tungstenite::Error>().as_deref(), Ok(tungstenite::Error::Capacity(_)))
+}
 const SHUTTING_DOWN: (u16, &str) = (1001, "server is shutting down");
 
 /// Runs a write to the client unless the connection must close first. Once a client stops reading, a write

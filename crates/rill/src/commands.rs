@@ -4,7 +4,7 @@ use crate::output;
 use anyhow::Context as _;
 use rill_core::clock::SystemClock;
 use rill_core::model::RateLimitSetting;
-use rill_core::store::sqlite::SqliteBackend;
+use rill_core::store::sqlite::{SqliteBackend, SqliteOptions};
 use rill_core::store::Store;
 use rill_protocol::response::CreatedApp;
 use rill_server::app::{AppState, GatewayConfig};
@@ -14,9 +14,7 @@ use std::sync::Arc;
 
 /// Opens (creating) the store in a data directory.
 pub(crate) fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    let backend = SqliteBackend::open(&data_dir.join("rill.db"))
+    let backend = SqliteBackend::open_data_dir(data_dir, SqliteOptions::default())
         .map_err(|error| anyhow::anyhow!("cannot open the database in {}: {}", data_dir.display(), error.detail))?;
     Ok(Store::new(Arc::new(backend), Arc::new(SystemClock)))
 }
@@ -68,7 +66,7 @@ pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result
         default_app.api_key,
         data_dir.display()
     ));
-    rill_server::app::serve(listener, state, wait_for_signal()).await?;
+    rill_server::http::serve(listener, state, wait_for_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! truncate, members and moderators, hide and show, read state, and authorizing client events.
 
 use crate::error::{CoreError, CoreResult};
-use crate::ids::{check_channel_id, check_channel_type, distinct_channel_id, split_cid};
+use crate::ids::{check_client_channel_id, distinct_channel_id, ChannelId, ChannelType, Cid, UserId};
 use crate::model::{Actor, Channel, ChannelView, Member, MessageView, UnreadTotals, User, UserDirectory};
 use crate::ops::messages::{message_range, message_views, post_message, SendOptions};
 use crate::ops::{
@@ -14,6 +14,10 @@ use crate::query;
 use crate::store::{MessageRange, Tx};
 use rill_protocol::error::ErrorCode;
 use rill_protocol::filter::{parse_sort, Filter, SortDirection, SortField};
+use rill_protocol::limits::{
+    CHANNEL_MESSAGES_LIMIT, MAX_CHANNELS_PER_READ, MAX_COOLDOWN_SECONDS, MAX_EVENT_TYPE_BYTES, MAX_FILTER_TAGS,
+    MAX_FILTER_TAG_BYTES, MAX_MEMBERS_PER_CALL,
+};
 use rill_protocol::request::{
     ChannelData, GetOrCreateChannelRequest, MemberInput, Paging, PartialUpdateRequest, QueryChannelsRequest,
     UpdateChannelRequest,
@@ -84,12 +88,10 @@ pub(crate) fn channel_view(
     options: &ViewOptions,
     users: &mut UserDirectory,
 ) -> CoreResult<ChannelView> {
-    let limit = page_size(options.messages.limit, 25, 300, "messages.limit")?;
+    let (default, max) = CHANNEL_MESSAGES_LIMIT;
+    let limit = page_size(options.messages.limit, default, max, "messages.limit")?;
     let membership = standing.member.clone();
-    let since = match (channel.truncated_at, membership.as_ref().and_then(|member| member.hide_messages_before)) {
-        (Some(truncated), Some(hidden)) => Some(truncated.max(hidden)),
-        (truncated, hidden) => truncated.or(hidden),
-    };
+    let since = standing.visible_after;
     let messages = if let Some(around) = &options.messages.id_around {
         match tx.message(ctx.app_id(), around)? {
             Some(center) if center.cid == channel.cid => {
@@ -116,7 +118,7 @@ pub(crate) fn channel_view(
     };
     let viewer = ctx.actor.user_id();
     let messages = message_views(tx, ctx, messages, viewer, sees_deleted(standing))?;
-    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10)?;
+    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10, since)?;
     let pinned_messages = message_views(tx, ctx, pinned, viewer, sees_deleted(standing))?;
     let all_members = tx.members(ctx.app_id(), &channel.cid)?;
     let members: Vec<Member> = all_members
@@ -173,11 +175,11 @@ fn add_members(
     hide_messages_before: Option<chrono::DateTime<chrono::Utc>>,
     invited: bool,
 ) -> CoreResult<Vec<Member>> {
+    check_member_count(inputs.len(), "members")?;
     let mut ids: Vec<String> = Vec::new();
     for input in inputs {
-        crate::ids::check_user_id(input.user_id())?;
-        if !ids.iter().any(|id| id == input.user_id()) {
-            ids.push(input.user_id().to_owned());
+        if !ids.iter().any(|id| id == input.user_id().as_str()) {
+            ids.push(input.user_id().to_string());
         }
     }
     let known: Vec<String> = tx.users(ctx.app_id(), &ids)?.into_iter().map(|user| user.id).collect();
@@ -191,7 +193,7 @@ fn add_members(
     }
     let mut added = Vec::new();
     for input in inputs {
-        if added.iter().any(|member: &Member| member.user_id == input.user_id()) {
+        if added.iter().any(|member: &Member| member.user_id == input.user_id().as_str()) {
             continue;
         }
         if tx.member(ctx.app_id(), &channel.cid, input.user_id())?.is_some() {
@@ -205,7 +207,7 @@ fn add_members(
         }
         let member = Member {
             cid: channel.cid.clone(),
-            user_id: input.user_id().to_owned(),
+            user_id: input.user_id().to_string(),
             channel_role: role.to_owned(),
             data,
             created_at: ctx.now,
@@ -224,45 +226,65 @@ fn add_members(
     Ok(added)
 }
 
+/// The id of the distinct channel of `data.members`. A user may only open a distinct channel they are a member
+/// of: otherwise anyone could create (and own) the conversation of two other people before they do, and read it.
+fn distinct_id_of(ctx: &Context, data: &ChannelData) -> CoreResult<ChannelId> {
+    let members: Vec<&UserId> = data.members.iter().flatten().map(MemberInput::user_id).collect();
+    check_member_count(members.len(), "data.members")?;
+    let mut distinct = members.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return Err(CoreError::input("a distinct channel needs at least 2 members in data.members"));
+    }
+    if let Actor::User { user_id } = &ctx.actor {
+        if !distinct.iter().any(|member| member.as_str() == user_id) {
+            return Err(CoreError::not_allowed(format!(
+                "user {user_id} may only open distinct channels they are a member of"
+            )));
+        }
+    }
+    Ok(distinct_channel_id(&distinct))
+}
+
+/// Refuses member lists over Stream's limit of [`MAX_MEMBERS_PER_CALL`] user ids per call.
+fn check_member_count(count: usize, field: &str) -> CoreResult<()> {
+    if count > MAX_MEMBERS_PER_CALL {
+        return Err(CoreError::input(format!(
+            "{field} names {count} users: the limit is {MAX_MEMBERS_PER_CALL} per call"
+        )));
+    }
+    Ok(())
+}
+
 /// `POST /channels/{type}/{id}/query` and, with `channel_id` absent, the distinct-channel form.
 pub fn get_or_create_channel(
     tx: &mut dyn Tx,
     ctx: &Context,
-    channel_type: &str,
-    channel_id: Option<&str>,
+    channel_type: &ChannelType,
+    channel_id: Option<&ChannelId>,
     request: &GetOrCreateChannelRequest,
 ) -> CoreResult<Outcome<ChannelView>> {
-    check_channel_type(channel_type)?;
     let config = config_of(channel_type, &ctx.app)?;
     let data = request.data.clone().unwrap_or_default();
-    let id = match channel_id {
-        Some(id) => {
-            check_channel_id(id)?;
-            id.to_owned()
-        }
-        None => {
-            let members: Vec<String> =
-                data.members.iter().flatten().map(|member| member.user_id().to_owned()).collect();
-            let mut distinct = members.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            if distinct.len() < 2 {
-                return Err(CoreError::input("a distinct channel needs at least 2 members in data.members"));
-            }
-            distinct_channel_id(&distinct)
-        }
+    let (id, client_chosen) = match channel_id {
+        Some(id) => (id.clone(), true),
+        None => (distinct_id_of(ctx, &data)?, false),
     };
-    let cid = format!("{channel_type}:{id}");
+    let cid = Cid::new(channel_type, &id);
     let mut outcome = Outcome::new(());
     let channel = match tx.channel(ctx.app_id(), &cid)?.filter(|channel| channel.deleted_at.is_none()) {
         Some(channel) => channel,
         None => {
+            if client_chosen {
+                check_client_channel_id(&id)?;
+            }
             let creator_id = match &ctx.actor {
                 Actor::User { user_id } => user_id.clone(),
                 Actor::Server { acting_user } => acting_user
                     .clone()
-                    .or_else(|| data.created_by_id.clone())
-                    .or_else(|| data.created_by.as_ref().map(|user| user.id.clone()))
+                    .or_else(|| data.created_by_id.as_ref().map(UserId::to_string))
+                    .or_else(|| data.created_by.as_ref().map(|user| user.id.to_string()))
                     .ok_or_else(|| {
                         CoreError::input(
                             "either data.created_by or data.created_by_id must be provided when using server side auth.",
@@ -283,9 +305,9 @@ pub fn get_or_create_channel(
                 )));
             }
             let mut channel = Channel {
-                cid: cid.clone(),
-                channel_type: channel_type.to_owned(),
-                id: id.clone(),
+                cid: cid.to_string(),
+                channel_type: channel_type.to_string(),
+                id: id.to_string(),
                 created_by: Some(creator_id.clone()),
                 data: channel_data_custom(&data)?,
                 frozen: data.frozen.unwrap_or(false),
@@ -417,8 +439,8 @@ pub(crate) fn readable_channels(
     ctx: &Context,
     filter_value: &Value,
     viewer: Option<&User>,
-) -> CoreResult<Vec<Channel>> {
-    Ok(matching_channels(tx, ctx, filter_value, viewer, &[])?.into_iter().map(|(channel, _)| channel).collect())
+) -> CoreResult<Vec<(Channel, Option<Member>)>> {
+    matching_channels(tx, ctx, filter_value, viewer, &[])
 }
 
 fn matching_channels(
@@ -469,6 +491,7 @@ fn matching_channels(
                 channel_role: member.as_ref().map(|member| member.channel_role.as_str()),
                 is_owner: channel.created_by.as_deref() == Some(user.id.as_str()),
                 permissions_disabled: ctx.app.settings.disable_permissions_checks,
+                banned: user.banned,
             };
             policy::can_read(&access, channel)
         });
@@ -608,8 +631,8 @@ pub fn update_channel(
     }
     if let Some(cooldown) = request.cooldown {
         standing.require("set-channel-cooldown", "set the channel cooldown")?;
-        if !(0..=120).contains(&cooldown) {
-            return Err(CoreError::input("cooldown must be between 0 and 120 seconds"));
+        if !(0..=MAX_COOLDOWN_SECONDS).contains(&cooldown) {
+            return Err(CoreError::input(format!("cooldown must be between 0 and {MAX_COOLDOWN_SECONDS} seconds")));
         }
         channel.cooldown = cooldown;
         channel_changed = true;
@@ -660,6 +683,7 @@ pub fn update_channel(
         outcome.notices.push(Notice::InviteAnswered { channel: channel.clone(), member, accepted });
     }
     if let Some(user_ids) = &request.remove_members {
+        check_member_count(user_ids.len(), "remove_members")?;
         let only_self = user_ids.iter().all(|id| Some(id.as_str()) == ctx.actor.user_id());
         if only_self && !standing.server {
             standing.require("leave-channel", &format!("leave channel {cid}"))?;
@@ -679,19 +703,22 @@ pub fn update_channel(
             outcome.notices.push(Notice::MembersRemoved { channel: channel.clone(), members: removed, by: by.clone() });
         }
     }
+    check_member_count(request.add_moderators.as_ref().map_or(0, Vec::len), "add_moderators")?;
+    check_member_count(request.demote_moderators.as_ref().map_or(0, Vec::len), "demote_moderators")?;
+    check_member_count(request.assign_roles.as_ref().map_or(0, Vec::len), "assign_roles")?;
     let mut role_changes: Vec<(String, String)> = Vec::new();
     for user_id in request.add_moderators.iter().flatten() {
-        role_changes.push((user_id.clone(), "channel_moderator".into()));
+        role_changes.push((user_id.to_string(), "channel_moderator".into()));
     }
     for user_id in request.demote_moderators.iter().flatten() {
-        role_changes.push((user_id.clone(), "channel_member".into()));
+        role_changes.push((user_id.to_string(), "channel_member".into()));
     }
     for input in request.assign_roles.iter().flatten() {
         let role = input.channel_role().ok_or_else(|| CoreError::input("assign_roles entries need a channel_role"))?;
         if !matches!(role, "channel_member" | "channel_moderator") {
             return Err(CoreError::input(format!("channel_role {role:?} is not known")));
         }
-        role_changes.push((input.user_id().to_owned(), role.to_owned()));
+        role_changes.push((input.user_id().to_string(), role.to_owned()));
     }
     if !role_changes.is_empty() {
         let moderates = standing.server || policy::has(&standing.capabilities, "ban-channel-members");
@@ -726,8 +753,8 @@ pub fn update_channel(
             _ => Vec::new(),
         };
         for tag in request.add_filter_tags.iter().flatten() {
-            if tag.is_empty() || tag.len() > 255 {
-                return Err(CoreError::input("filter tags must have 1 to 255 characters"));
+            if tag.is_empty() || tag.len() > MAX_FILTER_TAG_BYTES {
+                return Err(CoreError::input(format!("filter tags have 1 to {MAX_FILTER_TAG_BYTES} bytes")));
             }
             if !tags.contains(tag) {
                 tags.push(tag.clone());
@@ -735,6 +762,9 @@ pub fn update_channel(
         }
         let removed = request.remove_filter_tags.clone().unwrap_or_default();
         tags.retain(|tag| !removed.contains(tag));
+        if tags.len() > MAX_FILTER_TAGS {
+            return Err(CoreError::input(format!("a channel keeps at most {MAX_FILTER_TAGS} filter tags")));
+        }
         channel.data.insert("filter_tags".into(), Value::from(tags));
         channel_changed = true;
     }
@@ -768,7 +798,11 @@ pub fn partial_update_channel(
     let viewer = acting_user(tx, ctx)?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
     standing.require_read(cid)?;
-    let only_flags = request.set.keys().all(|key| key == "frozen" || key == "disabled") && request.unset.is_empty();
+    // Freezing is a moderator's action with its own capability; everything else, including an empty update
+    // (which still announces `channel.updated`), needs `update-channel`.
+    let only_flags = !request.set.is_empty()
+        && request.set.keys().all(|key| key == "frozen" || key == "disabled")
+        && request.unset.is_empty();
     if !only_flags {
         standing.require("update-channel", &format!("update channel {cid}"))?;
     }
@@ -778,21 +812,26 @@ pub fn partial_update_channel(
             "disabled" => apply_flags(&mut channel, None, Some(as_bool(value, "disabled")?), &standing)?,
             "team" => channel.team = value.as_str().map(str::to_owned),
             "cooldown" => {
-                let cooldown = value.as_i64().filter(|cooldown| (0..=120).contains(cooldown));
-                channel.cooldown =
-                    cooldown.ok_or_else(|| CoreError::input("cooldown must be between 0 and 120 seconds"))?;
+                standing.require("set-channel-cooldown", "set the channel cooldown")?;
+                let cooldown = value.as_i64().filter(|cooldown| (0..=MAX_COOLDOWN_SECONDS).contains(cooldown));
+                channel.cooldown = cooldown.ok_or_else(|| {
+                    CoreError::input(format!("cooldown must be between 0 and {MAX_COOLDOWN_SECONDS} seconds"))
+                })?;
             }
-            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+            _ if RESERVED.contains(&path.head()) => {
                 return Err(CoreError::input(format!("field {path:?} cannot be set")));
             }
-            _ => set_path(&mut channel.data, path, value.clone())?,
+            _ => set_path(&mut channel.data, path, value.clone()),
         }
     }
     for path in &request.unset {
         match path.as_str() {
             "team" => channel.team = None,
-            "cooldown" => channel.cooldown = 0,
-            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+            "cooldown" => {
+                standing.require("set-channel-cooldown", "set the channel cooldown")?;
+                channel.cooldown = 0;
+            }
+            _ if RESERVED.contains(&path.head()) => {
                 return Err(CoreError::input(format!("field {path:?} cannot be unset")));
             }
             _ => unset_path(&mut channel.data, path),
@@ -1035,17 +1074,18 @@ pub fn mark_unread(
 pub fn mark_channels_read(
     tx: &mut dyn Tx,
     ctx: &Context,
-    read_by_channel: Option<&std::collections::BTreeMap<String, String>>,
+    read_by_channel: Option<&std::collections::BTreeMap<Cid, String>>,
 ) -> CoreResult<Outcome<UnreadTotals>> {
     let user_id = ctx.acting_user_id("MarkChannelsRead")?.to_owned();
     let mut outcome = Outcome::new(UnreadTotals::default());
     match read_by_channel {
         Some(map) if !map.is_empty() => {
-            if map.len() > 30 {
-                return Err(CoreError::input("read_by_channel may name at most 30 channels"));
+            if map.len() > MAX_CHANNELS_PER_READ {
+                return Err(CoreError::input(format!(
+                    "read_by_channel may name at most {MAX_CHANNELS_PER_READ} channels"
+                )));
             }
             for (cid, message_id) in map {
-                split_cid(cid)?;
                 let marked = mark_read(tx, ctx, cid, Some(message_id.as_str()).filter(|id| !id.is_empty()))?;
                 outcome.notices.extend(marked.notices);
                 outcome.users.extend(marked.users);
@@ -1076,9 +1116,17 @@ pub struct EventGrant {
     pub member_count: i64,
 }
 
-/// Checks that the acting user may send `event_type` into the channel (`SendEvent`). Typing and custom events
-/// touch no rows, so this is a read.
-pub fn authorize_event(tx: &mut dyn Tx, ctx: &Context, cid: &str, event_type: &str) -> CoreResult<EventGrant> {
+/// Checks that the acting user may send `event_type` with `custom` data into the channel (`SendEvent`). Typing
+/// and custom events touch no rows, so this is a read.
+pub fn authorize_event(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    event_type: &str,
+    custom: &Map<String, Value>,
+) -> CoreResult<EventGrant> {
+    crate::ops::check_custom_keys(custom, rill_protocol::event::Event::FIELDS, "event")?;
+    rill_protocol::limits::check_custom_data(custom, "event").map_err(CoreError::input)?;
     let (channel, config) = load_channel(tx, ctx, cid)?;
     let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("event.user_id is required"))?;
     let standing = standing(tx, ctx, &channel, &config, Some(&user))?;
@@ -1097,8 +1145,8 @@ pub fn authorize_event(tx: &mut dyn Tx, ctx: &Context, cid: &str, event_type: &s
             return Err(CoreError::input(format!("event type {other:?} is reserved for the server")));
         }
         other => {
-            if other.is_empty() || other.len() > 64 {
-                return Err(CoreError::input("event type must have 1 to 64 characters"));
+            if other.is_empty() || other.len() > MAX_EVENT_TYPE_BYTES {
+                return Err(CoreError::input(format!("event type must have 1 to {MAX_EVENT_TYPE_BYTES} bytes")));
             }
             if !config.custom_events {
                 return Err(CoreError::new(

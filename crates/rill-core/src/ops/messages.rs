@@ -1,7 +1,7 @@
 //! Messages: send, get, update, partial update, delete, thread replies, reactions and search.
 
 use crate::error::{CoreError, CoreResult};
-use crate::ids::check_message_id;
+use crate::ids::{MessageId, ReactionType, UserId};
 use crate::model::{Channel, Message, MessageReactions, MessageView, Reaction, User, UserDirectory};
 use crate::ops::{
     acting_user, check_custom_keys, collect_users, config_of, flatten_custom, load_channel, message_user_ids,
@@ -9,11 +9,17 @@ use crate::ops::{
 };
 use crate::store::{MessageRange, Tx};
 use crate::{markdown, query};
+use chrono::{DateTime, Utc};
 use rill_protocol::error::ErrorCode;
 use rill_protocol::filter::{parse_sort, Filter};
+use rill_protocol::limits::{
+    MAX_ATTACHMENTS, MAX_MENTIONED_USERS, MAX_OFFSET, MAX_REACTION_SCORE, MAX_SEARCH_QUERY_BYTES, REACTIONS_LIMIT,
+    REPLIES_LIMIT, SEARCH_LIMIT, SEARCH_MAX_OFFSET,
+};
 use rill_protocol::request::{MessageRequest, Paging, PartialUpdateRequest, SearchRequest, SendMessageRequest};
 use rill_protocol::types::ChannelConfig;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Fields of the message object that custom data may not use.
 const RESERVED: &[&str] = &[
@@ -141,20 +147,20 @@ fn parse_optional_time(value: &Option<Value>, field: &str) -> CoreResult<Option<
 
 fn mentioned_ids(values: &Option<Vec<Value>>) -> CoreResult<Vec<String>> {
     let Some(values) = values else { return Ok(Vec::new()) };
-    if values.len() > 100 {
-        return Err(CoreError::input("mentioned_users may name at most 100 users"));
+    if values.len() > MAX_MENTIONED_USERS {
+        return Err(CoreError::input(format!("mentioned_users may name at most {MAX_MENTIONED_USERS} users")));
     }
     let mut ids = Vec::with_capacity(values.len());
     for value in values {
         let id = match value {
-            Value::String(id) => id.clone(),
+            Value::String(id) => id.as_str(),
             Value::Object(object) => object
                 .get("id")
                 .and_then(Value::as_str)
-                .map(str::to_owned)
                 .ok_or_else(|| CoreError::input("each mentioned user needs an id"))?,
-            other => return Err(CoreError::input(format!("mentioned_users entries must be user ids, got {other}"))),
+            _ => return Err(CoreError::input("mentioned_users entries must be user ids")),
         };
+        let id = UserId::parse(id)?.into_string();
         if !ids.contains(&id) {
             ids.push(id);
         }
@@ -164,12 +170,13 @@ fn mentioned_ids(values: &Option<Vec<Value>>) -> CoreResult<Vec<String>> {
 
 fn check_attachments(attachments: &Option<Vec<Value>>) -> CoreResult<Vec<Value>> {
     let attachments = attachments.clone().unwrap_or_default();
-    if attachments.len() > 30 {
-        return Err(CoreError::input("a message may have at most 30 attachments"));
+    if attachments.len() > MAX_ATTACHMENTS {
+        return Err(CoreError::input(format!("a message may have at most {MAX_ATTACHMENTS} attachments")));
     }
-    if let Some(bad) = attachments.iter().find(|attachment| !attachment.is_object()) {
-        return Err(CoreError::input(format!("attachments must be objects, got {bad}")));
+    if attachments.iter().any(|attachment| !attachment.is_object()) {
+        return Err(CoreError::input("attachments must be objects"));
     }
+    // Size and depth are checked where every message is stored (`crate::store::check_attachments`).
     Ok(attachments)
 }
 
@@ -190,6 +197,10 @@ fn custom_of(request: &MessageRequest) -> CoreResult<Map<String, Value>> {
 
 /// A message with its channel, the acting user's standing there, and the user: the start of every operation on
 /// an existing message.
+///
+/// Whoever cannot read the channel is refused, and a message the viewer cannot see (truncated away, or before
+/// their `hide_history` point) does not exist for them: every operation on a message starts with both checks, so
+/// none can forget them.
 fn message_context(
     tx: &mut dyn Tx,
     ctx: &Context,
@@ -199,6 +210,10 @@ fn message_context(
     let (channel, config) = load_channel(tx, ctx, &message.cid)?;
     let user = acting_user(tx, ctx)?;
     let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    standing.require_read(&channel.cid)?;
+    if !standing.sees(&message) {
+        return Err(CoreError::not_found(format!("message {message_id} does not exist")));
+    }
     Ok((message, channel, config, standing, user))
 }
 
@@ -242,138 +257,32 @@ pub(crate) fn post_message(
     options: &SendOptions,
     forced_type: Option<&str>,
 ) -> CoreResult<Outcome<MessageView>> {
-    let user_id = ctx.acting_user_id("SendMessage")?.to_owned();
     let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("message.user_id is required"))?;
     let standing = standing(tx, ctx, &channel, config, Some(&user))?;
     standing.require_read(&channel.cid)?;
-    if user.banned && !standing.server {
-        return Err(CoreError::not_allowed(format!("user {user_id} is banned and cannot send messages")));
+    if standing.banned {
+        return Err(CoreError::not_allowed(format!("user {} is banned and cannot send messages", user.id)));
     }
     let text = request.text.clone().unwrap_or_default();
     check_text(&text, config)?;
-    let attachments = check_attachments(&request.attachments)?;
-    let mentioned_users = mentioned_ids(&request.mentioned_users)?;
-    let custom = custom_of(&request)?;
-
-    let message_type = match (forced_type, request.message_type.as_deref(), &request.parent_id) {
-        (Some(forced), _, _) => forced.to_owned(),
-        (None, None | Some("") | Some("regular"), None) => "regular".to_owned(),
-        (None, None | Some("") | Some("regular") | Some("reply"), Some(_)) => "reply".to_owned(),
-        (None, Some("system"), _) if ctx.actor.is_server() => "system".to_owned(),
-        (None, Some(other), _) => {
-            return Err(CoreError::input(format!(
-                "message type {other:?} cannot be sent: use regular (or system server-side)"
-            )))
-        }
-    };
-
+    let message_type = message_type_of(ctx, &request, forced_type)?;
     // A frozen channel answers non-moderators with an error message rather than an HTTP error (Stream's
     // documented behaviour); the error message is never stored or broadcast.
     let moderates = standing.server || crate::policy::has(&standing.capabilities, "freeze-channel");
     if channel.frozen && !moderates {
-        let mut outcome = Outcome::new(error_message(ctx, &channel, &user_id, &request, text, "channel is frozen"));
+        let mut outcome = Outcome::new(error_message(ctx, &channel, &user.id, &request, text, "channel is frozen"));
         outcome.users.insert(user.id.clone(), user);
         return Ok(outcome);
     }
-    if request.parent_id.is_some() {
-        if !config.replies {
-            return Err(CoreError::new(
-                ErrorCode::ChannelFeatureNotSupported,
-                "replies are disabled for this channel type",
-            ));
-        }
-        standing.require("send-reply", "send thread replies")?;
-    } else {
-        standing.require("send-message", &format!("send messages in channel {}", channel.cid))?;
-    }
-
-    let id = match &request.id {
-        Some(id) if !id.is_empty() => {
-            check_message_id(id)?;
-            id.clone()
-        }
-        _ => uuid::Uuid::new_v4().to_string(),
-    };
-
-    let mut parent = None;
-    if let Some(parent_id) = &request.parent_id {
-        let found =
-            tx.message(ctx.app_id(), parent_id)?.filter(|parent| parent.cid == channel.cid).ok_or_else(|| {
-                CoreError::input(format!("parent message {parent_id} does not exist in channel {}", channel.cid))
-            })?;
-        if found.parent_id.is_some() {
-            return Err(CoreError::new(
-                ErrorCode::MultipleNestingLevel,
-                "replies cannot be nested: the parent is a reply",
-            ));
-        }
-        parent = Some(found);
-    }
-    if let Some(quoted_id) = &request.quoted_message_id {
-        if !config.quotes {
-            return Err(CoreError::new(
-                ErrorCode::ChannelFeatureNotSupported,
-                "quotes are disabled for this channel type",
-            ));
-        }
-        let exists = tx.message(ctx.app_id(), quoted_id)?.is_some_and(|quoted| quoted.cid == channel.cid);
-        if !exists {
-            return Err(CoreError::input(format!(
-                "quoted message {quoted_id} does not exist in channel {}",
-                channel.cid
-            )));
-        }
-    }
-    let pinned = request.pinned.unwrap_or(false);
-    if pinned {
-        standing.require("pin-message", "pin messages")?;
-    }
-    let html = match (&request.html, ctx.actor.is_server()) {
-        (Some(html), true) => html.clone(),
-        _ => markdown::render(&text),
-    };
-
-    let mut message = Message {
-        id,
-        cid: channel.cid.clone(),
-        user_id: user_id.clone(),
-        message_type,
-        text,
-        html,
-        parent_id: request.parent_id.clone(),
-        show_in_channel: request.parent_id.is_some() && request.show_in_channel.unwrap_or(false),
-        silent: request.silent.unwrap_or(false),
-        shadowed: false,
-        pinned,
-        pinned_at: pinned.then_some(ctx.now),
-        pinned_by: pinned.then(|| user_id.clone()),
-        pin_expires: if pinned { parse_optional_time(&request.pin_expires, "pin_expires")? } else { None },
-        quoted_message_id: request.quoted_message_id.clone(),
-        attachments,
-        mentioned_users,
-        data: custom,
-        reaction_counts: Default::default(),
-        reaction_scores: Default::default(),
-        reply_count: 0,
-        deleted_reply_count: 0,
-        created_at: ctx.now,
-        updated_at: ctx.now,
-        deleted_at: None,
-        text_updated_at: None,
-        sequence: channel.unread_sequence,
-    };
-    // Keep only mentions of users that exist; unknown ids would render as nothing.
-    if !message.mentioned_users.is_empty() {
-        let known: Vec<String> =
-            tx.users(ctx.app_id(), &message.mentioned_users)?.into_iter().map(|user| user.id).collect();
-        message.mentioned_users.retain(|id| known.contains(id));
-    }
+    authorize_post(tx, ctx, &channel, config, &standing, &request)?;
+    let parent = thread_parent(tx, ctx, &channel, &standing, &request)?;
+    let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request)?;
+    let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request)?;
     if counts_as_unread(&message) {
         channel.unread_sequence += 1;
         message.sequence = channel.unread_sequence;
     }
     tx.insert_message(ctx.app_id(), &message)?;
-
     if let Some(mut parent) = parent {
         parent.reply_count += 1;
         tx.update_message(ctx.app_id(), &parent)?;
@@ -385,12 +294,176 @@ pub(crate) fn post_message(
     tx.record_message(ctx.app_id(), &channel)?;
 
     let mut outcome = Outcome::new(MessageView {
-        message: message.clone(),
+        message,
         reactions: MessageReactions::default(),
-        quoted: None,
+        quoted: quoted.map(Box::new),
         thread_participants: Vec::new(),
     });
-    // The sender has read everything up to their own message: their own messages never count as unread.
+    let message = &outcome.value.message;
+    let member_ids = record_reads_and_visibility(tx, ctx, &channel, &standing, message, options, &mut outcome.notices)?;
+    outcome.users.insert(user.id.clone(), user);
+    add_view_users(tx, ctx, &mut outcome.users, &outcome.value)?;
+    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), member_ids });
+    Ok(outcome)
+}
+
+/// The stored type of a new message: `regular` or `reply`, `system` only server-side or when forced.
+fn message_type_of(ctx: &Context, request: &MessageRequest, forced_type: Option<&str>) -> CoreResult<String> {
+    match (forced_type, request.message_type.as_deref(), &request.parent_id) {
+        (Some(forced), _, _) => Ok(forced.to_owned()),
+        (None, None | Some("") | Some("regular"), None) => Ok("regular".to_owned()),
+        (None, None | Some("") | Some("regular") | Some("reply"), Some(_)) => Ok("reply".to_owned()),
+        (None, Some("system"), _) if ctx.actor.is_server() => Ok("system".to_owned()),
+        (None, Some(other), _) => Err(CoreError::input(format!(
+            "message type {:?} cannot be sent: use regular (or system server-side)",
+            rill_protocol::limits::truncated(other)
+        ))),
+    }
+}
+
+/// Refuses a post the sender may not make: the capability for a message or a reply, pinning, and slow mode.
+fn authorize_post(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    config: &ChannelConfig,
+    standing: &Standing,
+    request: &MessageRequest,
+) -> CoreResult<()> {
+    if request.parent_id.is_some() {
+        if !config.replies {
+            return Err(CoreError::new(
+                ErrorCode::ChannelFeatureNotSupported,
+                "replies are disabled for this channel type",
+            ));
+        }
+        standing.require("send-reply", "send thread replies")?;
+    } else {
+        standing.require("send-message", &format!("send messages in channel {}", channel.cid))?;
+    }
+    if request.pinned == Some(true) {
+        standing.require("pin-message", "pin messages")?;
+    }
+    let skips_slow_mode = standing.server || crate::policy::has(&standing.capabilities, "skip-slow-mode");
+    if channel.cooldown > 0 && !skips_slow_mode {
+        let user_id = ctx.acting_user_id("SendMessage")?;
+        let window_start = ctx.now - chrono::Duration::seconds(channel.cooldown);
+        if tx.has_message_since(ctx.app_id(), &channel.cid, user_id, window_start)? {
+            return Err(CoreError::new(
+                ErrorCode::Cooldown,
+                format!("slow mode is on: users may send one message every {} seconds", channel.cooldown),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The parent of a reply: a top-level message of the same channel that the sender can see.
+fn thread_parent(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    standing: &Standing,
+    request: &MessageRequest,
+) -> CoreResult<Option<Message>> {
+    let Some(parent_id) = &request.parent_id else { return Ok(None) };
+    let parent = tx
+        .message(ctx.app_id(), parent_id)?
+        .filter(|parent| parent.cid == channel.cid && standing.sees(parent))
+        .ok_or_else(|| {
+            CoreError::input(format!("parent message {parent_id} does not exist in channel {}", channel.cid))
+        })?;
+    if parent.parent_id.is_some() {
+        return Err(CoreError::new(ErrorCode::MultipleNestingLevel, "replies cannot be nested: the parent is a reply"));
+    }
+    Ok(Some(parent))
+}
+
+/// The message a new one quotes: of the same channel, visible to the sender, and not deleted. A deleted
+/// message's text must not come back through a quote, to the sender or to anyone watching.
+fn quoted_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    config: &ChannelConfig,
+    standing: &Standing,
+    request: &MessageRequest,
+) -> CoreResult<Option<Message>> {
+    let Some(quoted_id) = &request.quoted_message_id else { return Ok(None) };
+    if !config.quotes {
+        return Err(CoreError::new(ErrorCode::ChannelFeatureNotSupported, "quotes are disabled for this channel type"));
+    }
+    tx.message(ctx.app_id(), quoted_id)?
+        .filter(|quoted| quoted.cid == channel.cid && quoted.deleted_at.is_none() && standing.sees(quoted))
+        .map(Some)
+        .ok_or_else(|| {
+            CoreError::input(format!("quoted message {quoted_id} does not exist in channel {}", channel.cid))
+        })
+}
+
+/// Builds the row of a new message from the request (not yet stored, sequence not yet assigned).
+fn new_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    user_id: &str,
+    message_type: String,
+    text: String,
+    request: &MessageRequest,
+) -> CoreResult<Message> {
+    let pinned = request.pinned.unwrap_or(false);
+    let html = match (&request.html, ctx.actor.is_server()) {
+        (Some(html), true) => html.clone(),
+        _ => markdown::render(&text),
+    };
+    let mut mentioned_users = mentioned_ids(&request.mentioned_users)?;
+    // Keep only mentions of users that exist; unknown ids would render as nothing.
+    if !mentioned_users.is_empty() {
+        let known: Vec<String> = tx.users(ctx.app_id(), &mentioned_users)?.into_iter().map(|user| user.id).collect();
+        mentioned_users.retain(|id| known.contains(id));
+    }
+    Ok(Message {
+        id: request.id.as_ref().map_or_else(|| uuid::Uuid::new_v4().to_string(), MessageId::to_string),
+        cid: channel.cid.clone(),
+        user_id: user_id.to_owned(),
+        message_type,
+        text,
+        html,
+        parent_id: request.parent_id.as_ref().map(MessageId::to_string),
+        show_in_channel: request.parent_id.is_some() && request.show_in_channel.unwrap_or(false),
+        silent: request.silent.unwrap_or(false),
+        shadowed: false,
+        pinned,
+        pinned_at: pinned.then_some(ctx.now),
+        pinned_by: pinned.then(|| user_id.to_owned()),
+        pin_expires: if pinned { parse_optional_time(&request.pin_expires, "pin_expires")? } else { None },
+        quoted_message_id: request.quoted_message_id.as_ref().map(MessageId::to_string),
+        attachments: check_attachments(&request.attachments)?,
+        mentioned_users,
+        data: custom_of(request)?,
+        reaction_counts: Default::default(),
+        reaction_scores: Default::default(),
+        reply_count: 0,
+        deleted_reply_count: 0,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        deleted_at: None,
+        text_updated_at: None,
+        sequence: channel.unread_sequence,
+    })
+}
+
+/// After a post: the sender has read up to their own message, and the channel comes back for members who had
+/// hidden it. Returns the channel's member ids, for fan-out.
+fn record_reads_and_visibility(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    standing: &Standing,
+    message: &Message,
+    options: &SendOptions,
+    notices: &mut Vec<Notice>,
+) -> CoreResult<Vec<String>> {
     if let Some(mut sender) = standing.member.clone() {
         sender.last_read_sequence = channel.unread_sequence;
         sender.last_read_at = ctx.now;
@@ -400,29 +473,20 @@ pub(crate) fn post_message(
         }
         tx.mark_member_read(ctx.app_id(), &sender)?;
     }
-    // A new message brings a hidden channel back for its members.
     let member_ids = tx.member_ids(ctx.app_id(), &channel.cid)?;
     if !options.keep_channel_hidden {
         for (member_id, hidden) in &member_ids {
-            if !*hidden || *member_id == user_id {
+            if !*hidden || *member_id == message.user_id {
                 continue;
             }
             if let Some(mut member) = tx.member(ctx.app_id(), &channel.cid, member_id)? {
                 member.hidden = false;
                 tx.put_member(ctx.app_id(), &member)?;
-                outcome.notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member_id.clone() });
+                notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member_id.clone() });
             }
         }
     }
-    let member_ids: Vec<String> = member_ids.into_iter().map(|(member_id, _)| member_id).collect();
-
-    if let Some(quoted_id) = &message.quoted_message_id {
-        outcome.value.quoted = tx.message(ctx.app_id(), quoted_id)?.map(Box::new);
-    }
-    outcome.users.insert(user.id.clone(), user);
-    add_view_users(tx, ctx, &mut outcome.users, &outcome.value)?;
-    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), member_ids });
-    Ok(outcome)
+    Ok(member_ids.into_iter().map(|(member_id, _)| member_id).collect())
 }
 
 /// The `type: "error"` message returned to a sender whose message was refused without an HTTP error.
@@ -438,13 +502,13 @@ fn error_message(
     data.insert("error_reason".into(), Value::from(reason));
     MessageView {
         message: Message {
-            id: request.id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            id: request.id.as_ref().map_or_else(|| uuid::Uuid::new_v4().to_string(), MessageId::to_string),
             cid: channel.cid.clone(),
             user_id: user_id.to_owned(),
             message_type: "error".into(),
             html: markdown::render(&text),
             text,
-            parent_id: request.parent_id.clone(),
+            parent_id: request.parent_id.as_ref().map(MessageId::to_string),
             show_in_channel: false,
             silent: false,
             shadowed: false,
@@ -473,9 +537,12 @@ fn error_message(
 }
 
 /// `GET /messages/{id}`: the message with its channel.
-pub fn get_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Outcome<(MessageView, Channel)>> {
+pub fn get_message(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &MessageId,
+) -> CoreResult<Outcome<(MessageView, Channel)>> {
     let (message, channel, _config, standing, _viewer) = message_context(tx, ctx, message_id)?;
-    standing.require_read(&channel.cid)?;
     let view = single_view(tx, ctx, message, &standing)?;
     let mut outcome = Outcome::new((view, channel));
     add_view_users(tx, ctx, &mut outcome.users, &outcome.value.0)?;
@@ -511,16 +578,13 @@ fn finish_update(
 pub fn update_message(
     tx: &mut dyn Tx,
     ctx: &Context,
-    message_id: &str,
+    message_id: &MessageId,
     request: MessageRequest,
 ) -> CoreResult<Outcome<MessageView>> {
-    let mut message = load_message(tx, ctx, message_id)?;
+    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id)?;
     if message.deleted_at.is_some() {
         return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
     }
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let user = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
     require_edit(&standing, &message, ctx.actor.user_id())?;
     let text = request.text.clone().unwrap_or_default();
     check_text(&text, &config)?;
@@ -570,12 +634,19 @@ fn apply_pin(
 pub fn partial_update_message(
     tx: &mut dyn Tx,
     ctx: &Context,
-    message_id: &str,
+    message_id: &MessageId,
     request: PartialUpdateRequest,
 ) -> CoreResult<Outcome<MessageView>> {
     let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id)?;
-    let only_pinning =
-        request.set.keys().all(|key| key == "pinned" || key == "pin_expires") && request.unset.is_empty();
+    if message.deleted_at.is_some() {
+        return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
+    }
+    // Pinning has its own capability (apply_pin checks it); any other change, and an empty update (which still
+    // announces `message.updated`), is an edit.
+    let pin_field = |path: &str| path == "pinned" || path == "pin_expires";
+    let only_pinning = (!request.set.is_empty() || !request.unset.is_empty())
+        && request.set.keys().all(|path| pin_field(path))
+        && request.unset.iter().all(|path| pin_field(path));
     if !only_pinning {
         require_edit(&standing, &message, ctx.actor.user_id())?;
     }
@@ -598,16 +669,17 @@ pub fn partial_update_message(
             }
             "pin_expires" => {}
             "silent" => message.silent = value.as_bool().ok_or_else(|| CoreError::input("silent must be a boolean"))?,
-            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+            _ if RESERVED.contains(&path.head()) => {
                 return Err(CoreError::input(format!("field {path:?} cannot be set")));
             }
-            _ => set_path(&mut message.data, path, value.clone())?,
+            _ => set_path(&mut message.data, path, value.clone()),
         }
     }
     for path in &request.unset {
         match path.as_str() {
             "pinned" => apply_pin(&mut message, false, &None, ctx, &standing)?,
-            key if RESERVED.contains(&key.split('.').next().unwrap_or(key)) => {
+            "pin_expires" => message.pin_expires = None,
+            _ if RESERVED.contains(&path.head()) => {
                 return Err(CoreError::input(format!("field {path:?} cannot be unset")));
             }
             _ => unset_path(&mut message.data, path),
@@ -625,7 +697,7 @@ fn as_array(value: &Value, field: &str) -> CoreResult<Vec<Value>> {
 pub fn delete_message(
     tx: &mut dyn Tx,
     ctx: &Context,
-    message_id: &str,
+    message_id: &MessageId,
     hard: bool,
 ) -> CoreResult<Outcome<MessageView>> {
     let (mut message, channel, _config, standing, _user) = message_context(tx, ctx, message_id)?;
@@ -681,9 +753,9 @@ pub(crate) fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> 
             let Some(message) = tx.message(ctx.app_id(), id)? else { return Ok(None) };
             let at = message.created_at;
             return Ok(Some(if after {
-                MessageRange::After { at, id: id.clone(), inclusive }
+                MessageRange::After { at, id: id.to_string(), inclusive }
             } else {
-                MessageRange::Before { at, id: id.clone(), inclusive }
+                MessageRange::Before { at, id: id.to_string(), inclusive }
             }));
         }
     }
@@ -694,17 +766,14 @@ pub(crate) fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> 
 pub fn replies(
     tx: &mut dyn Tx,
     ctx: &Context,
-    parent_id: &str,
+    parent_id: &MessageId,
     paging: &Paging,
 ) -> CoreResult<Outcome<Vec<MessageView>>> {
-    let parent = load_message(tx, ctx, parent_id)?;
-    let (channel, config) = load_channel(tx, ctx, &parent.cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
-    standing.require_read(&channel.cid)?;
-    let limit = page_size(paging.limit, 25, 300, "limit")?;
+    let (_parent, _channel, _config, standing, _viewer) = message_context(tx, ctx, parent_id)?;
+    let (default, max) = REPLIES_LIMIT;
+    let limit = page_size(paging.limit, default, max, "limit")?;
     let messages = match message_range(tx, ctx, paging)? {
-        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit)?,
+        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit, standing.visible_after)?,
         None => Vec::new(),
     };
     let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
@@ -717,9 +786,9 @@ pub fn replies(
 }
 
 /// Options of `SendReaction`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReactionInput {
-    pub reaction_type: String,
+    pub reaction_type: ReactionType,
     pub score: Option<i64>,
     pub custom: Map<String, Value>,
     pub enforce_unique: bool,
@@ -732,7 +801,6 @@ fn reaction_context(
 ) -> CoreResult<(Message, Channel, ChannelConfig, User, Standing)> {
     let (message, channel, config, standing, user) = message_context(tx, ctx, message_id)?;
     let user = user.ok_or_else(|| CoreError::input("reaction.user_id is required"))?;
-    standing.require_read(&channel.cid)?;
     if !config.reactions {
         return Err(CoreError::new(
             ErrorCode::ChannelFeatureNotSupported,
@@ -745,14 +813,16 @@ fn reaction_context(
     Ok((message, channel, config, user, standing))
 }
 
+/// Scores are bounded by [`MAX_REACTION_SCORE`] per reaction, so these sums stay far from overflow; they saturate
+/// all the same rather than wrap.
 fn adjust_counts(message: &mut Message, reaction_type: &str, count: i64, score: i64) {
     let entry = message.reaction_counts.entry(reaction_type.to_owned()).or_insert(0);
-    *entry += count;
+    *entry = entry.saturating_add(count);
     if *entry <= 0 {
         message.reaction_counts.remove(reaction_type);
     }
     let entry = message.reaction_scores.entry(reaction_type.to_owned()).or_insert(0);
-    *entry += score;
+    *entry = entry.saturating_add(score);
     if *entry <= 0 || !message.reaction_counts.contains_key(reaction_type) {
         message.reaction_scores.remove(reaction_type);
     }
@@ -780,26 +850,23 @@ fn reaction_result(
 pub fn send_reaction(
     tx: &mut dyn Tx,
     ctx: &Context,
-    message_id: &str,
+    message_id: &MessageId,
     input: ReactionInput,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
     let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id)?;
     standing.require("send-reaction", "send reactions")?;
-    if input.reaction_type.is_empty() || input.reaction_type.chars().count() > 30 {
-        return Err(CoreError::input("reaction type must have 1 to 30 characters"));
-    }
     check_custom_keys(
         &input.custom,
         &["message_id", "user_id", "user", "type", "score", "created_at", "updated_at"],
         "reaction",
     )?;
     let score = input.score.unwrap_or(1);
-    if score < 1 {
-        return Err(CoreError::input("reaction score must be at least 1"));
+    if !(1..=MAX_REACTION_SCORE).contains(&score) {
+        return Err(CoreError::input(format!("reaction score must be between 1 and {MAX_REACTION_SCORE}")));
     }
     if input.enforce_unique {
         for other in tx.user_reactions(ctx.app_id(), message_id, &user.id)? {
-            if other.reaction_type != input.reaction_type {
+            if other.reaction_type != input.reaction_type.as_str() {
                 tx.delete_reaction(ctx.app_id(), message_id, &user.id, &other.reaction_type)?;
                 adjust_counts(&mut message, &other.reaction_type, -1, -other.score);
             }
@@ -807,9 +874,9 @@ pub fn send_reaction(
     }
     let existing = tx.reaction(ctx.app_id(), message_id, &user.id, &input.reaction_type)?;
     let reaction = Reaction {
-        message_id: message_id.to_owned(),
+        message_id: message_id.to_string(),
         user_id: user.id.clone(),
-        reaction_type: input.reaction_type.clone(),
+        reaction_type: input.reaction_type.to_string(),
         score,
         data: input.custom,
         created_at: existing.as_ref().map_or(ctx.now, |existing| existing.created_at),
@@ -830,8 +897,8 @@ pub fn send_reaction(
 pub fn delete_reaction(
     tx: &mut dyn Tx,
     ctx: &Context,
-    message_id: &str,
-    reaction_type: &str,
+    message_id: &MessageId,
+    reaction_type: &ReactionType,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
     let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id)?;
     let reaction = tx
@@ -848,14 +915,14 @@ pub fn delete_reaction(
 pub fn reactions(
     tx: &mut dyn Tx,
     ctx: &Context,
-    message_id: &str,
+    message_id: &MessageId,
     limit: Option<i64>,
     offset: Option<i64>,
 ) -> CoreResult<Outcome<Vec<Reaction>>> {
-    let (_message, channel, _config, standing, _viewer) = message_context(tx, ctx, message_id)?;
-    standing.require_read(&channel.cid)?;
-    let limit = page_size(limit, 25, 300, "limit")?;
-    let offset = page_offset(offset, 10_000, "offset")?;
+    message_context(tx, ctx, message_id)?;
+    let (default, max) = REACTIONS_LIMIT;
+    let limit = page_size(limit, default, max, "limit")?;
+    let offset = page_offset(offset, MAX_OFFSET, "offset")?;
     let reactions = tx.reactions(ctx.app_id(), message_id, limit, offset)?;
     let mut outcome = Outcome::new(reactions);
     let ids: Vec<String> = outcome.value.iter().map(|reaction| reaction.user_id.clone()).collect();
@@ -905,6 +972,9 @@ pub fn search(
     let channel_filter =
         request.filter_conditions.as_ref().ok_or_else(|| CoreError::input("filter_conditions is required"))?;
     let has_query = request.query.as_deref().is_some_and(|query| !query.trim().is_empty());
+    if request.query.as_deref().is_some_and(|query| query.len() > MAX_SEARCH_QUERY_BYTES) {
+        return Err(CoreError::input(format!("query is longer than the limit of {MAX_SEARCH_QUERY_BYTES} bytes")));
+    }
     if !has_query && request.message_filter_conditions.is_none() {
         return Err(CoreError::input("either query or message_filter_conditions is required"));
     }
@@ -917,22 +987,45 @@ pub fn search(
     };
     let sort =
         parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
-    let limit = page_size(request.limit, 20, 100, "limit")?;
+    let (default, max) = SEARCH_LIMIT;
+    let limit = page_size(request.limit, default, max, "limit")?;
     let offset = match &request.next {
-        Some(next) => {
-            next.parse::<usize>().map_err(|_| CoreError::input(format!("next {next:?} is not a valid cursor")))?
-        }
-        None => page_offset(request.offset, 1000, "offset")?,
+        Some(next) => next
+            .parse::<usize>()
+            .ok()
+            .filter(|offset| *offset <= SEARCH_MAX_OFFSET + max)
+            .ok_or_else(|| CoreError::input("next is not a valid cursor"))?,
+        None => page_offset(request.offset, SEARCH_MAX_OFFSET, "offset")?,
     };
 
     let viewer = acting_user(tx, ctx)?;
-    let channels = crate::ops::channels::readable_channels(tx, ctx, channel_filter, viewer.as_ref())?;
-    let searchable: Vec<&Channel> = channels
+    let readable = crate::ops::channels::readable_channels(tx, ctx, channel_filter, viewer.as_ref())?;
+    // What each channel hides from this viewer: its truncation, and their own hide_history point.
+    let horizons: HashMap<String, Option<DateTime<Utc>>> = readable
+        .iter()
+        .map(|(channel, member)| {
+            let hidden = member.as_ref().and_then(|member| member.hide_messages_before);
+            (channel.cid.clone(), channel.truncated_at.max(hidden))
+        })
+        .collect();
+    let channels: Vec<Channel> = readable.into_iter().map(|(channel, _)| channel).collect();
+    let cids: Vec<String> = channels
         .iter()
         .filter(|channel| config_of(&channel.channel_type, &ctx.app).is_ok_and(|config| config.search))
+        .map(|channel| channel.cid.clone())
         .collect();
-    let cids: Vec<String> = searchable.iter().map(|channel| channel.cid.clone()).collect();
-    let candidates = tx.search_candidates(ctx.app_id(), &cids, SEARCH_SCAN_LIMIT)?;
+    let viewer_id = ctx.actor.user_id();
+    let candidates: Vec<Message> = tx
+        .search_candidates(ctx.app_id(), &cids, SEARCH_SCAN_LIMIT)?
+        .into_iter()
+        .filter(|message| {
+            let horizon = horizons.get(&message.cid).copied().flatten();
+            // Deleted messages are not found; shadowed ones only by their author.
+            horizon.is_none_or(|after| message.created_at > after)
+                && message.deleted_at.is_none()
+                && (!message.shadowed || viewer_id == Some(message.user_id.as_str()))
+        })
+        .collect();
     let mut users = UserDirectory::new();
     collect_users(tx, ctx.app_id(), &mut users, candidates.iter().map(|message| message.user_id.as_str()))?;
     let query_words: Vec<String> =
@@ -971,7 +1064,11 @@ pub fn search(
 
 /// The `next` cursor of a search page, when more results follow.
 pub fn search_next(request: &SearchRequest, returned: usize) -> Option<String> {
-    let limit = request.limit.unwrap_or(20).clamp(1, 100) as usize;
+    let (default, max) = SEARCH_LIMIT;
+    let limit = match request.limit {
+        Some(limit) if limit > 0 => (limit as usize).min(max),
+        _ => default,
+    };
     if returned < limit {
         return None;
     }

@@ -1,7 +1,7 @@
 //! Users: upsert (full replace), partial update, query, connect-time merge, (de)activation and deletion.
 
 use crate::error::{CoreError, CoreResult};
-use crate::ids::check_user_id;
+use crate::ids::{FieldPath, UserId};
 use crate::model::{Actor, UnreadTotals, User};
 use crate::ops::{
     check_custom_keys, flatten_custom, page_offset, page_size, set_path, unset_path, Context, Notice, Outcome,
@@ -9,7 +9,8 @@ use crate::ops::{
 use crate::query;
 use crate::store::Tx;
 use rill_protocol::filter::{parse_sort, Filter, Operator};
-use rill_protocol::request::{PartialUpdate, QueryUsersRequest, UserRequest};
+use rill_protocol::limits::{MAX_USERS_PER_CALL, QUERY_USERS_LIMIT, QUERY_USERS_MAX_OFFSET};
+use rill_protocol::request::{PartialUpdate, QueryUsersRequest, UpsertUsersRequest, UserRequest};
 use serde_json::{Map, Value};
 
 /// Fields of the user object that custom data may not use.
@@ -34,8 +35,9 @@ const RESERVED: &[&str] = &[
     "revoke_tokens_issued_before",
 ];
 
-/// Profile fields only server-side calls may set: they decide what a user may do.
-const PRIVILEGED: &[&str] = &["teams", "teams_role"];
+/// Profile fields only server-side calls may set: they decide what a user may do, or (revocation) whether a
+/// stolen token still works, so a user must not be able to change them with the very token in question.
+const PRIVILEGED: &[&str] = &["teams", "teams_role", "revoke_tokens_issued_before"];
 
 /// `teams_role` maps a team to the user's role in it.
 fn check_teams_role(data: &Map<String, Value>) -> CoreResult<()> {
@@ -46,9 +48,14 @@ fn check_teams_role(data: &Map<String, Value>) -> CoreResult<()> {
     }
 }
 
-/// Whether a partial-update path names a built-in field or reaches into one.
-fn is_reserved_path(path: &str) -> bool {
-    RESERVED.contains(&path.split('.').next().unwrap_or(path))
+/// Whether a partial-update path names a built-in field or reaches into one (`teams_role.x` reaches into
+/// `teams_role`).
+fn is_reserved_path(path: &FieldPath) -> bool {
+    RESERVED.contains(&path.head())
+}
+
+fn is_privileged_path(path: &FieldPath) -> bool {
+    PRIVILEGED.contains(&path.head())
 }
 
 /// Roles a user may hold.
@@ -115,22 +122,30 @@ fn check_unique_name(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<
 
 /// `POST /users`: creates or fully replaces each user. A user token may only upsert itself, and cannot change
 /// its own role or teams.
-pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, requests: Vec<UserRequest>) -> CoreResult<Outcome<Vec<User>>> {
-    if requests.is_empty() {
+pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, request: UpsertUsersRequest) -> CoreResult<Outcome<Vec<User>>> {
+    if request.users.is_empty() {
         return Err(CoreError::input("users must contain at least one user"));
     }
-    if requests.len() > 100 {
-        return Err(CoreError::input("users may contain at most 100 users"));
+    if request.users.len() > MAX_USERS_PER_CALL {
+        return Err(CoreError::input(format!("users may contain at most {MAX_USERS_PER_CALL} users")));
     }
-    let mut outcome = Outcome::new(Vec::with_capacity(requests.len()));
-    for request in requests {
-        check_user_id(&request.id)?;
+    let mut outcome = Outcome::new(Vec::with_capacity(request.users.len()));
+    for (key, request) in request.users {
+        let id = match &request.id {
+            Some(id) if *id != key => {
+                return Err(CoreError::input(format!("users.{key}.id is {id:?}: it must match its key")));
+            }
+            _ => key,
+        };
         if let Actor::User { user_id } = &ctx.actor {
-            if *user_id != request.id {
-                return Err(CoreError::not_allowed(format!("user {user_id} may not update user {}", request.id)));
+            if *user_id != id.as_str() {
+                return Err(CoreError::not_allowed(format!("user {user_id} may not update user {id}")));
+            }
+            if request.revoke_tokens_issued_before.is_some() {
+                return Err(CoreError::not_allowed("only server-side calls may set revoke_tokens_issued_before"));
             }
         }
-        let existing = tx.user(ctx.app_id(), &request.id)?;
+        let existing = tx.user(ctx.app_id(), &id)?;
         let mut data = request_data(&request)?;
         let mut role = request.role.clone().unwrap_or_else(|| "user".into());
         if let (Actor::User { .. }, Some(existing)) = (&ctx.actor, &existing) {
@@ -155,7 +170,7 @@ pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, requests: Vec<UserRequest>) 
             None => existing.as_ref().and_then(|user| user.revoke_tokens_issued_before),
         };
         let user = User {
-            id: request.id.clone(),
+            id: id.into_string(),
             role,
             data,
             created_at: existing.as_ref().map_or(ctx.now, |user| user.created_at),
@@ -183,15 +198,18 @@ pub fn partial_update_users(
     ctx: &Context,
     updates: Vec<PartialUpdate>,
 ) -> CoreResult<Outcome<Vec<User>>> {
-    if updates.is_empty() || updates.len() > 100 {
-        return Err(CoreError::input("users must contain 1 to 100 updates"));
+    if updates.is_empty() || updates.len() > MAX_USERS_PER_CALL {
+        return Err(CoreError::input(format!("users must contain 1 to {MAX_USERS_PER_CALL} updates")));
     }
     let mut outcome = Outcome::new(Vec::with_capacity(updates.len()));
     for update in updates {
-        check_user_id(&update.id)?;
         if let Actor::User { user_id } = &ctx.actor {
-            if *user_id != update.id {
+            if *user_id != update.id.as_str() {
                 return Err(CoreError::not_allowed(format!("user {user_id} may not update user {}", update.id)));
+            }
+            let privileged = update.set.keys().chain(update.unset.iter()).find(|path| is_privileged_path(path));
+            if let Some(path) = privileged {
+                return Err(CoreError::not_allowed(format!("users may not change their own {}", path.head())));
             }
         }
         let mut user = tx
@@ -207,9 +225,6 @@ pub fn partial_update_users(
                     check_role(role)?;
                     user.role = role.to_owned();
                 }
-                "teams" | "teams_role" if !ctx.actor.is_server() => {
-                    return Err(CoreError::not_allowed(format!("users may not change their own {path}")));
-                }
                 "revoke_tokens_issued_before" => user.revoke_tokens_issued_before = parse_revocation(value)?,
                 "id" | "created_at" | "updated_at" | "banned" | "online" | "deactivated_at" | "deleted_at"
                 | "last_active" => {
@@ -217,7 +232,7 @@ pub fn partial_update_users(
                 }
                 // Built-in fields (and paths into them) are not custom data.
                 _ if is_reserved_path(path) => return Err(CoreError::input(format!("field {path:?} cannot be set"))),
-                _ => set_path(&mut user.data, path, value.clone())?,
+                _ => set_path(&mut user.data, path, value.clone()),
             }
         }
         for path in &update.unset {
@@ -289,8 +304,9 @@ pub fn query_users(
     filter.validate(&user_filter_allows).map_err(|error| CoreError::input(error.message))?;
     let sort =
         parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
-    let limit = page_size(request.limit, 30, 100, "limit")?;
-    let offset = page_offset(request.offset, 1000, "offset")?;
+    let (default, max) = QUERY_USERS_LIMIT;
+    let limit = page_size(request.limit, default, max, "limit")?;
+    let offset = page_offset(request.offset, QUERY_USERS_MAX_OFFSET, "offset")?;
     let include_deactivated = request.include_deactivated_users.unwrap_or(false);
     let mut documents: Vec<(User, Map<String, Value>)> = tx
         .all_users(ctx.app_id())?
@@ -314,16 +330,16 @@ pub fn query_users(
 /// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored
 /// user, while role, teams, bans and deactivation are never taken from a client.
 pub fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest>) -> CoreResult<(User, UnreadTotals)> {
-    let user_id = ctx.acting_user_id("connect")?.to_owned();
-    check_user_id(&user_id)?;
+    let user_id = UserId::parse(ctx.acting_user_id("connect")?)?.into_string();
     let existing = tx.user(ctx.app_id(), &user_id)?;
     if let Some(existing) = &existing {
         check_active(existing)?;
     }
     let mut user = existing.clone().unwrap_or_else(|| crate::ops::placeholder_user(&user_id, ctx.now));
     if let Some(details) = details {
+        // Role, teams, per-team roles, bans and revocation come from the server only, never from a client.
         let mut incoming = request_data(details)?;
-        incoming.remove("teams");
+        incoming.retain(|key, _| !PRIVILEGED.contains(&key.as_str()));
         for (key, value) in incoming {
             user.data.insert(key, value);
         }
@@ -352,8 +368,7 @@ pub fn check_active(user: &User) -> CoreResult<()> {
 
 /// The acting user of a user token, created (role `user`) if this is the first time the app sees them.
 pub fn ensure_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<User> {
-    let user_id = ctx.acting_user_id("authentication")?.to_owned();
-    check_user_id(&user_id)?;
+    let user_id = UserId::parse(ctx.acting_user_id("authentication")?)?.into_string();
     if let Some(user) = tx.user(ctx.app_id(), &user_id)? {
         return Ok(user);
     }

@@ -9,15 +9,18 @@ use crate::error::{CoreError, CoreResult};
 use crate::model::{
     App, AppSettings, Channel, Member, Message, MessageReactions, RateLimitSetting, Reaction, UnreadTotals, User,
 };
-use crate::secret::Secret;
-use crate::store::{Backend, Job, MessageRange, Tx};
+use crate::secret::{SealingKey, Secret};
+use crate::store::{attachments_json, data_json, Backend, Job, MessageRange, Tx};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, params_from_iter, Connection, Row};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// The most jobs one commit carries; bounds the latency a job waits behind others.
 pub const MAX_BATCH: usize = 512;
@@ -25,31 +28,104 @@ const READER_THREADS: usize = 4;
 
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_initial.sql"))];
 
+/// How the backend runs; the defaults are production's, tests shrink the WAL bound to see it work.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How often the checkpointer copies the write-ahead log into the database.
+    pub checkpoint_interval: Duration,
+    /// A WAL larger than this at a checkpoint is checkpointed in full and truncated by the writer between two
+    /// batches, which holds writes back for the length of that checkpoint: the price of a bounded log. Between
+    /// checks the log grows by at most one interval of writes, so it stays under this bound plus what arrives in
+    /// one interval and one truncation.
+    pub wal_limit_bytes: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> SqliteOptions {
+        SqliteOptions { checkpoint_interval: Duration::from_millis(250), wal_limit_bytes: 64 * 1024 * 1024 }
+    }
+}
+
 pub struct SqliteBackend {
     writer: mpsc::Sender<Job>,
     readers: mpsc::Sender<Job>,
     /// Successful commits so far: with group commit, far fewer than write jobs under concurrency.
-    commits: Arc<std::sync::atomic::AtomicU64>,
+    commits: Arc<AtomicU64>,
+    wal: Arc<WalState>,
     /// Dropping this stops the checkpointer thread.
     _stop_checkpoints: mpsc::Sender<()>,
 }
 
-/// How often the checkpointer copies the write-ahead log into the database.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(500);
+/// What the checkpointer and the writer share about the write-ahead log.
+struct WalState {
+    path: PathBuf,
+    /// The largest size seen, for `rill bench`.
+    peak: AtomicU64,
+    /// Set by the checkpointer when the log is over its limit; the writer truncates it after its next batch.
+    truncate_due: std::sync::atomic::AtomicBool,
+}
 
-/// Checkpoints run on their own connection and thread, passively: a checkpoint inside a commit (SQLite's
-/// default) stalled the writer, and with it every acknowledged write, for a hundred milliseconds at times.
-fn run_checkpointer(connection: Connection, stop: mpsc::Receiver<()>) {
-    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_INTERVAL) {
-        if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(%error, "checkpoint failed");
+impl WalState {
+    fn size(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|metadata| metadata.len()).unwrap_or(0)
+    }
+}
+
+/// Checkpoints run on their own connection and thread, passively, so they never stall a commit (a checkpoint
+/// inside a commit, SQLite's default, stalled every acknowledged write for a hundred milliseconds at times). A
+/// passive checkpoint cannot finish while readers keep using the log, so under steady load the log would grow
+/// without end: past `wal_limit_bytes` the checkpointer asks the writer for a truncating checkpoint, which only
+/// the writer can get promptly (it holds the write lock between batches; anyone else starves waiting for it).
+/// Failures are logged and the loop goes on; a panic in one round does not end the thread.
+fn run_checkpointer(connection: Connection, wal: Arc<WalState>, options: SqliteOptions, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(options.checkpoint_interval) {
+        let round = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let wal_bytes = wal.size();
+            wal.peak.fetch_max(wal_bytes, Ordering::Relaxed);
+            if wal_bytes > options.wal_limit_bytes {
+                wal.truncate_due.store(true, Ordering::Relaxed);
+            } else if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(%error, "checkpoint failed");
+            }
+        }));
+        if round.is_err() {
+            tracing::error!("a checkpoint round panicked; the checkpointer goes on");
         }
     }
 }
 
+/// Run by the writer between batches when the log is over its limit: checkpoints every frame and truncates
+/// the log to nothing. Truncating waits for readers to leave the log while holding writes back, so up to four
+/// times the limit it waits at most [`SOFT_TRUNCATE_WAIT`] and otherwise tries again at the next check; past
+/// that it waits as long as it must (the longest running read): a bounded log is worth one such stall.
+fn truncate_wal(connection: &Connection, wal: &WalState, limit: u64) {
+    if !wal.truncate_due.swap(false, Ordering::Relaxed) {
+        return;
+    }
+    let before = wal.size();
+    let wait = if before > limit.saturating_mul(4) { Duration::from_secs(10) } else { SOFT_TRUNCATE_WAIT };
+    let started = std::time::Instant::now();
+    let _ = connection.busy_timeout(wait);
+    let result = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| row.get::<_, i64>(0));
+    let _ = connection.busy_timeout(Duration::from_secs(10));
+    match result {
+        Ok(busy) => tracing::info!(
+            before,
+            after = wal.size(),
+            gave_up_waiting = busy != 0,
+            millis = started.elapsed().as_millis() as u64,
+            "truncated the write-ahead log"
+        ),
+        Err(error) => tracing::warn!(%error, "truncating the write-ahead log failed"),
+    }
+}
+
+/// How long a truncation below the hard bound waits for readers to leave the log.
+const SOFT_TRUNCATE_WAIT: Duration = Duration::from_millis(50);
+
 fn open_connection(path: &Path) -> CoreResult<Connection> {
     let connection = Connection::open(path)?;
-    connection.busy_timeout(std::time::Duration::from_secs(10))?;
+    connection.busy_timeout(Duration::from_secs(10))?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a commit is on disk before the writer reports it, which is what "acknowledged" promises.
     connection.pragma_update(None, "synchronous", "FULL")?;
@@ -68,25 +144,104 @@ fn migrate(connection: &Connection) -> CoreResult<()> {
     Ok(())
 }
 
+/// Creates the data directory owner-only (0700), or tightens an existing one: it holds the database and the key
+/// that seals its secrets.
+pub fn prepare_data_dir(data_dir: &Path) -> CoreResult<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(data_dir)
+        .map_err(|error| CoreError::internal(format!("cannot create {}: {error}", data_dir.display())))?;
+    restrict(data_dir, 0o700)
+}
+
+/// Sets owner-only permissions on a path that exists (Unix only; elsewhere nothing to do).
+fn restrict(path: &Path, mode: u32) -> CoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                .map_err(|error| CoreError::internal(format!("cannot restrict {}: {error}", path.display())))?;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// The database file and its companions, created (or tightened) owner-only, 0600. SQLite gives the `-wal` and
+/// `-shm` files the database file's permissions, so creating the database 0600 first is what keeps them private.
+fn restrict_database_files(path: &Path) -> CoreResult<()> {
+    if !path.exists() {
+        crate::secret::write_owner_only(path, b"")?;
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        restrict(Path::new(&name), 0o600)?;
+    }
+    Ok(())
+}
+
+/// The database file inside a data directory.
+pub const DATABASE_FILE: &str = "rill.db";
+
 impl SqliteBackend {
-    /// Opens (creating if needed) the database at `path`, migrates it and starts the writer and reader threads.
-    /// The threads stop when the backend is dropped.
-    pub fn open(path: &Path) -> CoreResult<SqliteBackend> {
+    /// Opens the store of a data directory: creates the directory owner-only if needed, loads (or creates) its
+    /// sealing key, and opens `rill.db` in it.
+    pub fn open_data_dir(data_dir: &Path, options: SqliteOptions) -> CoreResult<SqliteBackend> {
+        prepare_data_dir(data_dir)?;
+        let key = SealingKey::load_or_create(data_dir)?;
+        SqliteBackend::open_with(&data_dir.join(DATABASE_FILE), key, options)
+    }
+
+    /// Opens (creating if needed) the database at `path` with production options. See [`SqliteBackend::open_with`].
+    pub fn open(path: &Path, key: SealingKey) -> CoreResult<SqliteBackend> {
+        SqliteBackend::open_with(path, key, SqliteOptions::default())
+    }
+
+    /// Opens (creating if needed) the database at `path` owner-only, migrates it, seals any secret stored in the
+    /// clear by an older version, and starts the writer, reader and checkpoint threads. The threads stop when the
+    /// backend is dropped. `key` seals and opens the app secrets.
+    pub fn open_with(path: &Path, key: SealingKey, options: SqliteOptions) -> CoreResult<SqliteBackend> {
+        restrict_database_files(path)?;
+        let key = Arc::new(key);
         let writer_connection = open_connection(path)?;
         migrate(&writer_connection)?;
+        seal_plain_secrets(&writer_connection, &key)?;
+        restrict_database_files(path)?;
         writer_connection.pragma_update(None, "wal_autocheckpoint", 0)?;
         let checkpoint_connection = open_connection(path)?;
         let (stop_checkpoints, checkpoint_stop) = mpsc::channel::<()>();
+        let mut wal_path = path.as_os_str().to_owned();
+        wal_path.push("-wal");
+        let wal = Arc::new(WalState {
+            path: PathBuf::from(wal_path),
+            peak: AtomicU64::new(0),
+            truncate_due: std::sync::atomic::AtomicBool::new(false),
+        });
+        let checkpoint_wal = wal.clone();
+        let (idle_check, wal_limit) = (options.checkpoint_interval, options.wal_limit_bytes);
         std::thread::Builder::new()
             .name("rill-sqlite-checkpoint".into())
-            .spawn(move || run_checkpointer(checkpoint_connection, checkpoint_stop))
+            .spawn(move || run_checkpointer(checkpoint_connection, checkpoint_wal, options, checkpoint_stop))
             .map_err(|error| CoreError::internal(format!("cannot start the checkpoint thread: {error}")))?;
         let (writer, writer_jobs) = mpsc::channel::<Job>();
-        let commits = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let writer_commits = commits.clone();
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer_state = Writer {
+            connection: writer_connection,
+            key: key.clone(),
+            commits: commits.clone(),
+            wal: wal.clone(),
+            idle_check,
+            wal_limit,
+        };
         std::thread::Builder::new()
             .name("rill-sqlite-writer".into())
-            .spawn(move || run_writer(writer_connection, writer_jobs, writer_commits))
+            .spawn(move || supervise_writer(writer_state, writer_jobs))
             .map_err(|error| CoreError::internal(format!("cannot start the writer thread: {error}")))?;
 
         let (readers, reader_jobs) = mpsc::channel::<Job>();
@@ -95,26 +250,47 @@ impl SqliteBackend {
             let connection = open_connection(path)?;
             connection.pragma_update(None, "query_only", true)?;
             let jobs = reader_jobs.clone();
+            let reader_key = key.clone();
             std::thread::Builder::new()
                 .name(format!("rill-sqlite-reader-{index}"))
-                .spawn(move || run_reader(connection, jobs))
+                .spawn(move || run_reader(connection, reader_key, jobs))
                 .map_err(|error| CoreError::internal(format!("cannot start a reader thread: {error}")))?;
         }
-        Ok(SqliteBackend { writer, readers, commits, _stop_checkpoints: stop_checkpoints })
+        Ok(SqliteBackend { writer, readers, commits, wal, _stop_checkpoints: stop_checkpoints })
+    }
+
+    /// How many transactions the writer has committed.
+    pub fn commit_count(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// The largest write-ahead log the checkpointer has seen, in bytes.
+    pub fn wal_peak_bytes(&self) -> u64 {
+        self.wal.peak.load(Ordering::Relaxed)
     }
 }
 
-impl SqliteBackend {
-    /// How many transactions the writer has committed.
-    pub fn commit_count(&self) -> u64 {
-        self.commits.load(std::sync::atomic::Ordering::Relaxed)
+/// Seals app secrets that an older version stored in the clear.
+fn seal_plain_secrets(connection: &Connection, key: &SealingKey) -> CoreResult<()> {
+    let mut statement = connection.prepare("SELECT id, api_secret FROM apps")?;
+    let plain: Vec<(i64, String)> = statement
+        .query_map([], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<(i64, String)>>>()?
+        .into_iter()
+        .filter(|(_, stored)| !SealingKey::is_sealed(stored))
+        .collect();
+    for (id, stored) in plain {
+        let sealed = key.seal(&Secret::new(stored), &id.to_string())?;
+        connection.execute("UPDATE apps SET api_secret = ? WHERE id = ?", params![sealed, id])?;
+        tracing::info!(app_id = id, "sealed an app secret stored in the clear");
     }
+    Ok(())
 }
 
 impl Backend for SqliteBackend {
     fn submit_write(&self, job: Job) {
-        // A send fails only when the writer thread has died; the job's completion is then dropped and its
-        // caller sees "store writer stopped".
+        // A send fails only when the writer thread has gone (the backend is shutting down); the job's completion
+        // is then dropped and its caller sees the write fail.
         let _ = self.writer.send(job);
     }
 
@@ -123,8 +299,43 @@ impl Backend for SqliteBackend {
     }
 }
 
-fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>, commits: Arc<std::sync::atomic::AtomicU64>) {
-    while let Ok(first) = jobs.recv() {
+/// Runs the writer loop for as long as the backend lives. A job that panics is rolled back alone and its caller
+/// told (inside [`run_job`]); if the loop itself panics, whatever batch was open is rolled back, its callers see
+/// their writes fail, and the loop starts again on the same connection. The writer never stops while jobs can
+/// still arrive.
+fn supervise_writer(writer: Writer, jobs: mpsc::Receiver<Job>) {
+    loop {
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| run_writer(&writer, &jobs)));
+        match run {
+            Ok(()) => return,
+            Err(_) => {
+                tracing::error!("the store writer panicked; its open batch is rolled back and it restarts");
+                let _ = writer.connection.execute_batch("ROLLBACK");
+            }
+        }
+    }
+}
+
+/// What the writer thread owns.
+struct Writer {
+    connection: Connection,
+    key: Arc<SealingKey>,
+    commits: Arc<AtomicU64>,
+    wal: Arc<WalState>,
+    /// How long the writer waits for a job before it looks whether the log needs truncating.
+    idle_check: Duration,
+    wal_limit: u64,
+}
+
+fn run_writer(writer: &Writer, jobs: &mpsc::Receiver<Job>) {
+    let Writer { connection, key, commits, wal, idle_check, wal_limit } = writer;
+    loop {
+        truncate_wal(connection, wal, *wal_limit);
+        let first = match jobs.recv_timeout(*idle_check) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        };
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -138,30 +349,32 @@ fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>, commits: Arc<st
             let error = CoreError::from(error);
             for job in batch {
                 // The job never ran against the database; tell its caller.
-                let (_, completion) = job(Err(error.clone()));
-                completion(Err(error.clone()));
+                if let Some((_, completion)) = run_job(job, Err(error.clone())) {
+                    completion(Err(error.clone()));
+                }
             }
             continue;
         }
         for job in batch {
             // Cached statements: parsing these three on every job showed up in profiles.
-            let savepoint = run_cached(&connection, "SAVEPOINT job");
-            let mut tx = SqliteTx { connection: &connection };
-            let (succeeded, completion) = job(Ok(&mut tx));
+            let savepoint = run_cached(connection, "SAVEPOINT job");
+            let mut tx = SqliteTx { connection, key };
+            let outcome = run_job(job, Ok(&mut tx));
+            let succeeded = outcome.as_ref().is_some_and(|(succeeded, _)| *succeeded);
             let finish = if succeeded && savepoint.is_ok() {
-                run_cached(&connection, "RELEASE job")
+                run_cached(connection, "RELEASE job")
             } else {
-                run_cached(&connection, "ROLLBACK TO job").and_then(|()| run_cached(&connection, "RELEASE job"))
+                run_cached(connection, "ROLLBACK TO job").and_then(|()| run_cached(connection, "RELEASE job"))
             };
             if let Err(error) = finish {
                 tracing::error!(%error, "savepoint failed");
             }
-            completions.push(completion);
+            completions.extend(outcome.map(|(_, completion)| completion));
         }
         let committed = connection.execute_batch("COMMIT").map_err(CoreError::from);
         match committed {
             Ok(()) => {
-                commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                commits.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {
                 let _ = connection.execute_batch("ROLLBACK");
@@ -173,11 +386,28 @@ fn run_writer(connection: Connection, jobs: mpsc::Receiver<Job>, commits: Arc<st
     }
 }
 
+/// Runs one job, catching a panic: the job's own state (and with it the way to answer its caller) is dropped,
+/// so the caller hears that the operation failed, and `None` tells the writer to roll the job back.
+fn run_job(job: Job, tx: Result<&mut dyn Tx, CoreError>) -> Option<(bool, crate::store::Completion)> {
+    match std::panic::catch_unwind(AssertUnwindSafe(move || job(tx))) {
+        Ok(outcome) => Some(outcome),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(detail, "a store job panicked; its changes are rolled back");
+            None
+        }
+    }
+}
+
 fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-fn run_reader(connection: Connection, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+fn run_reader(connection: Connection, key: Arc<SealingKey>, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
     loop {
         // The lock is held only while waiting for the next job, never while running one.
         let job = {
@@ -186,16 +416,19 @@ fn run_reader(connection: Connection, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
         };
         let Ok(job) = job else { return };
         // One read transaction per job gives it a consistent snapshot.
-        let (_, completion) = match connection.execute_batch("BEGIN") {
+        let outcome = match connection.execute_batch("BEGIN") {
             Ok(()) => {
-                let mut tx = SqliteTx { connection: &connection };
-                let outcome = job(Ok(&mut tx));
+                let mut tx = SqliteTx { connection: &connection, key: &key };
+                let outcome = run_job(job, Ok(&mut tx));
+                // A panicking job may leave its transaction open; ending it keeps the next job's snapshot fresh.
                 let _ = connection.execute_batch("COMMIT");
                 outcome
             }
-            Err(error) => job(Err(error.into())),
+            Err(error) => run_job(job, Err(error.into())),
         };
-        completion(Ok(()));
+        if let Some((_, completion)) = outcome {
+            completion(Ok(()));
+        }
     }
 }
 
@@ -453,6 +686,7 @@ fn reaction_from_row(row: &Row<'_>) -> rusqlite::Result<(Reaction, String)> {
 
 struct SqliteTx<'a> {
     connection: &'a Connection,
+    key: &'a SealingKey,
 }
 
 impl SqliteTx<'_> {
@@ -475,13 +709,19 @@ impl SqliteTx<'_> {
         finish_messages(self.query(sql, parameters, message_from_row)?)
     }
 
-    fn write_message(&self, app_id: i64, message: &Message, verb: &str) -> Result<usize, rusqlite::Error> {
+    /// Writes a message row; the outer error is the data check, the inner one SQLite's.
+    fn write_message(&self, app_id: i64, message: &Message, verb: &str) -> CoreResult<Result<usize, rusqlite::Error>> {
+        let attachments = attachments_json(&message.attachments)?;
+        let data = data_json(&message.data, "message")?;
         let sql = format!(
             "{verb} INTO messages (app_id, {MESSAGE_COLUMNS}) VALUES \
              (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         );
-        let mut statement = self.connection.prepare_cached(&sql)?;
-        statement.execute(params![
+        let mut statement = match self.connection.prepare_cached(&sql) {
+            Ok(statement) => statement,
+            Err(error) => return Ok(Err(error)),
+        };
+        Ok(statement.execute(params![
             app_id,
             message.id,
             message.cid,
@@ -498,9 +738,9 @@ impl SqliteTx<'_> {
             message.pinned_by,
             optional_micros(&message.pin_expires),
             message.quoted_message_id,
-            json_text(&message.attachments),
+            attachments,
             json_text(&message.mentioned_users),
-            json_text(&message.data),
+            data,
             json_text(&message.reaction_counts),
             json_text(&message.reaction_scores),
             message.reply_count,
@@ -510,7 +750,7 @@ impl SqliteTx<'_> {
             optional_micros(&message.deleted_at),
             optional_micros(&message.text_updated_at),
             message.sequence,
-        ])
+        ]))
     }
 }
 
@@ -522,7 +762,7 @@ impl Tx for SqliteTx<'_> {
                 app.id,
                 app.name,
                 app.api_key,
-                app.api_secret.expose(),
+                self.key.seal(&app.api_secret, &app.id.to_string())?,
                 settings_to_json(&app.settings),
                 micros(&app.created_at)
             ],
@@ -551,7 +791,7 @@ impl Tx for SqliteTx<'_> {
                     id,
                     name,
                     api_key,
-                    api_secret: Secret::new(api_secret),
+                    api_secret: self.key.open(&api_secret, &id.to_string())?,
                     settings: settings_from_json(&settings)?,
                     created_at: time(created_at),
                 })
@@ -605,7 +845,7 @@ impl Tx for SqliteTx<'_> {
                 app_id,
                 user.id,
                 user.role,
-                json_text(&user.data),
+                data_json(&user.data, "user")?,
                 micros(&user.created_at),
                 micros(&user.updated_at),
                 optional_micros(&user.last_active),
@@ -644,7 +884,7 @@ impl Tx for SqliteTx<'_> {
                 channel.channel_type,
                 channel.id,
                 channel.created_by,
-                json_text(&channel.data),
+                data_json(&channel.data, "channel")?,
                 channel.frozen,
                 channel.disabled,
                 channel.team,
@@ -755,7 +995,7 @@ impl Tx for SqliteTx<'_> {
                 member.cid,
                 member.user_id,
                 member.channel_role,
-                json_text(&member.data),
+                data_json(&member.data, "member")?,
                 micros(&member.created_at),
                 micros(&member.updated_at),
                 member.hidden,
@@ -868,7 +1108,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
-        match self.write_message(app_id, message, "INSERT") {
+        match self.write_message(app_id, message, "INSERT")? {
             Ok(_) => Ok(()),
             Err(error) if is_primary_key_conflict(&error) => {
                 Err(CoreError::input(format!("a message with ID {} already exists", message.id)))
@@ -878,7 +1118,7 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn update_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
-        self.write_message(app_id, message, "INSERT OR REPLACE").map_err(CoreError::from)?;
+        self.write_message(app_id, message, "INSERT OR REPLACE")?.map_err(CoreError::from)?;
         Ok(())
     }
 
@@ -939,34 +1179,36 @@ impl Tx for SqliteTx<'_> {
         parent_id: &str,
         range: &MessageRange,
         limit: usize,
+        since: Option<DateTime<Utc>>,
     ) -> CoreResult<Vec<Message>> {
+        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+        let visible = "app_id = ? AND parent_id = ? AND created_at > ?";
         let limit = limit as i64;
         let mut messages = match range {
             MessageRange::Latest => self.message_query(
                 &format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND parent_id = ? \
-                     ORDER BY created_at DESC, id DESC LIMIT ?"
+                    "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT ?"
                 ),
-                params![app_id, parent_id, limit],
+                params![app_id, parent_id, since, limit],
             )?,
             MessageRange::Before { at, id, inclusive } => {
                 let comparison = if *inclusive { "<=" } else { "<" };
                 self.message_query(
                     &format!(
-                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND parent_id = ? \
-                         AND (created_at, id) {comparison} (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?"
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
+                         ORDER BY created_at DESC, id DESC LIMIT ?"
                     ),
-                    params![app_id, parent_id, micros(at), id, limit],
+                    params![app_id, parent_id, since, micros(at), id, limit],
                 )?
             }
             MessageRange::After { at, id, inclusive } => {
                 let comparison = if *inclusive { ">=" } else { ">" };
                 let mut ascending = self.message_query(
                     &format!(
-                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND parent_id = ? \
-                         AND (created_at, id) {comparison} (?, ?) ORDER BY created_at ASC, id ASC LIMIT ?"
+                        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
+                         ORDER BY created_at ASC, id ASC LIMIT ?"
                     ),
-                    params![app_id, parent_id, micros(at), id, limit],
+                    params![app_id, parent_id, since, micros(at), id, limit],
                 )?;
                 ascending.reverse();
                 ascending
@@ -976,13 +1218,27 @@ impl Tx for SqliteTx<'_> {
         Ok(messages)
     }
 
-    fn pinned_messages(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<Vec<Message>> {
+    fn has_message_since(&mut self, app_id: i64, cid: &str, user_id: &str, since: DateTime<Utc>) -> CoreResult<bool> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE app_id = ? AND cid = ? AND created_at > ? AND user_id = ?)",
+        )?;
+        Ok(statement.query_row(params![app_id, cid, micros(&since), user_id], |row| row.get(0))?)
+    }
+
+    fn pinned_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
         let mut messages = self.message_query(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND cid = ? AND pinned = 1 \
-                 AND deleted_at IS NULL ORDER BY pinned_at DESC LIMIT ?"
+                 AND deleted_at IS NULL AND created_at > ? ORDER BY pinned_at DESC LIMIT ?"
             ),
-            params![app_id, cid, limit as i64],
+            params![app_id, cid, since, limit as i64],
         )?;
         messages.reverse();
         Ok(messages)
@@ -1081,7 +1337,7 @@ impl Tx for SqliteTx<'_> {
                 reaction.user_id,
                 reaction.reaction_type,
                 reaction.score,
-                json_text(&reaction.data),
+                data_json(&reaction.data, "reaction")?,
                 micros(&reaction.created_at),
                 micros(&reaction.updated_at),
             ],
@@ -1188,9 +1444,133 @@ mod tests {
     use crate::store::Store;
 
     fn open(path: &Path) -> (Arc<SqliteBackend>, Store) {
-        let backend = Arc::new(SqliteBackend::open(path).unwrap());
+        open_with(path, SqliteOptions::default())
+    }
+
+    fn open_with(path: &Path, options: SqliteOptions) -> (Arc<SqliteBackend>, Store) {
+        let backend = Arc::new(SqliteBackend::open_data_dir(path.parent().unwrap(), options).unwrap());
         let store = Store::new(backend.clone(), Arc::new(SystemClock));
         (backend, store)
+    }
+
+    fn user_with_data(id: &str, bytes: usize) -> crate::model::User {
+        let mut user = placeholder_user(id, chrono::Utc::now());
+        user.data.insert("padding".into(), Value::from("p".repeat(bytes)));
+        user
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_job_rolls_back_alone_and_the_store_goes_on() {
+        let directory = tempfile::tempdir().unwrap();
+        let (_backend, store) = open(&directory.path().join("rill.db"));
+        let now = chrono::Utc::now();
+        let (first, panicking, last) = tokio::join!(
+            store.write(move |tx| tx.put_user(1, &placeholder_user("a", now))),
+            store.write(move |tx| -> CoreResult<()> {
+                tx.put_user(1, &placeholder_user("b", now))?;
+                panic!("a job that panics halfway")
+            }),
+            store.write(move |tx| tx.put_user(1, &placeholder_user("c", now))),
+        );
+        assert!(first.is_ok() && last.is_ok(), "{first:?} {last:?}");
+        assert_eq!(panicking.unwrap_err().code, rill_protocol::error::ErrorCode::Internal);
+        // The writer is still there, and the panicking job left nothing behind.
+        store.write(move |tx| tx.put_user(1, &placeholder_user("d", now))).await.unwrap();
+        let read_panic = store.read(|_tx| -> CoreResult<()> { panic!("a read that panics") }).await;
+        assert!(read_panic.is_err());
+        let mut ids: Vec<String> =
+            store.read(|tx| tx.all_users(1)).await.unwrap().into_iter().map(|user| user.id).collect();
+        ids.sort();
+        assert_eq!(ids, ["a", "c", "d"]);
+    }
+
+    /// Writes about 48 MiB while four readers keep the log in use (passive checkpoints alone then let it grow
+    /// past 40 MiB); returns the largest WAL seen.
+    async fn peak_wal_under_load(options: SqliteOptions) -> u64 {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("rill.db");
+        let (backend, store) = open_with(&path, options);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut readers = Vec::new();
+        for _ in 0..4 {
+            let (store, stop) = (store.clone(), stop.clone());
+            readers.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = store.read(|tx| tx.users(1, &["u0-0".to_owned(), "u1-1".to_owned()])).await;
+                }
+            }));
+        }
+        let mut wal_path = path.clone().into_os_string();
+        wal_path.push("-wal");
+        let mut peak = 0;
+        for round in 0..64 {
+            let mut writes = Vec::new();
+            for index in 0..128 {
+                let user = user_with_data(&format!("u{round}-{index}"), 6000);
+                let store = store.clone();
+                writes.push(tokio::spawn(async move { store.write(move |tx| tx.put_user(1, &user)).await }));
+            }
+            for write in writes {
+                write.await.unwrap().unwrap();
+            }
+            peak = peak.max(std::fs::metadata(&wal_path).map(|metadata| metadata.len()).unwrap_or(0));
+        }
+        stop.store(true, Ordering::Relaxed);
+        for reader in readers {
+            reader.await.unwrap();
+        }
+        peak.max(backend.wal_peak_bytes())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_write_ahead_log_stays_bounded_under_steady_load() {
+        const LIMIT: u64 = 2 * 1024 * 1024;
+        let options = SqliteOptions { checkpoint_interval: Duration::from_millis(20), wal_limit_bytes: LIMIT };
+        let peak = peak_wal_under_load(options).await;
+        // The bound: the limit, plus what one checkpoint interval (and one truncation's wait) lets in.
+        assert!(peak < LIMIT + 8 * 1024 * 1024, "the WAL reached {peak} bytes with a limit of {LIMIT}");
+    }
+
+    #[tokio::test]
+    async fn secrets_are_sealed_at_rest_and_files_are_owner_only() {
+        let directory = tempfile::tempdir().unwrap();
+        let data_dir = directory.path().join("data");
+        let path = data_dir.join(DATABASE_FILE);
+        let (backend, store) = open(&path);
+        let now = chrono::Utc::now();
+        let app = store.write(move |tx| crate::ops::apps::create_app(tx, "Canary", now)).await.unwrap();
+        let secret = app.api_secret.expose().to_owned();
+        drop((backend, store));
+
+        let raw = Connection::open(&path).unwrap();
+        let stored: String = raw.query_row("SELECT api_secret FROM apps", [], |row| row.get(0)).unwrap();
+        assert!(SealingKey::is_sealed(&stored) && !stored.contains(&secret), "{stored}");
+        let mut file = std::fs::read(&path).unwrap();
+        file.extend(std::fs::read(data_dir.join("rill.db-wal")).unwrap_or_default());
+        assert!(!file.windows(secret.len()).any(|window| window == secret.as_bytes()), "plain secret on disk");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&data_dir), 0o700);
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&data_dir.join(crate::secret::KEY_FILE)), 0o600);
+        }
+
+        // A secret stored in the clear by an older version is sealed when the store opens.
+        raw.execute("UPDATE apps SET api_secret = ?", [&secret]).unwrap();
+        drop(raw);
+        let (_backend, store) = open(&path);
+        let apps = store.read(|tx| tx.apps()).await.unwrap();
+        assert_eq!(apps[0].api_secret.expose(), secret);
+        let raw = Connection::open(&path).unwrap();
+        let stored: String = raw.query_row("SELECT api_secret FROM apps", [], |row| row.get(0)).unwrap();
+        assert!(SealingKey::is_sealed(&stored));
+
+        // Without its key the database's secrets do not open.
+        let stranger = SqliteBackend::open(&path, SealingKey::generate().unwrap()).unwrap();
+        let store = Store::new(Arc::new(stranger), Arc::new(SystemClock));
+        assert!(store.read(|tx| tx.apps()).await.is_err());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,17 +2,21 @@
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::reply::Reply;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use rill_core::ids::ChannelType;
 use rill_core::policy;
 use rill_protocol::error::ErrorCode;
 use rill_protocol::request::UpdateAppRequest;
 use rill_protocol::response::{App, Empty, GetAppResponse};
 use serde_json::json;
 
+/// `GET /app`. Server configuration (webhooks, hooks, revocation) is shown to server tokens only: a user token
+/// sees what a client needs (channel types, permission mode, whether push is on), not where the app's events go.
 pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiResult<Reply<GetAppResponse>> {
     let app = &auth.app;
+    let server = auth.is_server();
     let channel_configs = policy::DEFAULT_CHANNEL_TYPES
         .iter()
         .filter_map(|name| policy::channel_type_config(name, app.created_at).map(|config| ((*name).to_owned(), config)))
@@ -35,10 +39,10 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
                 "xiaomi": {"enabled": false},
                 "providers": [],
             }),
-            webhook_url: app.settings.webhook_url.clone(),
-            webhook_events: app.settings.webhook_events.clone(),
+            webhook_url: if server { app.settings.webhook_url.clone() } else { String::new() },
+            webhook_events: if server { app.settings.webhook_events.clone() } else { Vec::new() },
             event_hooks: Vec::new(),
-            revoke_tokens_issued_before: app.settings.revoke_tokens_issued_before,
+            revoke_tokens_issued_before: app.settings.revoke_tokens_issued_before.filter(|_| server),
             enforce_unique_usernames: app.settings.enforce_unique_usernames.clone(),
             suspended: app.settings.suspended,
             guest_user_creation_disabled: app.settings.guest_user_creation_disabled,
@@ -63,7 +67,7 @@ pub(crate) async fn update_app(
 pub(crate) async fn get_channel_type(
     State(_state): State<AppState>,
     auth: Auth,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<ChannelType>,
 ) -> ApiResult<Reply<serde_json::Value>> {
     let config = policy::channel_type_config(&name, auth.app.created_at)
         .ok_or_else(|| ApiError::new(ErrorCode::DoesNotExist, format!("channel type {name} does not exist")))?;

@@ -3,14 +3,15 @@
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::fanout::channel_event;
 use crate::registry::Audience;
 use crate::reply::Reply;
-use crate::routes::{named_user, with_renderer};
+use crate::routes::{check_connection, named_user, with_renderer};
 use crate::ws::publish_watching;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use rill_core::auth::Identity;
+use rill_core::ids::{ChannelId, ChannelType, Cid};
 use rill_core::model::{ChannelView, User, UserDirectory};
 use rill_core::ops::channels::{ChannelUpdate, TruncateOptions};
 use rill_core::ops::{self, Outcome};
@@ -18,30 +19,15 @@ use rill_core::policy;
 use rill_protocol::event::Event;
 use rill_protocol::request::{
     ActingUserRequest, GetOrCreateChannelRequest, MarkUnreadRequest, PartialUpdateRequest, QueryChannelsRequest,
-    SendEventRequest, TruncateChannelRequest, UpdateChannelRequest,
+    SendEventRequest, TruncateChannelRequest, UpdateChannelRequest, UserQuery,
 };
 use rill_protocol::response::{ChannelBody, Empty, EventBody, QueryChannelsResponse, UpdateChannelResponse};
 use rill_protocol::types::ChannelState;
 
 const WATCHERS_SHOWN: usize = 100;
 
-fn cid_of(channel_type: &str, id: &str) -> String {
-    format!("{channel_type}:{id}")
-}
-
-/// Refuses a subscription through a connection that is not a live connection of the token's own user. Called
-/// before any write too, so a refused request changes nothing.
-fn check_connection(state: &AppState, auth: &Auth, watch: bool, presence: bool) -> ApiResult<()> {
-    let (Some(connection_id), Identity::User { user_id, .. }) = (&auth.connection_id, &auth.identity) else {
-        return Ok(());
-    };
-    if !watch && !presence {
-        return Ok(());
-    }
-    match state.registry().owner(connection_id) {
-        Some((app_id, owner)) if app_id == auth.app.id && owner == *user_id => Ok(()),
-        _ => Err(ApiError::input(format!("connection_id {connection_id} is not a live connection of user {user_id}"))),
-    }
+fn cid_of(channel_type: &ChannelType, id: &ChannelId) -> Cid {
+    Cid::new(channel_type, id)
 }
 
 /// Subscribes the request's connection to channels (`watch: true`) and members' presence (`presence: true`).
@@ -62,7 +48,7 @@ fn subscribe(
         for view in views {
             if let Some((started, count)) = state.registry().watch(connection_id, &view.channel.cid) {
                 if started {
-                    if let Some(user) = users.get(user_id) {
+                    if let Some(user) = users.get(user_id.as_str()) {
                         publish_watching(state, &auth.app, &view.channel, user, true, count);
                     }
                 }
@@ -96,8 +82,8 @@ fn render_states(state: &AppState, auth: &Auth, views: &[ChannelView], users: &U
 async fn get_or_create_inner(
     state: AppState,
     auth: Auth,
-    channel_type: String,
-    id: Option<String>,
+    channel_type: ChannelType,
+    id: Option<ChannelId>,
     request: GetOrCreateChannelRequest,
 ) -> ApiResult<Reply<ChannelState>> {
     let data = request.data.as_ref();
@@ -107,7 +93,7 @@ async fn get_or_create_inner(
     let query = request.clone();
     let outcome = state
         .store()
-        .write(move |tx| ops::channels::get_or_create_channel(tx, &ctx, &channel_type, id.as_deref(), &query))
+        .write(move |tx| ops::channels::get_or_create_channel(tx, &ctx, &channel_type, id.as_ref(), &query))
         .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     let views = [outcome.value];
@@ -122,7 +108,7 @@ async fn get_or_create_inner(
 pub(crate) async fn get_or_create(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<GetOrCreateChannelRequest>,
 ) -> ApiResult<Reply<ChannelState>> {
     get_or_create_inner(state, auth, channel_type, Some(id), request).await
@@ -131,7 +117,7 @@ pub(crate) async fn get_or_create(
 pub(crate) async fn get_or_create_distinct(
     State(state): State<AppState>,
     auth: Auth,
-    Path(channel_type): Path<String>,
+    ApiPath(channel_type): ApiPath<ChannelType>,
     ApiJson(request): ApiJson<GetOrCreateChannelRequest>,
 ) -> ApiResult<Reply<ChannelState>> {
     get_or_create_inner(state, auth, channel_type, None, request).await
@@ -155,7 +141,7 @@ pub(crate) async fn query_channels(
     )?;
     let mut users = outcome.users;
     if let Identity::User { user_id, .. } = &auth.identity {
-        if !users.contains_key(user_id) {
+        if !users.contains_key(user_id.as_str()) {
             let app_id = auth.app.id;
             let lookup = user_id.clone();
             if let Some(user) = state.store().read(move |tx| tx.user(app_id, &lookup)).await? {
@@ -181,7 +167,7 @@ fn update_response(state: &AppState, auth: &Auth, outcome: Outcome<ChannelUpdate
 pub(crate) async fn update_channel(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<UpdateChannelRequest>,
 ) -> ApiResult<Reply<UpdateChannelResponse>> {
     let named = named_user(&request.user_id, &request.user)
@@ -195,7 +181,7 @@ pub(crate) async fn update_channel(
 pub(crate) async fn partial_update_channel(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<PartialUpdateRequest>,
 ) -> ApiResult<Reply<UpdateChannelResponse>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
@@ -207,9 +193,10 @@ pub(crate) async fn partial_update_channel(
 pub(crate) async fn delete_channel(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
+    ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Reply<ChannelBody>> {
-    let ctx = auth.context(&state, auth.param("user_id").map(str::to_owned));
+    let ctx = auth.context(&state, query.user_id);
     let cid = cid_of(&channel_type, &id);
     let outcome = state.store().write(move |tx| ops::channels::delete_channel(tx, &ctx, &cid)).await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
@@ -221,7 +208,7 @@ pub(crate) async fn delete_channel(
 pub(crate) async fn truncate_channel(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<TruncateChannelRequest>,
 ) -> ApiResult<Reply<UpdateChannelResponse>> {
     let named = named_user(&request.user_id, &request.user)
@@ -248,7 +235,7 @@ pub(crate) async fn truncate_channel(
 pub(crate) async fn hide_channel(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<ActingUserRequest>,
 ) -> ApiResult<Reply<Empty>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
@@ -262,7 +249,7 @@ pub(crate) async fn hide_channel(
 pub(crate) async fn show_channel(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<ActingUserRequest>,
 ) -> ApiResult<Reply<Empty>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
@@ -275,7 +262,7 @@ pub(crate) async fn show_channel(
 pub(crate) async fn mark_read(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<ActingUserRequest>,
 ) -> ApiResult<Reply<EventBody>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
@@ -294,7 +281,7 @@ pub(crate) async fn mark_read(
 pub(crate) async fn mark_unread(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<MarkUnreadRequest>,
 ) -> ApiResult<Reply<Empty>> {
     if request.thread_id.is_some() {
@@ -337,18 +324,20 @@ pub(crate) async fn mark_channels_read(
 pub(crate) async fn send_event(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<SendEventRequest>,
 ) -> ApiResult<Reply<EventBody>> {
     let input = request.event;
     let ctx = auth.context(&state, named_user(&input.user_id, &input.user));
     let cid = cid_of(&channel_type, &id);
     let event_type = input.event_type.clone();
-    let grant = state.store().read(move |tx| ops::channels::authorize_event(tx, &ctx, &cid, &event_type)).await?;
+    let custom = input.custom.clone();
+    let grant =
+        state.store().read(move |tx| ops::channels::authorize_event(tx, &ctx, &cid, &event_type, &custom)).await?;
     let mut event: Event = channel_event(&input.event_type, &grant.channel, state.store().now());
     let user: &User = &grant.user;
     event.user = Some(crate::convert::user(user, state.registry().is_online(auth.app.id, &user.id)));
-    event.parent_id = input.parent_id.clone();
+    event.parent_id = input.parent_id.as_ref().map(ToString::to_string);
     event.custom = input.custom.clone();
     let is_typing = input.event_type.starts_with("typing.");
     // A user who turned typing indicators off is never shown typing; the call still succeeds.
@@ -362,13 +351,13 @@ pub(crate) async fn send_event(
 pub(crate) async fn stop_watching(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
 ) -> ApiResult<Reply<Empty>> {
     let cid = cid_of(&channel_type, &id);
     let (Some(connection_id), Identity::User { user_id, .. }) = (&auth.connection_id, &auth.identity) else {
         return Ok(Reply(Empty {}));
     };
-    if state.registry().owner(connection_id) != Some((auth.app.id, user_id.clone())) {
+    if state.registry().owner(connection_id) != Some((auth.app.id, user_id.to_string())) {
         return Err(ApiError::input(format!(
             "connection_id {connection_id} is not a live connection of user {user_id}"
         )));

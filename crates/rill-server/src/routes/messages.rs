@@ -1,15 +1,19 @@
 //! Messages: send, get, update, partial update, delete, replies, reactions, search.
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Auth, Payload};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, Payload};
 use crate::reply::Reply;
 use crate::routes::{named_user, with_renderer};
-use axum::extract::{Path, State};
+use axum::extract::State;
+use rill_core::ids::{ChannelId, ChannelType, Cid, MessageId, ReactionType};
 use rill_core::model::{Channel, MessageView, Reaction};
 use rill_core::ops::messages::ReactionInput;
 use rill_core::ops::{self, Outcome};
-use rill_protocol::request::{Paging, PartialUpdateRequest, SearchRequest, SendMessageRequest, SendReactionRequest};
+use rill_protocol::request::{
+    DeleteMessageQuery, PagingQuery, PartialUpdateRequest, SearchRequest, SendMessageRequest, SendReactionRequest,
+    UserQuery,
+};
 use rill_protocol::response::{MessageBody, MessagesBody, ReactionBody, ReactionsBody, SearchResponse, SearchResult};
 
 fn message_reply(state: &AppState, auth: &Auth, outcome: &Outcome<MessageView>) -> Reply<MessageBody> {
@@ -21,11 +25,11 @@ fn message_reply(state: &AppState, auth: &Auth, outcome: &Outcome<MessageView>) 
 pub(crate) async fn send_message(
     State(state): State<AppState>,
     auth: Auth,
-    Path((channel_type, id)): Path<(String, String)>,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
     ApiJson(request): ApiJson<SendMessageRequest>,
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.message.user_id, &request.message.user));
-    let cid = format!("{channel_type}:{id}");
+    let cid = Cid::new(&channel_type, &id);
     let outcome = state.store().write(move |tx| ops::messages::send_message(tx, &ctx, &cid, request)).await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
@@ -34,9 +38,10 @@ pub(crate) async fn send_message(
 pub(crate) async fn get_message(
     State(state): State<AppState>,
     auth: Auth,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<MessageId>,
+    ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Reply<MessageBody>> {
-    let ctx = auth.context(&state, auth.param("user_id").map(str::to_owned));
+    let ctx = auth.context(&state, query.user_id);
     let outcome = state.store().read(move |tx| ops::messages::get_message(tx, &ctx, &message_id)).await?;
     let (view, channel) = &outcome.value;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
@@ -49,7 +54,7 @@ pub(crate) async fn get_message(
 pub(crate) async fn update_message(
     State(state): State<AppState>,
     auth: Auth,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<MessageId>,
     ApiJson(request): ApiJson<SendMessageRequest>,
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.message.user_id, &request.message.user));
@@ -62,7 +67,7 @@ pub(crate) async fn update_message(
 pub(crate) async fn partial_update_message(
     State(state): State<AppState>,
     auth: Auth,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<MessageId>,
     ApiJson(request): ApiJson<PartialUpdateRequest>,
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
@@ -75,43 +80,24 @@ pub(crate) async fn partial_update_message(
 pub(crate) async fn delete_message(
     State(state): State<AppState>,
     auth: Auth,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<MessageId>,
+    ApiQuery(query): ApiQuery<DeleteMessageQuery>,
 ) -> ApiResult<Reply<MessageBody>> {
-    let ctx = auth.context(&state, auth.param("deleted_by").map(str::to_owned));
-    let hard = auth.flag("hard");
+    let ctx = auth.context(&state, query.deleted_by);
+    let hard = query.hard;
     let outcome = state.store().write(move |tx| ops::messages::delete_message(tx, &ctx, &message_id, hard)).await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
 
-fn paging(auth: &Auth) -> ApiResult<Paging> {
-    let number = |name: &str| -> ApiResult<Option<i64>> {
-        match auth.param(name) {
-            None | Some("") => Ok(None),
-            Some(text) => {
-                text.parse().map(Some).map_err(|_| ApiError::input(format!("{name} must be a number, got {text:?}")))
-            }
-        }
-    };
-    let text = |name: &str| auth.param(name).filter(|value| !value.is_empty()).map(str::to_owned);
-    Ok(Paging {
-        limit: number("limit")?,
-        offset: number("offset")?,
-        id_lt: text("id_lt"),
-        id_lte: text("id_lte"),
-        id_gt: text("id_gt"),
-        id_gte: text("id_gte"),
-        id_around: text("id_around"),
-    })
-}
-
 pub(crate) async fn replies(
     State(state): State<AppState>,
     auth: Auth,
-    Path(parent_id): Path<String>,
+    ApiPath(parent_id): ApiPath<MessageId>,
+    ApiQuery(query): ApiQuery<PagingQuery>,
 ) -> ApiResult<Reply<MessagesBody>> {
-    let ctx = auth.context(&state, auth.param("user_id").map(str::to_owned));
-    let paging = paging(&auth)?;
+    let paging = query.paging();
+    let ctx = auth.context(&state, query.user_id);
     let outcome = state.store().read(move |tx| ops::messages::replies(tx, &ctx, &parent_id, &paging)).await?;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         Reply(MessagesBody { messages: outcome.value.iter().map(|view| renderer.message(view)).collect() })
@@ -129,7 +115,7 @@ fn reaction_reply(state: &AppState, auth: &Auth, outcome: Outcome<(MessageView, 
 pub(crate) async fn send_reaction(
     State(state): State<AppState>,
     auth: Auth,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<MessageId>,
     ApiJson(request): ApiJson<SendReactionRequest>,
 ) -> ApiResult<Reply<ReactionBody>> {
     let reaction = request.reaction;
@@ -147,9 +133,10 @@ pub(crate) async fn send_reaction(
 pub(crate) async fn delete_reaction(
     State(state): State<AppState>,
     auth: Auth,
-    Path((message_id, reaction_type)): Path<(String, String)>,
+    ApiPath((message_id, reaction_type)): ApiPath<(MessageId, ReactionType)>,
+    ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Reply<ReactionBody>> {
-    let ctx = auth.context(&state, auth.param("user_id").map(str::to_owned));
+    let ctx = auth.context(&state, query.user_id);
     let outcome =
         state.store().write(move |tx| ops::messages::delete_reaction(tx, &ctx, &message_id, &reaction_type)).await?;
     Ok(reaction_reply(&state, &auth, outcome))
@@ -158,10 +145,10 @@ pub(crate) async fn delete_reaction(
 pub(crate) async fn reactions(
     State(state): State<AppState>,
     auth: Auth,
-    Path(message_id): Path<String>,
+    ApiPath(message_id): ApiPath<MessageId>,
+    ApiQuery(paging): ApiQuery<PagingQuery>,
 ) -> ApiResult<Reply<ReactionsBody>> {
-    let ctx = auth.context(&state, auth.param("user_id").map(str::to_owned));
-    let paging = paging(&auth)?;
+    let ctx = auth.context(&state, paging.user_id.clone());
     let outcome = state
         .store()
         .read(move |tx| ops::messages::reactions(tx, &ctx, &message_id, paging.limit, paging.offset))

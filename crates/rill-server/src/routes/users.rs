@@ -3,35 +3,55 @@
 use crate::app::AppState;
 use crate::convert;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Auth, Payload};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, Payload};
 use crate::reply::Reply;
-use axum::extract::{Path, State};
+use crate::routes::check_connection;
+use axum::extract::State;
+use rill_core::ids::UserId;
 use rill_core::model::{UnreadTotals, User};
 use rill_core::ops::{self, Outcome};
-use rill_protocol::request::{PartialUpdateUsersRequest, QueryUsersRequest, UpsertUsersRequest};
+use rill_protocol::request::{DeleteUserQuery, PartialUpdateUsersRequest, QueryUsersRequest, UpsertUsersRequest};
 use rill_protocol::response::{QueryUsersResponse, UserResponseBody, UsersMapResponse};
 use std::collections::HashMap;
 
+/// Users as `FullUserResponse`s, with what this caller may see: a server token sees every user whole; a user
+/// token sees its own devices, mutes, revocation and unread totals, and of everyone else only the public profile
+/// (those fields empty), since nothing about another user's reading or devices is theirs to know.
 fn full_users(
     state: &AppState,
-    app_id: i64,
+    auth: &Auth,
     users: &[User],
     totals: &HashMap<String, UnreadTotals>,
 ) -> UsersMapResponse {
+    let app_id = auth.app.id;
     UsersMapResponse {
         users: users
             .iter()
             .map(|user| {
                 let online = state.registry().is_online(app_id, &user.id);
-                let totals = totals.get(&user.id).copied().unwrap_or_default();
-                (user.id.clone(), convert::own_user(user, online, totals))
+                let full = if sees_private_fields(auth, &user.id) {
+                    convert::own_user(user, online, totals.get(&user.id).copied().unwrap_or_default())
+                } else {
+                    convert::other_user(user, online)
+                };
+                (user.id.clone(), full)
             })
             .collect(),
     }
 }
 
-async fn totals_of(state: &AppState, app_id: i64, users: &[User]) -> ApiResult<HashMap<String, UnreadTotals>> {
-    let ids: Vec<String> = users.iter().map(|user| user.id.clone()).collect();
+fn sees_private_fields(auth: &Auth, user_id: &str) -> bool {
+    auth.user_id().is_none_or(|own| own.as_str() == user_id)
+}
+
+/// Unread totals of the users whose private fields the caller may see.
+async fn totals_of(state: &AppState, auth: &Auth, users: &[User]) -> ApiResult<HashMap<String, UnreadTotals>> {
+    let ids: Vec<String> =
+        users.iter().filter(|user| sees_private_fields(auth, &user.id)).map(|user| user.id.clone()).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let app_id = auth.app.id;
     Ok(state.store().read(move |tx| tx.unread_totals(app_id, &ids)).await?)
 }
 
@@ -45,17 +65,10 @@ pub(crate) async fn upsert_users(
     ApiJson(request): ApiJson<UpsertUsersRequest>,
 ) -> ApiResult<Reply<UsersMapResponse>> {
     let ctx = auth.context(&state, None);
-    let mut requests = Vec::with_capacity(request.users.len());
-    for (key, mut user) in request.users {
-        if user.id.is_empty() {
-            user.id = key;
-        }
-        requests.push(user);
-    }
-    let outcome = state.store().write(move |tx| ops::users::upsert_users(tx, &ctx, requests)).await?;
+    let outcome = state.store().write(move |tx| ops::users::upsert_users(tx, &ctx, request)).await?;
     finish(&state, &auth, &outcome);
-    let totals = totals_of(&state, auth.app.id, &outcome.value).await?;
-    Ok(Reply(full_users(&state, auth.app.id, &outcome.value, &totals)))
+    let totals = totals_of(&state, &auth, &outcome.value).await?;
+    Ok(Reply(full_users(&state, &auth, &outcome.value, &totals)))
 }
 
 pub(crate) async fn partial_update_users(
@@ -66,8 +79,8 @@ pub(crate) async fn partial_update_users(
     let ctx = auth.context(&state, None);
     let outcome = state.store().write(move |tx| ops::users::partial_update_users(tx, &ctx, request.users)).await?;
     finish(&state, &auth, &outcome);
-    let totals = totals_of(&state, auth.app.id, &outcome.value).await?;
-    Ok(Reply(full_users(&state, auth.app.id, &outcome.value, &totals)))
+    let totals = totals_of(&state, &auth, &outcome.value).await?;
+    Ok(Reply(full_users(&state, &auth, &outcome.value, &totals)))
 }
 
 pub(crate) async fn query_users(
@@ -75,6 +88,7 @@ pub(crate) async fn query_users(
     auth: Auth,
     Payload(request): Payload<QueryUsersRequest>,
 ) -> ApiResult<Reply<QueryUsersResponse>> {
+    check_connection(&state, &auth, false, request.presence == Some(true))?;
     let ctx = auth.context(&state, request.user_id.clone());
     let registry = state.registry().clone();
     let app_id = auth.app.id;
@@ -89,8 +103,8 @@ pub(crate) async fn query_users(
             state.registry().follow(connection_id, &ids);
         }
     }
-    let totals = totals_of(&state, app_id, &users).await?;
-    let map = full_users(&state, app_id, &users, &totals);
+    let totals = totals_of(&state, &auth, &users).await?;
+    let map = full_users(&state, &auth, &users, &totals);
     let users = users.iter().filter_map(|user| map.users.get(&user.id).cloned()).collect();
     Ok(Reply(QueryUsersResponse { users }))
 }
@@ -104,10 +118,11 @@ async fn single_user(state: &AppState, auth: &Auth, outcome: Outcome<User>) -> A
 pub(crate) async fn delete_user(
     State(state): State<AppState>,
     auth: Auth,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<UserId>,
+    ApiQuery(query): ApiQuery<DeleteUserQuery>,
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
-    let hard = auth.param("hard_delete") == Some("true");
+    let hard = query.hard_delete;
     let outcome = state.store().write(move |tx| ops::users::delete_user(tx, &ctx, &user_id, hard)).await?;
     single_user(&state, &auth, outcome).await
 }
@@ -115,7 +130,7 @@ pub(crate) async fn delete_user(
 pub(crate) async fn deactivate_user(
     State(state): State<AppState>,
     auth: Auth,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<UserId>,
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
     let outcome = state.store().write(move |tx| ops::users::set_deactivated(tx, &ctx, &user_id, true)).await?;
@@ -125,7 +140,7 @@ pub(crate) async fn deactivate_user(
 pub(crate) async fn reactivate_user(
     State(state): State<AppState>,
     auth: Auth,
-    Path(user_id): Path<String>,
+    ApiPath(user_id): ApiPath<UserId>,
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
     let outcome = state.store().write(move |tx| ops::users::set_deactivated(tx, &ctx, &user_id, false)).await?;

@@ -488,6 +488,7 @@ async fn client_health_check_is_answered() {
 #[tokio::test]
 async fn a_socket_that_never_reads_is_closed_while_others_keep_receiving() {
     let server = TestServer::start_with(GatewayConfig { queue_capacity: 2, ..Default::default() }).await;
+    server.set_rate_limits(rill_core::model::RateLimitSetting::Off).await;
     server.create_users(&["alice", "bob", "carol"]).await;
     server.team_channel("general", &["alice", "bob", "carol"]).await;
     let mut reader = server.connect("carol").await;
@@ -497,10 +498,12 @@ async fn a_socket_that_never_reads_is_closed_while_others_keep_receiving() {
 
     // Far more than the socket buffers between the server and a client that never reads can hold, so the
     // sleeper's queue fills up.
-    let padding = "z".repeat(400 * 1024);
-    for index in 0..48 {
+    // Each message carries nearly the most attachment data one message may (64 KiB).
+    let attachments = json!([{"type": "file", "padding": "z".repeat(60 * 1024)}]);
+    let sent = 320;
+    for index in 0..sent {
         let id = format!("m{index}");
-        send(&server, "alice", "general", json!({"id": id, "text": "big", "padding": padding})).await;
+        send(&server, "alice", "general", json!({"id": id, "text": "big", "attachments": attachments})).await;
         let event = reader
             .wait_for(Duration::from_secs(10), |event| event["type"] == "message.new")
             .await
@@ -527,7 +530,7 @@ async fn a_socket_that_never_reads_is_closed_while_others_keep_receiving() {
         }
     }
     assert_eq!(sleeper.close_code, Some(1011), "after {messages} messages");
-    assert!(messages < 48, "the slow socket was cut off, not served everything ({messages} messages)");
+    assert!(messages < sent, "the slow socket was cut off, not served everything ({messages} messages)");
 
     // The reader is still connected and served.
     send(&server, "alice", "general", json!({"id": "after", "text": "still here"})).await;

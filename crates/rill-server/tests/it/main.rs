@@ -7,6 +7,8 @@ mod channels;
 mod errors;
 mod events;
 mod gateway;
+mod hardening;
 mod messages;
 mod smoke;
+mod support;
 mod users;

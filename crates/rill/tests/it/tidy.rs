@@ -123,3 +123,19 @@ fn protocol_surface_matches_its_coverage_document() {
         "rill-protocol's public surface changed: update docs/protocol.md for the change, then record the new hash"
     );
 }
+
+#[test]
+fn the_limits_table_in_the_docs_is_the_one_the_code_enforces() {
+    let document = std::fs::read_to_string(workspace_root().join("docs/protocol.md")).unwrap();
+    let (start, end) = ("<!-- limits:start -->\n", "<!-- limits:end -->");
+    let table = document
+        .split_once(start)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map(|(table, _)| table)
+        .unwrap_or_else(|| panic!("docs/protocol.md must hold the limits table between {start:?} and {end:?}"));
+    assert_eq!(
+        table,
+        rill_protocol::limits::markdown_table(),
+        "docs/protocol.md's limits table differs from rill_protocol::limits::ALL: paste the new table in"
+    );
+}
