@@ -12,6 +12,8 @@ pub mod markdown;
 pub mod model;
 pub mod ops;
 pub mod policy;
+#[cfg(test)]
+mod properties;
 pub mod query;
 pub mod secret;
 pub mod store;

@@ -10,6 +10,8 @@ pub mod filter;
 pub mod ids;
 pub mod jwt;
 pub mod limits;
+#[cfg(test)]
+mod properties;
 pub mod request;
 pub mod response;
 pub mod schema;

@@ -138,6 +138,20 @@ impl TestServer {
         self.state.apps().put(app);
     }
 
+    /// Bans a user app-wide by setting the stored flag (the ban endpoints come with moderation).
+    pub async fn set_banned(&self, user_id: &str) {
+        let (app_id, user_id) = (self.app.id, user_id.to_owned());
+        self.state
+            .store()
+            .write(move |tx| {
+                let mut user = tx.user(app_id, &user_id)?.expect("the user to ban exists");
+                user.banned = true;
+                tx.put_user(app_id, &user)
+            })
+            .await
+            .expect("ban");
+    }
+
     pub fn server_client(&self) -> Client {
         Client::server(&self.base_url, &self.app.api_key, &self.app.api_secret)
     }
