@@ -71,10 +71,8 @@ impl SealingKey {
             Ok(text) => SealingKey::parse(text.trim())
                 .ok_or_else(|| CoreError::internal(format!("{} does not hold a sealing key", path.display()))),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let bytes = random_bytes::<32>()?;
-                let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-                write_owner_only(&path, format!("{hex}\n").as_bytes())?;
-                Ok(SealingKey::from_bytes(&bytes))
+                create_key_file(data_dir, &path)?;
+                SealingKey::load_or_create(data_dir)
             }
             Err(error) => Err(CoreError::internal(format!("cannot read {}: {error}", path.display()))),
         }
@@ -125,6 +123,24 @@ impl SealingKey {
     /// Whether a stored value is sealed (older databases hold plain values until they are opened once).
     pub fn is_sealed(stored: &str) -> bool {
         stored.starts_with(SEALED_PREFIX)
+    }
+}
+
+/// Writes a fresh key to a temporary file, then links it into place only if no key is there yet: a crash
+/// leaves either no key file or a whole one, and two processes starting at once on a new data directory end
+/// up with the same key.
+fn create_key_file(data_dir: &Path, path: &Path) -> CoreResult<()> {
+    let bytes = random_bytes::<32>()?;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    let temporary = data_dir.join(format!("{KEY_FILE}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&temporary);
+    write_owner_only(&temporary, format!("{hex}\n").as_bytes())?;
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(CoreError::internal(format!("cannot create {}: {error}", path.display()))),
     }
 }
 

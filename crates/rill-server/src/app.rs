@@ -22,7 +22,7 @@ use rill_core::store::Store;
 use rill_protocol::error::ErrorCode;
 use rill_protocol::limits::{
     BODY_READ_SECONDS, DEFAULT_CONNECTIONS_PER_ADDRESS, HEADER_READ_SECONDS, MAX_HEADER_BYTES, MAX_URI_BYTES,
-    WS_HANDSHAKE_SECONDS, WS_IDLE_SECONDS, WS_QUEUE_FRAMES,
+    UNAUTHENTICATED_PER_MINUTE, WS_HANDSHAKE_SECONDS, WS_IDLE_SECONDS, WS_QUEUE_FRAMES,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -69,6 +69,12 @@ pub struct HttpConfig {
     pub max_connections: Option<usize>,
     /// Open connections from one address (an IPv6 /64 counts as one).
     pub max_connections_per_address: usize,
+    /// Requests without valid credentials one address may make per minute.
+    pub unauthenticated_per_minute: u32,
+    /// Reverse proxies in front of Rill. A request from one of them counts against the address its
+    /// `X-Forwarded-For` names (the proxy's own entry, the last one), and their connections are not capped per
+    /// address. No other peer's `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for HttpConfig {
@@ -78,6 +84,8 @@ impl Default for HttpConfig {
             body_read_timeout: Duration::from_secs(BODY_READ_SECONDS),
             max_connections: None,
             max_connections_per_address: DEFAULT_CONNECTIONS_PER_ADDRESS,
+            unauthenticated_per_minute: UNAUTHENTICATED_PER_MINUTE,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -369,16 +377,29 @@ async fn request_middleware(State(state): State<AppState>, request: Request, nex
     .await
 }
 
+/// The client address a request counts against: the peer's, or for a trusted proxy the address it forwards for.
+fn client_address(state: &AppState, request: &Request) -> AddressKey {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    let forwarded = || {
+        let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;
+        header.rsplit(',').next()?.trim().parse::<std::net::IpAddr>().ok()
+    };
+    match peer {
+        Some(peer) if state.http_config().trusted_proxies.contains(&peer) => AddressKey::of(forwarded().or(Some(peer))),
+        peer => AddressKey::of(peer),
+    }
+}
+
 async fn admit_and_run(state: &AppState, operation: Option<&'static str>, request: Request, next: Next) -> Response {
-    let address = AddressKey::of(request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip()));
+    let address = client_address(state, &request);
     let now = state.store().now().timestamp();
     if let Err(error) = check_head(&request) {
-        let verdict = state.limiter().check_address(address, now);
+        let verdict = state.limiter().check_address(address, state.http_config().unauthenticated_per_minute, now);
         return with_rate_headers(error.into_response(), &verdict);
     }
     // Routes outside the API (the error page, unknown paths) need no credentials and count per address.
     let Some(operation) = operation else {
-        let verdict = state.limiter().check_address(address, now);
+        let verdict = state.limiter().check_address(address, state.http_config().unauthenticated_per_minute, now);
         if !verdict.allowed {
             return with_rate_headers(address_limited(&verdict).into_response(), &verdict);
         }
@@ -388,7 +409,9 @@ async fn admit_and_run(state: &AppState, operation: Option<&'static str>, reques
     let authenticated = authenticate_request(state, operation, &parts).await;
     let (verdict, scope) = match &authenticated {
         Ok(auth) => limit_identity(state, operation, auth, &parts.headers, now),
-        Err(_) => (state.limiter().check_address(address, now), "address"),
+        Err(_) => {
+            (state.limiter().check_address(address, state.http_config().unauthenticated_per_minute, now), "address")
+        }
     };
     if !verdict.allowed {
         let refusal = match scope {

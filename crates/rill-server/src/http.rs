@@ -55,10 +55,12 @@ impl ConnectionLimits {
     }
 }
 
-/// Open connections, in all and per address. A [`ConnectionSlot`] holds one place until it drops, which is when
+/// Open connections, in all and per address (except from trusted proxies, which carry everyone's). A
+/// [`ConnectionSlot`] holds one place until it drops, which is when
 /// the socket closes (it lives inside the connection's I/O, so an upgraded WebSocket keeps it).
 struct ConnectionCounter {
     limits: ConnectionLimits,
+    trusted_proxies: Vec<std::net::IpAddr>,
     // A plain lock: held for a counter update, never across an await.
     open: Mutex<(usize, HashMap<AddressKey, usize>)>,
 }
@@ -71,13 +73,15 @@ enum Refusal {
 }
 
 impl ConnectionCounter {
-    fn admit(self: &Arc<Self>, address: AddressKey) -> Result<ConnectionSlot, Refusal> {
+    fn admit(self: &Arc<Self>, peer: std::net::IpAddr) -> Result<ConnectionSlot, Refusal> {
+        let address = AddressKey::of(Some(peer));
         let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if open.0 >= self.limits.total {
             return Err(Refusal::Total);
         }
+        let proxy = self.trusted_proxies.contains(&peer);
         let from_address = open.1.entry(address).or_insert(0);
-        if *from_address >= self.limits.per_address {
+        if *from_address >= self.limits.per_address && !proxy {
             return Err(Refusal::PerAddress);
         }
         *from_address += 1;
@@ -228,10 +232,15 @@ pub async fn serve(
         max_connections_per_address = limits.per_address,
         "connection limits"
     );
-    let counter = Arc::new(ConnectionCounter { limits, open: Mutex::new((0, HashMap::new())) });
+    let counter = Arc::new(ConnectionCounter {
+        limits,
+        trusted_proxies: state.http_config().trusted_proxies.clone(),
+        open: Mutex::new((0, HashMap::new())),
+    });
     let app = router(state.clone());
+    // Each connection task holds a receiver; shutdown waits for the last one to go (`closed`), so no set of
+    // task handles has to be kept and reaped.
     let (closing_sender, closing) = watch::channel(false);
-    let mut connections = tokio::task::JoinSet::new();
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -246,24 +255,24 @@ pub async fn serve(
                         continue;
                     }
                 };
-                match counter.admit(AddressKey::of(Some(peer.ip()))) {
+                match counter.admit(peer.ip()) {
                     Ok(slot) => {
                         let connection = serve_connection(stream, peer, slot, app.clone(), state.clone(), closing.clone());
-                        connections.spawn(connection);
+                        tokio::spawn(connection);
                     }
                     Err(refusal) => {
                         tracing::debug!(%peer, ?refusal, "connection refused");
-                        connections.spawn(refuse(stream, refusal, limits));
+                        tokio::spawn(refuse(stream, refusal, limits));
                     }
                 }
             }
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
     // Sockets do not count as in-flight requests: tell them to close so the server can finish.
     state.announce_shutdown();
     let _ = closing_sender.send(true);
-    while connections.join_next().await.is_some() {}
+    drop(closing);
+    closing_sender.closed().await;
     state.close_connections(Duration::from_secs(5)).await;
     Ok(())
 }
@@ -339,13 +348,21 @@ mod tests {
     #[test]
     fn slots_count_per_address_and_free_on_drop() {
         let limits = ConnectionLimits { total: 3, per_address: 2, file_descriptors: None };
-        let counter = Arc::new(ConnectionCounter { limits, open: Mutex::new((0, HashMap::new())) });
-        let first = counter.admit(AddressKey::V4(1)).unwrap();
-        let _second = counter.admit(AddressKey::V4(1)).unwrap();
-        assert_eq!(counter.admit(AddressKey::V4(1)).err(), Some(Refusal::PerAddress));
-        let _third = counter.admit(AddressKey::V4(2)).unwrap();
-        assert_eq!(counter.admit(AddressKey::V4(3)).err(), Some(Refusal::Total));
+        let proxy: std::net::IpAddr = "10.0.0.9".parse().unwrap();
+        let counter =
+            Arc::new(ConnectionCounter { limits, trusted_proxies: vec![proxy], open: Mutex::new((0, HashMap::new())) });
+        let one: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let first = counter.admit(one).unwrap();
+        let _second = counter.admit(one).unwrap();
+        assert_eq!(counter.admit(one).err(), Some(Refusal::PerAddress));
+        let _third = counter.admit(proxy).unwrap();
+        assert_eq!(counter.admit("10.0.0.3".parse().unwrap()).err(), Some(Refusal::Total));
         drop(first);
-        assert!(counter.admit(AddressKey::V4(1)).is_ok());
+        assert!(counter.admit(one).is_ok());
+        let limits = ConnectionLimits { total: 10, per_address: 1, file_descriptors: None };
+        let counter =
+            Arc::new(ConnectionCounter { limits, trusted_proxies: vec![proxy], open: Mutex::new((0, HashMap::new())) });
+        let proxied: Vec<_> = (0..5).map(|_| counter.admit(proxy)).collect();
+        assert!(proxied.iter().all(Result::is_ok), "a trusted proxy is not capped per address");
     }
 }

@@ -7,7 +7,7 @@
 //! and a shard that holds its share of [`MAX_RATE_LIMIT_ENTRIES`] sends new keys to one shared overflow window.
 
 use rill_core::model::RateLimitSetting;
-use rill_protocol::limits::{MAX_RATE_LIMIT_ENTRIES, UNAUTHENTICATED_PER_MINUTE};
+use rill_protocol::limits::MAX_RATE_LIMIT_ENTRIES;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -202,9 +202,10 @@ impl RateLimiter {
         self.count(key, limit, now_seconds)
     }
 
-    /// Counts one request without valid credentials (or to a route that needs none) against its address.
-    pub fn check_address(&self, address: AddressKey, now_seconds: i64) -> Verdict {
-        self.count(Key::Address(address), Some(UNAUTHENTICATED_PER_MINUTE), now_seconds)
+    /// Counts one request without valid credentials (or to a route that needs none) against its address, which
+    /// may make `per_minute` of them.
+    pub fn check_address(&self, address: AddressKey, per_minute: u32, now_seconds: i64) -> Verdict {
+        self.count(Key::Address(address), Some(per_minute), now_seconds)
     }
 
     /// How many windows are kept, over all shards.
@@ -249,6 +250,7 @@ impl RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rill_protocol::limits::UNAUTHENTICATED_PER_MINUTE;
 
     #[test]
     fn limits_per_window_and_app() {
@@ -286,10 +288,13 @@ mod tests {
         let same_prefix: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
         let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
         for _ in 0..UNAUTHENTICATED_PER_MINUTE {
-            assert!(limiter.check_address(AddressKey::of(Some(one)), 0).allowed);
+            assert!(limiter.check_address(AddressKey::of(Some(one)), UNAUTHENTICATED_PER_MINUTE, 0).allowed);
         }
-        assert!(!limiter.check_address(AddressKey::of(Some(same_prefix)), 1).allowed, "the same /64");
-        assert!(limiter.check_address(AddressKey::of(Some(other)), 1).allowed);
+        assert!(
+            !limiter.check_address(AddressKey::of(Some(same_prefix)), UNAUTHENTICATED_PER_MINUTE, 1).allowed,
+            "the same /64"
+        );
+        assert!(limiter.check_address(AddressKey::of(Some(other)), UNAUTHENTICATED_PER_MINUTE, 1).allowed);
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
         assert_eq!(AddressKey::of(Some(mapped)), AddressKey::of(Some("10.0.0.1".parse().unwrap())));
     }
@@ -298,11 +303,11 @@ mod tests {
     fn memory_is_bounded_whatever_keys_arrive() {
         let limiter = RateLimiter::with_capacity(10);
         for address in 0..10_000u32 {
-            limiter.check_address(AddressKey::V4(address), 0);
+            limiter.check_address(AddressKey::V4(address), UNAUTHENTICATED_PER_MINUTE, 0);
         }
         assert!(limiter.entries() <= SHARDS * 10 + SHARDS, "{} entries", limiter.entries());
         // A shard's next minute starts empty, so a key refused for overflow is counted afresh.
-        let fresh = limiter.check_address(AddressKey::V4(1), 60);
+        let fresh = limiter.check_address(AddressKey::V4(1), UNAUTHENTICATED_PER_MINUTE, 60);
         assert_eq!(fresh.remaining, u64::from(UNAUTHENTICATED_PER_MINUTE) - 1);
     }
 }

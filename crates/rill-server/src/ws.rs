@@ -201,6 +201,7 @@ async fn open_session(
     app: &Arc<App>,
     user_id: &str,
     details: Option<UserRequest>,
+    connection_id: String,
 ) -> Option<Session> {
     let ctx = context(state, app, user_id);
     let connected = state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref())).await;
@@ -211,7 +212,6 @@ async fn open_session(
             return None;
         }
     };
-    let connection_id = uuid::Uuid::new_v4().to_string();
     let (sender, outbound) = mpsc::channel::<Frame>(state.gateway().queue_capacity);
     let overflow = Arc::new(Notify::new());
     let Some(first) = state.registry().register(&connection_id, app.id, user_id, sender, overflow.clone()) else {
@@ -236,11 +236,14 @@ async fn run_connection(state: AppState, mut socket: Box<WebSocket>, accepted: B
     let _guard = state.socket_guard();
     let Accepted { app, user_id, request: ConnectRequest { user_details: details, .. } } = *accepted;
     let handshake_timeout = state.gateway().handshake_timeout;
-    let opening = Box::pin(open_session(&state, &mut socket, &app, &user_id, details));
+    // The id is chosen here so that a handshake cut off after registering can still be unregistered.
+    let connection_id = uuid::Uuid::new_v4().to_string();
+    let opening = Box::pin(open_session(&state, &mut socket, &app, &user_id, details, connection_id.clone()));
     let session = match tokio::time::timeout(handshake_timeout, opening).await {
         Ok(Some(session)) => session,
         Ok(None) => return,
         Err(_) => {
+            Box::pin(finish(&state, &app, &connection_id)).await;
             let reason = "the handshake did not complete in time: reconnect";
             let closing = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: reason.into() })));
             let _ = Box::pin(tokio::time::timeout(handshake_timeout, closing)).await;

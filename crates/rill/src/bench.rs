@@ -64,6 +64,8 @@ struct Engine {
     base_url: String,
     api_key: String,
     api_secret: String,
+    /// The largest write-ahead log seen while the engine ran, sampled every 20 ms.
+    wal_peak: Arc<AtomicU64>,
     _data_dir: tempfile::TempDir,
 }
 
@@ -144,7 +146,8 @@ async fn start_engine() -> anyhow::Result<Engine> {
         tokio::process::Command::new(&executable)
     };
     let mut child = command
-        .args(["serve", "--data-dir", &data, "--listen", "127.0.0.1:0"])
+        // Every simulated client connects from 127.0.0.1, so the per-address cap is lifted.
+        .args(["serve", "--data-dir", &data, "--listen", "127.0.0.1:0", "--max-connections-per-address", "1000000"])
         .env("RILL_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -164,12 +167,26 @@ async fn start_engine() -> anyhow::Result<Engine> {
         }
     };
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let wal_peak = Arc::new(AtomicU64::new(0));
+    let sampled = wal_peak.clone();
+    let wal_path = data_dir.path().join("rill.db-wal");
+    tokio::spawn(async move {
+        loop {
+            let size = std::fs::metadata(&wal_path).map(|metadata| metadata.len()).unwrap_or(0);
+            sampled.fetch_max(size, Ordering::Relaxed);
+            if Arc::strong_count(&sampled) == 1 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
     Ok(Engine {
         child,
         pid,
         base_url,
         api_key: created["api_key"].as_str().context("api key")?.to_owned(),
         api_secret: created["api_secret"].as_str().context("api secret")?.to_owned(),
+        wal_peak,
         _data_dir: data_dir,
     })
 }
@@ -489,6 +506,7 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
         args.fanout_messages, args.watchers
     ));
     let (deliveries_per_second, cpu_per_delivery) = fanout(&engine, &args).await?;
+    let wal_peak = engine.wal_peak.load(Ordering::Relaxed);
 
     let figures = json!({
         "machine": machine,
@@ -505,6 +523,7 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
         "bytes_per_idle_websocket": per_socket.round(),
         "server_cpu_microseconds_per_send": (cpu_per_send * 1e6 * 10.0).round() / 10.0,
         "server_cpu_microseconds_per_delivery": (cpu_per_delivery * 1e6 * 100.0).round() / 100.0,
+        "wal_peak_bytes": wal_peak,
     });
     if args.json {
         output::line(&figures.to_string());
@@ -522,6 +541,7 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
         output::line(&format!("memory per idle WebSocket:     {:.1} KiB", per_socket / 1024.0));
         output::line(&format!("server CPU per send:           {:.1} µs", cpu_per_send * 1e6));
         output::line(&format!("server CPU per delivery:       {:.2} µs", cpu_per_delivery * 1e6));
+        output::line(&format!("peak write-ahead log:          {:.1} MiB", wal_peak as f64 / (1024.0 * 1024.0)));
     }
     Ok(())
 }

@@ -6,8 +6,9 @@ use rill_core::clock::SystemClock;
 use rill_core::model::RateLimitSetting;
 use rill_core::store::sqlite::{SqliteBackend, SqliteOptions};
 use rill_core::store::Store;
+use rill_protocol::limits::DEFAULT_CONNECTIONS_PER_ADDRESS;
 use rill_protocol::response::CreatedApp;
-use rill_server::app::{AppState, GatewayConfig};
+use rill_server::app::{AppState, GatewayConfig, HttpConfig};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -43,7 +44,22 @@ async fn wait_for_signal() {
     tracing::info!("shutting down: finishing in-flight requests and closing sockets");
 }
 
-pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result<()> {
+/// Connection limits of `rill serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct ConnectionFlags {
+    /// Most open connections (HTTP and WebSocket) in all; by default the descriptor limit less 128.
+    #[arg(long, env = "RILL_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Most open connections from one address (an IPv6 /64 counts as one).
+    #[arg(long, env = "RILL_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = DEFAULT_CONNECTIONS_PER_ADDRESS)]
+    max_connections_per_address: usize,
+    /// A reverse proxy in front of Rill (repeat, or comma-separated): its requests count against the address in
+    /// `X-Forwarded-For`, and its connections are not capped per address.
+    #[arg(long = "trusted-proxy", env = "RILL_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
     let apps = store.read(|tx| tx.apps()).await.map_err(core_error)?;
     let default_app = match apps.into_iter().next() {
@@ -56,7 +72,14 @@ pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr) -> anyhow::Result
             app
         }
     };
-    let state = AppState::new(store, GatewayConfig::default()).await.map_err(|error| anyhow::anyhow!(error.detail))?;
+    let http = HttpConfig {
+        max_connections: limits.max_connections,
+        max_connections_per_address: limits.max_connections_per_address,
+        trusted_proxies: limits.trusted_proxies,
+        ..HttpConfig::default()
+    };
+    let gateway = GatewayConfig { http, ..GatewayConfig::default() };
+    let state = AppState::new(store, gateway).await.map_err(|error| anyhow::anyhow!(error.detail))?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     output::line(&format!("Rill is listening on http://{address}"));

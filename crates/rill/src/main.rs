@@ -35,6 +35,8 @@ enum Command {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, env = "RILL_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        limits: commands::ConnectionFlags,
     },
     /// Manage chat apps (each has its own App ID, API key and secret).
     App {
@@ -108,7 +110,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { data_dir, listen } => commands::serve(&data_dir, listen).await,
+            Command::Serve { data_dir, listen, limits } => commands::serve(&data_dir, listen, limits).await,
             Command::App { command: AppCommand::Create { data_dir, name, json } } => {
                 commands::create_app(&data_dir, &name, json).await
             }

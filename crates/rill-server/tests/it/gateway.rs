@@ -72,3 +72,40 @@ async fn a_user_may_hold_at_most_fifty_connections() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     server.connect("alice").await;
 }
+
+#[tokio::test]
+async fn a_handshake_that_does_not_complete_in_time_is_closed_with_1001() {
+    let config = GatewayConfig { handshake_timeout: Duration::from_millis(100), ..GatewayConfig::default() };
+    let server = TestServer::start_with(config).await;
+    server.create_users(&["alice"]).await;
+    // Hold the store's writer for a while: connecting writes the user's last activity, so the handshake cannot
+    // finish before its deadline (authentication itself only reads).
+    let (started, wait_started) = tokio::sync::oneshot::channel();
+    let store = server.state.store().clone();
+    let blocker = tokio::spawn(async move {
+        store
+            .write(move |_tx| {
+                let _ = started.send(());
+                std::thread::sleep(Duration::from_millis(1500));
+                Ok(())
+            })
+            .await
+    });
+    wait_started.await.unwrap();
+    let url = rill_client::socket::connect_url(
+        &server.base_url,
+        &server.app.api_key,
+        &server.token("alice"),
+        "alice",
+        &json!({"id": "alice"}),
+    );
+    let mut socket = Socket::open(&url).await.unwrap();
+    while let Ok(Some(frame)) = socket.next_frame(Duration::from_secs(5)).await {
+        assert_ne!(frame["type"], "health.check", "the handshake completed after its deadline");
+    }
+    assert_eq!(socket.close_code, Some(1001));
+    blocker.await.unwrap().unwrap();
+    // Once the store is free again, connecting works.
+    let socket = server.connect("alice").await;
+    assert!(!socket.connection_id.is_empty());
+}

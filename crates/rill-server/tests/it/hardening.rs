@@ -368,6 +368,28 @@ async fn idle_and_slow_sockets_are_dropped() {
 }
 
 #[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_is_answered_408() {
+    use tokio::io::AsyncWriteExt;
+    let config = GatewayConfig {
+        http: HttpConfig { body_read_timeout: Duration::from_millis(300), ..HttpConfig::default() },
+        ..GatewayConfig::default()
+    };
+    let server = TestServer::start_with(config).await;
+    server.create_users(&["alice"]).await;
+    let mut stream = idle_connection(&server, "127.0.0.1").await;
+    let head = format!(
+        "POST /users?api_key={} HTTP/1.1\r\nHost: x\r\nAuthorization: {}\r\nstream-auth-type: jwt\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n{{\"users\"",
+        server.app.api_key,
+        server.token("alice")
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_until_closed(&mut stream, Duration::from_secs(5)).await.expect("no answer to a stalled body");
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    assert_eq!(raw_body(&answer)["code"], 23);
+}
+
+#[tokio::test]
 async fn connections_are_capped_per_address_and_in_all() {
     // A long header timeout: the held sockets must stay open for the whole test.
     let server = TestServer::start_with(limited_server_config(Duration::from_secs(60), 3, Some(5))).await;
@@ -492,4 +514,46 @@ async fn another_apps_token_is_refused_with_this_apps_key() {
     let foreign =
         Client::with_token(&server.base_url, &server.app.api_key, Some(token_with("alice", &other.api_secret)));
     assert_error(&call(&foreign, Method::GET, "/app", Value::Null).await, 401, 43);
+}
+
+/// Sends one raw request from a socket bound to `local` and returns the answer.
+async fn exchange_from(server: &TestServer, local: &str, request: &str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = idle_connection(server, local).await;
+    stream.write_all(request.as_bytes()).await.unwrap();
+    read_until_closed(&mut stream, Duration::from_secs(5)).await.unwrap_or_default()
+}
+
+// 12, behind a reverse proxy: a trusted proxy's requests count against the address it forwards for; anyone
+// else's X-Forwarded-For is ignored.
+#[tokio::test]
+async fn only_a_trusted_proxy_may_name_the_client_address() {
+    let config = GatewayConfig {
+        http: HttpConfig {
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            unauthenticated_per_minute: 3,
+            ..HttpConfig::default()
+        },
+        ..GatewayConfig::default()
+    };
+    let server = TestServer::start_with(config).await;
+    let request = |forwarded: &str| {
+        format!(
+            "GET /app?api_key=nope HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: {forwarded}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    for _ in 0..3 {
+        let answer = exchange_from(&server, "127.0.0.1", &request("198.51.100.7, 203.0.113.1")).await;
+        assert!(answer.starts_with("HTTP/1.1 401 "), "{answer}");
+    }
+    let answer = exchange_from(&server, "127.0.0.1", &request("203.0.113.1")).await;
+    assert!(answer.starts_with("HTTP/1.1 429 "), "the forwarded address's window ran out: {answer}");
+    let answer = exchange_from(&server, "127.0.0.1", &request("203.0.113.2")).await;
+    assert!(answer.starts_with("HTTP/1.1 401 "), "another client behind the proxy has its own window: {answer}");
+    // An untrusted peer cannot pick its window by claiming an address.
+    for _ in 0..3 {
+        exchange_from(&server, "127.0.0.2", &request("203.0.113.9")).await;
+    }
+    let answer = exchange_from(&server, "127.0.0.2", &request("203.0.113.10")).await;
+    assert!(answer.starts_with("HTTP/1.1 429 "), "{answer}");
 }

@@ -3,12 +3,14 @@
 
 mod app;
 mod auth;
+mod authorization;
 mod channels;
 mod errors;
 mod events;
 mod gateway;
 mod hardening;
 mod messages;
+mod properties;
 mod smoke;
 mod support;
 mod users;
