@@ -212,7 +212,7 @@ impl Standing {
 }
 
 /// Works out a viewer's standing in a channel; `viewer` is the user the request acts as, if any.
-pub(crate) fn standing(
+pub(crate) async fn standing(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &Channel,
@@ -220,7 +220,7 @@ pub(crate) fn standing(
     viewer: Option<&User>,
 ) -> CoreResult<Standing> {
     let member = match viewer {
-        Some(user) => tx.member(ctx.app_id(), &channel.cid, &user.id)?,
+        Some(user) => tx.member(ctx.app_id(), &channel.cid, &user.id).await?,
         None => None,
     };
     let (capabilities, can_read) = match viewer {
@@ -248,10 +248,10 @@ pub(crate) fn standing(
 
 /// Loads the acting user, if the request names one. A user token's user always exists (connect or upsert
 /// created it), but a server call may name a user that does not.
-pub(crate) fn acting_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<Option<User>> {
+pub(crate) async fn acting_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<Option<User>> {
     match ctx.actor.user_id() {
         None => Ok(None),
-        Some(user_id) => match tx.user(ctx.app_id(), user_id)? {
+        Some(user_id) => match tx.user(ctx.app_id(), user_id).await? {
             Some(user) => Ok(Some(user)),
             None if ctx.actor.is_server() => Err(CoreError::input(format!("user {user_id} does not exist"))),
             None => Ok(Some(placeholder_user(user_id, ctx.now))),
@@ -276,7 +276,7 @@ pub(crate) fn placeholder_user(user_id: &str, now: DateTime<Utc>) -> User {
 }
 
 /// Adds the named users to a directory, loading the ones it lacks.
-pub(crate) fn collect_users<'a>(
+pub(crate) async fn collect_users<'a>(
     tx: &mut dyn Tx,
     app_id: i64,
     directory: &mut UserDirectory,
@@ -288,7 +288,7 @@ pub(crate) fn collect_users<'a>(
             missing.push(user_id.to_owned());
         }
     }
-    for user in tx.users(app_id, &missing)? {
+    for user in tx.users(app_id, &missing).await? {
         directory.insert(user.id.clone(), user);
     }
     Ok(())
@@ -310,9 +310,10 @@ pub(crate) fn message_user_ids(view: &MessageView) -> Vec<&str> {
 }
 
 /// A live channel and its type's configuration; 404 when the channel does not exist or was deleted.
-pub(crate) fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
+pub(crate) async fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
     let channel = tx
-        .channel(ctx.app_id(), cid)?
+        .channel(ctx.app_id(), cid)
+        .await?
         .filter(|channel| channel.deleted_at.is_none())
         .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
     let config = config_of(&channel.channel_type, &ctx.app)?;

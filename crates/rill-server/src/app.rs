@@ -160,7 +160,7 @@ impl AppState {
     /// Builds the state over a store, loading its apps, and starts this node's event dispatcher.
     pub async fn new(store: Store, gateway: GatewayConfig) -> Result<AppState, ApiError> {
         let apps = AppDirectory::default();
-        for app in store.read(|tx| tx.apps()).await? {
+        for app in store.read((), |tx, ()| tx.apps()).await? {
             apps.put(app);
         }
         let bus: Arc<dyn Bus> = Arc::new(LocalBus::default());
@@ -190,7 +190,7 @@ impl AppState {
                 interval.tick().await;
                 let Some(shared) = weak.upgrade() else { return };
                 let mark = shared.apps.read_mark();
-                if let Ok(apps) = refresh_store.read(|tx| tx.apps()).await {
+                if let Ok(apps) = refresh_store.read((), |tx, ()| tx.apps()).await {
                     shared.apps.reload(apps, mark);
                 }
             }
@@ -214,7 +214,7 @@ impl AppState {
         };
         if due {
             let mark = self.shared.apps.read_mark();
-            if let Ok(apps) = self.store().read(|tx| tx.apps()).await {
+            if let Ok(apps) = self.store().read((), |tx, ()| tx.apps()).await {
                 self.shared.apps.reload(apps, mark);
             }
         }

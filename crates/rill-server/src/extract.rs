@@ -126,11 +126,15 @@ pub async fn authenticate(state: &AppState, credentials: Credentials<'_>) -> Res
         // valid token of a user never seen before creates the user, as connecting would.
         let lookup_id = user_id.to_string();
         let app_id = app.id;
-        let user = match state.store().read(move |tx| tx.user(app_id, &lookup_id)).await? {
+        let user = match state
+            .store()
+            .read((app_id, lookup_id), |tx, (app_id, lookup_id)| tx.user(*app_id, lookup_id))
+            .await?
+        {
             Some(user) => user,
             None => {
                 let ctx = Context { app: app.clone(), actor: Actor::User { user_id: user_id.to_string() }, now };
-                state.store().write(move |tx| rill_core::ops::users::ensure_user(tx, &ctx)).await?
+                state.store().write((ctx,), |tx, (ctx,)| Box::pin(rill_core::ops::users::ensure_user(tx, ctx))).await?
             }
         };
         auth::check_revocation(*issued_at, app.settings.revoke_tokens_issued_before, user.revoke_tokens_issued_before)?;

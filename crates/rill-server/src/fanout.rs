@@ -289,7 +289,8 @@ async fn fill_unread(registry: &Registry, store: &Store, batches: &mut [Batch]) 
         }
         wanted.sort_unstable();
         wanted.dedup();
-        let totals = match store.read(move |tx| tx.unread_totals(app_id, &wanted)).await {
+        let totals = match store.read((app_id, wanted), |tx, (app_id, wanted)| tx.unread_totals(*app_id, wanted)).await
+        {
             Ok(totals) => totals,
             Err(error) => {
                 // The events still go out; only their unread fields are missing. Clients refresh on reconnect.

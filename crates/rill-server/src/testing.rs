@@ -60,8 +60,10 @@ impl TestServer {
             Some(app) => app,
             None => {
                 let now = store.now();
-                let created =
-                    store.write(move |tx| rill_core::ops::apps::create_app(tx, "Test", now)).await.expect("create app");
+                let created = store
+                    .write((now,), |tx, (now,)| Box::pin(rill_core::ops::apps::create_app(tx, "Test", *now)))
+                    .await
+                    .expect("create app");
                 TestApp {
                     id: created.id,
                     api_key: created.api_key.clone(),
@@ -113,7 +115,7 @@ impl TestServer {
         let created = self
             .state
             .store()
-            .write(move |tx| rill_core::ops::apps::create_app(tx, &name, now))
+            .write((name, now), |tx, (name, now)| Box::pin(rill_core::ops::apps::create_app(tx, name, *now)))
             .await
             .expect("create app");
         let app = TestApp {
@@ -132,7 +134,9 @@ impl TestServer {
         let app = self
             .state
             .store()
-            .write(move |tx| rill_core::ops::apps::set_rate_limits(tx, app_id, setting))
+            .write((app_id, setting), |tx, (app_id, setting)| {
+                Box::pin(rill_core::ops::apps::set_rate_limits(tx, *app_id, *setting))
+            })
             .await
             .expect("set rate limits");
         self.state.apps().put(app);
@@ -143,10 +147,12 @@ impl TestServer {
         let (app_id, user_id) = (self.app.id, user_id.to_owned());
         self.state
             .store()
-            .write(move |tx| {
-                let mut user = tx.user(app_id, &user_id)?.expect("the user to ban exists");
-                user.banned = true;
-                tx.put_user(app_id, &user)
+            .write(user_id, move |tx, user_id| {
+                Box::pin(async move {
+                    let mut user = tx.user(app_id, user_id).await?.expect("the user to ban exists");
+                    user.banned = true;
+                    tx.put_user(app_id, &user).await
+                })
             })
             .await
             .expect("ban");

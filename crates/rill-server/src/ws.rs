@@ -204,7 +204,10 @@ async fn open_session(
     connection_id: String,
 ) -> Option<Session> {
     let ctx = context(state, app, user_id);
-    let connected = state.store().write(move |tx| ops::users::connect_user(tx, &ctx, details.as_ref())).await;
+    let connected = state
+        .store()
+        .write((ctx, details), |tx, (ctx, details)| Box::pin(ops::users::connect_user(tx, ctx, details.as_ref())))
+        .await;
     let (user, totals) = match connected {
         Ok(connected) => connected,
         Err(error) => {
@@ -356,15 +359,20 @@ async fn finish(state: &AppState, app: &Arc<App>, connection_id: &str) {
     let ctx = context(state, app, &closed.user_id);
     let user_id = closed.user_id.clone();
     let user = if closed.last_connection {
-        state.store().write(move |tx| ops::users::touch_last_active(tx, &ctx, &user_id)).await
+        state
+            .store()
+            .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(ops::users::touch_last_active(tx, ctx, user_id)))
+            .await
     } else {
-        state.store().read(move |tx| tx.user(ctx.app_id(), &user_id)).await
+        state.store().read((ctx, user_id), |tx, (ctx, user_id)| tx.user(ctx.app_id(), user_id)).await
     };
     let Ok(Some(user)) = user else { return };
     for (cid, watcher_count) in &closed.stopped_watching {
         let app_id = app.id;
         let lookup = cid.clone();
-        if let Ok(Some(channel)) = state.store().read(move |tx| tx.channel(app_id, &lookup)).await {
+        if let Ok(Some(channel)) =
+            state.store().read((app_id, lookup), |tx, (app_id, lookup)| tx.channel(*app_id, lookup)).await
+        {
             publish_watching(state, app, &channel, &user, false, *watcher_count);
         }
     }

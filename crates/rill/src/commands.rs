@@ -61,13 +61,15 @@ pub(crate) struct ConnectionFlags {
 
 pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
-    let apps = store.read(|tx| tx.apps()).await.map_err(core_error)?;
+    let apps = store.read((), |tx, ()| tx.apps()).await.map_err(core_error)?;
     let default_app = match apps.into_iter().next() {
         Some(app) => app,
         None => {
             let now = store.now();
-            let app =
-                store.write(move |tx| rill_core::ops::apps::create_app(tx, "Rill", now)).await.map_err(core_error)?;
+            let app = store
+                .write((now,), |tx, (now,)| Box::pin(rill_core::ops::apps::create_app(tx, "Rill", *now)))
+                .await
+                .map_err(core_error)?;
             output::progress(&format!("created the default chat app (id {})", app.id));
             app
         }
@@ -98,7 +100,10 @@ pub(crate) async fn create_app(data_dir: &Path, name: &str, json: bool) -> anyho
     let store = open_store(data_dir)?;
     let now = store.now();
     let name = name.to_owned();
-    let app = store.write(move |tx| rill_core::ops::apps::create_app(tx, &name, now)).await.map_err(core_error)?;
+    let app = store
+        .write((name, now), |tx, (name, now)| Box::pin(rill_core::ops::apps::create_app(tx, name, *now)))
+        .await
+        .map_err(core_error)?;
     let created =
         CreatedApp { app_id: app.id, api_key: app.api_key.clone(), api_secret: app.api_secret.expose().to_owned() };
     if json {
@@ -114,7 +119,7 @@ pub(crate) async fn create_app(data_dir: &Path, name: &str, json: bool) -> anyho
 
 pub(crate) async fn list_apps(data_dir: &Path, json: bool) -> anyhow::Result<()> {
     let store = open_store(data_dir)?;
-    let apps = store.read(|tx| tx.apps()).await.map_err(core_error)?;
+    let apps = store.read((), |tx, ()| tx.apps()).await.map_err(core_error)?;
     if json {
         let list: Vec<CreatedApp> = apps
             .iter()
@@ -146,7 +151,12 @@ pub(crate) async fn set_rate_limits(
         (false, None) => RateLimitSetting::StreamDefaults,
     };
     let store = open_store(data_dir)?;
-    store.write(move |tx| rill_core::ops::apps::set_rate_limits(tx, app_id, setting)).await.map_err(core_error)?;
+    store
+        .write((app_id, setting), |tx, (app_id, setting)| {
+            Box::pin(rill_core::ops::apps::set_rate_limits(tx, *app_id, *setting))
+        })
+        .await
+        .map_err(core_error)?;
     let described = match setting {
         RateLimitSetting::Off => "off".to_owned(),
         RateLimitSetting::PerMinute(limit) => format!("{limit} per minute per endpoint"),

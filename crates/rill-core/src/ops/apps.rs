@@ -26,12 +26,12 @@ fn random_token(length: usize) -> String {
 }
 
 /// Creates an app with a fresh API key (12 characters, like Stream's) and secret (64 characters).
-pub fn create_app(tx: &mut dyn Tx, name: &str, now: DateTime<Utc>) -> CoreResult<App> {
+pub async fn create_app(tx: &mut dyn Tx, name: &str, now: DateTime<Utc>) -> CoreResult<App> {
     let name = name.trim();
     if name.is_empty() || name.len() > 100 {
         return Err(CoreError::input("app name must have 1 to 100 characters"));
     }
-    let next_id = tx.apps()?.iter().map(|app| app.id).max().unwrap_or(1_000_000) + 1;
+    let next_id = tx.apps().await?.iter().map(|app| app.id).max().unwrap_or(1_000_000) + 1;
     let app = App {
         id: next_id,
         name: name.to_owned(),
@@ -40,12 +40,12 @@ pub fn create_app(tx: &mut dyn Tx, name: &str, now: DateTime<Utc>) -> CoreResult
         settings: AppSettings::default(),
         created_at: now,
     };
-    tx.insert_app(&app)?;
+    tx.insert_app(&app).await?;
     Ok(app)
 }
 
 /// Applies `PATCH /app`.
-pub fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) -> CoreResult<App> {
+pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) -> CoreResult<App> {
     let mut settings = app.settings.clone();
     if let Some(value) = request.disable_auth_checks {
         settings.disable_auth_checks = value;
@@ -81,19 +81,20 @@ pub fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) -> Cor
     if let Some(value) = request.guest_user_creation_disabled {
         settings.guest_user_creation_disabled = value;
     }
-    tx.update_app_settings(app.id, &settings)?;
+    tx.update_app_settings(app.id, &settings).await?;
     Ok(App { settings, ..app.clone() })
 }
 
 /// Sets an app's rate limits (`rill app set-rate-limits`).
-pub fn set_rate_limits(tx: &mut dyn Tx, app_id: i64, setting: RateLimitSetting) -> CoreResult<App> {
+pub async fn set_rate_limits(tx: &mut dyn Tx, app_id: i64, setting: RateLimitSetting) -> CoreResult<App> {
     let mut app = tx
-        .apps()?
+        .apps()
+        .await?
         .into_iter()
         .find(|app| app.id == app_id)
         .ok_or_else(|| CoreError::not_found(format!("app {app_id} does not exist")))?;
     app.settings.rate_limits = setting;
-    tx.update_app_settings(app.id, &app.settings)?;
+    tx.update_app_settings(app.id, &app.settings).await?;
     Ok(app)
 }
 

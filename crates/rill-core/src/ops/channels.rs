@@ -79,7 +79,7 @@ fn sees_deleted(standing: &Standing) -> bool {
 }
 
 /// Builds what one viewer sees of a channel.
-pub(crate) fn channel_view(
+pub(crate) async fn channel_view(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: Channel,
@@ -93,34 +93,37 @@ pub(crate) fn channel_view(
     let membership = standing.member.clone();
     let since = standing.visible_after;
     let messages = if let Some(around) = &options.messages.id_around {
-        match tx.message(ctx.app_id(), around)? {
+        match tx.message(ctx.app_id(), around).await? {
             Some(center) if center.cid == channel.cid => {
                 let half = (limit / 2).max(1);
                 let before = MessageRange::Before { at: center.created_at, id: center.id.clone(), inclusive: true };
                 let after = MessageRange::After { at: center.created_at, id: center.id.clone(), inclusive: false };
-                let mut messages = tx.channel_messages(ctx.app_id(), &channel.cid, &before, half + 1, since)?;
-                messages.extend(tx.channel_messages(
-                    ctx.app_id(),
-                    &channel.cid,
-                    &after,
-                    limit.saturating_sub(half + 1).max(1),
-                    since,
-                )?);
+                let mut messages = tx.channel_messages(ctx.app_id(), &channel.cid, &before, half + 1, since).await?;
+                messages.extend(
+                    tx.channel_messages(
+                        ctx.app_id(),
+                        &channel.cid,
+                        &after,
+                        limit.saturating_sub(half + 1).max(1),
+                        since,
+                    )
+                    .await?,
+                );
                 messages
             }
             _ => Vec::new(),
         }
     } else {
-        match message_range(tx, ctx, &options.messages)? {
-            Some(range) => tx.channel_messages(ctx.app_id(), &channel.cid, &range, limit, since)?,
+        match message_range(tx, ctx, &options.messages).await? {
+            Some(range) => tx.channel_messages(ctx.app_id(), &channel.cid, &range, limit, since).await?,
             None => Vec::new(),
         }
     };
     let viewer = ctx.actor.user_id();
-    let messages = message_views(tx, ctx, messages, viewer, sees_deleted(standing))?;
-    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10, since)?;
-    let pinned_messages = message_views(tx, ctx, pinned, viewer, sees_deleted(standing))?;
-    let all_members = tx.members(ctx.app_id(), &channel.cid)?;
+    let messages = message_views(tx, ctx, messages, viewer, sees_deleted(standing)).await?;
+    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10, since).await?;
+    let pinned_messages = message_views(tx, ctx, pinned, viewer, sees_deleted(standing)).await?;
+    let all_members = tx.members(ctx.app_id(), &channel.cid).await?;
     let members: Vec<Member> = all_members
         .iter()
         .skip(options.member_offset)
@@ -135,7 +138,7 @@ pub(crate) fn channel_view(
     for view in messages.iter().chain(pinned_messages.iter()) {
         ids.extend(message_user_ids(view));
     }
-    collect_users(tx, ctx.app_id(), users, ids)?;
+    collect_users(tx, ctx.app_id(), users, ids).await?;
     let hidden = membership.as_ref().is_some_and(|member| member.hidden);
     Ok(ChannelView {
         channel,
@@ -167,7 +170,7 @@ fn check_channel_role(role: &str, actor: &Actor) -> CoreResult<()> {
 }
 
 /// Creates member rows for users who are not members yet; fails naming users that do not exist.
-fn add_members(
+async fn add_members(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &mut Channel,
@@ -182,7 +185,7 @@ fn add_members(
             ids.push(input.user_id().to_string());
         }
     }
-    let known: Vec<String> = tx.users(ctx.app_id(), &ids)?.into_iter().map(|user| user.id).collect();
+    let known: Vec<String> = tx.users(ctx.app_id(), &ids).await?.into_iter().map(|user| user.id).collect();
     let missing: Vec<&String> = ids.iter().filter(|id| !known.contains(id)).collect();
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|id| id.as_str()).collect();
@@ -196,7 +199,7 @@ fn add_members(
         if added.iter().any(|member: &Member| member.user_id == input.user_id().as_str()) {
             continue;
         }
-        if tx.member(ctx.app_id(), &channel.cid, input.user_id())?.is_some() {
+        if tx.member(ctx.app_id(), &channel.cid, input.user_id()).await?.is_some() {
             continue;
         }
         let role = input.channel_role().unwrap_or("channel_member");
@@ -219,7 +222,7 @@ fn add_members(
             last_read_sequence: channel.unread_sequence,
             hide_messages_before,
         };
-        tx.put_member(ctx.app_id(), &member)?;
+        tx.put_member(ctx.app_id(), &member).await?;
         channel.member_count += 1;
         added.push(member);
     }
@@ -258,7 +261,7 @@ fn check_member_count(count: usize, field: &str) -> CoreResult<()> {
 }
 
 /// `POST /channels/{type}/{id}/query` and, with `channel_id` absent, the distinct-channel form.
-pub fn get_or_create_channel(
+pub async fn get_or_create_channel(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel_type: &ChannelType,
@@ -273,7 +276,7 @@ pub fn get_or_create_channel(
     };
     let cid = Cid::new(channel_type, &id);
     let mut outcome = Outcome::new(());
-    let channel = match tx.channel(ctx.app_id(), &cid)?.filter(|channel| channel.deleted_at.is_none()) {
+    let channel = match tx.channel(ctx.app_id(), &cid).await?.filter(|channel| channel.deleted_at.is_none()) {
         Some(channel) => channel,
         None => {
             if client_chosen {
@@ -291,7 +294,7 @@ pub fn get_or_create_channel(
                         )
                     })?,
             };
-            let creator = match tx.user(ctx.app_id(), &creator_id)? {
+            let creator = match tx.user(ctx.app_id(), &creator_id).await? {
                 Some(user) => user,
                 None if ctx.actor.is_server() => {
                     return Err(CoreError::input(format!("creator {creator_id} does not exist")));
@@ -324,16 +327,18 @@ pub fn get_or_create_channel(
                 unread_sequence: 0,
             };
             let inputs = data.members.clone().unwrap_or_default();
-            let added = add_members(tx, ctx, &mut channel, &inputs, None, false)?;
+            let added = add_members(tx, ctx, &mut channel, &inputs, None, false).await?;
             let invites = data.invites.clone().unwrap_or_default();
-            let invited = add_members(tx, ctx, &mut channel, &invites, None, true)?;
-            collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))?;
+            let invited = add_members(tx, ctx, &mut channel, &invites, None, true).await?;
+            collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))
+                .await?;
             if !invited.is_empty() {
                 let by = Some(creator_id.clone());
                 outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by });
             }
-            tx.put_channel(ctx.app_id(), &channel)?;
-            collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
+            tx.put_channel(ctx.app_id(), &channel).await?;
+            collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))
+                .await?;
             // The creator already knows; everyone else added is told.
             let others: Vec<Member> = added.into_iter().filter(|member| member.user_id != creator_id).collect();
             if !others.is_empty() {
@@ -346,8 +351,8 @@ pub fn get_or_create_channel(
             channel
         }
     };
-    let viewer = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    let viewer = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     standing.require_read(&channel.cid)?;
     let options = ViewOptions {
         messages: request.messages.clone().unwrap_or_default(),
@@ -360,7 +365,7 @@ pub fn get_or_create_channel(
         member_offset: page_offset(request.members.as_ref().and_then(|page| page.offset), 10_000, "members.offset")?,
     };
     let mut users = std::mem::take(&mut outcome.users);
-    let view = channel_view(tx, ctx, channel, &config, &standing, &options, &mut users)?;
+    let view = channel_view(tx, ctx, channel, &config, &standing, &options, &mut users).await?;
     if let Some(viewer) = viewer {
         users.insert(viewer.id.clone(), viewer);
     }
@@ -434,16 +439,16 @@ fn channel_document(channel: &Channel, member: Option<&Member>, member_ids: Opti
 
 /// Channels matching `filter` that the viewer may read, in no particular order. With no viewer (a server
 /// token without `user_id`) every channel is readable.
-pub(crate) fn readable_channels(
+pub(crate) async fn readable_channels(
     tx: &mut dyn Tx,
     ctx: &Context,
     filter_value: &Value,
     viewer: Option<&User>,
 ) -> CoreResult<Vec<(Channel, Option<Member>)>> {
-    matching_channels(tx, ctx, filter_value, viewer, &[])
+    matching_channels(tx, ctx, filter_value, viewer, &[]).await
 }
 
-fn matching_channels(
+async fn matching_channels(
     tx: &mut dyn Tx,
     ctx: &Context,
     filter_value: &Value,
@@ -454,7 +459,7 @@ fn matching_channels(
     filter.validate(&channel_filter_allows).map_err(|error| CoreError::input(error.message))?;
     let memberships: HashMap<String, (Channel, Member)> = match viewer {
         Some(user) => {
-            tx.memberships(ctx.app_id(), &user.id)?.into_iter().map(|(c, m)| (c.cid.clone(), (c, m))).collect()
+            tx.memberships(ctx.app_id(), &user.id).await?.into_iter().map(|(c, m)| (c.cid.clone(), (c, m))).collect()
         }
         None => HashMap::new(),
     };
@@ -462,7 +467,8 @@ fn matching_channels(
     // An ordinary user can read only their channels, the ones they created, and open (livestream) ones, so only
     // those are loaded; server-side and moderator queries (and apps without permission checks) see every channel.
     let mut candidates: Vec<(Channel, Option<Member>)> = if sees_all || ctx.app.settings.disable_permissions_checks {
-        tx.all_channels(ctx.app_id())?
+        tx.all_channels(ctx.app_id())
+            .await?
             .into_iter()
             .map(|channel| {
                 let member = memberships.get(&channel.cid).map(|(_, member)| member.clone());
@@ -470,9 +476,9 @@ fn matching_channels(
             })
             .collect()
     } else {
-        let mut extra = tx.channels_of_type(ctx.app_id(), "livestream")?;
+        let mut extra = tx.channels_of_type(ctx.app_id(), "livestream").await?;
         if let Some(user) = viewer {
-            extra.extend(tx.channels_created_by(ctx.app_id(), &user.id)?);
+            extra.extend(tx.channels_created_by(ctx.app_id(), &user.id).await?);
         }
         let mut seen: std::collections::HashSet<String> = memberships.keys().cloned().collect();
         let mut candidates: Vec<(Channel, Option<Member>)> =
@@ -501,7 +507,13 @@ fn matching_channels(
     let mut matched = Vec::new();
     for (channel, member) in candidates {
         let member_ids = if needs_members {
-            Some(tx.members(ctx.app_id(), &channel.cid)?.into_iter().map(|member| member.user_id).collect::<Vec<_>>())
+            Some(
+                tx.members(ctx.app_id(), &channel.cid)
+                    .await?
+                    .into_iter()
+                    .map(|member| member.user_id)
+                    .collect::<Vec<_>>(),
+            )
         } else {
             None
         };
@@ -527,7 +539,7 @@ fn matching_channels(
 }
 
 /// `POST /channels`: filters, sorts and pages the channels the acting user may read.
-pub fn query_channels(
+pub async fn query_channels(
     tx: &mut dyn Tx,
     ctx: &Context,
     request: &QueryChannelsRequest,
@@ -539,8 +551,8 @@ pub fn query_channels(
     let offset = page_offset(request.offset, 10_000, "offset")?;
     let message_limit = page_size(request.message_limit, 25, 300, "message_limit")?;
     let member_limit = page_size(request.member_limit, 100, 100, "member_limit")?;
-    let viewer = acting_user(tx, ctx)?;
-    let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort)?;
+    let viewer = acting_user(tx, ctx).await?;
+    let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort).await?;
     let options = ViewOptions {
         messages: Paging { limit: Some(message_limit as i64), ..Paging::default() },
         member_limit,
@@ -550,8 +562,8 @@ pub fn query_channels(
     let mut views = Vec::new();
     for (channel, _) in channels.into_iter().skip(offset).take(limit) {
         let config = config_of(&channel.channel_type, &ctx.app)?;
-        let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
-        views.push(channel_view(tx, ctx, channel, &config, &standing, &options, &mut users)?);
+        let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
+        views.push(channel_view(tx, ctx, channel, &config, &standing, &options, &mut users).await?);
     }
     let mut outcome = Outcome::new(views);
     outcome.users = users;
@@ -566,17 +578,17 @@ pub struct ChannelUpdate {
     pub message: Option<MessageView>,
 }
 
-fn finish_channel_update(
+async fn finish_channel_update(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: Channel,
     mut outcome: Outcome<Option<MessageView>>,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let members = tx.members(ctx.app_id(), &channel.cid)?;
+    let members = tx.members(ctx.app_id(), &channel.cid).await?;
     let mut ids: Vec<&str> = members.iter().map(|member| member.user_id.as_str()).collect();
     ids.extend(channel.created_by.as_deref());
     ids.extend(ctx.actor.user_id());
-    collect_users(tx, ctx.app_id(), &mut outcome.users, ids)?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, ids).await?;
     Ok(Outcome {
         value: ChannelUpdate { channel, members, message: outcome.value },
         notices: outcome.notices,
@@ -606,15 +618,15 @@ fn apply_flags(
 }
 
 /// `POST /channels/{type}/{id}`: the keys present choose the actions.
-pub fn update_channel(
+pub async fn update_channel(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
     request: UpdateChannelRequest,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     standing.require_read(cid)?;
     let by = ctx.actor.user_id().map(str::to_owned);
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
@@ -648,16 +660,17 @@ pub fn update_channel(
             (None, Some(true)) => Some(ctx.now),
             (None, _) => None,
         };
-        let added = add_members(tx, ctx, &mut channel, inputs, hide_before, false)?;
-        collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))?;
+        let added = add_members(tx, ctx, &mut channel, inputs, hide_before, false).await?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str())).await?;
         if !added.is_empty() {
             outcome.notices.push(Notice::MembersAdded { channel: channel.clone(), members: added, by: by.clone() });
         }
     }
     if let Some(inputs) = &request.invites {
         standing.require("update-channel-members", &format!("invite members to channel {cid}"))?;
-        let invited = add_members(tx, ctx, &mut channel, inputs, None, true)?;
-        collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))?;
+        let invited = add_members(tx, ctx, &mut channel, inputs, None, true).await?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))
+            .await?;
         if !invited.is_empty() {
             outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by: by.clone() });
         }
@@ -668,7 +681,8 @@ pub fn update_channel(
         }
         let user_id = ctx.acting_user_id("answering an invite")?;
         let mut member = tx
-            .member(ctx.app_id(), cid, user_id)?
+            .member(ctx.app_id(), cid, user_id)
+            .await?
             .filter(|member| member.invite_status() == Some(crate::model::InviteStatus::Pending))
             .ok_or_else(|| CoreError::input(format!("user {user_id} has no pending invite to channel {cid}")))?;
         let accepted = request.accept_invite == Some(true);
@@ -678,8 +692,8 @@ pub fn update_channel(
         member.last_read_sequence = channel.unread_sequence;
         member.last_read_at = ctx.now;
         member.updated_at = ctx.now;
-        tx.put_member(ctx.app_id(), &member)?;
-        collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+        tx.put_member(ctx.app_id(), &member).await?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
         outcome.notices.push(Notice::InviteAnswered { channel: channel.clone(), member, accepted });
     }
     if let Some(user_ids) = &request.remove_members {
@@ -692,13 +706,14 @@ pub fn update_channel(
         }
         let mut removed = Vec::new();
         for user_id in user_ids {
-            if let Some(member) = tx.member(ctx.app_id(), cid, user_id)? {
-                tx.delete_member(ctx.app_id(), cid, user_id)?;
+            if let Some(member) = tx.member(ctx.app_id(), cid, user_id).await? {
+                tx.delete_member(ctx.app_id(), cid, user_id).await?;
                 channel.member_count = (channel.member_count - 1).max(0);
                 removed.push(member);
             }
         }
-        collect_users(tx, ctx.app_id(), &mut outcome.users, removed.iter().map(|member| member.user_id.as_str()))?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, removed.iter().map(|member| member.user_id.as_str()))
+            .await?;
         if !removed.is_empty() {
             outcome.notices.push(Notice::MembersRemoved { channel: channel.clone(), members: removed, by: by.clone() });
         }
@@ -729,16 +744,18 @@ pub fn update_channel(
         let mut updated = Vec::new();
         for (user_id, role) in role_changes {
             let mut member = tx
-                .member(ctx.app_id(), cid, &user_id)?
+                .member(ctx.app_id(), cid, &user_id)
+                .await?
                 .ok_or_else(|| CoreError::input(format!("user {user_id} is not a member of channel {cid}")))?;
             if member.channel_role != role {
                 member.channel_role = role;
                 member.updated_at = ctx.now;
-                tx.put_member(ctx.app_id(), &member)?;
+                tx.put_member(ctx.app_id(), &member).await?;
                 updated.push(member);
             }
         }
-        collect_users(tx, ctx.app_id(), &mut outcome.users, updated.iter().map(|member| member.user_id.as_str()))?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, updated.iter().map(|member| member.user_id.as_str()))
+            .await?;
         if !updated.is_empty() {
             outcome.notices.push(Notice::MembersUpdated { channel: channel.clone(), members: updated, by: by.clone() });
         }
@@ -771,11 +788,11 @@ pub fn update_channel(
     if channel_changed {
         channel.updated_at = ctx.now;
     }
-    tx.put_channel(ctx.app_id(), &channel)?;
+    tx.put_channel(ctx.app_id(), &channel).await?;
     if let Some(message) = request.message.clone() {
         let options = SendOptions { skip_push: request.skip_push.unwrap_or(false), keep_channel_hidden: false };
-        let posted = post_message(tx, ctx, channel.clone(), &config, message, &options, Some("system"))?;
-        channel = tx.channel(ctx.app_id(), cid)?.unwrap_or(channel);
+        let posted = post_message(tx, ctx, channel.clone(), &config, message, &options, Some("system")).await?;
+        channel = tx.channel(ctx.app_id(), cid).await?.unwrap_or(channel);
         outcome.notices.extend(posted.notices);
         outcome.users.extend(posted.users);
         outcome.value = Some(posted.value);
@@ -783,20 +800,20 @@ pub fn update_channel(
     if channel_changed {
         outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: outcome.value.clone() });
     }
-    finish_channel_update(tx, ctx, channel, outcome)
+    finish_channel_update(tx, ctx, channel, outcome).await
 }
 
 /// `PATCH /channels/{type}/{id}`: sets and unsets custom fields (dotted paths) and `frozen`, `disabled`, `team`,
 /// `cooldown`.
-pub fn partial_update_channel(
+pub async fn partial_update_channel(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
     request: PartialUpdateRequest,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     standing.require_read(cid)?;
     // Freezing is a moderator's action with its own capability; everything else, including an empty update
     // (which still announces `channel.updated`), needs `update-channel`.
@@ -838,11 +855,11 @@ pub fn partial_update_channel(
         }
     }
     channel.updated_at = ctx.now;
-    tx.put_channel(ctx.app_id(), &channel)?;
+    tx.put_channel(ctx.app_id(), &channel).await?;
     let by = ctx.actor.user_id().map(str::to_owned);
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
     outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: None });
-    finish_channel_update(tx, ctx, channel, outcome)
+    finish_channel_update(tx, ctx, channel, outcome).await
 }
 
 fn as_bool(value: &Value, field: &str) -> CoreResult<bool> {
@@ -851,17 +868,19 @@ fn as_bool(value: &Value, field: &str) -> CoreResult<bool> {
 
 /// `DELETE /channels/{type}/{id}`: the channel, its members and messages are removed; the response shows the
 /// channel with `deleted_at`.
-pub fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Outcome<Channel>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    standing(tx, ctx, &channel, &config, viewer.as_ref())?
+pub async fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Outcome<Channel>> {
+    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    standing(tx, ctx, &channel, &config, viewer.as_ref())
+        .await?
         .require("delete-channel", &format!("delete channel {cid}"))?;
-    let member_ids: Vec<String> = tx.members(ctx.app_id(), cid)?.into_iter().map(|member| member.user_id).collect();
-    tx.delete_channel(ctx.app_id(), cid)?;
+    let member_ids: Vec<String> =
+        tx.members(ctx.app_id(), cid).await?.into_iter().map(|member| member.user_id).collect();
+    tx.delete_channel(ctx.app_id(), cid).await?;
     channel.deleted_at = Some(ctx.now);
     channel.updated_at = ctx.now;
     let mut outcome = Outcome::new(channel.clone());
-    collect_users(tx, ctx.app_id(), &mut outcome.users, channel.created_by.as_deref())?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, channel.created_by.as_deref()).await?;
     outcome.notices.push(Notice::ChannelDeleted { channel, member_ids });
     Ok(outcome)
 }
@@ -876,15 +895,15 @@ pub struct TruncateOptions {
 }
 
 /// `POST /channels/{type}/{id}/truncate`: hides (or, hard, deletes) every message up to now, and clears unread.
-pub fn truncate_channel(
+pub async fn truncate_channel(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
     options: TruncateOptions,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref())?;
+    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     let is_owner = channel.created_by.as_deref() == ctx.actor.user_id();
     let moderates = policy::has(&standing.capabilities, "ban-channel-members");
     if !standing.server && !is_owner && !moderates {
@@ -892,22 +911,22 @@ pub fn truncate_channel(
     }
     let truncated_at = options.truncated_at.unwrap_or(ctx.now).min(ctx.now);
     if options.hard_delete {
-        tx.truncate_messages(ctx.app_id(), cid, truncated_at)?;
+        tx.truncate_messages(ctx.app_id(), cid, truncated_at).await?;
     }
     channel.truncated_at = Some(truncated_at);
     channel.updated_at = ctx.now;
     channel.last_message_at = None;
-    tx.put_channel(ctx.app_id(), &channel)?;
-    let members = tx.members(ctx.app_id(), cid)?;
+    tx.put_channel(ctx.app_id(), &channel).await?;
+    let members = tx.members(ctx.app_id(), cid).await?;
     for mut member in members.clone() {
         member.last_read_sequence = channel.unread_sequence;
-        tx.put_member(ctx.app_id(), &member)?;
+        tx.put_member(ctx.app_id(), &member).await?;
     }
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
     if let Some(message) = options.message {
         let send = SendOptions { skip_push: options.skip_push, keep_channel_hidden: false };
-        let posted = post_message(tx, ctx, channel.clone(), &config, message, &send, Some("system"))?;
-        channel = tx.channel(ctx.app_id(), cid)?.unwrap_or(channel);
+        let posted = post_message(tx, ctx, channel.clone(), &config, message, &send, Some("system")).await?;
+        channel = tx.channel(ctx.app_id(), cid).await?.unwrap_or(channel);
         outcome.notices.extend(posted.notices);
         outcome.users.extend(posted.users);
         outcome.value = Some(posted.value);
@@ -918,49 +937,50 @@ pub fn truncate_channel(
         by: ctx.actor.user_id().map(str::to_owned),
         message: outcome.value.clone(),
     });
-    finish_channel_update(tx, ctx, channel, outcome)
+    finish_channel_update(tx, ctx, channel, outcome).await
 }
 
-fn own_membership(
+async fn own_membership(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
     action: &str,
 ) -> CoreResult<(Channel, ChannelConfig, Member)> {
-    let (channel, config) = load_channel(tx, ctx, cid)?;
+    let (channel, config) = load_channel(tx, ctx, cid).await?;
     let user_id = ctx.acting_user_id(action)?;
     let member = tx
-        .member(ctx.app_id(), cid, user_id)?
+        .member(ctx.app_id(), cid, user_id)
+        .await?
         .ok_or_else(|| CoreError::not_allowed(format!("user {user_id} is not a member of channel {cid}")))?;
     Ok((channel, config, member))
 }
 
 /// `POST .../hide`: hides the channel for the acting user until a new message arrives; `clear_history` also
 /// hides the messages so far.
-pub fn hide_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str, clear_history: bool) -> CoreResult<Outcome<()>> {
-    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "HideChannel")?;
+pub async fn hide_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str, clear_history: bool) -> CoreResult<Outcome<()>> {
+    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "HideChannel").await?;
     member.hidden = true;
     if clear_history {
         member.hide_messages_before = Some(ctx.now);
         member.last_read_sequence = channel.unread_sequence;
     }
     member.updated_at = ctx.now;
-    tx.put_member(ctx.app_id(), &member)?;
+    tx.put_member(ctx.app_id(), &member).await?;
     let mut outcome = Outcome::new(());
-    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
     outcome.notices.push(Notice::ChannelHidden { channel, user_id: member.user_id, clear_history });
     Ok(outcome)
 }
 
 /// `POST .../show`.
-pub fn show_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Outcome<()>> {
-    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "ShowChannel")?;
+pub async fn show_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Outcome<()>> {
+    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "ShowChannel").await?;
     let mut outcome = Outcome::new(());
     if member.hidden {
         member.hidden = false;
         member.updated_at = ctx.now;
-        tx.put_member(ctx.app_id(), &member)?;
-        collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+        tx.put_member(ctx.app_id(), &member).await?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
         outcome.notices.push(Notice::ChannelVisible { channel, user_id: member.user_id });
     }
     Ok(outcome)
@@ -976,8 +996,13 @@ pub struct ReadMark {
 }
 
 /// `POST .../read`: marks the channel read for the acting user, up to `message_id` or to the newest message.
-pub fn mark_read(tx: &mut dyn Tx, ctx: &Context, cid: &str, message_id: Option<&str>) -> CoreResult<Outcome<ReadMark>> {
-    let (channel, config, mut member) = own_membership(tx, ctx, cid, "MarkRead")?;
+pub async fn mark_read(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    message_id: Option<&str>,
+) -> CoreResult<Outcome<ReadMark>> {
+    let (channel, config, mut member) = own_membership(tx, ctx, cid, "MarkRead").await?;
     if !config.read_events && !ctx.actor.is_server() {
         return Err(CoreError::new(
             ErrorCode::ChannelFeatureNotSupported,
@@ -986,30 +1011,31 @@ pub fn mark_read(tx: &mut dyn Tx, ctx: &Context, cid: &str, message_id: Option<&
     }
     match message_id {
         Some(message_id) => {
-            let message = tx
-                .message(ctx.app_id(), message_id)?
-                .filter(|message| message.cid == cid)
-                .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist in channel {cid}")))?;
+            let message =
+                tx.message(ctx.app_id(), message_id).await?.filter(|message| message.cid == cid).ok_or_else(|| {
+                    CoreError::not_found(format!("message {message_id} does not exist in channel {cid}"))
+                })?;
             member.last_read_sequence = message.sequence;
             member.last_read_message_id = Some(message.id);
         }
         None => {
             member.last_read_sequence = channel.unread_sequence;
-            let newest = tx.channel_messages(ctx.app_id(), cid, &MessageRange::Latest, 1, channel.truncated_at)?;
+            let newest = tx.channel_messages(ctx.app_id(), cid, &MessageRange::Latest, 1, channel.truncated_at).await?;
             member.last_read_message_id =
                 newest.into_iter().next().map(|message| message.id).or(member.last_read_message_id);
         }
     }
     member.last_read_at = ctx.now;
-    tx.put_member(ctx.app_id(), &member)?;
-    let totals = tx.unread_totals(ctx.app_id(), &[member.user_id.clone()])?.remove(&member.user_id).unwrap_or_default();
+    tx.put_member(ctx.app_id(), &member).await?;
+    let totals =
+        tx.unread_totals(ctx.app_id(), &[member.user_id.clone()]).await?.remove(&member.user_id).unwrap_or_default();
     let mut outcome = Outcome::new(ReadMark {
         channel: channel.clone(),
         user_id: member.user_id.clone(),
         last_read_message_id: member.last_read_message_id.clone(),
         totals,
     });
-    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
     outcome.notices.push(Notice::MessageRead {
         channel,
         user_id: member.user_id,
@@ -1022,40 +1048,44 @@ pub fn mark_read(tx: &mut dyn Tx, ctx: &Context, cid: &str, message_id: Option<&
 /// `POST .../unread`: marks the channel unread for the acting user from a message on (named by id, or the first
 /// message at or after a timestamp). The member's read position moves back so exactly the messages from there
 /// that count for them are unread.
-pub fn mark_unread(
+pub async fn mark_unread(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
     message_id: Option<&str>,
     message_timestamp: Option<chrono::DateTime<chrono::Utc>>,
 ) -> CoreResult<Outcome<crate::ops::UnreadMark>> {
-    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "MarkUnread")?;
+    let (channel, _config, mut member) = own_membership(tx, ctx, cid, "MarkUnread").await?;
     let first = match (message_id, message_timestamp) {
         (Some(message_id), _) => tx
-            .message(ctx.app_id(), message_id)?
+            .message(ctx.app_id(), message_id)
+            .await?
             .filter(|message| message.cid == cid)
             .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist in channel {cid}")))?,
         (None, Some(at)) => {
             let range = MessageRange::After { at, id: String::new(), inclusive: true };
-            tx.channel_messages(ctx.app_id(), cid, &range, 1, channel.truncated_at)?
+            tx.channel_messages(ctx.app_id(), cid, &range, 1, channel.truncated_at)
+                .await?
                 .into_iter()
                 .next()
                 .ok_or_else(|| CoreError::input(format!("no message in channel {cid} at or after {at}")))?
         }
         (None, None) => return Err(CoreError::input("either message_id or message_timestamp is required")),
     };
-    let unread =
-        tx.count_unread_from(ctx.app_id(), cid, (first.created_at, &first.id), &member.user_id, channel.truncated_at)?;
+    let unread = tx
+        .count_unread_from(ctx.app_id(), cid, (first.created_at, &first.id), &member.user_id, channel.truncated_at)
+        .await?;
     let before = MessageRange::Before { at: first.created_at, id: first.id.clone(), inclusive: false };
-    let previous = tx.channel_messages(ctx.app_id(), cid, &before, 1, channel.truncated_at)?.into_iter().next();
+    let previous = tx.channel_messages(ctx.app_id(), cid, &before, 1, channel.truncated_at).await?.into_iter().next();
     member.last_read_sequence = (channel.unread_sequence - unread).max(0);
     member.last_read_at =
         previous.as_ref().map_or(first.created_at - chrono::Duration::microseconds(1), |message| message.created_at);
     member.last_read_message_id = previous.map(|message| message.id);
     member.updated_at = ctx.now;
-    tx.put_member(ctx.app_id(), &member)?;
+    tx.put_member(ctx.app_id(), &member).await?;
     let totals = tx
-        .unread_totals(ctx.app_id(), std::slice::from_ref(&member.user_id))?
+        .unread_totals(ctx.app_id(), std::slice::from_ref(&member.user_id))
+        .await?
         .remove(&member.user_id)
         .unwrap_or_default();
     let mark = crate::ops::UnreadMark {
@@ -1065,13 +1095,13 @@ pub fn mark_unread(
         unread_messages: unread,
     };
     let mut outcome = Outcome::new(mark.clone());
-    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()])?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
     outcome.notices.push(Notice::MessageUnread { channel, user_id: member.user_id, mark, totals });
     Ok(outcome)
 }
 
 /// `POST /channels/read`: marks the named channels (or all of the user's channels) read.
-pub fn mark_channels_read(
+pub async fn mark_channels_read(
     tx: &mut dyn Tx,
     ctx: &Context,
     read_by_channel: Option<&std::collections::BTreeMap<Cid, String>>,
@@ -1086,25 +1116,25 @@ pub fn mark_channels_read(
                 )));
             }
             for (cid, message_id) in map {
-                let marked = mark_read(tx, ctx, cid, Some(message_id.as_str()).filter(|id| !id.is_empty()))?;
+                let marked = mark_read(tx, ctx, cid, Some(message_id.as_str()).filter(|id| !id.is_empty())).await?;
                 outcome.notices.extend(marked.notices);
                 outcome.users.extend(marked.users);
             }
         }
         _ => {
-            for (channel, mut member) in tx.memberships(ctx.app_id(), &user_id)? {
+            for (channel, mut member) in tx.memberships(ctx.app_id(), &user_id).await? {
                 if member.last_read_sequence != channel.unread_sequence {
                     member.last_read_sequence = channel.unread_sequence;
                     member.last_read_at = ctx.now;
-                    tx.put_member(ctx.app_id(), &member)?;
+                    tx.put_member(ctx.app_id(), &member).await?;
                 }
             }
             outcome.notices.push(Notice::AllRead { user_id: user_id.clone(), totals: UnreadTotals::default() });
         }
     }
     outcome.value =
-        tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id))?.remove(&user_id).unwrap_or_default();
-    collect_users(tx, ctx.app_id(), &mut outcome.users, [user_id.as_str()])?;
+        tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id)).await?.remove(&user_id).unwrap_or_default();
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [user_id.as_str()]).await?;
     Ok(outcome)
 }
 
@@ -1118,7 +1148,7 @@ pub struct EventGrant {
 
 /// Checks that the acting user may send `event_type` with `custom` data into the channel (`SendEvent`). Typing
 /// and custom events touch no rows, so this is a read.
-pub fn authorize_event(
+pub async fn authorize_event(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
@@ -1127,9 +1157,9 @@ pub fn authorize_event(
 ) -> CoreResult<EventGrant> {
     crate::ops::check_custom_keys(custom, rill_protocol::event::Event::FIELDS, "event")?;
     rill_protocol::limits::check_custom_data(custom, "event").map_err(CoreError::input)?;
-    let (channel, config) = load_channel(tx, ctx, cid)?;
-    let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("event.user_id is required"))?;
-    let standing = standing(tx, ctx, &channel, &config, Some(&user))?;
+    let (channel, config) = load_channel(tx, ctx, cid).await?;
+    let user = acting_user(tx, ctx).await?.ok_or_else(|| CoreError::input("event.user_id is required"))?;
+    let standing = standing(tx, ctx, &channel, &config, Some(&user)).await?;
     standing.require_read(cid)?;
     match event_type {
         "typing.start" | "typing.stop" => {
@@ -1162,18 +1192,18 @@ pub fn authorize_event(
 }
 
 /// Checks that the acting user may watch a channel (used when a connection subscribes).
-pub fn can_watch(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<bool> {
-    let (channel, config) = load_channel(tx, ctx, cid)?;
-    let viewer = acting_user(tx, ctx)?;
-    Ok(standing(tx, ctx, &channel, &config, viewer.as_ref())?.can_read || ctx.actor.is_server())
+pub async fn can_watch(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<bool> {
+    let (channel, config) = load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    Ok(standing(tx, ctx, &channel, &config, viewer.as_ref()).await?.can_read || ctx.actor.is_server())
 }
 
 /// The channel ids (cids) a user is a member of, for routing member notifications.
-pub fn member_cids(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Vec<String>> {
-    Ok(tx.memberships(ctx.app_id(), user_id)?.into_iter().map(|(channel, _)| channel.cid).collect())
+pub async fn member_cids(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Vec<String>> {
+    Ok(tx.memberships(ctx.app_id(), user_id).await?.into_iter().map(|(channel, _)| channel.cid).collect())
 }
 
 /// A channel's members, for fan-out of events that do not carry them.
-pub fn channel_member_ids(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Vec<String>> {
-    Ok(tx.members(ctx.app_id(), cid)?.into_iter().map(|member| member.user_id).collect())
+pub async fn channel_member_ids(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Vec<String>> {
+    Ok(tx.members(ctx.app_id(), cid).await?.into_iter().map(|member| member.user_id).collect())
 }

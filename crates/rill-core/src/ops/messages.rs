@@ -68,14 +68,15 @@ const RESERVED: &[&str] = &[
 /// How many reactions `latest_reactions` carries.
 pub const LATEST_REACTIONS: usize = 10;
 
-fn load_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Message> {
-    tx.message(ctx.app_id(), message_id)?
+async fn load_message(tx: &mut dyn Tx, ctx: &Context, message_id: &str) -> CoreResult<Message> {
+    tx.message(ctx.app_id(), message_id)
+        .await?
         .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist")))
 }
 
 /// Renders messages for one viewer: reactions (latest and own), quoted messages and thread participants; soft-
 /// deleted content is blanked for viewers who cannot moderate.
-pub(crate) fn message_views(
+pub(crate) async fn message_views(
     tx: &mut dyn Tx,
     ctx: &Context,
     messages: Vec<Message>,
@@ -84,19 +85,20 @@ pub(crate) fn message_views(
 ) -> CoreResult<Vec<MessageView>> {
     let ids: Vec<String> = messages.iter().map(|message| message.id.clone()).collect();
     let mut reactions = if messages.iter().any(|message| !message.reaction_counts.is_empty()) {
-        tx.message_reactions(ctx.app_id(), &ids, viewer, LATEST_REACTIONS)?
+        tx.message_reactions(ctx.app_id(), &ids, viewer, LATEST_REACTIONS).await?
     } else {
         Default::default()
     };
     let quoted_ids: Vec<String> = messages.iter().filter_map(|message| message.quoted_message_id.clone()).collect();
-    let quoted: Vec<Message> = if quoted_ids.is_empty() { Vec::new() } else { tx.messages(ctx.app_id(), &quoted_ids)? };
+    let quoted: Vec<Message> =
+        if quoted_ids.is_empty() { Vec::new() } else { tx.messages(ctx.app_id(), &quoted_ids).await? };
     let mut views = Vec::with_capacity(messages.len());
     for mut message in messages {
         if message.deleted_at.is_some() && !sees_deleted_content {
             blank(&mut message);
         }
         let thread_participants =
-            if message.reply_count > 0 { tx.thread_participants(ctx.app_id(), &message.id)? } else { Vec::new() };
+            if message.reply_count > 0 { tx.thread_participants(ctx.app_id(), &message.id).await? } else { Vec::new() };
         let quoted = message
             .quoted_message_id
             .as_ref()
@@ -124,14 +126,19 @@ fn blank(message: &mut Message) {
     message.attachments.clear();
 }
 
-fn add_view_users(tx: &mut dyn Tx, ctx: &Context, users: &mut UserDirectory, view: &MessageView) -> CoreResult<()> {
-    collect_users(tx, ctx.app_id(), users, message_user_ids(view))
+async fn add_view_users(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    users: &mut UserDirectory,
+    view: &MessageView,
+) -> CoreResult<()> {
+    collect_users(tx, ctx.app_id(), users, message_user_ids(view)).await
 }
 
 /// A message view for one message, rendered for the acting user.
-fn single_view(tx: &mut dyn Tx, ctx: &Context, message: Message, standing: &Standing) -> CoreResult<MessageView> {
+async fn single_view(tx: &mut dyn Tx, ctx: &Context, message: Message, standing: &Standing) -> CoreResult<MessageView> {
     let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
-    let mut views = message_views(tx, ctx, vec![message], ctx.actor.user_id(), sees_deleted)?;
+    let mut views = message_views(tx, ctx, vec![message], ctx.actor.user_id(), sees_deleted).await?;
     views.pop().ok_or_else(|| CoreError::internal("message view missing"))
 }
 
@@ -201,15 +208,15 @@ fn custom_of(request: &MessageRequest) -> CoreResult<Map<String, Value>> {
 /// Whoever cannot read the channel is refused, and a message the viewer cannot see (truncated away, or before
 /// their `hide_history` point) does not exist for them: every operation on a message starts with both checks, so
 /// none can forget them.
-fn message_context(
+async fn message_context(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &str,
 ) -> CoreResult<(Message, Channel, ChannelConfig, Standing, Option<User>)> {
-    let message = load_message(tx, ctx, message_id)?;
-    let (channel, config) = load_channel(tx, ctx, &message.cid)?;
-    let user = acting_user(tx, ctx)?;
-    let standing = standing(tx, ctx, &channel, &config, user.as_ref())?;
+    let message = load_message(tx, ctx, message_id).await?;
+    let (channel, config) = load_channel(tx, ctx, &message.cid).await?;
+    let user = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, user.as_ref()).await?;
     standing.require_read(&channel.cid)?;
     if !standing.sees(&message) {
         return Err(CoreError::not_found(format!("message {message_id} does not exist")));
@@ -233,7 +240,7 @@ pub struct SendOptions {
 }
 
 /// `POST /channels/{type}/{id}/message`.
-pub fn send_message(
+pub async fn send_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     cid: &str,
@@ -243,12 +250,12 @@ pub fn send_message(
         skip_push: request.skip_push.unwrap_or(false),
         keep_channel_hidden: request.keep_channel_hidden.unwrap_or(false),
     };
-    let (channel, config) = load_channel(tx, ctx, cid)?;
-    post_message(tx, ctx, channel, &config, request.message, &options, None)
+    let (channel, config) = load_channel(tx, ctx, cid).await?;
+    post_message(tx, ctx, channel, &config, request.message, &options, None).await
 }
 
 /// Posts a message into a loaded channel; `forced_type` is used for system messages of channel updates.
-pub(crate) fn post_message(
+pub(crate) async fn post_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     mut channel: Channel,
@@ -257,8 +264,8 @@ pub(crate) fn post_message(
     options: &SendOptions,
     forced_type: Option<&str>,
 ) -> CoreResult<Outcome<MessageView>> {
-    let user = acting_user(tx, ctx)?.ok_or_else(|| CoreError::input("message.user_id is required"))?;
-    let standing = standing(tx, ctx, &channel, config, Some(&user))?;
+    let user = acting_user(tx, ctx).await?.ok_or_else(|| CoreError::input("message.user_id is required"))?;
+    let standing = standing(tx, ctx, &channel, config, Some(&user)).await?;
     standing.require_read(&channel.cid)?;
     if standing.banned {
         return Err(CoreError::not_allowed(format!("user {} is banned and cannot send messages", user.id)));
@@ -274,24 +281,24 @@ pub(crate) fn post_message(
         outcome.users.insert(user.id.clone(), user);
         return Ok(outcome);
     }
-    authorize_post(tx, ctx, &channel, config, &standing, &request)?;
-    let parent = thread_parent(tx, ctx, &channel, &standing, &request)?;
-    let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request)?;
-    let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request)?;
+    authorize_post(tx, ctx, &channel, config, &standing, &request).await?;
+    let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
+    let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
+    let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;
     if counts_as_unread(&message) {
         channel.unread_sequence += 1;
         message.sequence = channel.unread_sequence;
     }
-    tx.insert_message(ctx.app_id(), &message)?;
+    tx.insert_message(ctx.app_id(), &message).await?;
     if let Some(mut parent) = parent {
         parent.reply_count += 1;
-        tx.update_message(ctx.app_id(), &parent)?;
+        tx.update_message(ctx.app_id(), &parent).await?;
     }
     channel.message_count += 1;
     if message.parent_id.is_none() || message.show_in_channel {
         channel.last_message_at = Some(ctx.now);
     }
-    tx.record_message(ctx.app_id(), &channel)?;
+    tx.record_message(ctx.app_id(), &channel).await?;
 
     let mut outcome = Outcome::new(MessageView {
         message,
@@ -300,9 +307,10 @@ pub(crate) fn post_message(
         thread_participants: Vec::new(),
     });
     let message = &outcome.value.message;
-    let member_ids = record_reads_and_visibility(tx, ctx, &channel, &standing, message, options, &mut outcome.notices)?;
+    let member_ids =
+        record_reads_and_visibility(tx, ctx, &channel, &standing, message, options, &mut outcome.notices).await?;
     outcome.users.insert(user.id.clone(), user);
-    add_view_users(tx, ctx, &mut outcome.users, &outcome.value)?;
+    add_view_users(tx, ctx, &mut outcome.users, &outcome.value).await?;
     outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), member_ids });
     Ok(outcome)
 }
@@ -322,7 +330,7 @@ fn message_type_of(ctx: &Context, request: &MessageRequest, forced_type: Option<
 }
 
 /// Refuses a post the sender may not make: the capability for a message or a reply, pinning, and slow mode.
-fn authorize_post(
+async fn authorize_post(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &Channel,
@@ -348,7 +356,7 @@ fn authorize_post(
     if channel.cooldown > 0 && !skips_slow_mode {
         let user_id = ctx.acting_user_id("SendMessage")?;
         let window_start = ctx.now - chrono::Duration::seconds(channel.cooldown);
-        if tx.has_message_since(ctx.app_id(), &channel.cid, user_id, window_start)? {
+        if tx.has_message_since(ctx.app_id(), &channel.cid, user_id, window_start).await? {
             return Err(CoreError::new(
                 ErrorCode::Cooldown,
                 format!("slow mode is on: users may send one message every {} seconds", channel.cooldown),
@@ -359,7 +367,7 @@ fn authorize_post(
 }
 
 /// The parent of a reply: a top-level message of the same channel that the sender can see.
-fn thread_parent(
+async fn thread_parent(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &Channel,
@@ -368,7 +376,8 @@ fn thread_parent(
 ) -> CoreResult<Option<Message>> {
     let Some(parent_id) = &request.parent_id else { return Ok(None) };
     let parent = tx
-        .message(ctx.app_id(), parent_id)?
+        .message(ctx.app_id(), parent_id)
+        .await?
         .filter(|parent| parent.cid == channel.cid && standing.sees(parent))
         .ok_or_else(|| {
             CoreError::input(format!("parent message {parent_id} does not exist in channel {}", channel.cid))
@@ -381,7 +390,7 @@ fn thread_parent(
 
 /// The message a new one quotes: of the same channel, visible to the sender, and not deleted. A deleted
 /// message's text must not come back through a quote, to the sender or to anyone watching.
-fn quoted_message(
+async fn quoted_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &Channel,
@@ -393,7 +402,8 @@ fn quoted_message(
     if !config.quotes {
         return Err(CoreError::new(ErrorCode::ChannelFeatureNotSupported, "quotes are disabled for this channel type"));
     }
-    tx.message(ctx.app_id(), quoted_id)?
+    tx.message(ctx.app_id(), quoted_id)
+        .await?
         .filter(|quoted| quoted.cid == channel.cid && quoted.deleted_at.is_none() && standing.sees(quoted))
         .map(Some)
         .ok_or_else(|| {
@@ -402,7 +412,7 @@ fn quoted_message(
 }
 
 /// Builds the row of a new message from the request (not yet stored, sequence not yet assigned).
-fn new_message(
+async fn new_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &Channel,
@@ -419,7 +429,8 @@ fn new_message(
     let mut mentioned_users = mentioned_ids(&request.mentioned_users)?;
     // Keep only mentions of users that exist; unknown ids would render as nothing.
     if !mentioned_users.is_empty() {
-        let known: Vec<String> = tx.users(ctx.app_id(), &mentioned_users)?.into_iter().map(|user| user.id).collect();
+        let known: Vec<String> =
+            tx.users(ctx.app_id(), &mentioned_users).await?.into_iter().map(|user| user.id).collect();
         mentioned_users.retain(|id| known.contains(id));
     }
     Ok(Message {
@@ -455,7 +466,7 @@ fn new_message(
 
 /// After a post: the sender has read up to their own message, and the channel comes back for members who had
 /// hidden it. Returns the channel's member ids, for fan-out.
-fn record_reads_and_visibility(
+async fn record_reads_and_visibility(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: &Channel,
@@ -471,17 +482,17 @@ fn record_reads_and_visibility(
         if !options.keep_channel_hidden {
             sender.hidden = false;
         }
-        tx.mark_member_read(ctx.app_id(), &sender)?;
+        tx.mark_member_read(ctx.app_id(), &sender).await?;
     }
-    let member_ids = tx.member_ids(ctx.app_id(), &channel.cid)?;
+    let member_ids = tx.member_ids(ctx.app_id(), &channel.cid).await?;
     if !options.keep_channel_hidden {
         for (member_id, hidden) in &member_ids {
             if !*hidden || *member_id == message.user_id {
                 continue;
             }
-            if let Some(mut member) = tx.member(ctx.app_id(), &channel.cid, member_id)? {
+            if let Some(mut member) = tx.member(ctx.app_id(), &channel.cid, member_id).await? {
                 member.hidden = false;
-                tx.put_member(ctx.app_id(), &member)?;
+                tx.put_member(ctx.app_id(), &member).await?;
                 notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member_id.clone() });
             }
         }
@@ -537,15 +548,15 @@ fn error_message(
 }
 
 /// `GET /messages/{id}`: the message with its channel.
-pub fn get_message(
+pub async fn get_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
 ) -> CoreResult<Outcome<(MessageView, Channel)>> {
-    let (message, channel, _config, standing, _viewer) = message_context(tx, ctx, message_id)?;
-    let view = single_view(tx, ctx, message, &standing)?;
+    let (message, channel, _config, standing, _viewer) = message_context(tx, ctx, message_id).await?;
+    let view = single_view(tx, ctx, message, &standing).await?;
     let mut outcome = Outcome::new((view, channel));
-    add_view_users(tx, ctx, &mut outcome.users, &outcome.value.0)?;
+    add_view_users(tx, ctx, &mut outcome.users, &outcome.value.0).await?;
     Ok(outcome)
 }
 
@@ -559,29 +570,29 @@ fn require_edit(standing: &Standing, message: &Message, user_id: Option<&str>) -
     }
 }
 
-fn finish_update(
+async fn finish_update(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: Channel,
     message: Message,
     standing: &Standing,
 ) -> CoreResult<Outcome<MessageView>> {
-    tx.update_message(ctx.app_id(), &message)?;
-    let view = single_view(tx, ctx, message, standing)?;
+    tx.update_message(ctx.app_id(), &message).await?;
+    let view = single_view(tx, ctx, message, standing).await?;
     let mut outcome = Outcome::new(view.clone());
-    add_view_users(tx, ctx, &mut outcome.users, &view)?;
+    add_view_users(tx, ctx, &mut outcome.users, &view).await?;
     outcome.notices.push(Notice::MessageUpdated { channel, message: view, by: ctx.actor.user_id().map(str::to_owned) });
     Ok(outcome)
 }
 
 /// `POST /messages/{id}`: replaces text, attachments, mentions and custom data.
-pub fn update_message(
+pub async fn update_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
     request: MessageRequest,
 ) -> CoreResult<Outcome<MessageView>> {
-    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id)?;
+    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id).await?;
     if message.deleted_at.is_some() {
         return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
     }
@@ -603,7 +614,7 @@ pub fn update_message(
         apply_pin(&mut message, pinned, &request.pin_expires, ctx, &standing)?;
     }
     message.updated_at = ctx.now;
-    finish_update(tx, ctx, channel, message, &standing)
+    finish_update(tx, ctx, channel, message, &standing).await
 }
 
 fn apply_pin(
@@ -631,13 +642,13 @@ fn apply_pin(
 }
 
 /// `PUT /messages/{id}`: sets and unsets fields; `pinned` pins and unpins.
-pub fn partial_update_message(
+pub async fn partial_update_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
     request: PartialUpdateRequest,
 ) -> CoreResult<Outcome<MessageView>> {
-    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id)?;
+    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id).await?;
     if message.deleted_at.is_some() {
         return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
     }
@@ -686,7 +697,7 @@ pub fn partial_update_message(
         }
     }
     message.updated_at = ctx.now;
-    finish_update(tx, ctx, channel, message, &standing)
+    finish_update(tx, ctx, channel, message, &standing).await
 }
 
 fn as_array(value: &Value, field: &str) -> CoreResult<Vec<Value>> {
@@ -694,13 +705,13 @@ fn as_array(value: &Value, field: &str) -> CoreResult<Vec<Value>> {
 }
 
 /// `DELETE /messages/{id}`: soft delete keeps the row as `type: "deleted"`; hard delete removes it.
-pub fn delete_message(
+pub async fn delete_message(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
     hard: bool,
 ) -> CoreResult<Outcome<MessageView>> {
-    let (mut message, channel, _config, standing, _user) = message_context(tx, ctx, message_id)?;
+    let (mut message, channel, _config, standing, _user) = message_context(tx, ctx, message_id).await?;
     if ctx.actor.user_id() == Some(message.user_id.as_str()) {
         standing.require("delete-own-message", "delete their own messages")?;
     } else {
@@ -711,18 +722,18 @@ pub fn delete_message(
     message.message_type = "deleted".into();
     message.updated_at = ctx.now;
     if hard {
-        tx.delete_message(ctx.app_id(), message_id)?;
+        tx.delete_message(ctx.app_id(), message_id).await?;
     } else {
-        tx.update_message(ctx.app_id(), &message)?;
+        tx.update_message(ctx.app_id(), &message).await?;
     }
     if let Some(parent_id) = &message.parent_id {
-        if let Some(mut parent) = tx.message(ctx.app_id(), parent_id)? {
+        if let Some(mut parent) = tx.message(ctx.app_id(), parent_id).await? {
             if hard {
                 parent.reply_count = (parent.reply_count - 1).max(0);
             } else if !already_deleted {
                 parent.deleted_reply_count += 1;
             }
-            tx.update_message(ctx.app_id(), &parent)?;
+            tx.update_message(ctx.app_id(), &parent).await?;
         }
     }
     // Deleted messages never show their content to others, whoever asks.
@@ -730,7 +741,7 @@ pub fn delete_message(
     let view =
         MessageView { message, reactions: MessageReactions::default(), quoted: None, thread_participants: Vec::new() };
     let mut outcome = Outcome::new(view.clone());
-    add_view_users(tx, ctx, &mut outcome.users, &view)?;
+    add_view_users(tx, ctx, &mut outcome.users, &view).await?;
     outcome.notices.push(Notice::MessageDeleted {
         channel,
         message: view,
@@ -741,7 +752,7 @@ pub fn delete_message(
 }
 
 /// Resolves `id_lt`-style paging into a range; `None` means the reference message does not exist.
-pub(crate) fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> CoreResult<Option<MessageRange>> {
+pub(crate) async fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> CoreResult<Option<MessageRange>> {
     let reference = [
         (&paging.id_lt, false, false),
         (&paging.id_lte, false, true),
@@ -750,7 +761,7 @@ pub(crate) fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> 
     ];
     for (id, after, inclusive) in reference {
         if let Some(id) = id {
-            let Some(message) = tx.message(ctx.app_id(), id)? else { return Ok(None) };
+            let Some(message) = tx.message(ctx.app_id(), id).await? else { return Ok(None) };
             let at = message.created_at;
             return Ok(Some(if after {
                 MessageRange::After { at, id: id.to_string(), inclusive }
@@ -763,24 +774,24 @@ pub(crate) fn message_range(tx: &mut dyn Tx, ctx: &Context, paging: &Paging) -> 
 }
 
 /// `GET /messages/{parent_id}/replies`.
-pub fn replies(
+pub async fn replies(
     tx: &mut dyn Tx,
     ctx: &Context,
     parent_id: &MessageId,
     paging: &Paging,
 ) -> CoreResult<Outcome<Vec<MessageView>>> {
-    let (_parent, _channel, _config, standing, _viewer) = message_context(tx, ctx, parent_id)?;
+    let (_parent, _channel, _config, standing, _viewer) = message_context(tx, ctx, parent_id).await?;
     let (default, max) = REPLIES_LIMIT;
     let limit = page_size(paging.limit, default, max, "limit")?;
-    let messages = match message_range(tx, ctx, paging)? {
-        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit, standing.visible_after)?,
+    let messages = match message_range(tx, ctx, paging).await? {
+        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit, standing.visible_after).await?,
         None => Vec::new(),
     };
     let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
-    let views = message_views(tx, ctx, messages, ctx.actor.user_id(), sees_deleted)?;
+    let views = message_views(tx, ctx, messages, ctx.actor.user_id(), sees_deleted).await?;
     let mut outcome = Outcome::new(views);
     for view in &outcome.value {
-        collect_users(tx, ctx.app_id(), &mut outcome.users, message_user_ids(view))?;
+        collect_users(tx, ctx.app_id(), &mut outcome.users, message_user_ids(view)).await?;
     }
     Ok(outcome)
 }
@@ -794,12 +805,12 @@ pub struct ReactionInput {
     pub enforce_unique: bool,
 }
 
-fn reaction_context(
+async fn reaction_context(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &str,
 ) -> CoreResult<(Message, Channel, ChannelConfig, User, Standing)> {
-    let (message, channel, config, standing, user) = message_context(tx, ctx, message_id)?;
+    let (message, channel, config, standing, user) = message_context(tx, ctx, message_id).await?;
     let user = user.ok_or_else(|| CoreError::input("reaction.user_id is required"))?;
     if !config.reactions {
         return Err(CoreError::new(
@@ -829,7 +840,7 @@ fn adjust_counts(message: &mut Message, reaction_type: &str, count: i64, score: 
 }
 
 /// The message re-read after a reaction change, rendered for the acting user.
-fn reaction_result(
+async fn reaction_result(
     tx: &mut dyn Tx,
     ctx: &Context,
     message: Message,
@@ -838,22 +849,22 @@ fn reaction_result(
     channel: Channel,
     event_type: &'static str,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
-    let view = single_view(tx, ctx, message, standing)?;
+    let view = single_view(tx, ctx, message, standing).await?;
     let mut outcome = Outcome::new((view.clone(), reaction.clone()));
-    add_view_users(tx, ctx, &mut outcome.users, &view)?;
-    collect_users(tx, ctx.app_id(), &mut outcome.users, [reaction.user_id.as_str()])?;
+    add_view_users(tx, ctx, &mut outcome.users, &view).await?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [reaction.user_id.as_str()]).await?;
     outcome.notices.push(Notice::Reaction { event_type, channel, message: view, reaction });
     Ok(outcome)
 }
 
 /// `POST /messages/{id}/reaction`.
-pub fn send_reaction(
+pub async fn send_reaction(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
     input: ReactionInput,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
-    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id)?;
+    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id).await?;
     standing.require("send-reaction", "send reactions")?;
     check_custom_keys(
         &input.custom,
@@ -865,14 +876,14 @@ pub fn send_reaction(
         return Err(CoreError::input(format!("reaction score must be between 1 and {MAX_REACTION_SCORE}")));
     }
     if input.enforce_unique {
-        for other in tx.user_reactions(ctx.app_id(), message_id, &user.id)? {
+        for other in tx.user_reactions(ctx.app_id(), message_id, &user.id).await? {
             if other.reaction_type != input.reaction_type.as_str() {
-                tx.delete_reaction(ctx.app_id(), message_id, &user.id, &other.reaction_type)?;
+                tx.delete_reaction(ctx.app_id(), message_id, &user.id, &other.reaction_type).await?;
                 adjust_counts(&mut message, &other.reaction_type, -1, -other.score);
             }
         }
     }
-    let existing = tx.reaction(ctx.app_id(), message_id, &user.id, &input.reaction_type)?;
+    let existing = tx.reaction(ctx.app_id(), message_id, &user.id, &input.reaction_type).await?;
     let reaction = Reaction {
         message_id: message_id.to_string(),
         user_id: user.id.clone(),
@@ -886,47 +897,48 @@ pub fn send_reaction(
         Some(existing) => adjust_counts(&mut message, &reaction.reaction_type, 0, score - existing.score),
         None => adjust_counts(&mut message, &reaction.reaction_type, 1, score),
     }
-    tx.put_reaction(ctx.app_id(), &reaction)?;
+    tx.put_reaction(ctx.app_id(), &reaction).await?;
     message.updated_at = ctx.now;
-    tx.update_message(ctx.app_id(), &message)?;
+    tx.update_message(ctx.app_id(), &message).await?;
     let event_type = if existing.is_some() { "reaction.updated" } else { "reaction.new" };
-    reaction_result(tx, ctx, message, &standing, reaction, channel, event_type)
+    reaction_result(tx, ctx, message, &standing, reaction, channel, event_type).await
 }
 
 /// `DELETE /messages/{id}/reaction/{type}`.
-pub fn delete_reaction(
+pub async fn delete_reaction(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
     reaction_type: &ReactionType,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
-    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id)?;
+    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id).await?;
     let reaction = tx
-        .reaction(ctx.app_id(), message_id, &user.id, reaction_type)?
+        .reaction(ctx.app_id(), message_id, &user.id, reaction_type)
+        .await?
         .ok_or_else(|| CoreError::not_found(format!("reaction {reaction_type} of user {} does not exist", user.id)))?;
-    tx.delete_reaction(ctx.app_id(), message_id, &user.id, reaction_type)?;
+    tx.delete_reaction(ctx.app_id(), message_id, &user.id, reaction_type).await?;
     adjust_counts(&mut message, reaction_type, -1, -reaction.score);
     message.updated_at = ctx.now;
-    tx.update_message(ctx.app_id(), &message)?;
-    reaction_result(tx, ctx, message, &standing, reaction, channel, "reaction.deleted")
+    tx.update_message(ctx.app_id(), &message).await?;
+    reaction_result(tx, ctx, message, &standing, reaction, channel, "reaction.deleted").await
 }
 
 /// `GET /messages/{id}/reactions`.
-pub fn reactions(
+pub async fn reactions(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &MessageId,
     limit: Option<i64>,
     offset: Option<i64>,
 ) -> CoreResult<Outcome<Vec<Reaction>>> {
-    message_context(tx, ctx, message_id)?;
+    message_context(tx, ctx, message_id).await?;
     let (default, max) = REACTIONS_LIMIT;
     let limit = page_size(limit, default, max, "limit")?;
     let offset = page_offset(offset, MAX_OFFSET, "offset")?;
-    let reactions = tx.reactions(ctx.app_id(), message_id, limit, offset)?;
+    let reactions = tx.reactions(ctx.app_id(), message_id, limit, offset).await?;
     let mut outcome = Outcome::new(reactions);
     let ids: Vec<String> = outcome.value.iter().map(|reaction| reaction.user_id.clone()).collect();
-    collect_users(tx, ctx.app_id(), &mut outcome.users, ids.iter().map(String::as_str))?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, ids.iter().map(String::as_str)).await?;
     Ok(outcome)
 }
 
@@ -964,7 +976,7 @@ const SEARCH_SCAN_LIMIT: usize = 10_000;
 
 /// `GET /search`: messages matching a text query or message filter, in channels matching a channel filter that
 /// the acting user may read.
-pub fn search(
+pub async fn search(
     tx: &mut dyn Tx,
     ctx: &Context,
     request: &SearchRequest,
@@ -998,8 +1010,8 @@ pub fn search(
         None => page_offset(request.offset, SEARCH_MAX_OFFSET, "offset")?,
     };
 
-    let viewer = acting_user(tx, ctx)?;
-    let readable = crate::ops::channels::readable_channels(tx, ctx, channel_filter, viewer.as_ref())?;
+    let viewer = acting_user(tx, ctx).await?;
+    let readable = crate::ops::channels::readable_channels(tx, ctx, channel_filter, viewer.as_ref()).await?;
     // What each channel hides from this viewer: its truncation, and their own hide_history point.
     let horizons: HashMap<String, Option<DateTime<Utc>>> = readable
         .iter()
@@ -1016,7 +1028,8 @@ pub fn search(
         .collect();
     let viewer_id = ctx.actor.user_id();
     let candidates: Vec<Message> = tx
-        .search_candidates(ctx.app_id(), &cids, SEARCH_SCAN_LIMIT)?
+        .search_candidates(ctx.app_id(), &cids, SEARCH_SCAN_LIMIT)
+        .await?
         .into_iter()
         .filter(|message| {
             let horizon = horizons.get(&message.cid).copied().flatten();
@@ -1027,7 +1040,7 @@ pub fn search(
         })
         .collect();
     let mut users = UserDirectory::new();
-    collect_users(tx, ctx.app_id(), &mut users, candidates.iter().map(|message| message.user_id.as_str()))?;
+    collect_users(tx, ctx.app_id(), &mut users, candidates.iter().map(|message| message.user_id.as_str())).await?;
     let query_words: Vec<String> =
         request.query.as_deref().unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
     let mut matching: Vec<(Message, Map<String, Value>)> = candidates
@@ -1046,7 +1059,7 @@ pub fn search(
         matching.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
     }
     let page: Vec<Message> = matching.into_iter().skip(offset).take(limit).map(|(message, _)| message).collect();
-    let views = message_views(tx, ctx, page, ctx.actor.user_id(), ctx.actor.is_server())?;
+    let views = message_views(tx, ctx, page, ctx.actor.user_id(), ctx.actor.is_server()).await?;
     let mut results = Vec::with_capacity(views.len());
     for view in views {
         let channel = channels
@@ -1054,7 +1067,7 @@ pub fn search(
             .find(|channel| channel.cid == view.message.cid)
             .cloned()
             .ok_or_else(|| CoreError::internal("search result outside its channels"))?;
-        collect_users(tx, ctx.app_id(), &mut users, message_user_ids(&view))?;
+        collect_users(tx, ctx.app_id(), &mut users, message_user_ids(&view)).await?;
         results.push((view, channel));
     }
     let mut outcome = Outcome::new(results);

@@ -105,12 +105,13 @@ fn parse_revocation(value: &Value) -> CoreResult<Option<chrono::DateTime<chrono:
     }
 }
 
-fn check_unique_name(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<()> {
+async fn check_unique_name(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<()> {
     if ctx.app.settings.enforce_unique_usernames == "no" {
         return Ok(());
     }
     let Some(name) = user.name() else { return Ok(()) };
-    let taken = tx.all_users(ctx.app_id())?.into_iter().any(|other| other.id != user.id && other.name() == Some(name));
+    let taken =
+        tx.all_users(ctx.app_id()).await?.into_iter().any(|other| other.id != user.id && other.name() == Some(name));
     if taken {
         return Err(CoreError::new(
             rill_protocol::error::ErrorCode::DuplicateUsername,
@@ -122,7 +123,11 @@ fn check_unique_name(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<
 
 /// `POST /users`: creates or fully replaces each user. A user token may only upsert itself, and cannot change
 /// its own role or teams.
-pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, request: UpsertUsersRequest) -> CoreResult<Outcome<Vec<User>>> {
+pub async fn upsert_users(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: UpsertUsersRequest,
+) -> CoreResult<Outcome<Vec<User>>> {
     if request.users.is_empty() {
         return Err(CoreError::input("users must contain at least one user"));
     }
@@ -145,7 +150,7 @@ pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, request: UpsertUsersRequest)
                 return Err(CoreError::not_allowed("only server-side calls may set revoke_tokens_issued_before"));
             }
         }
-        let existing = tx.user(ctx.app_id(), &id)?;
+        let existing = tx.user(ctx.app_id(), &id).await?;
         let mut data = request_data(&request)?;
         let mut role = request.role.clone().unwrap_or_else(|| "user".into());
         if let (Actor::User { .. }, Some(existing)) = (&ctx.actor, &existing) {
@@ -181,8 +186,8 @@ pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, request: UpsertUsersRequest)
             banned: existing.as_ref().is_some_and(|user| user.banned),
             revoke_tokens_issued_before: revoke,
         };
-        check_unique_name(tx, ctx, &user)?;
-        tx.put_user(ctx.app_id(), &user)?;
+        check_unique_name(tx, ctx, &user).await?;
+        tx.put_user(ctx.app_id(), &user).await?;
         if existing.is_some() {
             outcome.notices.push(Notice::UserUpdated { user: user.clone() });
         }
@@ -193,7 +198,7 @@ pub fn upsert_users(tx: &mut dyn Tx, ctx: &Context, request: UpsertUsersRequest)
 }
 
 /// `PATCH /users`: sets and unsets fields (dotted paths reach into custom objects).
-pub fn partial_update_users(
+pub async fn partial_update_users(
     tx: &mut dyn Tx,
     ctx: &Context,
     updates: Vec<PartialUpdate>,
@@ -213,7 +218,8 @@ pub fn partial_update_users(
             }
         }
         let mut user = tx
-            .user(ctx.app_id(), &update.id)?
+            .user(ctx.app_id(), &update.id)
+            .await?
             .ok_or_else(|| CoreError::not_found(format!("user {} does not exist", update.id)))?;
         for (path, value) in &update.set {
             match path.as_str() {
@@ -249,8 +255,8 @@ pub fn partial_update_users(
         }
         check_teams_role(&user.data)?;
         user.updated_at = ctx.now;
-        check_unique_name(tx, ctx, &user)?;
-        tx.put_user(ctx.app_id(), &user)?;
+        check_unique_name(tx, ctx, &user).await?;
+        tx.put_user(ctx.app_id(), &user).await?;
         outcome.notices.push(Notice::UserUpdated { user: user.clone() });
         outcome.users.insert(user.id.clone(), user.clone());
         outcome.value.push(user);
@@ -292,11 +298,11 @@ fn user_filter_allows(field: &str, operator: Operator) -> bool {
 }
 
 /// `GET /users`: filters, sorts and pages users. `is_online` answers presence from the connection registry.
-pub fn query_users(
+pub async fn query_users(
     tx: &mut dyn Tx,
     ctx: &Context,
     request: &QueryUsersRequest,
-    is_online: &dyn Fn(&str) -> bool,
+    is_online: &(dyn Fn(&str) -> bool + Sync),
 ) -> CoreResult<Vec<User>> {
     let filter_value =
         request.filter_conditions.as_ref().ok_or_else(|| CoreError::input("filter_conditions is required"))?;
@@ -309,7 +315,8 @@ pub fn query_users(
     let offset = page_offset(request.offset, QUERY_USERS_MAX_OFFSET, "offset")?;
     let include_deactivated = request.include_deactivated_users.unwrap_or(false);
     let mut documents: Vec<(User, Map<String, Value>)> = tx
-        .all_users(ctx.app_id())?
+        .all_users(ctx.app_id())
+        .await?
         .into_iter()
         .filter(|user| user.deleted_at.is_none() && (include_deactivated || user.deactivated_at.is_none()))
         .map(|user| {
@@ -329,9 +336,13 @@ pub fn query_users(
 
 /// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored
 /// user, while role, teams, bans and deactivation are never taken from a client.
-pub fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest>) -> CoreResult<(User, UnreadTotals)> {
+pub async fn connect_user(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    details: Option<&UserRequest>,
+) -> CoreResult<(User, UnreadTotals)> {
     let user_id = UserId::parse(ctx.acting_user_id("connect")?)?.into_string();
-    let existing = tx.user(ctx.app_id(), &user_id)?;
+    let existing = tx.user(ctx.app_id(), &user_id).await?;
     if let Some(existing) = &existing {
         check_active(existing)?;
     }
@@ -349,9 +360,10 @@ pub fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest
         if existing.as_ref().map(|old| &old.data) != Some(&user.data) {
             user.updated_at = ctx.now;
         }
-        tx.put_user(ctx.app_id(), &user)?;
+        tx.put_user(ctx.app_id(), &user).await?;
     }
-    let totals = tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id))?.remove(&user_id).unwrap_or_default();
+    let totals =
+        tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id)).await?.remove(&user_id).unwrap_or_default();
     Ok((user, totals))
 }
 
@@ -367,71 +379,78 @@ pub fn check_active(user: &User) -> CoreResult<()> {
 }
 
 /// The acting user of a user token, created (role `user`) if this is the first time the app sees them.
-pub fn ensure_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<User> {
+pub async fn ensure_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<User> {
     let user_id = UserId::parse(ctx.acting_user_id("authentication")?)?.into_string();
-    if let Some(user) = tx.user(ctx.app_id(), &user_id)? {
+    if let Some(user) = tx.user(ctx.app_id(), &user_id).await? {
         return Ok(user);
     }
     let user = crate::ops::placeholder_user(&user_id, ctx.now);
-    tx.put_user(ctx.app_id(), &user)?;
+    tx.put_user(ctx.app_id(), &user).await?;
     Ok(user)
 }
 
 /// Records when a user was last seen (their last connection closed).
-pub fn touch_last_active(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<User>> {
-    let Some(mut user) = tx.user(ctx.app_id(), user_id)? else { return Ok(None) };
+pub async fn touch_last_active(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<User>> {
+    let Some(mut user) = tx.user(ctx.app_id(), user_id).await? else { return Ok(None) };
     user.last_active = Some(ctx.now);
-    tx.put_user(ctx.app_id(), &user)?;
+    tx.put_user(ctx.app_id(), &user).await?;
     Ok(Some(user))
 }
 
 /// A user with their unread totals, for the `me` object.
-pub fn own_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<(User, UnreadTotals)>> {
-    let Some(user) = tx.user(ctx.app_id(), user_id)? else { return Ok(None) };
-    let totals = tx.unread_totals(ctx.app_id(), &[user_id.to_owned()])?.remove(user_id).unwrap_or_default();
+pub async fn own_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<(User, UnreadTotals)>> {
+    let Some(user) = tx.user(ctx.app_id(), user_id).await? else { return Ok(None) };
+    let totals = tx.unread_totals(ctx.app_id(), &[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
     Ok(Some((user, totals)))
 }
 
 /// Users by id, for rendering.
-pub fn users_by_id(tx: &mut dyn Tx, ctx: &Context, user_ids: &[String]) -> CoreResult<Vec<User>> {
-    tx.users(ctx.app_id(), user_ids)
+pub async fn users_by_id(tx: &mut dyn Tx, ctx: &Context, user_ids: &[String]) -> CoreResult<Vec<User>> {
+    tx.users(ctx.app_id(), user_ids).await
 }
 
 /// `POST /users/{id}/deactivate` and `/reactivate` (server only).
-pub fn set_deactivated(tx: &mut dyn Tx, ctx: &Context, user_id: &str, deactivated: bool) -> CoreResult<Outcome<User>> {
+pub async fn set_deactivated(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    user_id: &str,
+    deactivated: bool,
+) -> CoreResult<Outcome<User>> {
     if !ctx.actor.is_server() {
         return Err(CoreError::not_allowed("only server-side calls may deactivate or reactivate users"));
     }
     let mut user = tx
-        .user(ctx.app_id(), user_id)?
+        .user(ctx.app_id(), user_id)
+        .await?
         .ok_or_else(|| CoreError::not_found(format!("user {user_id} does not exist")))?;
     user.deactivated_at = if deactivated { Some(ctx.now) } else { None };
     user.updated_at = ctx.now;
-    tx.put_user(ctx.app_id(), &user)?;
+    tx.put_user(ctx.app_id(), &user).await?;
     let mut outcome = Outcome::new(user.clone());
     outcome.users.insert(user.id.clone(), user);
     Ok(outcome)
 }
 
 /// `DELETE /users/{id}`: soft delete keeps the row marked deleted; hard delete removes it and its memberships.
-pub fn delete_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str, hard: bool) -> CoreResult<Outcome<User>> {
+pub async fn delete_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str, hard: bool) -> CoreResult<Outcome<User>> {
     if !ctx.actor.is_server() {
         return Err(CoreError::not_allowed("only server-side calls may delete users"));
     }
     let mut user = tx
-        .user(ctx.app_id(), user_id)?
+        .user(ctx.app_id(), user_id)
+        .await?
         .ok_or_else(|| CoreError::not_found(format!("user {user_id} does not exist")))?;
     user.deleted_at = Some(ctx.now);
     user.updated_at = ctx.now;
     if hard {
-        for (mut channel, _) in tx.memberships(ctx.app_id(), user_id)? {
-            tx.delete_member(ctx.app_id(), &channel.cid, user_id)?;
+        for (mut channel, _) in tx.memberships(ctx.app_id(), user_id).await? {
+            tx.delete_member(ctx.app_id(), &channel.cid, user_id).await?;
             channel.member_count = (channel.member_count - 1).max(0);
-            tx.put_channel(ctx.app_id(), &channel)?;
+            tx.put_channel(ctx.app_id(), &channel).await?;
         }
-        tx.delete_user(ctx.app_id(), user_id)?;
+        tx.delete_user(ctx.app_id(), user_id).await?;
     } else {
-        tx.put_user(ctx.app_id(), &user)?;
+        tx.put_user(ctx.app_id(), &user).await?;
     }
     let mut outcome = Outcome::new(user.clone());
     outcome.users.insert(user.id.clone(), user);

@@ -10,7 +10,10 @@ use crate::model::{
     App, AppSettings, Channel, Member, Message, MessageReactions, RateLimitSetting, Reaction, UnreadTotals, User,
 };
 use crate::secret::{SealingKey, Secret};
-use crate::store::{attachments_json, data_json, Backend, Job, MessageRange, Tx};
+use crate::store::{
+    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelRows, Job, MessageRange, MessageRows, UserRows,
+};
+use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{params, params_from_iter, Connection, Row};
 use serde_json::{json, Map, Value};
@@ -46,9 +49,11 @@ impl Default for SqliteOptions {
     }
 }
 
+type QueuedJob = Box<dyn Job>;
+
 pub struct SqliteBackend {
-    writer: mpsc::Sender<Job>,
-    readers: mpsc::Sender<Job>,
+    writer: mpsc::Sender<QueuedJob>,
+    readers: mpsc::Sender<QueuedJob>,
     /// Successful commits so far: with group commit, far fewer than write jobs under concurrency.
     commits: Arc<AtomicU64>,
     wal: Arc<WalState>,
@@ -229,11 +234,10 @@ impl SqliteBackend {
             .name("rill-sqlite-checkpoint".into())
             .spawn(move || run_checkpointer(checkpoint_connection, checkpoint_wal, options, checkpoint_stop))
             .map_err(|error| CoreError::internal(format!("cannot start the checkpoint thread: {error}")))?;
-        let (writer, writer_jobs) = mpsc::channel::<Job>();
+        let (writer, writer_jobs) = mpsc::channel::<QueuedJob>();
         let commits = Arc::new(AtomicU64::new(0));
         let writer_state = Writer {
-            connection: writer_connection,
-            key: key.clone(),
+            tx: SqliteTx { connection: writer_connection, key: key.clone() },
             commits: commits.clone(),
             wal: wal.clone(),
             idle_check,
@@ -244,16 +248,16 @@ impl SqliteBackend {
             .spawn(move || supervise_writer(writer_state, writer_jobs))
             .map_err(|error| CoreError::internal(format!("cannot start the writer thread: {error}")))?;
 
-        let (readers, reader_jobs) = mpsc::channel::<Job>();
+        let (readers, reader_jobs) = mpsc::channel::<QueuedJob>();
         let reader_jobs = Arc::new(Mutex::new(reader_jobs));
         for index in 0..READER_THREADS {
             let connection = open_connection(path)?;
             connection.pragma_update(None, "query_only", true)?;
             let jobs = reader_jobs.clone();
-            let reader_key = key.clone();
+            let reader = SqliteTx { connection, key: key.clone() };
             std::thread::Builder::new()
                 .name(format!("rill-sqlite-reader-{index}"))
-                .spawn(move || run_reader(connection, reader_key, jobs))
+                .spawn(move || run_reader(reader, jobs))
                 .map_err(|error| CoreError::internal(format!("cannot start a reader thread: {error}")))?;
         }
         Ok(SqliteBackend { writer, readers, commits, wal, _stop_checkpoints: stop_checkpoints })
@@ -288,29 +292,31 @@ fn seal_plain_secrets(connection: &Connection, key: &SealingKey) -> CoreResult<(
 }
 
 impl Backend for SqliteBackend {
-    fn submit_write(&self, job: Job) {
-        // A send fails only when the writer thread has gone (the backend is shutting down); the job's completion
-        // is then dropped and its caller sees the write fail.
+    fn submit_write(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()> {
+        // A send fails only when the writer thread has gone (the backend is shutting down); the job is then
+        // dropped unfinished and its caller sees the write fail.
         let _ = self.writer.send(job);
+        Box::pin(std::future::ready(()))
     }
 
-    fn submit_read(&self, job: Job) {
+    fn submit_read(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()> {
         let _ = self.readers.send(job);
+        Box::pin(std::future::ready(()))
     }
 }
 
-/// Runs the writer loop for as long as the backend lives. A job that panics is rolled back alone and its caller
-/// told (inside [`run_job`]); if the loop itself panics, whatever batch was open is rolled back, its callers see
-/// their writes fail, and the loop starts again on the same connection. The writer never stops while jobs can
-/// still arrive.
-fn supervise_writer(writer: Writer, jobs: mpsc::Receiver<Job>) {
+/// Runs the writer loop for as long as the backend lives. A job that panics is caught (inside [`run_job`]),
+/// rolled back alone and its caller told; if the loop itself panics, whatever batch was open is rolled back, its
+/// callers see their writes fail, and the loop starts again on the same connection. The writer never stops while
+/// jobs can still arrive.
+fn supervise_writer(mut writer: Writer, jobs: mpsc::Receiver<QueuedJob>) {
     loop {
-        let run = std::panic::catch_unwind(AssertUnwindSafe(|| run_writer(&writer, &jobs)));
+        let run = std::panic::catch_unwind(AssertUnwindSafe(|| run_writer(&mut writer, &jobs)));
         match run {
             Ok(()) => return,
             Err(_) => {
                 tracing::error!("the store writer panicked; its open batch is rolled back and it restarts");
-                let _ = writer.connection.execute_batch("ROLLBACK");
+                let _ = writer.tx.connection.execute_batch("ROLLBACK");
             }
         }
     }
@@ -318,8 +324,7 @@ fn supervise_writer(writer: Writer, jobs: mpsc::Receiver<Job>) {
 
 /// What the writer thread owns.
 struct Writer {
-    connection: Connection,
-    key: Arc<SealingKey>,
+    tx: SqliteTx,
     commits: Arc<AtomicU64>,
     wal: Arc<WalState>,
     /// How long the writer waits for a job before it looks whether the log needs truncating.
@@ -327,11 +332,10 @@ struct Writer {
     wal_limit: u64,
 }
 
-fn run_writer(writer: &Writer, jobs: &mpsc::Receiver<Job>) {
-    let Writer { connection, key, commits, wal, idle_check, wal_limit } = writer;
+fn run_writer(writer: &mut Writer, jobs: &mpsc::Receiver<QueuedJob>) {
     loop {
-        truncate_wal(connection, wal, *wal_limit);
-        let first = match jobs.recv_timeout(*idle_check) {
+        truncate_wal(&writer.tx.connection, &writer.wal, writer.wal_limit);
+        let first = match jobs.recv_timeout(writer.idle_check) {
             Ok(job) => job,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
@@ -343,92 +347,93 @@ fn run_writer(writer: &Writer, jobs: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut completions = Vec::with_capacity(batch.len());
-        let began = connection.execute_batch("BEGIN IMMEDIATE");
-        if let Err(error) = began {
+        if let Err(error) = writer.tx.connection.execute_batch("BEGIN IMMEDIATE") {
             let error = CoreError::from(error);
+            // The jobs never ran against the database; tell their callers.
             for job in batch {
-                // The job never ran against the database; tell its caller.
-                if let Some((_, completion)) = run_job(job, Err(error.clone())) {
-                    completion(Err(error.clone()));
-                }
+                job.finish(Err(error.clone()));
             }
             continue;
         }
-        for job in batch {
+        let mut ran = Vec::with_capacity(batch.len());
+        for mut job in batch {
             // Cached statements: parsing these three on every job showed up in profiles.
-            let savepoint = run_cached(connection, "SAVEPOINT job");
-            let mut tx = SqliteTx { connection, key };
-            let outcome = run_job(job, Ok(&mut tx));
-            let succeeded = outcome.as_ref().is_some_and(|(succeeded, _)| *succeeded);
-            let finish = if succeeded && savepoint.is_ok() {
-                run_cached(connection, "RELEASE job")
+            let savepoint = run_cached(&writer.tx.connection, "SAVEPOINT job");
+            let result = savepoint.map_err(CoreError::from).and_then(|()| run_job(job.as_mut(), &mut writer.tx));
+            let finish = if result.is_ok() {
+                run_cached(&writer.tx.connection, "RELEASE job")
             } else {
-                run_cached(connection, "ROLLBACK TO job").and_then(|()| run_cached(connection, "RELEASE job"))
+                run_cached(&writer.tx.connection, "ROLLBACK TO job")
+                    .and_then(|()| run_cached(&writer.tx.connection, "RELEASE job"))
             };
             if let Err(error) = finish {
                 tracing::error!(%error, "savepoint failed");
             }
-            completions.extend(outcome.map(|(_, completion)| completion));
+            ran.push((job, result));
         }
-        let committed = connection.execute_batch("COMMIT").map_err(CoreError::from);
+        let committed = writer.tx.connection.execute_batch("COMMIT").map_err(CoreError::from);
         match committed {
             Ok(()) => {
-                commits.fetch_add(1, Ordering::Relaxed);
+                writer.commits.fetch_add(1, Ordering::Relaxed);
             }
             Err(_) => {
-                let _ = connection.execute_batch("ROLLBACK");
+                let _ = writer.tx.connection.execute_batch("ROLLBACK");
             }
         }
-        for completion in completions {
-            completion(committed.clone());
+        for (job, result) in ran {
+            job.finish(committed.clone().and(result));
         }
     }
 }
 
-/// Runs one job, catching a panic: the job's own state (and with it the way to answer its caller) is dropped,
-/// so the caller hears that the operation failed, and `None` tells the writer to roll the job back.
-fn run_job(job: Job, tx: Result<&mut dyn Tx, CoreError>) -> Option<(bool, crate::store::Completion)> {
-    match std::panic::catch_unwind(AssertUnwindSafe(move || job(tx))) {
-        Ok(outcome) => Some(outcome),
-        Err(panic) => {
-            let detail = panic
-                .downcast_ref::<&str>()
-                .map(|text| (*text).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(detail, "a store job panicked; its changes are rolled back");
-            None
+/// Runs one job to completion on this thread. SQLite's methods never wait, so the job's future is ready at its
+/// first poll; one that is not (it waited on something outside the store) is refused. A job that panics is
+/// caught: it is rolled back and its caller told.
+fn run_job(job: &mut dyn Job, tx: &mut SqliteTx) -> CoreResult<()> {
+    let run = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut future = job.run(tx);
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(result) => result,
+            std::task::Poll::Pending => {
+                Err(CoreError::internal("a store operation waited on something other than the store"))
+            }
         }
-    }
+    }));
+    run.unwrap_or_else(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(detail, "a store job panicked; its changes are rolled back");
+        Err(CoreError::internal("the operation failed (see the log)"))
+    })
 }
 
 fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-fn run_reader(connection: Connection, key: Arc<SealingKey>, jobs: Arc<Mutex<mpsc::Receiver<Job>>>) {
+fn run_reader(mut tx: SqliteTx, jobs: Arc<Mutex<mpsc::Receiver<QueuedJob>>>) {
     loop {
         // The lock is held only while waiting for the next job, never while running one.
         let job = {
             let receiver = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             receiver.recv()
         };
-        let Ok(job) = job else { return };
+        let Ok(mut job) = job else { return };
         // One read transaction per job gives it a consistent snapshot.
-        let outcome = match connection.execute_batch("BEGIN") {
+        let result = match tx.connection.execute_batch("BEGIN") {
             Ok(()) => {
-                let mut tx = SqliteTx { connection: &connection, key: &key };
-                let outcome = run_job(job, Ok(&mut tx));
+                let result = run_job(job.as_mut(), &mut tx);
                 // A panicking job may leave its transaction open; ending it keeps the next job's snapshot fresh.
-                let _ = connection.execute_batch("COMMIT");
-                outcome
+                let _ = tx.connection.execute_batch("COMMIT");
+                result
             }
-            Err(error) => run_job(job, Err(error.into())),
+            Err(error) => Err(error.into()),
         };
-        if let Some((_, completion)) = outcome {
-            completion(Ok(()));
-        }
+        job.finish(result);
     }
 }
 
@@ -684,12 +689,13 @@ fn reaction_from_row(row: &Row<'_>) -> rusqlite::Result<(Reaction, String)> {
     ))
 }
 
-struct SqliteTx<'a> {
-    connection: &'a Connection,
-    key: &'a SealingKey,
+/// A connection lent to one job (owned, so that the job's future can be `Send`), and the sealing key.
+struct SqliteTx {
+    connection: Connection,
+    key: Arc<SealingKey>,
 }
 
-impl SqliteTx<'_> {
+impl SqliteTx {
     fn query<T>(
         &self,
         sql: &str,
@@ -754,7 +760,9 @@ impl SqliteTx<'_> {
     }
 }
 
-impl Tx for SqliteTx<'_> {
+/// The statements behind each store method, synchronous: SQLite never waits, so the async trait methods below
+/// only hand these results back.
+impl SqliteTx {
     fn insert_app(&mut self, app: &App) -> CoreResult<()> {
         self.execute(
             "INSERT INTO apps (id, name, api_key, api_secret, settings, created_at) VALUES (?,?,?,?,?,?)",
@@ -1436,6 +1444,247 @@ impl rusqlite::ToSql for SqlValue {
     }
 }
 
+#[async_trait]
+impl AppRows for SqliteTx {
+    async fn insert_app(&mut self, app: &App) -> CoreResult<()> {
+        SqliteTx::insert_app(self, app)
+    }
+
+    async fn apps(&mut self) -> CoreResult<Vec<App>> {
+        SqliteTx::apps(self)
+    }
+
+    async fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()> {
+        SqliteTx::update_app_settings(self, app_id, settings)
+    }
+}
+
+#[async_trait]
+impl UserRows for SqliteTx {
+    async fn user(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>> {
+        SqliteTx::user(self, app_id, user_id)
+    }
+
+    async fn users(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<User>> {
+        SqliteTx::users(self, app_id, user_ids)
+    }
+
+    async fn all_users(&mut self, app_id: i64) -> CoreResult<Vec<User>> {
+        SqliteTx::all_users(self, app_id)
+    }
+
+    async fn put_user(&mut self, app_id: i64, user: &User) -> CoreResult<()> {
+        SqliteTx::put_user(self, app_id, user)
+    }
+
+    async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
+        SqliteTx::delete_user(self, app_id, user_id)
+    }
+
+    async fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>> {
+        SqliteTx::memberships(self, app_id, user_id)
+    }
+
+    async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
+        SqliteTx::unread_totals(self, app_id, user_ids)
+    }
+}
+
+#[async_trait]
+impl ChannelRows for SqliteTx {
+    async fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
+        SqliteTx::channel(self, app_id, cid)
+    }
+
+    async fn put_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
+        SqliteTx::put_channel(self, app_id, channel)
+    }
+
+    async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        SqliteTx::delete_channel(self, app_id, cid)
+    }
+
+    async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>> {
+        SqliteTx::all_channels(self, app_id)
+    }
+
+    async fn channels_of_type(&mut self, app_id: i64, channel_type: &str) -> CoreResult<Vec<Channel>> {
+        SqliteTx::channels_of_type(self, app_id, channel_type)
+    }
+
+    async fn channels_created_by(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Channel>> {
+        SqliteTx::channels_created_by(self, app_id, user_id)
+    }
+
+    async fn member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
+        SqliteTx::member(self, app_id, cid, user_id)
+    }
+
+    async fn members(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Member>> {
+        SqliteTx::members(self, app_id, cid)
+    }
+
+    async fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
+        SqliteTx::put_member(self, app_id, member)
+    }
+
+    async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()> {
+        SqliteTx::delete_member(self, app_id, cid, user_id)
+    }
+
+    async fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        SqliteTx::delete_members(self, app_id, cid)
+    }
+
+    async fn record_message(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
+        SqliteTx::record_message(self, app_id, channel)
+    }
+
+    async fn mark_member_read(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
+        SqliteTx::mark_member_read(self, app_id, member)
+    }
+
+    async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {
+        SqliteTx::member_ids(self, app_id, cid)
+    }
+}
+
+#[async_trait]
+impl MessageRows for SqliteTx {
+    async fn message(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>> {
+        SqliteTx::message(self, app_id, message_id)
+    }
+
+    async fn messages(&mut self, app_id: i64, message_ids: &[String]) -> CoreResult<Vec<Message>> {
+        SqliteTx::messages(self, app_id, message_ids)
+    }
+
+    async fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
+        SqliteTx::insert_message(self, app_id, message)
+    }
+
+    async fn update_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
+        SqliteTx::update_message(self, app_id, message)
+    }
+
+    async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
+        SqliteTx::delete_message(self, app_id, message_id)
+    }
+
+    async fn channel_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        SqliteTx::channel_messages(self, app_id, cid, range, limit, since)
+    }
+
+    async fn replies(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        SqliteTx::replies(self, app_id, parent_id, range, limit, since)
+    }
+
+    async fn has_message_since(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        since: DateTime<Utc>,
+    ) -> CoreResult<bool> {
+        SqliteTx::has_message_since(self, app_id, cid, user_id, since)
+    }
+
+    async fn pinned_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        SqliteTx::pinned_messages(self, app_id, cid, limit, since)
+    }
+
+    async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
+        SqliteTx::truncate_messages(self, app_id, cid, before)
+    }
+
+    async fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>> {
+        SqliteTx::search_candidates(self, app_id, cids, limit)
+    }
+
+    async fn count_unread_from(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        from: (DateTime<Utc>, &str),
+        reader: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<i64> {
+        SqliteTx::count_unread_from(self, app_id, cid, from, reader, since)
+    }
+
+    async fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {
+        SqliteTx::thread_participants(self, app_id, parent_id)
+    }
+
+    async fn reaction(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        user_id: &str,
+        reaction_type: &str,
+    ) -> CoreResult<Option<Reaction>> {
+        SqliteTx::reaction(self, app_id, message_id, user_id, reaction_type)
+    }
+
+    async fn user_reactions(&mut self, app_id: i64, message_id: &str, user_id: &str) -> CoreResult<Vec<Reaction>> {
+        SqliteTx::user_reactions(self, app_id, message_id, user_id)
+    }
+
+    async fn put_reaction(&mut self, app_id: i64, reaction: &Reaction) -> CoreResult<()> {
+        SqliteTx::put_reaction(self, app_id, reaction)
+    }
+
+    async fn delete_reaction(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        user_id: &str,
+        reaction_type: &str,
+    ) -> CoreResult<()> {
+        SqliteTx::delete_reaction(self, app_id, message_id, user_id, reaction_type)
+    }
+
+    async fn reactions(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        limit: usize,
+        offset: usize,
+    ) -> CoreResult<Vec<Reaction>> {
+        SqliteTx::reactions(self, app_id, message_id, limit, offset)
+    }
+
+    async fn message_reactions(
+        &mut self,
+        app_id: i64,
+        message_ids: &[String],
+        viewer: Option<&str>,
+        latest: usize,
+    ) -> CoreResult<HashMap<String, MessageReactions>> {
+        SqliteTx::message_reactions(self, app_id, message_ids, viewer, latest)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1465,21 +1714,21 @@ mod tests {
         let (_backend, store) = open(&directory.path().join("rill.db"));
         let now = chrono::Utc::now();
         let (first, panicking, last) = tokio::join!(
-            store.write(move |tx| tx.put_user(1, &placeholder_user("a", now))),
-            store.write(move |tx| -> CoreResult<()> {
-                tx.put_user(1, &placeholder_user("b", now))?;
+            store.write(placeholder_user("a", now), |tx, user| tx.put_user(1, user)),
+            store.write::<_, (), _>(placeholder_user("b", now), |tx, user| Box::pin(async move {
+                tx.put_user(1, user).await?;
                 panic!("a job that panics halfway")
-            }),
-            store.write(move |tx| tx.put_user(1, &placeholder_user("c", now))),
+            })),
+            store.write(placeholder_user("c", now), |tx, user| tx.put_user(1, user)),
         );
         assert!(first.is_ok() && last.is_ok(), "{first:?} {last:?}");
         assert_eq!(panicking.unwrap_err().code, rill_protocol::error::ErrorCode::Internal);
         // The writer is still there, and the panicking job left nothing behind.
-        store.write(move |tx| tx.put_user(1, &placeholder_user("d", now))).await.unwrap();
-        let read_panic = store.read(|_tx| -> CoreResult<()> { panic!("a read that panics") }).await;
+        store.write(placeholder_user("d", now), |tx, user| tx.put_user(1, user)).await.unwrap();
+        let read_panic: CoreResult<()> = store.read((), |_tx, ()| panic!("a read that panics")).await;
         assert!(read_panic.is_err());
         let mut ids: Vec<String> =
-            store.read(|tx| tx.all_users(1)).await.unwrap().into_iter().map(|user| user.id).collect();
+            store.read((), |tx, ()| tx.all_users(1)).await.unwrap().into_iter().map(|user| user.id).collect();
         ids.sort();
         assert_eq!(ids, ["a", "c", "d"]);
     }
@@ -1496,7 +1745,8 @@ mod tests {
             let (store, stop) = (store.clone(), stop.clone());
             readers.push(tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    let _ = store.read(|tx| tx.users(1, &["u0-0".to_owned(), "u1-1".to_owned()])).await;
+                    let ids = vec!["u0-0".to_owned(), "u1-1".to_owned()];
+                    let _ = store.read(ids, |tx, ids| tx.users(1, ids)).await;
                 }
             }));
         }
@@ -1508,7 +1758,7 @@ mod tests {
             for index in 0..128 {
                 let user = user_with_data(&format!("u{round}-{index}"), 6000);
                 let store = store.clone();
-                writes.push(tokio::spawn(async move { store.write(move |tx| tx.put_user(1, &user)).await }));
+                writes.push(tokio::spawn(async move { store.write(user, |tx, user| tx.put_user(1, user)).await }));
             }
             for write in writes {
                 write.await.unwrap().unwrap();
@@ -1538,7 +1788,7 @@ mod tests {
         let path = data_dir.join(DATABASE_FILE);
         let (backend, store) = open(&path);
         let now = chrono::Utc::now();
-        let app = store.write(move |tx| crate::ops::apps::create_app(tx, "Canary", now)).await.unwrap();
+        let app = store.write(now, |tx, now| Box::pin(crate::ops::apps::create_app(tx, "Canary", *now))).await.unwrap();
         let secret = app.api_secret.expose().to_owned();
         drop((backend, store));
 
@@ -1561,7 +1811,7 @@ mod tests {
         raw.execute("UPDATE apps SET api_secret = ?", [&secret]).unwrap();
         drop(raw);
         let (_backend, store) = open(&path);
-        let apps = store.read(|tx| tx.apps()).await.unwrap();
+        let apps = store.read((), |tx, ()| tx.apps()).await.unwrap();
         assert_eq!(apps[0].api_secret.expose(), secret);
         let raw = Connection::open(&path).unwrap();
         let stored: String = raw.query_row("SELECT api_secret FROM apps", [], |row| row.get(0)).unwrap();
@@ -1570,7 +1820,7 @@ mod tests {
         // Without its key the database's secrets do not open.
         let stranger = SqliteBackend::open(&path, SealingKey::generate().unwrap()).unwrap();
         let store = Store::new(Arc::new(stranger), Arc::new(SystemClock));
-        assert!(store.read(|tx| tx.apps()).await.is_err());
+        assert!(store.read((), |tx, ()| tx.apps()).await.is_err());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1583,7 +1833,7 @@ mod tests {
             let store = store.clone();
             writes.push(tokio::spawn(async move {
                 let user = placeholder_user(&format!("user{index}"), chrono::Utc::now());
-                store.write(move |tx| tx.put_user(7, &user)).await
+                store.write(user, |tx, user| tx.put_user(7, user)).await
             }));
         }
         for write in writes {
@@ -1596,7 +1846,7 @@ mod tests {
         drop(backend);
 
         let (_backend, store) = open(&path);
-        let users = store.read(|tx| tx.all_users(7)).await.unwrap();
+        let users = store.read((), |tx, ()| tx.all_users(7)).await.unwrap();
         assert_eq!(users.len(), 400, "every acknowledged write is in the reopened database");
     }
 
@@ -1606,17 +1856,17 @@ mod tests {
         let (_backend, store) = open(&directory.path().join("rill.db"));
         let now = chrono::Utc::now();
         let (first, failing, last) = tokio::join!(
-            store.write(move |tx| tx.put_user(1, &placeholder_user("a", now))),
-            store.write(move |tx| {
-                tx.put_user(1, &placeholder_user("b", now))?;
+            store.write(placeholder_user("a", now), |tx, user| tx.put_user(1, user)),
+            store.write(placeholder_user("b", now), |tx, user| Box::pin(async move {
+                tx.put_user(1, user).await?;
                 Err::<(), _>(CoreError::input("refused after writing"))
-            }),
-            store.write(move |tx| tx.put_user(1, &placeholder_user("c", now))),
+            })),
+            store.write(placeholder_user("c", now), |tx, user| tx.put_user(1, user)),
         );
         assert!(first.is_ok() && last.is_ok());
         assert_eq!(failing.unwrap_err().detail, "refused after writing");
         let ids: Vec<String> =
-            store.read(|tx| tx.all_users(1)).await.unwrap().into_iter().map(|user| user.id).collect();
+            store.read((), |tx, ()| tx.all_users(1)).await.unwrap().into_iter().map(|user| user.id).collect();
         assert_eq!(ids.len(), 2, "{ids:?}");
         assert!(ids.contains(&"a".to_owned()) && ids.contains(&"c".to_owned()), "{ids:?}");
     }
@@ -1626,8 +1876,8 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let (_backend, store) = open(&directory.path().join("rill.db"));
         let now = chrono::Utc::now();
-        store.write(move |tx| tx.put_user(1, &placeholder_user("shared-id", now))).await.unwrap();
-        assert!(store.read(|tx| tx.user(2, "shared-id")).await.unwrap().is_none());
-        assert!(store.read(|tx| tx.user(1, "shared-id")).await.unwrap().is_some());
+        store.write(placeholder_user("shared-id", now), |tx, user| tx.put_user(1, user)).await.unwrap();
+        assert!(store.read((), |tx, ()| tx.user(2, "shared-id")).await.unwrap().is_none());
+        assert!(store.read((), |tx, ()| tx.user(1, "shared-id")).await.unwrap().is_some());
     }
 }

@@ -59,7 +59,10 @@ pub(crate) async fn update_app(
         return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may update app settings"));
     }
     let app = auth.app.clone();
-    let updated = state.store().write(move |tx| rill_core::ops::apps::update_app(tx, &app, &request)).await?;
+    let updated = state
+        .store()
+        .write((app, request), |tx, (app, request)| Box::pin(rill_core::ops::apps::update_app(tx, app, request)))
+        .await?;
     state.apps().put(updated);
     Ok(Reply(Empty {}))
 }

@@ -93,7 +93,9 @@ async fn get_or_create_inner(
     let query = request.clone();
     let outcome = state
         .store()
-        .write(move |tx| ops::channels::get_or_create_channel(tx, &ctx, &channel_type, id.as_ref(), &query))
+        .write((ctx, channel_type, id, query), |tx, (ctx, channel_type, id, query)| {
+            Box::pin(ops::channels::get_or_create_channel(tx, ctx, channel_type, id.as_ref(), query))
+        })
         .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     let views = [outcome.value];
@@ -130,7 +132,10 @@ pub(crate) async fn query_channels(
 ) -> ApiResult<Reply<QueryChannelsResponse>> {
     let ctx = auth.context(&state, request.user_id.clone());
     let query = request.clone();
-    let outcome = state.store().read(move |tx| ops::channels::query_channels(tx, &ctx, &query)).await?;
+    let outcome = state
+        .store()
+        .read((ctx, query), |tx, (ctx, query)| Box::pin(ops::channels::query_channels(tx, ctx, query)))
+        .await?;
     subscribe(
         &state,
         &auth,
@@ -144,7 +149,9 @@ pub(crate) async fn query_channels(
         if !users.contains_key(user_id.as_str()) {
             let app_id = auth.app.id;
             let lookup = user_id.clone();
-            if let Some(user) = state.store().read(move |tx| tx.user(app_id, &lookup)).await? {
+            if let Some(user) =
+                state.store().read((app_id, lookup), |tx, (app_id, lookup)| tx.user(*app_id, lookup)).await?
+            {
                 users.insert(user.id.clone(), user);
             }
         }
@@ -174,7 +181,12 @@ pub(crate) async fn update_channel(
         .or_else(|| request.message.as_ref().and_then(|message| named_user(&message.user_id, &message.user)));
     let ctx = auth.context(&state, named);
     let cid = cid_of(&channel_type, &id);
-    let outcome = state.store().write(move |tx| ops::channels::update_channel(tx, &ctx, &cid, request)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, cid, request), |tx, (ctx, cid, request)| {
+            Box::pin(ops::channels::update_channel(tx, ctx, cid, request.clone()))
+        })
+        .await?;
     Ok(update_response(&state, &auth, outcome))
 }
 
@@ -186,7 +198,12 @@ pub(crate) async fn partial_update_channel(
 ) -> ApiResult<Reply<UpdateChannelResponse>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
-    let outcome = state.store().write(move |tx| ops::channels::partial_update_channel(tx, &ctx, &cid, request)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, cid, request), |tx, (ctx, cid, request)| {
+            Box::pin(ops::channels::partial_update_channel(tx, ctx, cid, request.clone()))
+        })
+        .await?;
     Ok(update_response(&state, &auth, outcome))
 }
 
@@ -198,7 +215,8 @@ pub(crate) async fn delete_channel(
 ) -> ApiResult<Reply<ChannelBody>> {
     let ctx = auth.context(&state, query.user_id);
     let cid = cid_of(&channel_type, &id);
-    let outcome = state.store().write(move |tx| ops::channels::delete_channel(tx, &ctx, &cid)).await?;
+    let outcome =
+        state.store().write((ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::delete_channel(tx, ctx, cid))).await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         Reply(ChannelBody { channel: renderer.channel(&outcome.value, None, None) })
@@ -228,7 +246,12 @@ pub(crate) async fn truncate_channel(
         skip_push: request.skip_push.unwrap_or(false),
     };
     let cid = cid_of(&channel_type, &id);
-    let outcome = state.store().write(move |tx| ops::channels::truncate_channel(tx, &ctx, &cid, options)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, cid, options), |tx, (ctx, cid, options)| {
+            Box::pin(ops::channels::truncate_channel(tx, ctx, cid, options.clone()))
+        })
+        .await?;
     Ok(update_response(&state, &auth, outcome))
 }
 
@@ -241,7 +264,12 @@ pub(crate) async fn hide_channel(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
     let clear_history = request.clear_history.unwrap_or(false);
-    let outcome = state.store().write(move |tx| ops::channels::hide_channel(tx, &ctx, &cid, clear_history)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, cid, clear_history), |tx, (ctx, cid, clear_history)| {
+            Box::pin(ops::channels::hide_channel(tx, ctx, cid, *clear_history))
+        })
+        .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
@@ -254,7 +282,8 @@ pub(crate) async fn show_channel(
 ) -> ApiResult<Reply<Empty>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
-    let outcome = state.store().write(move |tx| ops::channels::show_channel(tx, &ctx, &cid)).await?;
+    let outcome =
+        state.store().write((ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::show_channel(tx, ctx, cid))).await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
@@ -268,8 +297,12 @@ pub(crate) async fn mark_read(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
     let message_id = request.message_id.clone().filter(|id| !id.is_empty());
-    let outcome =
-        state.store().write(move |tx| ops::channels::mark_read(tx, &ctx, &cid, message_id.as_deref())).await?;
+    let outcome = state
+        .store()
+        .write((ctx, cid, message_id), |tx, (ctx, cid, message_id)| {
+            Box::pin(ops::channels::mark_read(tx, ctx, cid, message_id.as_deref()))
+        })
+        .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     let mark = &outcome.value;
     let mut event = channel_event(rill_protocol::event::kind::MESSAGE_READ, &mark.channel, state.store().now());
@@ -301,7 +334,9 @@ pub(crate) async fn mark_unread(
     let message_id = request.message_id.clone().filter(|id| !id.is_empty());
     let outcome = state
         .store()
-        .write(move |tx| ops::channels::mark_unread(tx, &ctx, &cid, message_id.as_deref(), timestamp))
+        .write((ctx, cid, message_id, timestamp), |tx, (ctx, cid, message_id, timestamp)| {
+            Box::pin(ops::channels::mark_unread(tx, ctx, cid, message_id.as_deref(), *timestamp))
+        })
         .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
@@ -315,7 +350,9 @@ pub(crate) async fn mark_channels_read(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let outcome = state
         .store()
-        .write(move |tx| ops::channels::mark_channels_read(tx, &ctx, request.read_by_channel.as_ref()))
+        .write((ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::channels::mark_channels_read(tx, ctx, request.read_by_channel.as_ref()))
+        })
         .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
@@ -332,8 +369,12 @@ pub(crate) async fn send_event(
     let cid = cid_of(&channel_type, &id);
     let event_type = input.event_type.clone();
     let custom = input.custom.clone();
-    let grant =
-        state.store().read(move |tx| ops::channels::authorize_event(tx, &ctx, &cid, &event_type, &custom)).await?;
+    let grant = state
+        .store()
+        .read((ctx, cid, event_type, custom), |tx, (ctx, cid, event_type, custom)| {
+            Box::pin(ops::channels::authorize_event(tx, ctx, cid, event_type, custom))
+        })
+        .await?;
     let mut event: Event = channel_event(&input.event_type, &grant.channel, state.store().now());
     let user: &User = &grant.user;
     event.user = Some(crate::convert::user(user, state.registry().is_online(auth.app.id, &user.id)));
@@ -363,12 +404,12 @@ pub(crate) async fn stop_watching(
         )));
     }
     if let Some((true, count)) = state.registry().unwatch(connection_id, &cid) {
-        let app_id = auth.app.id;
-        let lookup_cid = cid.clone();
-        let lookup_user = user_id.clone();
+        let lookup = (auth.app.id, cid.to_string(), user_id.to_string());
         let found = state
             .store()
-            .read(move |tx| Ok((tx.channel(app_id, &lookup_cid)?, tx.user(app_id, &lookup_user)?)))
+            .read(lookup, |tx, (app_id, cid, user_id)| {
+                Box::pin(async move { Ok((tx.channel(*app_id, cid).await?, tx.user(*app_id, user_id).await?)) })
+            })
             .await?;
         if let (Some(channel), Some(user)) = found {
             publish_watching(&state, &auth.app, &channel, &user, false, count);

@@ -30,7 +30,12 @@ pub(crate) async fn send_message(
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.message.user_id, &request.message.user));
     let cid = Cid::new(&channel_type, &id);
-    let outcome = state.store().write(move |tx| ops::messages::send_message(tx, &ctx, &cid, request)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, cid, request), |tx, (ctx, cid, request)| {
+            Box::pin(ops::messages::send_message(tx, ctx, cid, request.clone()))
+        })
+        .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
@@ -42,7 +47,10 @@ pub(crate) async fn get_message(
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, query.user_id);
-    let outcome = state.store().read(move |tx| ops::messages::get_message(tx, &ctx, &message_id)).await?;
+    let outcome = state
+        .store()
+        .read((ctx, message_id), |tx, (ctx, message_id)| Box::pin(ops::messages::get_message(tx, ctx, message_id)))
+        .await?;
     let (view, channel) = &outcome.value;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         let mut message = renderer.message(view);
@@ -58,8 +66,12 @@ pub(crate) async fn update_message(
     ApiJson(request): ApiJson<SendMessageRequest>,
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.message.user_id, &request.message.user));
-    let outcome =
-        state.store().write(move |tx| ops::messages::update_message(tx, &ctx, &message_id, request.message)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, message_id, request), |tx, (ctx, message_id, request)| {
+            Box::pin(ops::messages::update_message(tx, ctx, message_id, request.message.clone()))
+        })
+        .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
@@ -71,8 +83,12 @@ pub(crate) async fn partial_update_message(
     ApiJson(request): ApiJson<PartialUpdateRequest>,
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
-    let outcome =
-        state.store().write(move |tx| ops::messages::partial_update_message(tx, &ctx, &message_id, request)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, message_id, request), |tx, (ctx, message_id, request)| {
+            Box::pin(ops::messages::partial_update_message(tx, ctx, message_id, request.clone()))
+        })
+        .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
@@ -85,7 +101,12 @@ pub(crate) async fn delete_message(
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, query.deleted_by);
     let hard = query.hard;
-    let outcome = state.store().write(move |tx| ops::messages::delete_message(tx, &ctx, &message_id, hard)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, message_id, hard), |tx, (ctx, message_id, hard)| {
+            Box::pin(ops::messages::delete_message(tx, ctx, message_id, *hard))
+        })
+        .await?;
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
@@ -98,7 +119,12 @@ pub(crate) async fn replies(
 ) -> ApiResult<Reply<MessagesBody>> {
     let paging = query.paging();
     let ctx = auth.context(&state, query.user_id);
-    let outcome = state.store().read(move |tx| ops::messages::replies(tx, &ctx, &parent_id, &paging)).await?;
+    let outcome = state
+        .store()
+        .read((ctx, parent_id, paging), |tx, (ctx, parent_id, paging)| {
+            Box::pin(ops::messages::replies(tx, ctx, parent_id, paging))
+        })
+        .await?;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         Reply(MessagesBody { messages: outcome.value.iter().map(|view| renderer.message(view)).collect() })
     }))
@@ -126,7 +152,12 @@ pub(crate) async fn send_reaction(
         custom: reaction.custom,
         enforce_unique: request.enforce_unique.unwrap_or(false),
     };
-    let outcome = state.store().write(move |tx| ops::messages::send_reaction(tx, &ctx, &message_id, input)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, message_id, input), |tx, (ctx, message_id, input)| {
+            Box::pin(ops::messages::send_reaction(tx, ctx, message_id, input.clone()))
+        })
+        .await?;
     Ok(reaction_reply(&state, &auth, outcome))
 }
 
@@ -137,8 +168,12 @@ pub(crate) async fn delete_reaction(
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> ApiResult<Reply<ReactionBody>> {
     let ctx = auth.context(&state, query.user_id);
-    let outcome =
-        state.store().write(move |tx| ops::messages::delete_reaction(tx, &ctx, &message_id, &reaction_type)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, message_id, reaction_type), |tx, (ctx, message_id, reaction_type)| {
+            Box::pin(ops::messages::delete_reaction(tx, ctx, message_id, reaction_type))
+        })
+        .await?;
     Ok(reaction_reply(&state, &auth, outcome))
 }
 
@@ -151,7 +186,9 @@ pub(crate) async fn reactions(
     let ctx = auth.context(&state, paging.user_id.clone());
     let outcome = state
         .store()
-        .read(move |tx| ops::messages::reactions(tx, &ctx, &message_id, paging.limit, paging.offset))
+        .read((ctx, message_id, paging), |tx, (ctx, message_id, paging)| {
+            Box::pin(ops::messages::reactions(tx, ctx, message_id, paging.limit, paging.offset))
+        })
         .await?;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         Reply(ReactionsBody { reactions: outcome.value.iter().map(|reaction| renderer.reaction(reaction)).collect() })
@@ -165,7 +202,8 @@ pub(crate) async fn search(
 ) -> ApiResult<Reply<SearchResponse>> {
     let ctx = auth.context(&state, request.user_id.clone());
     let query = request.clone();
-    let outcome = state.store().read(move |tx| ops::messages::search(tx, &ctx, &query)).await?;
+    let outcome =
+        state.store().read((ctx, query), |tx, (ctx, query)| Box::pin(ops::messages::search(tx, ctx, query))).await?;
     let next = ops::messages::search_next(&request, outcome.value.len());
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         let results = outcome

@@ -52,7 +52,7 @@ async fn totals_of(state: &AppState, auth: &Auth, users: &[User]) -> ApiResult<H
         return Ok(HashMap::new());
     }
     let app_id = auth.app.id;
-    Ok(state.store().read(move |tx| tx.unread_totals(app_id, &ids)).await?)
+    Ok(state.store().read((app_id, ids), |tx, (app_id, ids)| tx.unread_totals(*app_id, ids)).await?)
 }
 
 fn finish(state: &AppState, auth: &Auth, outcome: &Outcome<Vec<User>>) {
@@ -65,7 +65,10 @@ pub(crate) async fn upsert_users(
     ApiJson(request): ApiJson<UpsertUsersRequest>,
 ) -> ApiResult<Reply<UsersMapResponse>> {
     let ctx = auth.context(&state, None);
-    let outcome = state.store().write(move |tx| ops::users::upsert_users(tx, &ctx, request)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::users::upsert_users(tx, ctx, request.clone())))
+        .await?;
     finish(&state, &auth, &outcome);
     let totals = totals_of(&state, &auth, &outcome.value).await?;
     Ok(Reply(full_users(&state, &auth, &outcome.value, &totals)))
@@ -77,7 +80,12 @@ pub(crate) async fn partial_update_users(
     ApiJson(request): ApiJson<PartialUpdateUsersRequest>,
 ) -> ApiResult<Reply<UsersMapResponse>> {
     let ctx = auth.context(&state, None);
-    let outcome = state.store().write(move |tx| ops::users::partial_update_users(tx, &ctx, request.users)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::users::partial_update_users(tx, ctx, request.users.clone()))
+        })
+        .await?;
     finish(&state, &auth, &outcome);
     let totals = totals_of(&state, &auth, &outcome.value).await?;
     Ok(Reply(full_users(&state, &auth, &outcome.value, &totals)))
@@ -95,7 +103,12 @@ pub(crate) async fn query_users(
     let query = request.clone();
     let users = state
         .store()
-        .read(move |tx| ops::users::query_users(tx, &ctx, &query, &|user_id| registry.is_online(app_id, user_id)))
+        .read((ctx, query, registry), move |tx, (ctx, query, registry)| {
+            Box::pin(async move {
+                let is_online = |user_id: &str| registry.is_online(app_id, user_id);
+                ops::users::query_users(tx, ctx, query, &is_online).await
+            })
+        })
         .await?;
     if request.presence == Some(true) {
         if let Some(connection_id) = &auth.connection_id {
@@ -123,7 +136,12 @@ pub(crate) async fn delete_user(
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
     let hard = query.hard_delete;
-    let outcome = state.store().write(move |tx| ops::users::delete_user(tx, &ctx, &user_id, hard)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, user_id, hard), |tx, (ctx, user_id, hard)| {
+            Box::pin(ops::users::delete_user(tx, ctx, user_id, *hard))
+        })
+        .await?;
     single_user(&state, &auth, outcome).await
 }
 
@@ -133,7 +151,10 @@ pub(crate) async fn deactivate_user(
     ApiPath(user_id): ApiPath<UserId>,
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
-    let outcome = state.store().write(move |tx| ops::users::set_deactivated(tx, &ctx, &user_id, true)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(ops::users::set_deactivated(tx, ctx, user_id, true)))
+        .await?;
     single_user(&state, &auth, outcome).await
 }
 
@@ -143,6 +164,9 @@ pub(crate) async fn reactivate_user(
     ApiPath(user_id): ApiPath<UserId>,
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
-    let outcome = state.store().write(move |tx| ops::users::set_deactivated(tx, &ctx, &user_id, false)).await?;
+    let outcome = state
+        .store()
+        .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(ops::users::set_deactivated(tx, ctx, user_id, false)))
+        .await?;
     single_user(&state, &auth, outcome).await
 }

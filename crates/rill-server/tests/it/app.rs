@@ -118,7 +118,8 @@ async fn an_app_created_in_the_store_is_usable_at_once() {
     let server = TestServer::start().await;
     let store = server.state.store().clone();
     let now = store.now();
-    let created = store.write(move |tx| rill_core::ops::apps::create_app(tx, "Elsewhere", now)).await.unwrap();
+    let created =
+        store.write(now, |tx, now| Box::pin(rill_core::ops::apps::create_app(tx, "Elsewhere", *now))).await.unwrap();
     let client = Client::server(&server.base_url, &created.api_key, created.api_secret.expose());
     let response = client.raw(Method::GET, "/app", &[], None).await.unwrap();
     assert_eq!(response.status, 200, "{}", response.body);

@@ -84,10 +84,12 @@ async fn a_handshake_that_does_not_complete_in_time_is_closed_with_1001() {
     let store = server.state.store().clone();
     let blocker = tokio::spawn(async move {
         store
-            .write(move |_tx| {
-                let _ = started.send(());
+            .write(std::sync::Mutex::new(Some(started)), |_tx, started| {
+                if let Some(started) = started.lock().unwrap().take() {
+                    let _ = started.send(());
+                }
                 std::thread::sleep(Duration::from_millis(1500));
-                Ok(())
+                Box::pin(std::future::ready(Ok(())))
             })
             .await
     });
