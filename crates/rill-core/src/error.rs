@@ -45,12 +45,6 @@ impl CoreError {
     }
 }
 
-impl From<rusqlite::Error> for CoreError {
-    fn from(error: rusqlite::Error) -> CoreError {
-        CoreError::internal(format!("sqlite: {error}"))
-    }
-}
-
 impl From<serde_json::Error> for CoreError {
     fn from(error: serde_json::Error) -> CoreError {
         CoreError::internal(format!("stored json: {error}"))

@@ -11,7 +11,7 @@ use crate::error::{CoreError, CoreResult};
 use crate::ids::FieldPath;
 use crate::model::{Actor, App, Channel, Member, MessageView, Reaction, UnreadTotals, User, UserDirectory};
 use crate::policy::{self, Access};
-use crate::store::Tx;
+use crate::store::{ChannelChanges, MemberChanges, Tx};
 use chrono::{DateTime, Utc};
 use rill_protocol::types::ChannelConfig;
 use serde_json::{Map, Value};
@@ -313,6 +313,36 @@ pub(crate) fn message_user_ids(view: &MessageView) -> Vec<&str> {
 pub(crate) async fn load_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<(Channel, ChannelConfig)> {
     let channel = tx
         .channel(ctx.app_id(), cid)
+        .await?
+        .filter(|channel| channel.deleted_at.is_none())
+        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
+    let config = config_of(&channel.channel_type, &ctx.app)?;
+    Ok((channel, config))
+}
+
+/// Writes the columns of a membership that `after` changed of `before`.
+pub(crate) async fn save_member(tx: &mut dyn Tx, ctx: &Context, before: &Member, after: &Member) -> CoreResult<()> {
+    let changes = MemberChanges::between(before, after);
+    tx.update_member(ctx.app_id(), &after.cid, &after.user_id, &changes).await
+}
+
+/// Writes the columns of a channel that `after` changed of `before`.
+pub(crate) async fn save_channel(tx: &mut dyn Tx, ctx: &Context, before: &Channel, after: &Channel) -> CoreResult<()> {
+    let changes = ChannelChanges::between(before, after);
+    if changes == ChannelChanges::default() {
+        return Ok(());
+    }
+    tx.update_channel(ctx.app_id(), &after.cid, &changes).await
+}
+
+/// A live channel, locked for read-modify-write, and its type's configuration.
+pub(crate) async fn load_channel_for_update(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+) -> CoreResult<(Channel, ChannelConfig)> {
+    let channel = tx
+        .channel_for_update(ctx.app_id(), cid)
         .await?
         .filter(|channel| channel.deleted_at.is_none())
         .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;

@@ -61,14 +61,31 @@ pub enum MessageRange {
 
 /// One transaction's rows. Every method is scoped to one app: no method can reach another app's rows, which is
 /// how apps stay isolated. The methods are grouped by aggregate, one trait each; `Tx` is all of them.
+///
+/// Writes change the columns they name, never a whole row; counters change by an amount in SQL (`SET n = n +
+/// ?`), never by writing back a value read earlier; rows that operations read and then rewrite (a user's, a
+/// channel's or a message's custom data) are read `..._for_update`, which locks them until the commit on a
+/// backend with concurrent writers. So operations stay correct when transactions run concurrently at
+/// PostgreSQL's default isolation, as they do on SQLite's single writer.
 pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + Send {}
 
 impl<T: AppRows + UserRows + ChannelRows + MessageRows + Send> Tx for T {}
 
+/// An app as `create_app` stores it; the store assigns its id.
+#[derive(Debug, Clone)]
+pub struct NewApp {
+    pub name: String,
+    pub api_key: String,
+    pub api_secret: crate::secret::Secret,
+    pub settings: AppSettings,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Apps and their settings.
 #[async_trait]
 pub trait AppRows: Send {
-    async fn insert_app(&mut self, app: &App) -> CoreResult<()>;
+    /// Stores a new app under the next app id (from 1,000,001, as a sequence: never reused).
+    async fn create_app(&mut self, app: &NewApp) -> CoreResult<App>;
     async fn apps(&mut self) -> CoreResult<Vec<App>>;
     async fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()>;
 }
@@ -77,21 +94,139 @@ pub trait AppRows: Send {
 #[async_trait]
 pub trait UserRows: Send {
     async fn user(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>>;
+    /// The user, locked until the commit: for read-modify-write of their data.
+    async fn user_for_update(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>>;
     async fn users(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<User>>;
     async fn all_users(&mut self, app_id: i64) -> CoreResult<Vec<User>>;
-    async fn put_user(&mut self, app_id: i64, user: &User) -> CoreResult<()>;
+    /// Creates the user unless one with the id exists; whether it did.
+    async fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool>;
+    /// Creates the user, or replaces the profile of the existing one (role, data, revocation, `updated_at`;
+    /// undeleting it), keeping what the profile does not own (`created_at`, `last_active`, deactivation, bans).
+    /// `unique_name` is the name to hold unique in the app, when the app enforces unique usernames (a taken one
+    /// fails with code 6).
+    async fn upsert_user(&mut self, app_id: i64, user: &User, unique_name: Option<&str>) -> CoreResult<()>;
+    /// Whether another user of the app has this name.
+    async fn user_name_taken(&mut self, app_id: i64, name: &str, except_user_id: &str) -> CoreResult<bool>;
+    async fn set_last_active(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    async fn set_deactivated(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        deactivated_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()>;
+    async fn mark_user_deleted(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    async fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()>;
     async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()>;
     /// The channels a user is a member of, with the membership.
     async fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>>;
+    /// Marks every channel of the user read, up to each channel's newest message.
+    async fn mark_all_read(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
     /// Unread totals across all channels of each named user.
     async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>>;
+}
+
+/// Columns of a channel an update changes; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelChanges {
+    pub data: Option<Map<String, Value>>,
+    pub frozen: Option<bool>,
+    pub disabled: Option<bool>,
+    pub team: Option<Option<String>>,
+    pub cooldown: Option<i64>,
+    pub truncated_at: Option<DateTime<Utc>>,
+    /// Clears `last_message_at` (a truncation).
+    pub clear_last_message_at: bool,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl ChannelChanges {
+    /// The columns `after` changes of `before` (the counters are not among them: they change by amounts).
+    pub fn between(before: &Channel, after: &Channel) -> ChannelChanges {
+        let differs = |same: bool| !same;
+        ChannelChanges {
+            data: differs(before.data == after.data).then(|| after.data.clone()),
+            frozen: differs(before.frozen == after.frozen).then_some(after.frozen),
+            disabled: differs(before.disabled == after.disabled).then_some(after.disabled),
+            team: differs(before.team == after.team).then(|| after.team.clone()),
+            cooldown: differs(before.cooldown == after.cooldown).then_some(after.cooldown),
+            truncated_at: if before.truncated_at == after.truncated_at { None } else { after.truncated_at },
+            clear_last_message_at: before.last_message_at.is_some() && after.last_message_at.is_none(),
+            updated_at: differs(before.updated_at == after.updated_at).then_some(after.updated_at),
+        }
+    }
+}
+
+/// A channel's counters right after a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelCounters {
+    pub message_count: i64,
+    pub unread_sequence: i64,
+}
+
+/// Columns of a membership an update changes; `None` leaves a column as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberChanges {
+    pub channel_role: Option<String>,
+    pub data: Option<Map<String, Value>>,
+    pub hidden: Option<bool>,
+    pub hide_messages_before: Option<DateTime<Utc>>,
+    pub read: Option<ReadPosition>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl MemberChanges {
+    /// The columns `after` changes of `before`.
+    pub fn between(before: &Member, after: &Member) -> MemberChanges {
+        let read_changed = before.last_read_sequence != after.last_read_sequence
+            || before.last_read_at != after.last_read_at
+            || before.last_read_message_id != after.last_read_message_id;
+        MemberChanges {
+            channel_role: (before.channel_role != after.channel_role).then(|| after.channel_role.clone()),
+            data: (before.data != after.data).then(|| after.data.clone()),
+            hidden: (before.hidden != after.hidden).then_some(after.hidden),
+            hide_messages_before: if before.hide_messages_before == after.hide_messages_before {
+                None
+            } else {
+                after.hide_messages_before
+            },
+            read: read_changed.then(|| ReadPosition {
+                sequence: after.last_read_sequence,
+                at: after.last_read_at,
+                message_id: after.last_read_message_id.clone(),
+            }),
+            updated_at: (before.updated_at != after.updated_at).then_some(after.updated_at),
+        }
+    }
+}
+
+/// Where a member has read up to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadPosition {
+    pub sequence: i64,
+    pub at: DateTime<Utc>,
+    pub message_id: Option<String>,
 }
 
 /// Channels and their members.
 #[async_trait]
 pub trait ChannelRows: Send {
     async fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>>;
-    async fn put_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()>;
+    /// The channel, locked until the commit: for read-modify-write of its data.
+    async fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>>;
+    /// Stores a new channel unless one with the cid exists (a concurrent creation); whether it did.
+    async fn insert_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool>;
+    async fn update_channel(&mut self, app_id: i64, cid: &str, changes: &ChannelChanges) -> CoreResult<()>;
+    /// Counts a new message: one more message, one more that counts toward unread when `counts_unread`, and
+    /// `last_message_at` when it shows in the channel. Returns the counters after the change.
+    async fn count_message(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        counts_unread: bool,
+        shows_in_channel: bool,
+        at: DateTime<Utc>,
+    ) -> CoreResult<ChannelCounters>;
     async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
     /// Every channel of the app (server-side queries; admins).
     async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>>;
@@ -102,25 +237,76 @@ pub trait ChannelRows: Send {
     async fn member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>>;
     /// Members in join order.
     async fn members(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Member>>;
-    async fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()>;
-    async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()>;
-    async fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
-    /// Stores the activity fields a new message changes (`last_message_at`, counts, `unread_sequence`).
-    async fn record_message(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()>;
-    /// Stores a member's read position and hidden flag.
-    async fn mark_member_read(&mut self, app_id: i64, member: &Member) -> CoreResult<()>;
-    /// Member ids with whether each has the channel hidden: the cheap list fan-out and un-hiding need.
+    /// Adds a member unless the user is one already (and counts it in `member_count`); whether it did.
+    async fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool>;
+    /// Removes a member (and uncounts it); the membership removed, if there was one.
+    async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>>;
+    async fn update_member(&mut self, app_id: i64, cid: &str, user_id: &str, changes: &MemberChanges)
+        -> CoreResult<()>;
+    /// Shows the channel again to the members who had hidden it, except `except_user_id`; returns who they are.
+    /// Costs as many rows as were hidden, whatever the channel's size.
+    async fn unhide_members(&mut self, app_id: i64, cid: &str, except_user_id: &str) -> CoreResult<Vec<String>>;
+    /// Sets every member's read position to the channel's current sequence (nothing unread: a truncation).
+    async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    /// Member ids with whether each has the channel hidden: the cheap list fan-out needs.
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>>;
+}
+
+/// Content columns of a message an edit changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageContent {
+    pub text: String,
+    pub html: String,
+    pub attachments: Vec<Value>,
+    pub mentioned_users: Vec<String>,
+    pub data: Map<String, Value>,
+    pub silent: bool,
+    pub text_updated_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A message's pin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessagePin {
+    pub pinned: bool,
+    pub pinned_at: Option<DateTime<Utc>>,
+    pub pinned_by: Option<String>,
+    pub pin_expires: Option<DateTime<Utc>>,
 }
 
 /// Messages and their reactions.
 #[async_trait]
 pub trait MessageRows: Send {
     async fn message(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>>;
+    /// The message, locked until the commit: for read-modify-write of its data and its reactions.
+    async fn message_for_update(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>>;
     async fn messages(&mut self, app_id: i64, message_ids: &[String]) -> CoreResult<Vec<Message>>;
     /// Fails with code 4 when the id is taken.
     async fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()>;
-    async fn update_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()>;
+    async fn update_message_content(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        content: &MessageContent,
+    ) -> CoreResult<()>;
+    async fn set_pin(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        pin: &MessagePin,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()>;
+    /// Soft delete: the row stays with `type: deleted` and `deleted_at`.
+    async fn mark_message_deleted(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    async fn touch_message(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    /// Adds to a thread parent's reply counts.
+    async fn add_reply_counts(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        replies: i64,
+        deleted_replies: i64,
+    ) -> CoreResult<()>;
     async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()>;
     /// Channel messages (thread replies only with `show_in_channel`), ascending, newer than `since` if given.
     async fn channel_messages(
@@ -157,7 +343,7 @@ pub trait MessageRows: Send {
         limit: usize,
         since: Option<DateTime<Utc>>,
     ) -> CoreResult<Vec<Message>>;
-    /// Deletes (hard) or blanks (soft) the channel's messages created at or before `before`; returns how many.
+    /// Deletes the channel's messages created at or before `before` (a hard truncation); returns how many.
     async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize>;
     /// Messages of the given channels, newest first, for search.
     async fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>>;
@@ -181,6 +367,7 @@ pub trait MessageRows: Send {
         reaction_type: &str,
     ) -> CoreResult<Option<Reaction>>;
     async fn user_reactions(&mut self, app_id: i64, message_id: &str, user_id: &str) -> CoreResult<Vec<Reaction>>;
+    /// Stores a reaction (a user's reaction of a type replaces their earlier one of that type).
     async fn put_reaction(&mut self, app_id: i64, reaction: &Reaction) -> CoreResult<()>;
     async fn delete_reaction(
         &mut self,
@@ -188,6 +375,15 @@ pub trait MessageRows: Send {
         message_id: &str,
         user_id: &str,
         reaction_type: &str,
+    ) -> CoreResult<()>;
+    /// Adds to a message's totals of one reaction type (its count and score); totals that reach zero go.
+    async fn add_reaction_totals(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        reaction_type: &str,
+        count: i64,
+        score: i64,
     ) -> CoreResult<()>;
     /// Newest first.
     async fn reactions(

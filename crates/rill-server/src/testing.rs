@@ -145,17 +145,7 @@ impl TestServer {
     /// Bans a user app-wide by setting the stored flag (the ban endpoints come with moderation).
     pub async fn set_banned(&self, user_id: &str) {
         let (app_id, user_id) = (self.app.id, user_id.to_owned());
-        self.state
-            .store()
-            .write(user_id, move |tx, user_id| {
-                Box::pin(async move {
-                    let mut user = tx.user(app_id, user_id).await?.expect("the user to ban exists");
-                    user.banned = true;
-                    tx.put_user(app_id, &user).await
-                })
-            })
-            .await
-            .expect("ban");
+        self.state.store().write(user_id, move |tx, user_id| tx.set_banned(app_id, user_id, true)).await.expect("ban");
     }
 
     pub fn server_client(&self) -> Client {

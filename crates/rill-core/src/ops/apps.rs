@@ -3,7 +3,7 @@
 use crate::error::{CoreError, CoreResult};
 use crate::model::{App, AppSettings, RateLimitSetting};
 use crate::secret::Secret;
-use crate::store::Tx;
+use crate::store::{NewApp, Tx};
 use chrono::{DateTime, Utc};
 use rill_protocol::request::UpdateAppRequest;
 
@@ -31,17 +31,14 @@ pub async fn create_app(tx: &mut dyn Tx, name: &str, now: DateTime<Utc>) -> Core
     if name.is_empty() || name.len() > 100 {
         return Err(CoreError::input("app name must have 1 to 100 characters"));
     }
-    let next_id = tx.apps().await?.iter().map(|app| app.id).max().unwrap_or(1_000_000) + 1;
-    let app = App {
-        id: next_id,
+    let app = NewApp {
         name: name.to_owned(),
         api_key: random_token(12),
         api_secret: Secret::new(random_token(64)),
         settings: AppSettings::default(),
         created_at: now,
     };
-    tx.insert_app(&app).await?;
-    Ok(app)
+    tx.create_app(&app).await
 }
 
 /// Applies `PATCH /app`.

@@ -6,8 +6,9 @@ use crate::ids::{check_client_channel_id, distinct_channel_id, ChannelId, Channe
 use crate::model::{Actor, Channel, ChannelView, Member, MessageView, UnreadTotals, User, UserDirectory};
 use crate::ops::messages::{message_range, message_views, post_message, SendOptions};
 use crate::ops::{
-    acting_user, collect_users, config_of, flatten_custom, load_channel, message_user_ids, page_offset, page_size,
-    set_path, standing, unset_path, Context, Notice, Outcome, Standing,
+    acting_user, collect_users, config_of, flatten_custom, load_channel, load_channel_for_update, message_user_ids,
+    page_offset, page_size, save_channel, save_member, set_path, standing, unset_path, Context, Notice, Outcome,
+    Standing,
 };
 use crate::policy;
 use crate::query;
@@ -199,9 +200,6 @@ async fn add_members(
         if added.iter().any(|member: &Member| member.user_id == input.user_id().as_str()) {
             continue;
         }
-        if tx.member(ctx.app_id(), &channel.cid, input.user_id()).await?.is_some() {
-            continue;
-        }
         let role = input.channel_role().unwrap_or("channel_member");
         check_channel_role(role, &ctx.actor)?;
         let mut data = Map::new();
@@ -222,9 +220,11 @@ async fn add_members(
             last_read_sequence: channel.unread_sequence,
             hide_messages_before,
         };
-        tx.put_member(ctx.app_id(), &member).await?;
-        channel.member_count += 1;
-        added.push(member);
+        // An existing member (or one a concurrent request just added) stays as they are.
+        if tx.insert_member(ctx.app_id(), &member).await? {
+            channel.member_count += 1;
+            added.push(member);
+        }
     }
     Ok(added)
 }
@@ -260,6 +260,91 @@ fn check_member_count(count: usize, field: &str) -> CoreResult<()> {
     Ok(())
 }
 
+/// Creates a channel from a get-or-create request's `data`, with its members and invites; the notices go into
+/// `outcome`. A channel created meanwhile by a concurrent request is returned as it is.
+#[allow(clippy::too_many_arguments)]
+async fn create_channel(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel_type: &ChannelType,
+    id: &ChannelId,
+    cid: &Cid,
+    client_chosen: bool,
+    data: &ChannelData,
+    outcome: &mut Outcome<()>,
+) -> CoreResult<Channel> {
+    if client_chosen {
+        check_client_channel_id(id)?;
+    }
+    let creator_id = match &ctx.actor {
+        Actor::User { user_id } => user_id.clone(),
+        Actor::Server { acting_user } => acting_user
+            .clone()
+            .or_else(|| data.created_by_id.as_ref().map(UserId::to_string))
+            .or_else(|| data.created_by.as_ref().map(|user| user.id.to_string()))
+            .ok_or_else(|| {
+                CoreError::input(
+                    "either data.created_by or data.created_by_id must be provided when using server side auth.",
+                )
+            })?,
+    };
+    let creator = match tx.user(ctx.app_id(), &creator_id).await? {
+        Some(user) => user,
+        None if ctx.actor.is_server() => {
+            return Err(CoreError::input(format!("creator {creator_id} does not exist")));
+        }
+        None => crate::ops::placeholder_user(&creator_id, ctx.now),
+    };
+    if matches!(creator.role.as_str(), "guest" | "anonymous") && !ctx.actor.is_server() {
+        return Err(CoreError::not_allowed(format!(
+            "user {creator_id} with role {} may not create channels",
+            creator.role
+        )));
+    }
+    let mut channel = Channel {
+        cid: cid.to_string(),
+        channel_type: channel_type.to_string(),
+        id: id.to_string(),
+        created_by: Some(creator_id.clone()),
+        data: channel_data_custom(data)?,
+        frozen: data.frozen.unwrap_or(false),
+        disabled: data.disabled.unwrap_or(false),
+        team: data.team.clone(),
+        cooldown: 0,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        deleted_at: None,
+        truncated_at: None,
+        last_message_at: None,
+        member_count: 0,
+        message_count: 0,
+        unread_sequence: 0,
+    };
+    // The cid is the primary key: of two concurrent creations one stores the channel, the other gets it.
+    if !tx.insert_channel(ctx.app_id(), &channel).await? {
+        return tx
+            .channel(ctx.app_id(), cid.as_ref())
+            .await?
+            .ok_or_else(|| CoreError::internal("a channel that exists could not be read"));
+    }
+    let inputs = data.members.clone().unwrap_or_default();
+    let added = add_members(tx, ctx, &mut channel, &inputs, None, false).await?;
+    let invites = data.invites.clone().unwrap_or_default();
+    let invited = add_members(tx, ctx, &mut channel, &invites, None, true).await?;
+    collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str())).await?;
+    if !invited.is_empty() {
+        let by = Some(creator_id.clone());
+        outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by });
+    }
+    collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str())).await?;
+    // The creator already knows; everyone else added is told.
+    let others: Vec<Member> = added.into_iter().filter(|member| member.user_id != creator_id).collect();
+    if !others.is_empty() {
+        outcome.notices.push(Notice::MembersAdded { channel: channel.clone(), members: others, by: Some(creator_id) });
+    }
+    Ok(channel)
+}
+
 /// `POST /channels/{type}/{id}/query` and, with `channel_id` absent, the distinct-channel form.
 pub async fn get_or_create_channel(
     tx: &mut dyn Tx,
@@ -276,80 +361,10 @@ pub async fn get_or_create_channel(
     };
     let cid = Cid::new(channel_type, &id);
     let mut outcome = Outcome::new(());
-    let channel = match tx.channel(ctx.app_id(), &cid).await?.filter(|channel| channel.deleted_at.is_none()) {
+    let existing = tx.channel(ctx.app_id(), &cid).await?.filter(|channel| channel.deleted_at.is_none());
+    let channel = match existing {
         Some(channel) => channel,
-        None => {
-            if client_chosen {
-                check_client_channel_id(&id)?;
-            }
-            let creator_id = match &ctx.actor {
-                Actor::User { user_id } => user_id.clone(),
-                Actor::Server { acting_user } => acting_user
-                    .clone()
-                    .or_else(|| data.created_by_id.as_ref().map(UserId::to_string))
-                    .or_else(|| data.created_by.as_ref().map(|user| user.id.to_string()))
-                    .ok_or_else(|| {
-                        CoreError::input(
-                            "either data.created_by or data.created_by_id must be provided when using server side auth.",
-                        )
-                    })?,
-            };
-            let creator = match tx.user(ctx.app_id(), &creator_id).await? {
-                Some(user) => user,
-                None if ctx.actor.is_server() => {
-                    return Err(CoreError::input(format!("creator {creator_id} does not exist")));
-                }
-                None => crate::ops::placeholder_user(&creator_id, ctx.now),
-            };
-            if matches!(creator.role.as_str(), "guest" | "anonymous") && !ctx.actor.is_server() {
-                return Err(CoreError::not_allowed(format!(
-                    "user {creator_id} with role {} may not create channels",
-                    creator.role
-                )));
-            }
-            let mut channel = Channel {
-                cid: cid.to_string(),
-                channel_type: channel_type.to_string(),
-                id: id.to_string(),
-                created_by: Some(creator_id.clone()),
-                data: channel_data_custom(&data)?,
-                frozen: data.frozen.unwrap_or(false),
-                disabled: data.disabled.unwrap_or(false),
-                team: data.team.clone(),
-                cooldown: 0,
-                created_at: ctx.now,
-                updated_at: ctx.now,
-                deleted_at: None,
-                truncated_at: None,
-                last_message_at: None,
-                member_count: 0,
-                message_count: 0,
-                unread_sequence: 0,
-            };
-            let inputs = data.members.clone().unwrap_or_default();
-            let added = add_members(tx, ctx, &mut channel, &inputs, None, false).await?;
-            let invites = data.invites.clone().unwrap_or_default();
-            let invited = add_members(tx, ctx, &mut channel, &invites, None, true).await?;
-            collect_users(tx, ctx.app_id(), &mut outcome.users, invited.iter().map(|member| member.user_id.as_str()))
-                .await?;
-            if !invited.is_empty() {
-                let by = Some(creator_id.clone());
-                outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by });
-            }
-            tx.put_channel(ctx.app_id(), &channel).await?;
-            collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str()))
-                .await?;
-            // The creator already knows; everyone else added is told.
-            let others: Vec<Member> = added.into_iter().filter(|member| member.user_id != creator_id).collect();
-            if !others.is_empty() {
-                outcome.notices.push(Notice::MembersAdded {
-                    channel: channel.clone(),
-                    members: others,
-                    by: Some(creator_id),
-                });
-            }
-            channel
-        }
+        None => create_channel(tx, ctx, channel_type, &id, &cid, client_chosen, &data, &mut outcome).await?,
     };
     let viewer = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
@@ -624,7 +639,8 @@ pub async fn update_channel(
     cid: &str,
     request: UpdateChannelRequest,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let (mut channel, config) = load_channel_for_update(tx, ctx, cid).await?;
+    let before = channel.clone();
     let viewer = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     standing.require_read(cid)?;
@@ -685,6 +701,7 @@ pub async fn update_channel(
             .await?
             .filter(|member| member.invite_status() == Some(crate::model::InviteStatus::Pending))
             .ok_or_else(|| CoreError::input(format!("user {user_id} has no pending invite to channel {cid}")))?;
+        let before = member.clone();
         let accepted = request.accept_invite == Some(true);
         let field = if accepted { "invite_accepted_at" } else { "invite_rejected_at" };
         member.data.insert(field.into(), Value::from(rill_protocol::time::format(&ctx.now)));
@@ -692,7 +709,7 @@ pub async fn update_channel(
         member.last_read_sequence = channel.unread_sequence;
         member.last_read_at = ctx.now;
         member.updated_at = ctx.now;
-        tx.put_member(ctx.app_id(), &member).await?;
+        save_member(tx, ctx, &before, &member).await?;
         collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
         outcome.notices.push(Notice::InviteAnswered { channel: channel.clone(), member, accepted });
     }
@@ -706,8 +723,7 @@ pub async fn update_channel(
         }
         let mut removed = Vec::new();
         for user_id in user_ids {
-            if let Some(member) = tx.member(ctx.app_id(), cid, user_id).await? {
-                tx.delete_member(ctx.app_id(), cid, user_id).await?;
+            if let Some(member) = tx.delete_member(ctx.app_id(), cid, user_id).await? {
                 channel.member_count = (channel.member_count - 1).max(0);
                 removed.push(member);
             }
@@ -748,9 +764,10 @@ pub async fn update_channel(
                 .await?
                 .ok_or_else(|| CoreError::input(format!("user {user_id} is not a member of channel {cid}")))?;
             if member.channel_role != role {
+                let before = member.clone();
                 member.channel_role = role;
                 member.updated_at = ctx.now;
-                tx.put_member(ctx.app_id(), &member).await?;
+                save_member(tx, ctx, &before, &member).await?;
                 updated.push(member);
             }
         }
@@ -788,7 +805,7 @@ pub async fn update_channel(
     if channel_changed {
         channel.updated_at = ctx.now;
     }
-    tx.put_channel(ctx.app_id(), &channel).await?;
+    save_channel(tx, ctx, &before, &channel).await?;
     if let Some(message) = request.message.clone() {
         let options = SendOptions { skip_push: request.skip_push.unwrap_or(false), keep_channel_hidden: false };
         let posted = post_message(tx, ctx, channel.clone(), &config, message, &options, Some("system")).await?;
@@ -811,7 +828,8 @@ pub async fn partial_update_channel(
     cid: &str,
     request: PartialUpdateRequest,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let (mut channel, config) = load_channel_for_update(tx, ctx, cid).await?;
+    let before = channel.clone();
     let viewer = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     standing.require_read(cid)?;
@@ -855,7 +873,7 @@ pub async fn partial_update_channel(
         }
     }
     channel.updated_at = ctx.now;
-    tx.put_channel(ctx.app_id(), &channel).await?;
+    save_channel(tx, ctx, &before, &channel).await?;
     let by = ctx.actor.user_id().map(str::to_owned);
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
     outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: None });
@@ -901,7 +919,7 @@ pub async fn truncate_channel(
     cid: &str,
     options: TruncateOptions,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let (mut channel, config) = load_channel(tx, ctx, cid).await?;
+    let (mut channel, config) = load_channel_for_update(tx, ctx, cid).await?;
     let viewer = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     let is_owner = channel.created_by.as_deref() == ctx.actor.user_id();
@@ -913,15 +931,13 @@ pub async fn truncate_channel(
     if options.hard_delete {
         tx.truncate_messages(ctx.app_id(), cid, truncated_at).await?;
     }
+    let before = channel.clone();
     channel.truncated_at = Some(truncated_at);
     channel.updated_at = ctx.now;
     channel.last_message_at = None;
-    tx.put_channel(ctx.app_id(), &channel).await?;
+    save_channel(tx, ctx, &before, &channel).await?;
+    tx.reset_reads(ctx.app_id(), cid, ctx.now).await?;
     let members = tx.members(ctx.app_id(), cid).await?;
-    for mut member in members.clone() {
-        member.last_read_sequence = channel.unread_sequence;
-        tx.put_member(ctx.app_id(), &member).await?;
-    }
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
     if let Some(message) = options.message {
         let send = SendOptions { skip_push: options.skip_push, keep_channel_hidden: false };
@@ -959,13 +975,14 @@ async fn own_membership(
 /// hides the messages so far.
 pub async fn hide_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str, clear_history: bool) -> CoreResult<Outcome<()>> {
     let (channel, _config, mut member) = own_membership(tx, ctx, cid, "HideChannel").await?;
+    let before = member.clone();
     member.hidden = true;
     if clear_history {
         member.hide_messages_before = Some(ctx.now);
         member.last_read_sequence = channel.unread_sequence;
     }
     member.updated_at = ctx.now;
-    tx.put_member(ctx.app_id(), &member).await?;
+    save_member(tx, ctx, &before, &member).await?;
     let mut outcome = Outcome::new(());
     collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
     outcome.notices.push(Notice::ChannelHidden { channel, user_id: member.user_id, clear_history });
@@ -977,9 +994,10 @@ pub async fn show_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResu
     let (channel, _config, mut member) = own_membership(tx, ctx, cid, "ShowChannel").await?;
     let mut outcome = Outcome::new(());
     if member.hidden {
+        let before = member.clone();
         member.hidden = false;
         member.updated_at = ctx.now;
-        tx.put_member(ctx.app_id(), &member).await?;
+        save_member(tx, ctx, &before, &member).await?;
         collect_users(tx, ctx.app_id(), &mut outcome.users, [member.user_id.as_str()]).await?;
         outcome.notices.push(Notice::ChannelVisible { channel, user_id: member.user_id });
     }
@@ -1003,6 +1021,7 @@ pub async fn mark_read(
     message_id: Option<&str>,
 ) -> CoreResult<Outcome<ReadMark>> {
     let (channel, config, mut member) = own_membership(tx, ctx, cid, "MarkRead").await?;
+    let before = member.clone();
     if !config.read_events && !ctx.actor.is_server() {
         return Err(CoreError::new(
             ErrorCode::ChannelFeatureNotSupported,
@@ -1026,7 +1045,7 @@ pub async fn mark_read(
         }
     }
     member.last_read_at = ctx.now;
-    tx.put_member(ctx.app_id(), &member).await?;
+    save_member(tx, ctx, &before, &member).await?;
     let totals =
         tx.unread_totals(ctx.app_id(), &[member.user_id.clone()]).await?.remove(&member.user_id).unwrap_or_default();
     let mut outcome = Outcome::new(ReadMark {
@@ -1075,14 +1094,15 @@ pub async fn mark_unread(
     let unread = tx
         .count_unread_from(ctx.app_id(), cid, (first.created_at, &first.id), &member.user_id, channel.truncated_at)
         .await?;
-    let before = MessageRange::Before { at: first.created_at, id: first.id.clone(), inclusive: false };
-    let previous = tx.channel_messages(ctx.app_id(), cid, &before, 1, channel.truncated_at).await?.into_iter().next();
+    let earlier = MessageRange::Before { at: first.created_at, id: first.id.clone(), inclusive: false };
+    let previous = tx.channel_messages(ctx.app_id(), cid, &earlier, 1, channel.truncated_at).await?.into_iter().next();
+    let before = member.clone();
     member.last_read_sequence = (channel.unread_sequence - unread).max(0);
     member.last_read_at =
         previous.as_ref().map_or(first.created_at - chrono::Duration::microseconds(1), |message| message.created_at);
     member.last_read_message_id = previous.map(|message| message.id);
     member.updated_at = ctx.now;
-    tx.put_member(ctx.app_id(), &member).await?;
+    save_member(tx, ctx, &before, &member).await?;
     let totals = tx
         .unread_totals(ctx.app_id(), std::slice::from_ref(&member.user_id))
         .await?
@@ -1122,13 +1142,7 @@ pub async fn mark_channels_read(
             }
         }
         _ => {
-            for (channel, mut member) in tx.memberships(ctx.app_id(), &user_id).await? {
-                if member.last_read_sequence != channel.unread_sequence {
-                    member.last_read_sequence = channel.unread_sequence;
-                    member.last_read_at = ctx.now;
-                    tx.put_member(ctx.app_id(), &member).await?;
-                }
-            }
+            tx.mark_all_read(ctx.app_id(), &user_id, ctx.now).await?;
             outcome.notices.push(Notice::AllRead { user_id: user_id.clone(), totals: UnreadTotals::default() });
         }
     }

@@ -7,7 +7,7 @@ use crate::ops::{
     acting_user, check_custom_keys, collect_users, config_of, flatten_custom, load_channel, message_user_ids,
     page_offset, page_size, set_path, standing, unset_path, Context, Notice, Outcome, Standing,
 };
-use crate::store::{MessageRange, Tx};
+use crate::store::{MemberChanges, MessageContent, MessagePin, MessageRange, ReadPosition, Tx};
 use crate::{markdown, query};
 use chrono::{DateTime, Utc};
 use rill_protocol::error::ErrorCode;
@@ -213,7 +213,31 @@ async fn message_context(
     ctx: &Context,
     message_id: &str,
 ) -> CoreResult<(Message, Channel, ChannelConfig, Standing, Option<User>)> {
-    let message = load_message(tx, ctx, message_id).await?;
+    message_context_with(tx, ctx, message_id, false).await
+}
+
+/// [`message_context`] for an operation that changes the message: the message is locked until the commit, so
+/// concurrent changes to it (edits, reactions, deletion) apply one after the other.
+async fn message_context_for_update(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+) -> CoreResult<(Message, Channel, ChannelConfig, Standing, Option<User>)> {
+    message_context_with(tx, ctx, message_id, true).await
+}
+
+async fn message_context_with(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    message_id: &str,
+    for_update: bool,
+) -> CoreResult<(Message, Channel, ChannelConfig, Standing, Option<User>)> {
+    let message = if for_update {
+        tx.message_for_update(ctx.app_id(), message_id).await?
+    } else {
+        tx.message(ctx.app_id(), message_id).await?
+    };
+    let message = message.ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist")))?;
     let (channel, config) = load_channel(tx, ctx, &message.cid).await?;
     let user = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, user.as_ref()).await?;
@@ -285,20 +309,20 @@ pub(crate) async fn post_message(
     let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
     let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
     let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;
-    if counts_as_unread(&message) {
-        channel.unread_sequence += 1;
-        message.sequence = channel.unread_sequence;
-    }
-    tx.insert_message(ctx.app_id(), &message).await?;
-    if let Some(mut parent) = parent {
-        parent.reply_count += 1;
-        tx.update_message(ctx.app_id(), &parent).await?;
-    }
-    channel.message_count += 1;
-    if message.parent_id.is_none() || message.show_in_channel {
+    // The channel's counters move in SQL, so concurrent sends each get their own sequence number.
+    let shows_in_channel = message.parent_id.is_none() || message.show_in_channel;
+    let counters =
+        tx.count_message(ctx.app_id(), &channel.cid, counts_as_unread(&message), shows_in_channel, ctx.now).await?;
+    channel.message_count = counters.message_count;
+    channel.unread_sequence = counters.unread_sequence;
+    message.sequence = counters.unread_sequence;
+    if shows_in_channel {
         channel.last_message_at = Some(ctx.now);
     }
-    tx.record_message(ctx.app_id(), &channel).await?;
+    tx.insert_message(ctx.app_id(), &message).await?;
+    if let Some(parent) = parent {
+        tx.add_reply_counts(ctx.app_id(), &parent.id, 1, 0).await?;
+    }
 
     let mut outcome = Outcome::new(MessageView {
         message,
@@ -475,28 +499,24 @@ async fn record_reads_and_visibility(
     options: &SendOptions,
     notices: &mut Vec<Notice>,
 ) -> CoreResult<Vec<String>> {
-    if let Some(mut sender) = standing.member.clone() {
-        sender.last_read_sequence = channel.unread_sequence;
-        sender.last_read_at = ctx.now;
-        sender.last_read_message_id = Some(message.id.clone());
-        if !options.keep_channel_hidden {
-            sender.hidden = false;
+    if standing.member.is_some() {
+        let changes = MemberChanges {
+            read: Some(ReadPosition {
+                sequence: channel.unread_sequence,
+                at: ctx.now,
+                message_id: Some(message.id.clone()),
+            }),
+            hidden: (!options.keep_channel_hidden).then_some(false),
+            ..MemberChanges::default()
+        };
+        tx.update_member(ctx.app_id(), &channel.cid, &message.user_id, &changes).await?;
+    }
+    if !options.keep_channel_hidden {
+        for user_id in tx.unhide_members(ctx.app_id(), &channel.cid, &message.user_id).await? {
+            notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id });
         }
-        tx.mark_member_read(ctx.app_id(), &sender).await?;
     }
     let member_ids = tx.member_ids(ctx.app_id(), &channel.cid).await?;
-    if !options.keep_channel_hidden {
-        for (member_id, hidden) in &member_ids {
-            if !*hidden || *member_id == message.user_id {
-                continue;
-            }
-            if let Some(mut member) = tx.member(ctx.app_id(), &channel.cid, member_id).await? {
-                member.hidden = false;
-                tx.put_member(ctx.app_id(), &member).await?;
-                notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id: member_id.clone() });
-            }
-        }
-    }
     Ok(member_ids.into_iter().map(|(member_id, _)| member_id).collect())
 }
 
@@ -570,14 +590,36 @@ fn require_edit(standing: &Standing, message: &Message, user_id: Option<&str>) -
     }
 }
 
+/// Stores an edit (the content, and the pin when it changed) and renders the result.
 async fn finish_update(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel: Channel,
+    before: &Message,
     message: Message,
     standing: &Standing,
 ) -> CoreResult<Outcome<MessageView>> {
-    tx.update_message(ctx.app_id(), &message).await?;
+    let content = MessageContent {
+        text: message.text.clone(),
+        html: message.html.clone(),
+        attachments: message.attachments.clone(),
+        mentioned_users: message.mentioned_users.clone(),
+        data: message.data.clone(),
+        silent: message.silent,
+        text_updated_at: message.text_updated_at,
+        updated_at: message.updated_at,
+    };
+    tx.update_message_content(ctx.app_id(), &message.id, &content).await?;
+    let pin = MessagePin {
+        pinned: message.pinned,
+        pinned_at: message.pinned_at,
+        pinned_by: message.pinned_by.clone(),
+        pin_expires: message.pin_expires,
+    };
+    let pinned_before = (before.pinned, before.pinned_at, &before.pinned_by, before.pin_expires);
+    if pinned_before != (pin.pinned, pin.pinned_at, &pin.pinned_by, pin.pin_expires) {
+        tx.set_pin(ctx.app_id(), &message.id, &pin, message.updated_at).await?;
+    }
     let view = single_view(tx, ctx, message, standing).await?;
     let mut outcome = Outcome::new(view.clone());
     add_view_users(tx, ctx, &mut outcome.users, &view).await?;
@@ -592,11 +634,12 @@ pub async fn update_message(
     message_id: &MessageId,
     request: MessageRequest,
 ) -> CoreResult<Outcome<MessageView>> {
-    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id).await?;
+    let (mut message, channel, config, standing, _user) = message_context_for_update(tx, ctx, message_id).await?;
     if message.deleted_at.is_some() {
         return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
     }
     require_edit(&standing, &message, ctx.actor.user_id())?;
+    let before = message.clone();
     let text = request.text.clone().unwrap_or_default();
     check_text(&text, &config)?;
     if text != message.text {
@@ -614,7 +657,7 @@ pub async fn update_message(
         apply_pin(&mut message, pinned, &request.pin_expires, ctx, &standing)?;
     }
     message.updated_at = ctx.now;
-    finish_update(tx, ctx, channel, message, &standing).await
+    finish_update(tx, ctx, channel, &before, message, &standing).await
 }
 
 fn apply_pin(
@@ -648,10 +691,11 @@ pub async fn partial_update_message(
     message_id: &MessageId,
     request: PartialUpdateRequest,
 ) -> CoreResult<Outcome<MessageView>> {
-    let (mut message, channel, config, standing, _user) = message_context(tx, ctx, message_id).await?;
+    let (mut message, channel, config, standing, _user) = message_context_for_update(tx, ctx, message_id).await?;
     if message.deleted_at.is_some() {
         return Err(CoreError::input(format!("message {message_id} is deleted and cannot be updated")));
     }
+    let before = message.clone();
     // Pinning has its own capability (apply_pin checks it); any other change, and an empty update (which still
     // announces `message.updated`), is an edit.
     let pin_field = |path: &str| path == "pinned" || path == "pin_expires";
@@ -697,7 +741,7 @@ pub async fn partial_update_message(
         }
     }
     message.updated_at = ctx.now;
-    finish_update(tx, ctx, channel, message, &standing).await
+    finish_update(tx, ctx, channel, &before, message, &standing).await
 }
 
 fn as_array(value: &Value, field: &str) -> CoreResult<Vec<Value>> {
@@ -711,7 +755,7 @@ pub async fn delete_message(
     message_id: &MessageId,
     hard: bool,
 ) -> CoreResult<Outcome<MessageView>> {
-    let (mut message, channel, _config, standing, _user) = message_context(tx, ctx, message_id).await?;
+    let (mut message, channel, _config, standing, _user) = message_context_for_update(tx, ctx, message_id).await?;
     if ctx.actor.user_id() == Some(message.user_id.as_str()) {
         standing.require("delete-own-message", "delete their own messages")?;
     } else {
@@ -724,16 +768,13 @@ pub async fn delete_message(
     if hard {
         tx.delete_message(ctx.app_id(), message_id).await?;
     } else {
-        tx.update_message(ctx.app_id(), &message).await?;
+        tx.mark_message_deleted(ctx.app_id(), message_id, ctx.now).await?;
     }
     if let Some(parent_id) = &message.parent_id {
-        if let Some(mut parent) = tx.message(ctx.app_id(), parent_id).await? {
-            if hard {
-                parent.reply_count = (parent.reply_count - 1).max(0);
-            } else if !already_deleted {
-                parent.deleted_reply_count += 1;
-            }
-            tx.update_message(ctx.app_id(), &parent).await?;
+        match (hard, already_deleted) {
+            (true, _) => tx.add_reply_counts(ctx.app_id(), parent_id, -1, 0).await?,
+            (false, false) => tx.add_reply_counts(ctx.app_id(), parent_id, 0, 1).await?,
+            (false, true) => {}
         }
     }
     // Deleted messages never show their content to others, whoever asks.
@@ -810,7 +851,7 @@ async fn reaction_context(
     ctx: &Context,
     message_id: &str,
 ) -> CoreResult<(Message, Channel, ChannelConfig, User, Standing)> {
-    let (message, channel, config, standing, user) = message_context(tx, ctx, message_id).await?;
+    let (message, channel, config, standing, user) = message_context_for_update(tx, ctx, message_id).await?;
     let user = user.ok_or_else(|| CoreError::input("reaction.user_id is required"))?;
     if !config.reactions {
         return Err(CoreError::new(
@@ -822,21 +863,6 @@ async fn reaction_context(
         return Err(CoreError::not_allowed(format!("channel {} is frozen: reactions are not allowed", channel.cid)));
     }
     Ok((message, channel, config, user, standing))
-}
-
-/// Scores are bounded by [`MAX_REACTION_SCORE`] per reaction, so these sums stay far from overflow; they saturate
-/// all the same rather than wrap.
-fn adjust_counts(message: &mut Message, reaction_type: &str, count: i64, score: i64) {
-    let entry = message.reaction_counts.entry(reaction_type.to_owned()).or_insert(0);
-    *entry = entry.saturating_add(count);
-    if *entry <= 0 {
-        message.reaction_counts.remove(reaction_type);
-    }
-    let entry = message.reaction_scores.entry(reaction_type.to_owned()).or_insert(0);
-    *entry = entry.saturating_add(score);
-    if *entry <= 0 || !message.reaction_counts.contains_key(reaction_type) {
-        message.reaction_scores.remove(reaction_type);
-    }
 }
 
 /// The message re-read after a reaction change, rendered for the acting user.
@@ -864,7 +890,7 @@ pub async fn send_reaction(
     message_id: &MessageId,
     input: ReactionInput,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
-    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id).await?;
+    let (_message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id).await?;
     standing.require("send-reaction", "send reactions")?;
     check_custom_keys(
         &input.custom,
@@ -879,7 +905,7 @@ pub async fn send_reaction(
         for other in tx.user_reactions(ctx.app_id(), message_id, &user.id).await? {
             if other.reaction_type != input.reaction_type.as_str() {
                 tx.delete_reaction(ctx.app_id(), message_id, &user.id, &other.reaction_type).await?;
-                adjust_counts(&mut message, &other.reaction_type, -1, -other.score);
+                tx.add_reaction_totals(ctx.app_id(), message_id, &other.reaction_type, -1, -other.score).await?;
             }
         }
     }
@@ -893,13 +919,14 @@ pub async fn send_reaction(
         created_at: existing.as_ref().map_or(ctx.now, |existing| existing.created_at),
         updated_at: ctx.now,
     };
-    match &existing {
-        Some(existing) => adjust_counts(&mut message, &reaction.reaction_type, 0, score - existing.score),
-        None => adjust_counts(&mut message, &reaction.reaction_type, 1, score),
-    }
+    let (count, added_score) = match &existing {
+        Some(existing) => (0, score - existing.score),
+        None => (1, score),
+    };
     tx.put_reaction(ctx.app_id(), &reaction).await?;
-    message.updated_at = ctx.now;
-    tx.update_message(ctx.app_id(), &message).await?;
+    tx.add_reaction_totals(ctx.app_id(), message_id, &reaction.reaction_type, count, added_score).await?;
+    tx.touch_message(ctx.app_id(), message_id, ctx.now).await?;
+    let message = load_message(tx, ctx, message_id).await?;
     let event_type = if existing.is_some() { "reaction.updated" } else { "reaction.new" };
     reaction_result(tx, ctx, message, &standing, reaction, channel, event_type).await
 }
@@ -911,15 +938,15 @@ pub async fn delete_reaction(
     message_id: &MessageId,
     reaction_type: &ReactionType,
 ) -> CoreResult<Outcome<(MessageView, Reaction)>> {
-    let (mut message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id).await?;
+    let (_message, channel, _config, user, standing) = reaction_context(tx, ctx, message_id).await?;
     let reaction = tx
         .reaction(ctx.app_id(), message_id, &user.id, reaction_type)
         .await?
         .ok_or_else(|| CoreError::not_found(format!("reaction {reaction_type} of user {} does not exist", user.id)))?;
     tx.delete_reaction(ctx.app_id(), message_id, &user.id, reaction_type).await?;
-    adjust_counts(&mut message, reaction_type, -1, -reaction.score);
-    message.updated_at = ctx.now;
-    tx.update_message(ctx.app_id(), &message).await?;
+    tx.add_reaction_totals(ctx.app_id(), message_id, reaction_type, -1, -reaction.score).await?;
+    tx.touch_message(ctx.app_id(), message_id, ctx.now).await?;
+    let message = load_message(tx, ctx, message_id).await?;
     reaction_result(tx, ctx, message, &standing, reaction, channel, "reaction.deleted").await
 }
 

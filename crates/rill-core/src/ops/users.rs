@@ -105,20 +105,20 @@ fn parse_revocation(value: &Value) -> CoreResult<Option<chrono::DateTime<chrono:
     }
 }
 
-async fn check_unique_name(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<()> {
+/// The name to hold unique for this user, when the app enforces unique usernames: refused (code 6) when
+/// another user has it already. The store's unique index on that name then settles concurrent claims.
+async fn unique_name_of(tx: &mut dyn Tx, ctx: &Context, user: &User) -> CoreResult<Option<String>> {
     if ctx.app.settings.enforce_unique_usernames == "no" {
-        return Ok(());
+        return Ok(None);
     }
-    let Some(name) = user.name() else { return Ok(()) };
-    let taken =
-        tx.all_users(ctx.app_id()).await?.into_iter().any(|other| other.id != user.id && other.name() == Some(name));
-    if taken {
+    let Some(name) = user.name() else { return Ok(None) };
+    if tx.user_name_taken(ctx.app_id(), name, &user.id).await? {
         return Err(CoreError::new(
             rill_protocol::error::ErrorCode::DuplicateUsername,
             format!("username {name:?} is already taken"),
         ));
     }
-    Ok(())
+    Ok(Some(name.to_owned()))
 }
 
 /// `POST /users`: creates or fully replaces each user. A user token may only upsert itself, and cannot change
@@ -150,7 +150,7 @@ pub async fn upsert_users(
                 return Err(CoreError::not_allowed("only server-side calls may set revoke_tokens_issued_before"));
             }
         }
-        let existing = tx.user(ctx.app_id(), &id).await?;
+        let existing = tx.user_for_update(ctx.app_id(), &id).await?;
         let mut data = request_data(&request)?;
         let mut role = request.role.clone().unwrap_or_else(|| "user".into());
         if let (Actor::User { .. }, Some(existing)) = (&ctx.actor, &existing) {
@@ -186,8 +186,8 @@ pub async fn upsert_users(
             banned: existing.as_ref().is_some_and(|user| user.banned),
             revoke_tokens_issued_before: revoke,
         };
-        check_unique_name(tx, ctx, &user).await?;
-        tx.put_user(ctx.app_id(), &user).await?;
+        let unique_name = unique_name_of(tx, ctx, &user).await?;
+        tx.upsert_user(ctx.app_id(), &user, unique_name.as_deref()).await?;
         if existing.is_some() {
             outcome.notices.push(Notice::UserUpdated { user: user.clone() });
         }
@@ -218,7 +218,7 @@ pub async fn partial_update_users(
             }
         }
         let mut user = tx
-            .user(ctx.app_id(), &update.id)
+            .user_for_update(ctx.app_id(), &update.id)
             .await?
             .ok_or_else(|| CoreError::not_found(format!("user {} does not exist", update.id)))?;
         for (path, value) in &update.set {
@@ -255,8 +255,8 @@ pub async fn partial_update_users(
         }
         check_teams_role(&user.data)?;
         user.updated_at = ctx.now;
-        check_unique_name(tx, ctx, &user).await?;
-        tx.put_user(ctx.app_id(), &user).await?;
+        let unique_name = unique_name_of(tx, ctx, &user).await?;
+        tx.upsert_user(ctx.app_id(), &user, unique_name.as_deref()).await?;
         outcome.notices.push(Notice::UserUpdated { user: user.clone() });
         outcome.users.insert(user.id.clone(), user.clone());
         outcome.value.push(user);
@@ -342,7 +342,7 @@ pub async fn connect_user(
     details: Option<&UserRequest>,
 ) -> CoreResult<(User, UnreadTotals)> {
     let user_id = UserId::parse(ctx.acting_user_id("connect")?)?.into_string();
-    let existing = tx.user(ctx.app_id(), &user_id).await?;
+    let existing = tx.user_for_update(ctx.app_id(), &user_id).await?;
     if let Some(existing) = &existing {
         check_active(existing)?;
     }
@@ -355,13 +355,13 @@ pub async fn connect_user(
             user.data.insert(key, value);
         }
     }
-    user.last_active = Some(ctx.now);
-    if existing.as_ref() != Some(&user) {
-        if existing.as_ref().map(|old| &old.data) != Some(&user.data) {
-            user.updated_at = ctx.now;
-        }
-        tx.put_user(ctx.app_id(), &user).await?;
+    if existing.as_ref().map(|old| &old.data) != Some(&user.data) {
+        user.updated_at = ctx.now;
+        let unique_name = unique_name_of(tx, ctx, &user).await?;
+        tx.upsert_user(ctx.app_id(), &user, unique_name.as_deref()).await?;
     }
+    user.last_active = Some(ctx.now);
+    tx.set_last_active(ctx.app_id(), &user_id, ctx.now).await?;
     let totals =
         tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id)).await?.remove(&user_id).unwrap_or_default();
     Ok((user, totals))
@@ -385,16 +385,17 @@ pub async fn ensure_user(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<User> {
         return Ok(user);
     }
     let user = crate::ops::placeholder_user(&user_id, ctx.now);
-    tx.put_user(ctx.app_id(), &user).await?;
-    Ok(user)
+    if tx.insert_user_if_absent(ctx.app_id(), &user).await? {
+        return Ok(user);
+    }
+    // Created meanwhile by a concurrent request: that row is the user.
+    tx.user(ctx.app_id(), &user_id).await?.ok_or_else(|| CoreError::internal("a user that exists could not be read"))
 }
 
 /// Records when a user was last seen (their last connection closed).
 pub async fn touch_last_active(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<User>> {
-    let Some(mut user) = tx.user(ctx.app_id(), user_id).await? else { return Ok(None) };
-    user.last_active = Some(ctx.now);
-    tx.put_user(ctx.app_id(), &user).await?;
-    Ok(Some(user))
+    tx.set_last_active(ctx.app_id(), user_id, ctx.now).await?;
+    tx.user(ctx.app_id(), user_id).await
 }
 
 /// A user with their unread totals, for the `me` object.
@@ -425,7 +426,7 @@ pub async fn set_deactivated(
         .ok_or_else(|| CoreError::not_found(format!("user {user_id} does not exist")))?;
     user.deactivated_at = if deactivated { Some(ctx.now) } else { None };
     user.updated_at = ctx.now;
-    tx.put_user(ctx.app_id(), &user).await?;
+    tx.set_deactivated(ctx.app_id(), user_id, user.deactivated_at, ctx.now).await?;
     let mut outcome = Outcome::new(user.clone());
     outcome.users.insert(user.id.clone(), user);
     Ok(outcome)
@@ -443,14 +444,12 @@ pub async fn delete_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str, hard: bo
     user.deleted_at = Some(ctx.now);
     user.updated_at = ctx.now;
     if hard {
-        for (mut channel, _) in tx.memberships(ctx.app_id(), user_id).await? {
+        for (channel, _) in tx.memberships(ctx.app_id(), user_id).await? {
             tx.delete_member(ctx.app_id(), &channel.cid, user_id).await?;
-            channel.member_count = (channel.member_count - 1).max(0);
-            tx.put_channel(ctx.app_id(), &channel).await?;
         }
         tx.delete_user(ctx.app_id(), user_id).await?;
     } else {
-        tx.put_user(ctx.app_id(), &user).await?;
+        tx.mark_user_deleted(ctx.app_id(), user_id, ctx.now).await?;
     }
     let mut outcome = Outcome::new(user.clone());
     outcome.users.insert(user.id.clone(), user);

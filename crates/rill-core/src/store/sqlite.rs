@@ -11,11 +11,12 @@ use crate::model::{
 };
 use crate::secret::{SealingKey, Secret};
 use crate::store::{
-    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelRows, Job, MessageRange, MessageRows, UserRows,
+    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
+    MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use rusqlite::{params, params_from_iter, Connection, Row};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
@@ -29,7 +30,10 @@ use std::time::Duration;
 pub const MAX_BATCH: usize = 512;
 const READER_THREADS: usize = 4;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_initial.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_counters_and_names.sql")),
+];
 
 /// How the backend runs; the defaults are production's, tests shrink the WAL bound to see it work.
 #[derive(Debug, Clone)]
@@ -604,10 +608,20 @@ fn member_from_row(row: &Row<'_>, offset: usize) -> rusqlite::Result<(Member, St
     ))
 }
 
+/// The stored columns of a message, in the order `write_message` binds them.
+const MESSAGE_STORED: &str = "id, cid, user_id, type, text, html, parent_id, show_in_channel, silent, shadowed, \
+    pinned, pinned_at, pinned_by, pin_expires, quoted_message_id, attachments, mentioned_users, data, \
+    reply_count, deleted_reply_count, created_at, updated_at, deleted_at, text_updated_at, sequence";
+
+/// A message as it is read: its columns, with its reaction totals gathered from `reaction_totals` (one primary
+/// key range per message).
 const MESSAGE_COLUMNS: &str = "id, cid, user_id, type, text, html, parent_id, show_in_channel, silent, shadowed, \
     pinned, pinned_at, pinned_by, pin_expires, quoted_message_id, attachments, mentioned_users, data, \
-    reaction_counts, reaction_scores, reply_count, deleted_reply_count, created_at, updated_at, deleted_at, \
-    text_updated_at, sequence";
+    (SELECT json_group_object(t.type, t.count) FROM reaction_totals t \
+     WHERE t.app_id = messages.app_id AND t.message_id = messages.id), \
+    (SELECT json_group_object(t.type, t.score) FROM reaction_totals t \
+     WHERE t.app_id = messages.app_id AND t.message_id = messages.id), \
+    reply_count, deleted_reply_count, created_at, updated_at, deleted_at, text_updated_at, sequence";
 
 /// The JSON columns of a message row, parsed after the row is read.
 struct MessageJson {
@@ -720,8 +734,8 @@ impl SqliteTx {
         let attachments = attachments_json(&message.attachments)?;
         let data = data_json(&message.data, "message")?;
         let sql = format!(
-            "{verb} INTO messages (app_id, {MESSAGE_COLUMNS}) VALUES \
-             (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "{verb} INTO messages (app_id, {MESSAGE_STORED}) VALUES \
+             (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         );
         let mut statement = match self.connection.prepare_cached(&sql) {
             Ok(statement) => statement,
@@ -747,8 +761,6 @@ impl SqliteTx {
             attachments,
             json_text(&message.mentioned_users),
             data,
-            json_text(&message.reaction_counts),
-            json_text(&message.reaction_scores),
             message.reply_count,
             message.deleted_reply_count,
             micros(&message.created_at),
@@ -763,19 +775,29 @@ impl SqliteTx {
 /// The statements behind each store method, synchronous: SQLite never waits, so the async trait methods below
 /// only hand these results back.
 impl SqliteTx {
-    fn insert_app(&mut self, app: &App) -> CoreResult<()> {
+    fn create_app(&mut self, app: &NewApp) -> CoreResult<App> {
+        // One writer: the next id cannot be taken by anyone else before this transaction commits.
+        let id: i64 =
+            self.connection.query_row("SELECT COALESCE(MAX(id), 1000000) + 1 FROM apps", [], |row| row.get(0))?;
         self.execute(
             "INSERT INTO apps (id, name, api_key, api_secret, settings, created_at) VALUES (?,?,?,?,?,?)",
             params![
-                app.id,
+                id,
                 app.name,
                 app.api_key,
-                self.key.seal(&app.api_secret, &app.id.to_string())?,
+                self.key.seal(&app.api_secret, &id.to_string())?,
                 settings_to_json(&app.settings),
                 micros(&app.created_at)
             ],
         )?;
-        Ok(())
+        Ok(App {
+            id,
+            name: app.name.clone(),
+            api_key: app.api_key.clone(),
+            api_secret: app.api_secret.clone(),
+            settings: app.settings.clone(),
+            created_at: app.created_at,
+        })
     }
 
     fn apps(&mut self) -> CoreResult<Vec<App>> {
@@ -846,9 +868,14 @@ impl SqliteTx {
         with_data(rows, |user, data| user.data = data)
     }
 
-    fn put_user(&mut self, app_id: i64, user: &User) -> CoreResult<()> {
-        self.execute(
-            &format!("INSERT OR REPLACE INTO users (app_id, {USER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"),
+    fn user_for_update(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>> {
+        // One writer: nobody else changes the row before this transaction commits.
+        self.user(app_id, user_id)
+    }
+
+    fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool> {
+        let inserted = self.execute(
+            &format!("INSERT OR IGNORE INTO users (app_id, {USER_COLUMNS}, name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
             params![
                 app_id,
                 user.id,
@@ -861,7 +888,96 @@ impl SqliteTx {
                 optional_micros(&user.deleted_at),
                 user.banned,
                 optional_micros(&user.revoke_tokens_issued_before),
+                user.name(),
             ],
+        )?;
+        Ok(inserted > 0)
+    }
+
+    fn upsert_user(&mut self, app_id: i64, user: &User, unique_name: Option<&str>) -> CoreResult<()> {
+        let written = self.execute(
+            &format!(
+                "INSERT INTO users (app_id, {USER_COLUMNS}, name, unique_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) \
+                 ON CONFLICT (app_id, id) DO UPDATE SET role = excluded.role, data = excluded.data, \
+                 name = excluded.name, unique_name = excluded.unique_name, updated_at = excluded.updated_at, \
+                 revoke_tokens_issued_before = excluded.revoke_tokens_issued_before, deleted_at = NULL"
+            ),
+            params![
+                app_id,
+                user.id,
+                user.role,
+                data_json(&user.data, "user")?,
+                micros(&user.created_at),
+                micros(&user.updated_at),
+                optional_micros(&user.last_active),
+                optional_micros(&user.deactivated_at),
+                Option::<i64>::None,
+                user.banned,
+                optional_micros(&user.revoke_tokens_issued_before),
+                user.name(),
+                unique_name,
+            ],
+        );
+        match written {
+            Err(error) if is_unique_violation(&error) => Err(CoreError::new(
+                rill_protocol::error::ErrorCode::DuplicateUsername,
+                format!("username {:?} is already taken", unique_name.unwrap_or_default()),
+            )),
+            other => other.map(|_| ()),
+        }
+    }
+
+    fn user_name_taken(&mut self, app_id: i64, name: &str, except_user_id: &str) -> CoreResult<bool> {
+        Ok(self
+            .connection
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE app_id = ? AND name = ? AND id <> ? AND deleted_at IS NULL)",
+            )?
+            .query_row(params![app_id, name, except_user_id], |row| row.get(0))?)
+    }
+
+    fn set_last_active(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE users SET last_active = ? WHERE app_id = ? AND id = ?",
+            params![micros(&at), app_id, user_id],
+        )?;
+        Ok(())
+    }
+
+    fn set_deactivated(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        deactivated_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.execute(
+            "UPDATE users SET deactivated_at = ?, updated_at = ? WHERE app_id = ? AND id = ?",
+            params![optional_micros(&deactivated_at), micros(&updated_at), app_id, user_id],
+        )?;
+        Ok(())
+    }
+
+    fn mark_user_deleted(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE users SET deleted_at = ?1, updated_at = ?1, unique_name = NULL WHERE app_id = ?2 AND id = ?3",
+            params![micros(&at), app_id, user_id],
+        )?;
+        Ok(())
+    }
+
+    fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()> {
+        self.execute("UPDATE users SET banned = ? WHERE app_id = ? AND id = ?", params![banned, app_id, user_id])?;
+        Ok(())
+    }
+
+    fn mark_all_read(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE members SET last_read_at = ?1, last_read_sequence = (SELECT c.unread_sequence FROM channels c \
+             WHERE c.app_id = members.app_id AND c.cid = members.cid) \
+             WHERE app_id = ?2 AND user_id = ?3 AND last_read_sequence <> (SELECT c.unread_sequence FROM channels c \
+             WHERE c.app_id = members.app_id AND c.cid = members.cid)",
+            params![micros(&at), app_id, user_id],
         )?;
         Ok(())
     }
@@ -880,12 +996,15 @@ impl SqliteTx {
         Ok(with_data(rows, |channel, data| channel.data = data)?.pop())
     }
 
-    fn put_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
+    fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
+        // One writer: nobody else changes the row before this transaction commits.
+        self.channel(app_id, cid)
+    }
+
+    fn insert_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
         let columns = CHANNEL_COLUMNS.replace("c.", "");
-        self.execute(
-            &format!(
-                "INSERT OR REPLACE INTO channels (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-            ),
+        let inserted = self.execute(
+            &format!("INSERT OR IGNORE INTO channels (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
             params![
                 app_id,
                 channel.cid,
@@ -907,15 +1026,74 @@ impl SqliteTx {
                 channel.unread_sequence,
             ],
         )?;
-        Ok(())
+        Ok(inserted > 0)
+    }
+
+    fn update_channel(&mut self, app_id: i64, cid: &str, changes: &ChannelChanges) -> CoreResult<()> {
+        let mut assignments: Vec<(&str, SqlParam)> = Vec::new();
+        if let Some(data) = &changes.data {
+            assignments.push(("data = ?", SqlParam::Text(data_json(data, "channel")?)));
+        }
+        if let Some(frozen) = changes.frozen {
+            assignments.push(("frozen = ?", SqlParam::Integer(i64::from(frozen))));
+        }
+        if let Some(disabled) = changes.disabled {
+            assignments.push(("disabled = ?", SqlParam::Integer(i64::from(disabled))));
+        }
+        if let Some(team) = &changes.team {
+            assignments.push(("team = ?", SqlParam::from_option_text(team.clone())));
+        }
+        if let Some(cooldown) = changes.cooldown {
+            assignments.push(("cooldown = ?", SqlParam::Integer(cooldown)));
+        }
+        if let Some(truncated_at) = &changes.truncated_at {
+            assignments.push(("truncated_at = ?", SqlParam::Integer(micros(truncated_at))));
+        }
+        if changes.clear_last_message_at {
+            assignments.push(("last_message_at = ?", SqlParam::Null));
+        }
+        if let Some(updated_at) = &changes.updated_at {
+            assignments.push(("updated_at = ?", SqlParam::Integer(micros(updated_at))));
+        }
+        self.update_row(
+            "channels",
+            assignments,
+            "cid = ?",
+            vec![SqlParam::Integer(app_id), SqlParam::Text(cid.to_owned())],
+        )
+    }
+
+    fn count_message(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        counts_unread: bool,
+        shows_in_channel: bool,
+        at: DateTime<Utc>,
+    ) -> CoreResult<ChannelCounters> {
+        let mut statement = self.connection.prepare_cached(
+            "UPDATE channels SET message_count = message_count + 1, unread_sequence = unread_sequence + ?1, \
+             last_message_at = CASE WHEN ?2 THEN ?3 ELSE last_message_at END \
+             WHERE app_id = ?4 AND cid = ?5 RETURNING message_count, unread_sequence",
+        )?;
+        let counters = statement
+            .query_row(params![i64::from(counts_unread), shows_in_channel, micros(&at), app_id, cid], |row| {
+                Ok(ChannelCounters { message_count: row.get(0)?, unread_sequence: row.get(1)? })
+            })
+            .optional()?;
+        counters.ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))
     }
 
     fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        self.execute(
-            "DELETE FROM reactions WHERE app_id = ?1 AND message_id IN \
-             (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2)",
-            params![app_id, cid],
-        )?;
+        for table in ["reactions", "reaction_totals"] {
+            self.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE app_id = ?1 AND message_id IN \
+                     (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2)"
+                ),
+                params![app_id, cid],
+            )?;
+        }
         self.execute("DELETE FROM messages WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
         self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
         self.execute("DELETE FROM channels WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
@@ -994,10 +1172,10 @@ impl SqliteTx {
         with_data(rows, |member, data| member.data = data)
     }
 
-    fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
+    fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool> {
         let columns = MEMBER_COLUMNS.replace("m.", "");
-        self.execute(
-            &format!("INSERT OR REPLACE INTO members (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
+        let inserted = self.execute(
+            &format!("INSERT OR IGNORE INTO members (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
             params![
                 app_id,
                 member.cid,
@@ -1013,49 +1191,73 @@ impl SqliteTx {
                 optional_micros(&member.hide_messages_before),
             ],
         )?;
-        Ok(())
+        if inserted > 0 {
+            self.execute(
+                "UPDATE channels SET member_count = member_count + 1 WHERE app_id = ? AND cid = ?",
+                params![app_id, member.cid],
+            )?;
+        }
+        Ok(inserted > 0)
     }
 
-    fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()> {
-        self.execute(
-            "DELETE FROM members WHERE app_id = ? AND cid = ? AND user_id = ?",
+    fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
+        // RETURNING takes plain column names.
+        let columns = MEMBER_COLUMNS.replace("m.", "");
+        let rows = self.query(
+            &format!("DELETE FROM members WHERE app_id = ? AND cid = ? AND user_id = ? RETURNING {columns}"),
             params![app_id, cid, user_id],
+            |row| member_from_row(row, 0),
         )?;
-        Ok(())
+        let removed = with_data(rows, |member, data| member.data = data)?.pop();
+        if removed.is_some() {
+            self.execute(
+                "UPDATE channels SET member_count = MAX(member_count - 1, 0) WHERE app_id = ? AND cid = ?",
+                params![app_id, cid],
+            )?;
+        }
+        Ok(removed)
     }
 
-    fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
-        Ok(())
+    fn update_member(&mut self, app_id: i64, cid: &str, user_id: &str, changes: &MemberChanges) -> CoreResult<()> {
+        let mut assignments: Vec<(&str, SqlParam)> = Vec::new();
+        if let Some(role) = &changes.channel_role {
+            assignments.push(("channel_role = ?", SqlParam::Text(role.clone())));
+        }
+        if let Some(data) = &changes.data {
+            assignments.push(("data = ?", SqlParam::Text(data_json(data, "member")?)));
+        }
+        if let Some(hidden) = changes.hidden {
+            assignments.push(("hidden = ?", SqlParam::Integer(i64::from(hidden))));
+        }
+        if let Some(before) = &changes.hide_messages_before {
+            assignments.push(("hide_messages_before = ?", SqlParam::Integer(micros(before))));
+        }
+        if let Some(read) = &changes.read {
+            assignments.push(("last_read_sequence = ?", SqlParam::Integer(read.sequence)));
+            assignments.push(("last_read_at = ?", SqlParam::Integer(micros(&read.at))));
+            assignments.push(("last_read_message_id = ?", SqlParam::from_option_text(read.message_id.clone())));
+        }
+        if let Some(updated_at) = &changes.updated_at {
+            assignments.push(("updated_at = ?", SqlParam::Integer(micros(updated_at))));
+        }
+        let key = vec![SqlParam::Integer(app_id), SqlParam::Text(cid.to_owned()), SqlParam::Text(user_id.to_owned())];
+        self.update_row("members", assignments, "cid = ? AND user_id = ?", key)
     }
 
-    fn record_message(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
+    fn unhide_members(&mut self, app_id: i64, cid: &str, except_user_id: &str) -> CoreResult<Vec<String>> {
+        self.query(
+            "UPDATE members SET hidden = 0 WHERE app_id = ? AND cid = ? AND hidden = 1 AND user_id <> ? \
+             RETURNING user_id",
+            params![app_id, cid, except_user_id],
+            |row| row.get(0),
+        )
+    }
+
+    fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
         self.execute(
-            "UPDATE channels SET last_message_at = ?, message_count = ?, unread_sequence = ? WHERE app_id = ? AND cid = ?",
-            params![
-                optional_micros(&channel.last_message_at),
-                channel.message_count,
-                channel.unread_sequence,
-                app_id,
-                channel.cid
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn mark_member_read(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
-        self.execute(
-            "UPDATE members SET last_read_sequence = ?, last_read_at = ?, last_read_message_id = ?, hidden = ? \
-             WHERE app_id = ? AND cid = ? AND user_id = ?",
-            params![
-                member.last_read_sequence,
-                micros(&member.last_read_at),
-                member.last_read_message_id,
-                member.hidden,
-                app_id,
-                member.cid,
-                member.user_id
-            ],
+            "UPDATE members SET updated_at = ?1, last_read_sequence = (SELECT c.unread_sequence FROM channels c \
+             WHERE c.app_id = members.app_id AND c.cid = members.cid) WHERE app_id = ?2 AND cid = ?3",
+            params![micros(&at), app_id, cid],
         )?;
         Ok(())
     }
@@ -1125,13 +1327,83 @@ impl SqliteTx {
         }
     }
 
-    fn update_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
-        self.write_message(app_id, message, "INSERT OR REPLACE")?.map_err(CoreError::from)?;
+    fn message_for_update(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>> {
+        // One writer: nobody else changes the row before this transaction commits.
+        self.message(app_id, message_id)
+    }
+
+    fn update_message_content(&mut self, app_id: i64, message_id: &str, content: &MessageContent) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET text = ?, html = ?, attachments = ?, mentioned_users = ?, data = ?, silent = ?, \
+             text_updated_at = ?, updated_at = ? WHERE app_id = ? AND id = ?",
+            params![
+                content.text,
+                content.html,
+                attachments_json(&content.attachments)?,
+                json_text(&content.mentioned_users),
+                data_json(&content.data, "message")?,
+                content.silent,
+                optional_micros(&content.text_updated_at),
+                micros(&content.updated_at),
+                app_id,
+                message_id,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_pin(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        pin: &MessagePin,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET pinned = ?, pinned_at = ?, pinned_by = ?, pin_expires = ?, updated_at = ? \
+             WHERE app_id = ? AND id = ?",
+            params![
+                pin.pinned,
+                optional_micros(&pin.pinned_at),
+                pin.pinned_by,
+                optional_micros(&pin.pin_expires),
+                micros(&updated_at),
+                app_id,
+                message_id,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn mark_message_deleted(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET type = 'deleted', deleted_at = COALESCE(deleted_at, ?1), updated_at = ?1 \
+             WHERE app_id = ?2 AND id = ?3",
+            params![micros(&at), app_id, message_id],
+        )?;
+        Ok(())
+    }
+
+    fn touch_message(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET updated_at = ? WHERE app_id = ? AND id = ?",
+            params![micros(&at), app_id, message_id],
+        )?;
+        Ok(())
+    }
+
+    fn add_reply_counts(&mut self, app_id: i64, parent_id: &str, replies: i64, deleted_replies: i64) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET reply_count = MAX(reply_count + ?, 0), \
+             deleted_reply_count = MAX(deleted_reply_count + ?, 0) WHERE app_id = ? AND id = ?",
+            params![replies, deleted_replies, app_id, parent_id],
+        )?;
         Ok(())
     }
 
     fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
         self.execute("DELETE FROM reactions WHERE app_id = ? AND message_id = ?", params![app_id, message_id])?;
+        self.execute("DELETE FROM reaction_totals WHERE app_id = ? AND message_id = ?", params![app_id, message_id])?;
         self.execute("DELETE FROM messages WHERE app_id = ? AND id = ?", params![app_id, message_id])?;
         Ok(())
     }
@@ -1253,11 +1525,15 @@ impl SqliteTx {
     }
 
     fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
-        self.execute(
-            "DELETE FROM reactions WHERE app_id = ?1 AND message_id IN \
-             (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2 AND created_at <= ?3)",
-            params![app_id, cid, micros(&before)],
-        )?;
+        for table in ["reactions", "reaction_totals"] {
+            self.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE app_id = ?1 AND message_id IN \
+                     (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2 AND created_at <= ?3)"
+                ),
+                params![app_id, cid, micros(&before)],
+            )?;
+        }
         self.execute(
             "DELETE FROM messages WHERE app_id = ? AND cid = ? AND created_at <= ?",
             params![app_id, cid, micros(&before)],
@@ -1361,6 +1637,27 @@ impl SqliteTx {
         Ok(())
     }
 
+    fn add_reaction_totals(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        reaction_type: &str,
+        count: i64,
+        score: i64,
+    ) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO reaction_totals (app_id, message_id, type, count, score) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (app_id, message_id, type) DO UPDATE SET count = count + excluded.count, \
+             score = score + excluded.score",
+            params![app_id, message_id, reaction_type, count, score],
+        )?;
+        self.execute(
+            "DELETE FROM reaction_totals WHERE app_id = ? AND message_id = ? AND type = ? AND count <= 0",
+            params![app_id, message_id, reaction_type],
+        )?;
+        Ok(())
+    }
+
     fn reactions(&mut self, app_id: i64, message_id: &str, limit: usize, offset: usize) -> CoreResult<Vec<Reaction>> {
         let rows = self.query(
             &format!(
@@ -1417,6 +1714,62 @@ impl SqliteTx {
     }
 }
 
+impl From<rusqlite::Error> for CoreError {
+    fn from(error: rusqlite::Error) -> CoreError {
+        CoreError::internal(format!("sqlite: {error}"))
+    }
+}
+
+/// A value bound to a statement whose columns are chosen at run time (partial updates).
+#[derive(Debug, Clone)]
+enum SqlParam {
+    Null,
+    Integer(i64),
+    Text(String),
+}
+
+impl SqlParam {
+    fn from_option_text(text: Option<String>) -> SqlParam {
+        text.map_or(SqlParam::Null, SqlParam::Text)
+    }
+}
+
+impl rusqlite::ToSql for SqlParam {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+        Ok(match self {
+            SqlParam::Null => ToSqlOutput::Owned(Sql::Null),
+            SqlParam::Integer(integer) => ToSqlOutput::Owned(Sql::Integer(*integer)),
+            SqlParam::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+        })
+    }
+}
+
+impl SqliteTx {
+    /// `UPDATE {table} SET {assignments} WHERE app_id = ? AND {key}`: the columns an operation changes and no
+    /// others. `key_values` starts with the app id. Nothing to assign is nothing to do.
+    fn update_row(
+        &self,
+        table: &str,
+        assignments: Vec<(&str, SqlParam)>,
+        key: &str,
+        key_values: Vec<SqlParam>,
+    ) -> CoreResult<()> {
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        let set: Vec<&str> = assignments.iter().map(|(assignment, _)| *assignment).collect();
+        let sql = format!("UPDATE {table} SET {} WHERE app_id = ? AND {key}", set.join(", "));
+        let values = assignments.into_iter().map(|(_, value)| value).chain(key_values);
+        self.execute(&sql, params_from_iter(values))?;
+        Ok(())
+    }
+}
+
+fn is_unique_violation(error: &CoreError) -> bool {
+    error.detail.contains("UNIQUE constraint failed")
+}
+
 fn is_primary_key_conflict(error: &rusqlite::Error) -> bool {
     matches!(
         error,
@@ -1446,8 +1799,8 @@ impl rusqlite::ToSql for SqlValue {
 
 #[async_trait]
 impl AppRows for SqliteTx {
-    async fn insert_app(&mut self, app: &App) -> CoreResult<()> {
-        SqliteTx::insert_app(self, app)
+    async fn create_app(&mut self, app: &NewApp) -> CoreResult<App> {
+        SqliteTx::create_app(self, app)
     }
 
     async fn apps(&mut self) -> CoreResult<Vec<App>> {
@@ -1465,6 +1818,10 @@ impl UserRows for SqliteTx {
         SqliteTx::user(self, app_id, user_id)
     }
 
+    async fn user_for_update(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>> {
+        SqliteTx::user_for_update(self, app_id, user_id)
+    }
+
     async fn users(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<User>> {
         SqliteTx::users(self, app_id, user_ids)
     }
@@ -1473,8 +1830,38 @@ impl UserRows for SqliteTx {
         SqliteTx::all_users(self, app_id)
     }
 
-    async fn put_user(&mut self, app_id: i64, user: &User) -> CoreResult<()> {
-        SqliteTx::put_user(self, app_id, user)
+    async fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool> {
+        SqliteTx::insert_user_if_absent(self, app_id, user)
+    }
+
+    async fn upsert_user(&mut self, app_id: i64, user: &User, unique_name: Option<&str>) -> CoreResult<()> {
+        SqliteTx::upsert_user(self, app_id, user, unique_name)
+    }
+
+    async fn user_name_taken(&mut self, app_id: i64, name: &str, except_user_id: &str) -> CoreResult<bool> {
+        SqliteTx::user_name_taken(self, app_id, name, except_user_id)
+    }
+
+    async fn set_last_active(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::set_last_active(self, app_id, user_id, at)
+    }
+
+    async fn set_deactivated(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        deactivated_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        SqliteTx::set_deactivated(self, app_id, user_id, deactivated_at, updated_at)
+    }
+
+    async fn mark_user_deleted(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::mark_user_deleted(self, app_id, user_id, at)
+    }
+
+    async fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()> {
+        SqliteTx::set_banned(self, app_id, user_id, banned)
     }
 
     async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
@@ -1483,6 +1870,10 @@ impl UserRows for SqliteTx {
 
     async fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>> {
         SqliteTx::memberships(self, app_id, user_id)
+    }
+
+    async fn mark_all_read(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::mark_all_read(self, app_id, user_id, at)
     }
 
     async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
@@ -1496,8 +1887,27 @@ impl ChannelRows for SqliteTx {
         SqliteTx::channel(self, app_id, cid)
     }
 
-    async fn put_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
-        SqliteTx::put_channel(self, app_id, channel)
+    async fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
+        SqliteTx::channel_for_update(self, app_id, cid)
+    }
+
+    async fn insert_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        SqliteTx::insert_channel(self, app_id, channel)
+    }
+
+    async fn update_channel(&mut self, app_id: i64, cid: &str, changes: &ChannelChanges) -> CoreResult<()> {
+        SqliteTx::update_channel(self, app_id, cid, changes)
+    }
+
+    async fn count_message(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        counts_unread: bool,
+        shows_in_channel: bool,
+        at: DateTime<Utc>,
+    ) -> CoreResult<ChannelCounters> {
+        SqliteTx::count_message(self, app_id, cid, counts_unread, shows_in_channel, at)
     }
 
     async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
@@ -1524,24 +1934,30 @@ impl ChannelRows for SqliteTx {
         SqliteTx::members(self, app_id, cid)
     }
 
-    async fn put_member(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
-        SqliteTx::put_member(self, app_id, member)
+    async fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool> {
+        SqliteTx::insert_member(self, app_id, member)
     }
 
-    async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<()> {
+    async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
         SqliteTx::delete_member(self, app_id, cid, user_id)
     }
 
-    async fn delete_members(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        SqliteTx::delete_members(self, app_id, cid)
+    async fn update_member(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        changes: &MemberChanges,
+    ) -> CoreResult<()> {
+        SqliteTx::update_member(self, app_id, cid, user_id, changes)
     }
 
-    async fn record_message(&mut self, app_id: i64, channel: &Channel) -> CoreResult<()> {
-        SqliteTx::record_message(self, app_id, channel)
+    async fn unhide_members(&mut self, app_id: i64, cid: &str, except_user_id: &str) -> CoreResult<Vec<String>> {
+        SqliteTx::unhide_members(self, app_id, cid, except_user_id)
     }
 
-    async fn mark_member_read(&mut self, app_id: i64, member: &Member) -> CoreResult<()> {
-        SqliteTx::mark_member_read(self, app_id, member)
+    async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::reset_reads(self, app_id, cid, at)
     }
 
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {
@@ -1555,6 +1971,10 @@ impl MessageRows for SqliteTx {
         SqliteTx::message(self, app_id, message_id)
     }
 
+    async fn message_for_update(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>> {
+        SqliteTx::message_for_update(self, app_id, message_id)
+    }
+
     async fn messages(&mut self, app_id: i64, message_ids: &[String]) -> CoreResult<Vec<Message>> {
         SqliteTx::messages(self, app_id, message_ids)
     }
@@ -1563,8 +1983,41 @@ impl MessageRows for SqliteTx {
         SqliteTx::insert_message(self, app_id, message)
     }
 
-    async fn update_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
-        SqliteTx::update_message(self, app_id, message)
+    async fn update_message_content(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        content: &MessageContent,
+    ) -> CoreResult<()> {
+        SqliteTx::update_message_content(self, app_id, message_id, content)
+    }
+
+    async fn set_pin(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        pin: &MessagePin,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        SqliteTx::set_pin(self, app_id, message_id, pin, updated_at)
+    }
+
+    async fn mark_message_deleted(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::mark_message_deleted(self, app_id, message_id, at)
+    }
+
+    async fn touch_message(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::touch_message(self, app_id, message_id, at)
+    }
+
+    async fn add_reply_counts(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        replies: i64,
+        deleted_replies: i64,
+    ) -> CoreResult<()> {
+        SqliteTx::add_reply_counts(self, app_id, parent_id, replies, deleted_replies)
     }
 
     async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
@@ -1664,6 +2117,17 @@ impl MessageRows for SqliteTx {
         SqliteTx::delete_reaction(self, app_id, message_id, user_id, reaction_type)
     }
 
+    async fn add_reaction_totals(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        reaction_type: &str,
+        count: i64,
+        score: i64,
+    ) -> CoreResult<()> {
+        SqliteTx::add_reaction_totals(self, app_id, message_id, reaction_type, count, score)
+    }
+
     async fn reactions(
         &mut self,
         app_id: i64,
@@ -1714,17 +2178,17 @@ mod tests {
         let (_backend, store) = open(&directory.path().join("rill.db"));
         let now = chrono::Utc::now();
         let (first, panicking, last) = tokio::join!(
-            store.write(placeholder_user("a", now), |tx, user| tx.put_user(1, user)),
+            store.write(placeholder_user("a", now), |tx, user| tx.upsert_user(1, user, None)),
             store.write::<_, (), _>(placeholder_user("b", now), |tx, user| Box::pin(async move {
-                tx.put_user(1, user).await?;
+                tx.upsert_user(1, user, None).await?;
                 panic!("a job that panics halfway")
             })),
-            store.write(placeholder_user("c", now), |tx, user| tx.put_user(1, user)),
+            store.write(placeholder_user("c", now), |tx, user| tx.upsert_user(1, user, None)),
         );
         assert!(first.is_ok() && last.is_ok(), "{first:?} {last:?}");
         assert_eq!(panicking.unwrap_err().code, rill_protocol::error::ErrorCode::Internal);
         // The writer is still there, and the panicking job left nothing behind.
-        store.write(placeholder_user("d", now), |tx, user| tx.put_user(1, user)).await.unwrap();
+        store.write(placeholder_user("d", now), |tx, user| tx.upsert_user(1, user, None)).await.unwrap();
         let read_panic: CoreResult<()> = store.read((), |_tx, ()| panic!("a read that panics")).await;
         assert!(read_panic.is_err());
         let mut ids: Vec<String> =
@@ -1758,7 +2222,9 @@ mod tests {
             for index in 0..128 {
                 let user = user_with_data(&format!("u{round}-{index}"), 6000);
                 let store = store.clone();
-                writes.push(tokio::spawn(async move { store.write(user, |tx, user| tx.put_user(1, user)).await }));
+                writes.push(tokio::spawn(
+                    async move { store.write(user, |tx, user| tx.upsert_user(1, user, None)).await },
+                ));
             }
             for write in writes {
                 write.await.unwrap().unwrap();
@@ -1833,7 +2299,7 @@ mod tests {
             let store = store.clone();
             writes.push(tokio::spawn(async move {
                 let user = placeholder_user(&format!("user{index}"), chrono::Utc::now());
-                store.write(user, |tx, user| tx.put_user(7, user)).await
+                store.write(user, |tx, user| tx.upsert_user(7, user, None)).await
             }));
         }
         for write in writes {
@@ -1856,12 +2322,12 @@ mod tests {
         let (_backend, store) = open(&directory.path().join("rill.db"));
         let now = chrono::Utc::now();
         let (first, failing, last) = tokio::join!(
-            store.write(placeholder_user("a", now), |tx, user| tx.put_user(1, user)),
+            store.write(placeholder_user("a", now), |tx, user| tx.upsert_user(1, user, None)),
             store.write(placeholder_user("b", now), |tx, user| Box::pin(async move {
-                tx.put_user(1, user).await?;
+                tx.upsert_user(1, user, None).await?;
                 Err::<(), _>(CoreError::input("refused after writing"))
             })),
-            store.write(placeholder_user("c", now), |tx, user| tx.put_user(1, user)),
+            store.write(placeholder_user("c", now), |tx, user| tx.upsert_user(1, user, None)),
         );
         assert!(first.is_ok() && last.is_ok());
         assert_eq!(failing.unwrap_err().detail, "refused after writing");
@@ -1876,7 +2342,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let (_backend, store) = open(&directory.path().join("rill.db"));
         let now = chrono::Utc::now();
-        store.write(placeholder_user("shared-id", now), |tx, user| tx.put_user(1, user)).await.unwrap();
+        store.write(placeholder_user("shared-id", now), |tx, user| tx.upsert_user(1, user, None)).await.unwrap();
         assert!(store.read((), |tx, ()| tx.user(2, "shared-id")).await.unwrap().is_none());
         assert!(store.read((), |tx, ()| tx.user(1, "shared-id")).await.unwrap().is_some());
     }

@@ -5,6 +5,7 @@ mod app;
 mod auth;
 mod authorization;
 mod channels;
+mod concurrency;
 mod errors;
 mod events;
 mod gateway;
