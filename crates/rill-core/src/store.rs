@@ -6,7 +6,12 @@
 //! durability costs one fsync per batch rather than one per message; its methods never wait, so the writer
 //! drives each operation's future to completion in place. Reads run on a small pool of read connections.
 
+mod codec;
+pub mod postgres;
 pub mod sqlite;
+pub mod testing;
+#[cfg(test)]
+mod tests;
 
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
@@ -498,5 +503,28 @@ impl Store {
         let (reply, receiver) = oneshot::channel();
         self.backend.submit_read(Box::new(Operation { input, operation, value: None, reply: Some(reply) })).await;
         receiver.await.map_err(|_| CoreError::internal("the read was dropped by the store (see the log)"))?
+    }
+}
+
+/// Where a store keeps its rows. The data directory holds the key that seals app secrets either way (and, for
+/// SQLite, the database itself): back it up with the database.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// `rill.db` in the data directory: the embedded default.
+    Sqlite(sqlite::SqliteOptions),
+    /// A PostgreSQL database, by URL.
+    Postgres { url: String, options: postgres::PostgresOptions },
+}
+
+/// Opens the backend a data directory and a database choice name: creates the directory owner-only if needed,
+/// loads (or creates) its sealing key, connects and migrates.
+pub async fn open_backend(data_dir: &std::path::Path, database: &Database) -> CoreResult<Arc<dyn Backend>> {
+    match database {
+        Database::Sqlite(options) => Ok(Arc::new(sqlite::SqliteBackend::open_data_dir(data_dir, options.clone())?)),
+        Database::Postgres { url, options } => {
+            sqlite::prepare_data_dir(data_dir)?;
+            let key = crate::secret::SealingKey::load_or_create(data_dir)?;
+            Ok(Arc::new(postgres::PostgresBackend::connect(url, key, options.clone()).await?))
+        }
     }
 }

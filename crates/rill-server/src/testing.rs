@@ -1,12 +1,13 @@
-//! The test harness: a real engine on `127.0.0.1:0` over a fresh SQLite file in WAL mode (as in production),
-//! with a chat app, typed clients and sockets. Every response and event a test reads can be checked against the
+//! The test harness: a real engine on `127.0.0.1:0` over a fresh store (SQLite in WAL mode, as in production, or
+//! a schema of its own on PostgreSQL when `RILL_TEST_DB=postgres`: see `rill_core::store::testing`), with a chat
+//! app, typed clients and sockets. Every response and event a test reads can be checked against the
 //! public schemas with [`assert_schema`].
 
 use crate::app::{AppState, GatewayConfig};
 use crate::http::serve;
 use rill_client::{Client, Socket};
 use rill_core::clock::SystemClock;
-use rill_core::store::sqlite::{SqliteBackend, SqliteOptions};
+use rill_core::store::testing::{BackendKind, TestDatabase};
 use rill_core::store::Store;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ pub struct TestServer {
     pub base_url: String,
     pub app: TestApp,
     pub state: AppState,
+    database: TestDatabase,
     data_dir: Option<tempfile::TempDir>,
     path: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -48,14 +50,14 @@ impl TestServer {
     pub async fn start_with(gateway: GatewayConfig) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let path = data_dir.path().to_path_buf();
-        let mut server = TestServer::open(&path, gateway, None).await;
+        let database = TestDatabase::new(BackendKind::from_env());
+        let mut server = TestServer::open(&path, database, gateway, None).await;
         server.data_dir = Some(data_dir);
         server
     }
 
-    async fn open(path: &Path, gateway: GatewayConfig, app: Option<TestApp>) -> TestServer {
-        let backend = SqliteBackend::open_data_dir(path, SqliteOptions::default()).expect("open store");
-        let store = Store::new(Arc::new(backend), Arc::new(SystemClock));
+    async fn open(path: &Path, database: TestDatabase, gateway: GatewayConfig, app: Option<TestApp>) -> TestServer {
+        let store = Store::new(database.open(path).await, Arc::new(SystemClock));
         let app = match app {
             Some(app) => app,
             None => {
@@ -82,6 +84,7 @@ impl TestServer {
             base_url,
             app,
             state,
+            database,
             data_dir: None,
             path: path.to_path_buf(),
             stop: Some(stop),
@@ -93,7 +96,8 @@ impl TestServer {
     pub async fn restart(mut self) -> TestServer {
         self.shutdown().await;
         let data_dir = self.data_dir.take();
-        let mut server = TestServer::open(&self.path, GatewayConfig::default(), Some(self.app.clone())).await;
+        let database = self.database.clone();
+        let mut server = TestServer::open(&self.path, database, GatewayConfig::default(), Some(self.app.clone())).await;
         server.data_dir = data_dir;
         server
     }
@@ -146,6 +150,11 @@ impl TestServer {
     pub async fn set_banned(&self, user_id: &str) {
         let (app_id, user_id) = (self.app.id, user_id.to_owned());
         self.state.store().write(user_id, move |tx, user_id| tx.set_banned(app_id, user_id, true)).await.expect("ban");
+    }
+
+    /// The backend the server's store runs on.
+    pub fn backend_kind(&self) -> BackendKind {
+        self.database.kind
     }
 
     pub fn server_client(&self) -> Client {

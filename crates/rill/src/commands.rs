@@ -4,20 +4,65 @@ use crate::output;
 use anyhow::Context as _;
 use rill_core::clock::SystemClock;
 use rill_core::model::RateLimitSetting;
-use rill_core::store::sqlite::{SqliteBackend, SqliteOptions};
-use rill_core::store::Store;
+use rill_core::store::postgres::PostgresOptions;
+use rill_core::store::sqlite::SqliteOptions;
+use rill_core::store::{open_backend, Database, Store};
 use rill_protocol::limits::DEFAULT_CONNECTIONS_PER_ADDRESS;
 use rill_protocol::response::CreatedApp;
 use rill_server::app::{AppState, GatewayConfig, HttpConfig};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Opens (creating) the store in a data directory.
-pub(crate) fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
-    let backend = SqliteBackend::open_data_dir(data_dir, SqliteOptions::default())
-        .map_err(|error| anyhow::anyhow!("cannot open the database in {}: {}", data_dir.display(), error.detail))?;
-    Ok(Store::new(Arc::new(backend), Arc::new(SystemClock)))
+/// Where the store is: every command that opens it takes these.
+#[derive(clap::Args, Debug, Clone)]
+pub(crate) struct StoreFlags {
+    /// Where Rill keeps its data: the SQLite database (unless --database-url is given) and the key that seals
+    /// app secrets (always: back it up with the database).
+    #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
+    pub(crate) data_dir: PathBuf,
+    /// Keep the rows in PostgreSQL instead of SQLite: postgres://user:password@host:port/database. Unencrypted,
+    /// so keep the database on loopback or a private network; prefer the variable to the flag, which other
+    /// users of the machine can read in the process list.
+    #[arg(long, env = "RILL_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// The PostgreSQL schema for Rill's tables (created when missing); by default the connection's own.
+    #[arg(long, env = "RILL_DATABASE_SCHEMA", requires = "database_url")]
+    database_schema: Option<String>,
+    /// Most PostgreSQL connections Rill opens, so most transactions at once.
+    #[arg(long, env = "RILL_DATABASE_CONNECTIONS", default_value_t = 16, requires = "database_url")]
+    database_connections: usize,
+}
+
+impl StoreFlags {
+    fn database(&self) -> Database {
+        match &self.database_url {
+            None => Database::Sqlite(SqliteOptions::default()),
+            Some(url) => Database::Postgres {
+                url: url.clone(),
+                options: PostgresOptions {
+                    max_connections: self.database_connections,
+                    schema: self.database_schema.clone(),
+                },
+            },
+        }
+    }
+
+    /// Where the rows are, for people: never the URL itself, which may hold a password.
+    fn describe(&self) -> String {
+        match &self.database_url {
+            None => format!("SQLite in {}", self.data_dir.display()),
+            Some(_) => "PostgreSQL".to_owned(),
+        }
+    }
+}
+
+/// Opens (creating) the store the flags name.
+pub(crate) async fn open_store(flags: &StoreFlags) -> anyhow::Result<Store> {
+    let backend = open_backend(&flags.data_dir, &flags.database())
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the database ({}): {}", flags.describe(), error.detail))?;
+    Ok(Store::new(backend, Arc::new(SystemClock)))
 }
 
 fn core_error(error: rill_core::error::CoreError) -> anyhow::Error {
@@ -59,8 +104,8 @@ pub(crate) struct ConnectionFlags {
     trusted_proxies: Vec<std::net::IpAddr>,
 }
 
-pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
-    let store = open_store(data_dir)?;
+pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
+    let store = open_store(flags).await?;
     let apps = store.read((), |tx, ()| tx.apps()).await.map_err(core_error)?;
     let default_app = match apps.into_iter().next() {
         Some(app) => app,
@@ -85,19 +130,22 @@ pub(crate) async fn serve(data_dir: &Path, listen: SocketAddr, limits: Connectio
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     output::line(&format!("Rill is listening on http://{address}"));
+    let list_hint = match flags.database_url {
+        None => format!("`rill app list --data-dir {}`", flags.data_dir.display()),
+        Some(_) => "`rill app list` with the same database flags".to_owned(),
+    };
     output::line(&format!(
-        "Chat API: http://{address}  (app id {}, api key {}; `rill app list --data-dir {}` shows the secret)",
-        default_app.id,
-        default_app.api_key,
-        data_dir.display()
+        "Chat API: http://{address}  (app id {}, api key {}; {list_hint} shows the secret)",
+        default_app.id, default_app.api_key
     ));
+    output::line(&format!("Store: {}", flags.describe()));
     rill_server::http::serve(listener, state, wait_for_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-pub(crate) async fn create_app(data_dir: &Path, name: &str, json: bool) -> anyhow::Result<()> {
-    let store = open_store(data_dir)?;
+pub(crate) async fn create_app(flags: &StoreFlags, name: &str, json: bool) -> anyhow::Result<()> {
+    let store = open_store(flags).await?;
     let now = store.now();
     let name = name.to_owned();
     let app = store
@@ -117,8 +165,8 @@ pub(crate) async fn create_app(data_dir: &Path, name: &str, json: bool) -> anyho
     Ok(())
 }
 
-pub(crate) async fn list_apps(data_dir: &Path, json: bool) -> anyhow::Result<()> {
-    let store = open_store(data_dir)?;
+pub(crate) async fn list_apps(flags: &StoreFlags, json: bool) -> anyhow::Result<()> {
+    let store = open_store(flags).await?;
     let apps = store.read((), |tx, ()| tx.apps()).await.map_err(core_error)?;
     if json {
         let list: Vec<CreatedApp> = apps
@@ -139,7 +187,7 @@ pub(crate) async fn list_apps(data_dir: &Path, json: bool) -> anyhow::Result<()>
 }
 
 pub(crate) async fn set_rate_limits(
-    data_dir: &Path,
+    flags: &StoreFlags,
     app_id: i64,
     off: bool,
     per_minute: Option<u32>,
@@ -150,7 +198,7 @@ pub(crate) async fn set_rate_limits(
         (false, Some(limit)) => RateLimitSetting::PerMinute(limit),
         (false, None) => RateLimitSetting::StreamDefaults,
     };
-    let store = open_store(data_dir)?;
+    let store = open_store(flags).await?;
     store
         .write((app_id, setting), |tx, (app_id, setting)| {
             Box::pin(rill_core::ops::apps::set_rate_limits(tx, *app_id, *setting))

@@ -13,7 +13,6 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 /// Rill: a self-hosted team chat server that speaks the Stream Chat API.
 ///
@@ -29,9 +28,8 @@ struct Cli {
 enum Command {
     /// Run the chat engine: REST at the root, WebSocket at /connect, on one port.
     Serve {
-        /// Where Rill keeps its database.
-        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: commands::StoreFlags,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, env = "RILL_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -51,8 +49,8 @@ enum Command {
 enum AppCommand {
     /// Create an app and print its credentials.
     Create {
-        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: commands::StoreFlags,
         /// The app's name.
         #[arg(long, env = "RILL_APP_NAME")]
         name: String,
@@ -62,16 +60,16 @@ enum AppCommand {
     },
     /// List apps with their credentials.
     List {
-        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: commands::StoreFlags,
         /// Print JSON instead of a table.
         #[arg(long, env = "RILL_JSON")]
         json: bool,
     },
     /// Set an app's rate limits: Stream's defaults, one per-minute limit, or none.
     SetRateLimits {
-        #[arg(long, env = "RILL_DATA_DIR", default_value = "./rill-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: commands::StoreFlags,
         /// The app's id (see `rill app list`).
         #[arg(long, env = "RILL_APP_ID")]
         app_id: i64,
@@ -110,13 +108,13 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { data_dir, listen, limits } => commands::serve(&data_dir, listen, limits).await,
-            Command::App { command: AppCommand::Create { data_dir, name, json } } => {
-                commands::create_app(&data_dir, &name, json).await
+            Command::Serve { store, listen, limits } => commands::serve(&store, listen, limits).await,
+            Command::App { command: AppCommand::Create { store, name, json } } => {
+                commands::create_app(&store, &name, json).await
             }
-            Command::App { command: AppCommand::List { data_dir, json } } => commands::list_apps(&data_dir, json).await,
-            Command::App { command: AppCommand::SetRateLimits { data_dir, app_id, off, per_minute, defaults: _ } } => {
-                commands::set_rate_limits(&data_dir, app_id, off, per_minute).await
+            Command::App { command: AppCommand::List { store, json } } => commands::list_apps(&store, json).await,
+            Command::App { command: AppCommand::SetRateLimits { store, app_id, off, per_minute, defaults: _ } } => {
+                commands::set_rate_limits(&store, app_id, off, per_minute).await
             }
             Command::Bench(args) => bench::run(args, machine).await,
         }

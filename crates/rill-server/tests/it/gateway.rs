@@ -1,6 +1,7 @@
 //! The WebSocket gateway's own rules: server health checks, the idle timeout, and the per-user connection cap.
 
 use rill_client::{Socket, SocketError};
+use rill_core::store::testing::BackendKind;
 use rill_server::app::GatewayConfig;
 use rill_server::testing::{assert_schema, TestServer};
 use serde_json::json;
@@ -73,23 +74,32 @@ async fn a_user_may_hold_at_most_fifty_connections() {
     server.connect("alice").await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handshake_that_does_not_complete_in_time_is_closed_with_1001() {
     let config = GatewayConfig { handshake_timeout: Duration::from_millis(100), ..GatewayConfig::default() };
     let server = TestServer::start_with(config).await;
     server.create_users(&["alice"]).await;
-    // Hold the store's writer for a while: connecting writes the user's last activity, so the handshake cannot
-    // finish before its deadline (authentication itself only reads).
+    // Lock alice's row for a while: connecting writes the user's last activity, so the handshake cannot finish
+    // before its deadline (authentication itself only reads). On SQLite the whole writer waits; on PostgreSQL the
+    // row lock does, and the job may sleep as a task there.
     let (started, wait_started) = tokio::sync::oneshot::channel();
     let store = server.state.store().clone();
+    let (app_id, on_postgres) = (server.app.id, server.backend_kind() == BackendKind::Postgres);
     let blocker = tokio::spawn(async move {
         store
-            .write(std::sync::Mutex::new(Some(started)), |_tx, started| {
-                if let Some(started) = started.lock().unwrap().take() {
-                    let _ = started.send(());
-                }
-                std::thread::sleep(Duration::from_millis(1500));
-                Box::pin(std::future::ready(Ok(())))
+            .write(std::sync::Mutex::new(Some(started)), move |tx, started| {
+                Box::pin(async move {
+                    tx.user_for_update(app_id, "alice").await?;
+                    if let Some(started) = started.lock().unwrap().take() {
+                        let _ = started.send(());
+                    }
+                    if on_postgres {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                    } else {
+                        std::thread::sleep(Duration::from_millis(1500));
+                    }
+                    Ok(())
+                })
             })
             .await
     });

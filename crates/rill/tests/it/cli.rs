@@ -1,27 +1,27 @@
 //! The command-line contract: `rill app create --json`, `set-rate-limits`, `--help`, and shutdown on SIGTERM.
 
-use crate::support::{create_app, run, serve, RILL};
+use crate::support::{create_app, run, serve, Place, RILL};
 use rill_client::{Client, Socket};
 use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test]
 async fn app_create_prints_credentials_that_work() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let app = create_app(data_dir.path()).await;
+    let place = Place::new();
+    let app = create_app(&place).await;
     let keys: Vec<&str> = app.as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(keys, ["app_id", "api_key", "api_secret"]);
     assert!(app["app_id"].is_i64());
     assert_eq!(app["api_key"].as_str().unwrap().len(), 12);
     assert_eq!(app["api_secret"].as_str().unwrap().len(), 64);
 
-    let served = serve(data_dir.path()).await;
+    let served = serve(&place).await;
     let client =
         Client::server(&served.base_url, app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
     let got = client.get_app().await.unwrap();
     assert_eq!(got.app.id, app["app_id"].as_i64().unwrap());
     // An app created while the server runs is usable at once.
-    let second = create_app(data_dir.path()).await;
+    let second = create_app(&place).await;
     let client =
         Client::server(&served.base_url, second["api_key"].as_str().unwrap(), second["api_secret"].as_str().unwrap());
     assert_eq!(client.get_app().await.unwrap().app.id, second["app_id"].as_i64().unwrap());
@@ -29,13 +29,14 @@ async fn app_create_prints_credentials_that_work() {
 
 #[tokio::test]
 async fn set_rate_limits_changes_the_headers() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let app = create_app(data_dir.path()).await;
-    let dir = data_dir.path().to_str().unwrap();
+    let place = Place::new();
+    let app = create_app(&place).await;
+    let dir = place.dir();
     let app_id = app["app_id"].to_string();
-    let out = run(&["app", "set-rate-limits", "--data-dir", dir, "--app-id", &app_id, "--per-minute", "7"]).await;
+    let out =
+        run(&place, &["app", "set-rate-limits", "--data-dir", dir, "--app-id", &app_id, "--per-minute", "7"]).await;
     assert!(out.contains("7 per minute"), "{out}");
-    let served = serve(data_dir.path()).await;
+    let served = serve(&place).await;
     let client =
         Client::server(&served.base_url, app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
     let response = client.raw(reqwest::Method::GET, "/app", &[], None).await.unwrap();
@@ -45,12 +46,23 @@ async fn set_rate_limits_changes_the_headers() {
 
 #[tokio::test]
 async fn help_explains_the_commands() {
-    let help = run(&["--help"]).await;
+    let place = Place::new();
+    let help = run(&place, &["--help"]).await;
     for word in ["serve", "app", "bench"] {
         assert!(help.contains(word), "--help does not mention {word}: {help}");
     }
-    let serve_help = run(&["serve", "--help"]).await;
-    assert!(serve_help.contains("RILL_DATA_DIR") && serve_help.contains("RILL_LISTEN"), "{serve_help}");
+    let serve_help = run(&place, &["serve", "--help"]).await;
+    for variable in ["RILL_DATA_DIR", "RILL_LISTEN", "RILL_DATABASE_URL"] {
+        assert!(serve_help.contains(variable), "serve --help does not mention {variable}: {serve_help}");
+    }
+    // A database URL may hold a password: help never shows the variable's value.
+    let output = tokio::process::Command::new(RILL)
+        .args(["serve", "--help"])
+        .env("RILL_DATABASE_URL", "postgres://rill:hunter2@127.0.0.1/rill")
+        .output()
+        .await
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("hunter2"), "help printed the database password");
     let scratch = tempfile::tempdir().unwrap();
     let failed = tokio::process::Command::new(RILL)
         .args(["app", "create", "--json"])
@@ -65,9 +77,9 @@ async fn help_explains_the_commands() {
 
 #[tokio::test]
 async fn sigterm_closes_sockets_with_1001_and_exits_zero() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let app = create_app(data_dir.path()).await;
-    let mut served = serve(data_dir.path()).await;
+    let place = Place::new();
+    let app = create_app(&place).await;
+    let mut served = serve(&place).await;
     let (key, secret) = (app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
     Client::server(&served.base_url, key, secret).upsert_users(&[json!({"id": "alice"})]).await.unwrap();
     let token = rill_client::token::user_token("alice", secret, chrono::Utc::now().timestamp(), None);
@@ -89,10 +101,11 @@ async fn sigterm_closes_sockets_with_1001_and_exits_zero() {
 
 #[tokio::test]
 async fn environment_variables_stand_in_for_flags() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let output = tokio::process::Command::new(RILL)
+    let place = Place::new();
+    let output = place
+        .command()
         .args(["app", "create"])
-        .env("RILL_DATA_DIR", data_dir.path())
+        .env("RILL_DATA_DIR", place.path())
         .env("RILL_APP_NAME", "From the environment")
         .env("RILL_JSON", "true")
         .env("RILL_LOG", "warn")
@@ -103,9 +116,10 @@ async fn environment_variables_stand_in_for_flags() {
     let created: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(created["api_key"].is_string(), "{created}");
     let app_id = created["app_id"].to_string();
-    let output = tokio::process::Command::new(RILL)
+    let output = place
+        .command()
         .args(["app", "set-rate-limits"])
-        .env("RILL_DATA_DIR", data_dir.path())
+        .env("RILL_DATA_DIR", place.path())
         .env("RILL_APP_ID", &app_id)
         .env("RILL_RATE_LIMIT_PER_MINUTE", "42")
         .output()

@@ -1,19 +1,19 @@
 //! Acknowledged writes survive `kill -9`: every message the server answered 201 for is there after a restart.
 
-use crate::support::{create_app, serve};
+use crate::support::{create_app, serve, Place};
 use rill_client::Client;
 use serde_json::json;
 
 #[tokio::test]
 async fn acknowledged_messages_survive_kill_9() {
-    let data_dir = tempfile::tempdir().unwrap();
-    let app = create_app(data_dir.path()).await;
+    let place = Place::new();
+    let app = create_app(&place).await;
     let (key, secret) = (app["api_key"].as_str().unwrap().to_owned(), app["api_secret"].as_str().unwrap().to_owned());
     // Thousands of sends and reads in a few seconds: rate limits would refuse some of the checks afterwards.
     let app_id = app["app_id"].to_string();
-    let dir = data_dir.path().to_str().unwrap();
-    crate::support::run(&["app", "set-rate-limits", "--data-dir", dir, "--app-id", &app_id, "--off"]).await;
-    let mut served = serve(data_dir.path()).await;
+    let dir = place.dir();
+    crate::support::run(&place, &["app", "set-rate-limits", "--data-dir", dir, "--app-id", &app_id, "--off"]).await;
+    let mut served = serve(&place).await;
     let client = Client::server(&served.base_url, &key, &secret);
     let senders: Vec<String> = (0..8).map(|index| format!("sender{index}")).collect();
     let users: Vec<_> = senders.iter().map(|id| json!({"id": id})).collect();
@@ -48,7 +48,7 @@ async fn acknowledged_messages_survive_kill_9() {
     }
     assert!(acknowledged.len() > 50, "too few messages were sent before the kill: {}", acknowledged.len());
 
-    let served = serve(data_dir.path()).await;
+    let served = serve(&place).await;
     let client = Client::server(&served.base_url, &key, &secret);
     let mut missing = Vec::new();
     for id in &acknowledged {

@@ -1,5 +1,6 @@
-//! Running `rill` as a child process.
+//! Running `rill` as a child process, over a store of its own on the backend `RILL_TEST_DB` names.
 
+use rill_core::store::testing::{postgres_url, BackendKind, TestDatabase};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
@@ -9,9 +10,39 @@ use tokio::process::{Child, Command};
 
 pub(crate) const RILL: &str = env!("CARGO_BIN_EXE_rill");
 
+/// Where one test's `rill` keeps its rows: a data directory and, on PostgreSQL, a schema of its own.
+pub(crate) struct Place {
+    directory: tempfile::TempDir,
+    database: TestDatabase,
+}
+
+impl Place {
+    pub(crate) fn new() -> Place {
+        Place { directory: tempfile::tempdir().unwrap(), database: TestDatabase::new(BackendKind::from_env()) }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        self.directory.path()
+    }
+
+    pub(crate) fn dir(&self) -> &str {
+        self.path().to_str().unwrap()
+    }
+
+    /// `rill`, told where the database is through the environment (as an operator would).
+    pub(crate) fn command(&self) -> Command {
+        let mut command = Command::new(RILL);
+        command.env("RILL_LOG", "warn");
+        if self.database.kind == BackendKind::Postgres {
+            command.env("RILL_DATABASE_URL", postgres_url()).env("RILL_DATABASE_SCHEMA", self.database.schema());
+        }
+        command
+    }
+}
+
 /// Runs a `rill` command to completion and returns stdout; panics with stderr on failure.
-pub(crate) async fn run(arguments: &[&str]) -> String {
-    let output = Command::new(RILL).args(arguments).env("RILL_LOG", "warn").output().await.unwrap();
+pub(crate) async fn run(place: &Place, arguments: &[&str]) -> String {
+    let output = place.command().args(arguments).output().await.unwrap();
     assert!(output.status.success(), "rill {arguments:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
 }
@@ -23,10 +54,10 @@ pub(crate) struct Served {
 }
 
 /// Starts `rill serve` on a free port and waits until it prints its address.
-pub(crate) async fn serve(data_dir: &Path) -> Served {
-    let mut child = Command::new(RILL)
-        .args(["serve", "--data-dir", data_dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
-        .env("RILL_LOG", "warn")
+pub(crate) async fn serve(place: &Place) -> Served {
+    let mut child = place
+        .command()
+        .args(["serve", "--data-dir", place.dir(), "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -48,9 +79,7 @@ pub(crate) async fn serve(data_dir: &Path) -> Served {
 }
 
 /// Creates an app with `rill app create --json`.
-pub(crate) async fn create_app(data_dir: &Path) -> Value {
-    serde_json::from_str(
-        &run(&["app", "create", "--data-dir", data_dir.to_str().unwrap(), "--name", "Test", "--json"]).await,
-    )
-    .unwrap()
+pub(crate) async fn create_app(place: &Place) -> Value {
+    serde_json::from_str(&run(place, &["app", "create", "--data-dir", place.dir(), "--name", "Test", "--json"]).await)
+        .unwrap()
 }

@@ -139,3 +139,22 @@ fn the_limits_table_in_the_docs_is_the_one_the_code_enforces() {
         "docs/protocol.md's limits table differs from rill_protocol::limits::ALL: paste the new table in"
     );
 }
+
+#[test]
+fn both_backends_have_the_same_migrations() {
+    let names = |backend: &str| -> Vec<String> {
+        let folder = workspace_root().join("crates/rill-core/migrations").join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let (sqlite, postgres) = (names("sqlite"), names("postgres"));
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, postgres, "every schema change is written for SQLite and for PostgreSQL, under one name");
+    let versions: Vec<i64> = postgres.iter().map(|name| name[..4].parse().unwrap()).collect();
+    assert_eq!(versions, rill_core::store::postgres::migration_versions(), "the PostgreSQL backend runs every file");
+    assert_eq!(versions, rill_core::store::sqlite::migration_versions(), "the SQLite backend runs every file");
+}

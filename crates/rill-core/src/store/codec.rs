@@ -1,0 +1,105 @@
+//! How values are stored, the same on every backend: times as microseconds since the Unix epoch (UTC), app
+//! settings as one JSON object, and the assembly of a page's ranked reactions.
+
+use crate::error::CoreResult;
+use crate::model::{AppSettings, MessageReactions, RateLimitSetting, Reaction};
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+pub(crate) fn micros(time: &DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+pub(crate) fn optional_micros(time: &Option<DateTime<Utc>>) -> Option<i64> {
+    time.as_ref().map(micros)
+}
+
+pub(crate) fn time(micros: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(micros).single().unwrap_or_default()
+}
+
+pub(crate) fn optional_time(micros: Option<i64>) -> Option<DateTime<Utc>> {
+    micros.map(time)
+}
+
+pub(crate) fn json_map(text: &str) -> CoreResult<Map<String, Value>> {
+    Ok(serde_json::from_str(text)?)
+}
+
+pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
+    let rate_limits = match settings.rate_limits {
+        RateLimitSetting::StreamDefaults => json!("defaults"),
+        RateLimitSetting::Off => json!("off"),
+        RateLimitSetting::PerMinute(limit) => json!(limit),
+    };
+    json!({
+        "disable_auth_checks": settings.disable_auth_checks,
+        "disable_permissions_checks": settings.disable_permissions_checks,
+        "revoke_tokens_issued_before": optional_micros(&settings.revoke_tokens_issued_before),
+        "webhook_url": settings.webhook_url,
+        "webhook_events": settings.webhook_events,
+        "enforce_unique_usernames": settings.enforce_unique_usernames,
+        "guest_user_creation_disabled": settings.guest_user_creation_disabled,
+        "suspended": settings.suspended,
+        "rate_limits": rate_limits,
+    })
+}
+
+pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
+    let defaults = AppSettings::default();
+    let flag = |key: &str| value.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let rate_limits = match value.get("rate_limits") {
+        Some(Value::String(text)) if text == "off" => RateLimitSetting::Off,
+        Some(Value::Number(limit)) => {
+            RateLimitSetting::PerMinute(limit.as_u64().unwrap_or(0).min(u64::from(u32::MAX)) as u32)
+        }
+        _ => RateLimitSetting::StreamDefaults,
+    };
+    AppSettings {
+        disable_auth_checks: flag("disable_auth_checks"),
+        disable_permissions_checks: flag("disable_permissions_checks"),
+        revoke_tokens_issued_before: value.get("revoke_tokens_issued_before").and_then(Value::as_i64).map(time),
+        webhook_url: value.get("webhook_url").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        webhook_events: value
+            .get("webhook_events")
+            .and_then(Value::as_array)
+            .map(|events| events.iter().filter_map(|event| event.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        enforce_unique_usernames: value
+            .get("enforce_unique_usernames")
+            .and_then(Value::as_str)
+            .unwrap_or(&defaults.enforce_unique_usernames)
+            .to_owned(),
+        guest_user_creation_disabled: flag("guest_user_creation_disabled"),
+        suspended: flag("suspended"),
+        rate_limits,
+    }
+}
+
+/// One row of a page's ranked reactions (see `message_reactions` in each backend): the reaction, its rank
+/// among its message's newest, and when its type was first and last used on the message.
+pub(crate) struct RankedReaction {
+    pub(crate) reaction: Reaction,
+    pub(crate) rank: i64,
+    pub(crate) first_at: i64,
+    pub(crate) last_at: i64,
+}
+
+/// Files a ranked row into its message's reactions: its type's group, the viewer's own, the latest few.
+pub(crate) fn collect_reaction(
+    result: &mut HashMap<String, MessageReactions>,
+    row: RankedReaction,
+    viewer: Option<&str>,
+    latest: usize,
+) {
+    let RankedReaction { reaction, rank, first_at, last_at } = row;
+    let entry = result.entry(reaction.message_id.clone()).or_default();
+    entry.groups.insert(reaction.reaction_type.clone(), (time(first_at), time(last_at)));
+    if viewer == Some(reaction.user_id.as_str()) {
+        entry.own.push(reaction.clone());
+    }
+    if rank as usize <= latest {
+        entry.latest.push(reaction);
+    }
+}

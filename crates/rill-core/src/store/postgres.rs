@@ -1,0 +1,1581 @@
+//! The PostgreSQL backend: a small pool of connections, one transaction per job, many jobs at once.
+//!
+//! Writes run at PostgreSQL's default isolation, READ COMMITTED, which is enough because of how the operations
+//! are written (see [`crate::store::Tx`]): rows read to be rewritten are locked (`FOR UPDATE`), counters change by
+//! amounts, inserts that may race say what to do on conflict. A job that deadlocks or fails to serialize is run
+//! again on a fresh transaction, a few times. Reads run in `REPEATABLE READ READ ONLY` transactions: one snapshot
+//! per job, as on SQLite. Commits are durable when the server's `synchronous_commit` is (the backend turns it on
+//! for its sessions when the server has it off), so an acknowledged write survives a crash of either process.
+//!
+//! Every job runs in its own task: a caller that goes away (a closed HTTP connection) does not cut a transaction
+//! short, and a connection whose job panicked is closed rather than reused, so PostgreSQL rolls its transaction
+//! back.
+
+use crate::error::{CoreError, CoreResult};
+use crate::model::{App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User};
+use crate::secret::SealingKey;
+use crate::store::codec::{
+    collect_reaction, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
+    RankedReaction,
+};
+use crate::store::{
+    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
+    MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
+};
+use async_trait::async_trait;
+use bytes::BytesMut;
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt as _;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use tokio_postgres::{Client, NoTls, Row, Statement};
+
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_initial.sql")),
+    (2, include_str!("../../migrations/postgres/0002_counters_and_names.sql")),
+];
+
+/// The versions of the migrations this backend knows, for the check that both backends know the same ones.
+pub fn migration_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|(version, _)| *version).collect()
+}
+
+/// How often a job that deadlocked or failed to serialize is tried in all.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Any fixed number: the advisory lock that keeps two processes from migrating one database at once.
+const MIGRATION_LOCK: i64 = 0x5249_4c4c;
+
+/// How the backend connects.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Most connections open at once, so most jobs running at once; others wait their turn, first come first
+    /// served.
+    pub max_connections: usize,
+    /// A schema to keep the tables in (created when missing) instead of the connection's default: lets several
+    /// stores share one database, as the tests do.
+    pub schema: Option<String>,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> PostgresOptions {
+        PostgresOptions { max_connections: 16, schema: None }
+    }
+}
+
+pub struct PostgresBackend {
+    pool: Arc<Pool>,
+    key: Arc<SealingKey>,
+}
+
+impl PostgresBackend {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database`), creates the schema if
+    /// asked to, and migrates it. Connections are unencrypted: keep the database on loopback or a private network.
+    /// `key` seals and opens the app secrets, as on SQLite.
+    pub async fn connect(url: &str, key: SealingKey, options: PostgresOptions) -> CoreResult<PostgresBackend> {
+        let mut config = tokio_postgres::Config::from_str(url)
+            .map_err(|error| CoreError::input(format!("the database URL is not valid: {error}")))?;
+        if config.get_application_name().is_none() {
+            config.application_name("rill");
+        }
+        if let Some(schema) = &options.schema {
+            if !valid_schema_name(schema) {
+                return Err(CoreError::input(format!("{schema:?} is not a schema name Rill uses (a-z, 0-9, _)")));
+            }
+        }
+        let pool = Arc::new(Pool {
+            config,
+            schema: options.schema.clone(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(options.max_connections.max(1))),
+        });
+        let backend = PostgresBackend { pool, key: Arc::new(key) };
+        backend.migrate().await?;
+        Ok(backend)
+    }
+
+    async fn migrate(&self) -> CoreResult<()> {
+        let mut lease = self.pool.lease().await?;
+        let client = &lease.connection().client;
+        client.batch_execute("BEGIN").await.map_err(postgres_error)?;
+        let result = async {
+            client.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+            client.batch_execute("CREATE TABLE IF NOT EXISTS rill_schema (version BIGINT NOT NULL)").await?;
+            let current: i64 =
+                client.query_one("SELECT COALESCE(MAX(version), 0) FROM rill_schema", &[]).await?.try_get(0)?;
+            for (version, sql) in MIGRATIONS {
+                if *version > current {
+                    client.batch_execute(sql).await?;
+                    client.execute("DELETE FROM rill_schema", &[]).await?;
+                    client.execute("INSERT INTO rill_schema (version) VALUES ($1)", &[version]).await?;
+                    tracing::info!(version, "migrated the PostgreSQL schema");
+                }
+            }
+            client.batch_execute("COMMIT").await
+        }
+        .await;
+        if let Err(error) = result {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(postgres_error(error));
+        }
+        lease.reusable = true;
+        Ok(())
+    }
+}
+
+fn valid_schema_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// One connection and the statements prepared on it.
+struct Connection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+/// The connections: at most `permits` lent at once, idle ones kept for the next job.
+struct Pool {
+    config: tokio_postgres::Config,
+    schema: Option<String>,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Pool {
+    /// A connection for one job: an idle one, or a new one when none is idle.
+    async fn lease(self: &Arc<Pool>) -> CoreResult<Lease> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CoreError::internal("the PostgreSQL pool is closed"))?;
+        let idle = loop {
+            let next = self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
+            match next {
+                Some(connection) if connection.client.is_closed() => continue,
+                other => break other,
+            }
+        };
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.connect().await?,
+        };
+        Ok(Lease { connection: Some(connection), pool: self.clone(), reusable: false, _permit: permit })
+    }
+
+    async fn connect(&self) -> CoreResult<Connection> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(|error| {
+            // The error never carries the password; the URL is not logged at all.
+            CoreError::internal(format!("cannot connect to PostgreSQL: {error}"))
+        })?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::warn!(%error, "a PostgreSQL connection closed with an error");
+            }
+        });
+        if let Some(schema) = &self.schema {
+            // The name was checked to be [a-z0-9_]+ when the backend was made.
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}"))
+                .await
+                .map_err(postgres_error)?;
+        }
+        let synchronous: String =
+            client.query_one("SHOW synchronous_commit", &[]).await.map_err(postgres_error)?.try_get(0)?;
+        if synchronous == "off" {
+            tracing::warn!("the server has synchronous_commit off; Rill turns it on for its connections");
+            client.batch_execute("SET synchronous_commit TO on").await.map_err(postgres_error)?;
+        }
+        Ok(Connection { client, statements: HashMap::new() })
+    }
+}
+
+/// A connection lent to one job. It goes back to the pool only when the job's transaction ended cleanly
+/// (`reusable`); otherwise it is closed, which rolls back whatever it left open.
+struct Lease {
+    connection: Option<Connection>,
+    pool: Arc<Pool>,
+    reusable: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Lease {
+    fn connection(&mut self) -> &mut Connection {
+        // Present from the lease until the drop.
+        self.connection.as_mut().unwrap_or_else(|| unreachable!("a lease holds its connection until it is dropped"))
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            if self.reusable && !connection.client.is_closed() {
+                self.pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(connection);
+            }
+        }
+    }
+}
+
+impl Backend for PostgresBackend {
+    fn submit_write(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()> {
+        self.spawn(job, "BEGIN");
+        Box::pin(std::future::ready(()))
+    }
+
+    fn submit_read(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()> {
+        self.spawn(job, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl PostgresBackend {
+    fn spawn(&self, mut job: Box<dyn Job>, begin: &'static str) {
+        let (pool, key) = (self.pool.clone(), self.key.clone());
+        tokio::spawn(async move {
+            let result = run_with_retries(&pool, &key, job.as_mut(), begin).await;
+            job.finish(result);
+        });
+    }
+}
+
+/// Runs a job in a transaction, and again on a fresh one when it deadlocked or failed to serialize.
+async fn run_with_retries(pool: &Arc<Pool>, key: &Arc<SealingKey>, job: &mut dyn Job, begin: &str) -> CoreResult<()> {
+    let mut attempt = 1;
+    loop {
+        match run_once(pool, key, job, begin).await {
+            Err(Attempt::Retry(error)) if attempt < MAX_ATTEMPTS => {
+                tracing::debug!(attempt, %error, "a transaction conflicted; running it again");
+                // A little longer each time, so that two transactions that keep colliding drift apart.
+                tokio::time::sleep(Duration::from_millis(u64::from(attempt) * 2)).await;
+                attempt += 1;
+            }
+            Err(Attempt::Retry(error) | Attempt::Failed(error)) => return Err(error),
+            Ok(()) => return Ok(()),
+        }
+    }
+}
+
+/// How one attempt ended when it did not commit.
+enum Attempt {
+    Retry(CoreError),
+    Failed(CoreError),
+}
+
+async fn run_once(pool: &Arc<Pool>, key: &Arc<SealingKey>, job: &mut dyn Job, begin: &str) -> Result<(), Attempt> {
+    let lease = pool.lease().await.map_err(Attempt::Failed)?;
+    let mut tx = PgTx { lease, key: key.clone(), conflicted: false };
+    tx.lease.connection().client.batch_execute(begin).await.map_err(|error| Attempt::Failed(postgres_error(error)))?;
+    let outcome = AssertUnwindSafe(job.run(&mut tx)).catch_unwind().await;
+    let result = match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(detail, "a store job panicked; its changes are rolled back");
+            // The lease is dropped unusable: closing the connection rolls the transaction back.
+            return Err(Attempt::Failed(CoreError::internal("the operation failed (see the log)")));
+        }
+    };
+    let client = &tx.lease.connection().client;
+    match result {
+        Ok(()) => match client.batch_execute("COMMIT").await {
+            Ok(()) => {
+                tx.lease.reusable = true;
+                Ok(())
+            }
+            Err(error) if is_conflict(&error) => {
+                tx.lease.reusable = true;
+                Err(Attempt::Retry(postgres_error(error)))
+            }
+            Err(error) => Err(Attempt::Failed(postgres_error(error))),
+        },
+        Err(error) => {
+            tx.lease.reusable = client.batch_execute("ROLLBACK").await.is_ok();
+            if tx.conflicted {
+                Err(Attempt::Retry(error))
+            } else {
+                Err(Attempt::Failed(error))
+            }
+        }
+    }
+}
+
+fn is_conflict(error: &tokio_postgres::Error) -> bool {
+    matches!(error.code(), Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+fn is_unique_violation(error: &tokio_postgres::Error, constraint: &str) -> bool {
+    error.code() == Some(&SqlState::UNIQUE_VIOLATION)
+        && error.as_db_error().and_then(|db| db.constraint()) == Some(constraint)
+}
+
+/// A database error as the core's: text PostgreSQL cannot hold (the NUL character) is the caller's mistake,
+/// anything else is internal and stays in the log.
+fn postgres_error(error: tokio_postgres::Error) -> CoreError {
+    let code = error.code();
+    if code == Some(&SqlState::UNTRANSLATABLE_CHARACTER) || code == Some(&SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+        return CoreError::input("text may not contain the NUL character (\\u0000)");
+    }
+    match error.as_db_error() {
+        Some(db) => CoreError::internal(format!("postgres: {}: {}", db.code().code(), db.message())),
+        None => CoreError::internal(format!("postgres: {error}")),
+    }
+}
+
+impl From<tokio_postgres::Error> for CoreError {
+    fn from(error: tokio_postgres::Error) -> CoreError {
+        postgres_error(error)
+    }
+}
+
+/// JSON text checked by [`data_json`] or [`attachments_json`], bound to a JSONB parameter as it is: serialized
+/// once, for the check and the database both.
+#[derive(Debug)]
+struct Jsonb(String);
+
+impl ToSql for Jsonb {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        if *ty == Type::JSONB {
+            // JSONB's binary format: a version byte, then the text.
+            out.extend_from_slice(&[1]);
+        }
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSONB || *ty == Type::JSON
+    }
+
+    to_sql_checked!();
+}
+
+fn json_string<T: serde::Serialize>(value: &T) -> Jsonb {
+    // Vectors of strings always serialize.
+    Jsonb(serde_json::to_string(value).unwrap_or_else(|_| "null".into()))
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+/// A transaction on one leased connection, and the sealing key.
+struct PgTx {
+    lease: Lease,
+    key: Arc<SealingKey>,
+    /// Set when a statement deadlocked or failed to serialize: the job is worth running again.
+    conflicted: bool,
+}
+
+impl PgTx {
+    /// The statement for `sql`, prepared once per connection.
+    async fn statement(&mut self, sql: &str) -> Result<Statement, tokio_postgres::Error> {
+        let connection = self.lease.connection();
+        if let Some(statement) = connection.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = connection.client.prepare(sql).await?;
+        connection.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn note(&mut self, error: &tokio_postgres::Error) {
+        if is_conflict(error) {
+            self.conflicted = true;
+        }
+    }
+
+    async fn try_rows(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.statement(sql).await;
+        let result = match statement {
+            Ok(statement) => self.lease.connection().client.query(&statement, params).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = &result {
+            self.note(error);
+        }
+        result
+    }
+
+    async fn rows(&mut self, sql: &str, params: &[Param<'_>]) -> CoreResult<Vec<Row>> {
+        self.try_rows(sql, params).await.map_err(postgres_error)
+    }
+
+    async fn try_execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.statement(sql).await;
+        let result = match statement {
+            Ok(statement) => self.lease.connection().client.execute(&statement, params).await,
+            Err(error) => Err(error),
+        };
+        if let Err(error) = &result {
+            self.note(error);
+        }
+        result
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> CoreResult<u64> {
+        self.try_execute(sql, params).await.map_err(postgres_error)
+    }
+
+    async fn exists(&mut self, sql: &str, params: &[Param<'_>]) -> CoreResult<bool> {
+        let rows = self.rows(sql, params).await?;
+        Ok(match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => false,
+        })
+    }
+
+    async fn users_where(&mut self, condition: &str, params: &[Param<'_>]) -> CoreResult<Vec<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
+        self.rows(&sql, params).await?.iter().map(user_from_row).collect()
+    }
+
+    async fn channels_where(&mut self, condition: &str, params: &[Param<'_>]) -> CoreResult<Vec<Channel>> {
+        let sql = format!("SELECT {CHANNEL_COLUMNS} FROM channels c WHERE {condition}");
+        self.rows(&sql, params).await?.iter().map(channel_from_row).collect()
+    }
+
+    async fn members_where(&mut self, condition: &str, params: &[Param<'_>]) -> CoreResult<Vec<Member>> {
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE {condition}");
+        self.rows(&sql, params).await?.iter().map(|row| member_from_row(row, 0)).collect()
+    }
+
+    async fn messages_where(&mut self, condition: &str, params: &[Param<'_>]) -> CoreResult<Vec<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {condition}");
+        self.rows(&sql, params).await?.iter().map(message_from_row).collect()
+    }
+
+    async fn reactions_where(&mut self, condition: &str, params: &[Param<'_>]) -> CoreResult<Vec<Reaction>> {
+        let sql = format!("SELECT {REACTION_COLUMNS} FROM reactions WHERE {condition}");
+        self.rows(&sql, params).await?.iter().map(reaction_from_row).collect()
+    }
+
+    /// `UPDATE {table} SET {columns} WHERE {key columns} = {key values}`: the columns an operation changes and no
+    /// others. Nothing to assign is nothing to do.
+    async fn update_columns(
+        &mut self,
+        table: &str,
+        assignments: Vec<(&str, Box<dyn ToSql + Sync + Send>)>,
+        key_columns: &[&str],
+        key_values: &[Param<'_>],
+    ) -> CoreResult<()> {
+        if assignments.is_empty() {
+            return Ok(());
+        }
+        let placeholders = (1..).map(|number| format!("${number}"));
+        let columns = assignments.iter().map(|(column, _)| *column).chain(key_columns.iter().copied());
+        let mut conditions: Vec<String> =
+            columns.zip(placeholders).map(|(column, at)| format!("{column} = {at}")).collect();
+        let key = conditions.split_off(assignments.len());
+        let sql = format!("UPDATE {table} SET {} WHERE {}", conditions.join(", "), key.join(" AND "));
+        let mut params: Vec<Param<'_>> = assignments.iter().map(|(_, value)| value.as_ref() as Param<'_>).collect();
+        params.extend_from_slice(key_values);
+        self.execute(&sql, &params).await?;
+        Ok(())
+    }
+
+    /// A page of a channel's messages or of a thread's replies, oldest first.
+    async fn message_page(
+        &mut self,
+        app_id: i64,
+        scope: PageScope<'_>,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+        let limit = limit as i64;
+        let PageScope { column, key, visible } = scope;
+        let base = format!("app_id = $1 AND {column} = $2 {visible} AND created_at > $3");
+        let mut messages = match range {
+            MessageRange::Latest => {
+                self.messages_where(
+                    &format!("{base} ORDER BY created_at DESC, id DESC LIMIT $4"),
+                    &[&app_id, &key, &since, &limit],
+                )
+                .await?
+            }
+            MessageRange::Before { at, id, inclusive } => {
+                let comparison = if *inclusive { "<=" } else { "<" };
+                self.messages_where(
+                    &format!(
+                        "{base} AND (created_at, id) {comparison} ($4, $5) ORDER BY created_at DESC, id DESC LIMIT $6"
+                    ),
+                    &[&app_id, &key, &since, &micros(at), id, &limit],
+                )
+                .await?
+            }
+            MessageRange::After { at, id, inclusive } => {
+                let comparison = if *inclusive { ">=" } else { ">" };
+                let mut ascending = self
+                    .messages_where(
+                        &format!("{base} AND (created_at, id) {comparison} ($4, $5) ORDER BY created_at, id LIMIT $6"),
+                        &[&app_id, &key, &since, &micros(at), id, &limit],
+                    )
+                    .await?;
+                ascending.reverse();
+                ascending
+            }
+        };
+        messages.reverse();
+        Ok(messages)
+    }
+}
+
+/// Whose messages a page holds: `column = key`, and which of them show.
+struct PageScope<'a> {
+    column: &'static str,
+    key: &'a str,
+    visible: &'static str,
+}
+
+const USER_COLUMNS: &str =
+    "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, banned, revoke_tokens_issued_before";
+
+fn user_from_row(row: &Row) -> CoreResult<User> {
+    Ok(User {
+        id: row.try_get(0)?,
+        role: row.try_get(1)?,
+        data: object(row.try_get(2)?),
+        created_at: time(row.try_get(3)?),
+        updated_at: time(row.try_get(4)?),
+        last_active: optional_time(row.try_get(5)?),
+        deactivated_at: optional_time(row.try_get(6)?),
+        deleted_at: optional_time(row.try_get(7)?),
+        banned: row.try_get(8)?,
+        revoke_tokens_issued_before: optional_time(row.try_get(9)?),
+    })
+}
+
+const CHANNEL_COLUMNS: &str = "c.cid, c.type, c.id, c.created_by, c.data, c.frozen, c.disabled, c.team, c.cooldown, \
+    c.created_at, c.updated_at, c.deleted_at, c.truncated_at, c.last_message_at, c.member_count, c.message_count, \
+    c.unread_sequence";
+
+fn channel_from_row(row: &Row) -> CoreResult<Channel> {
+    Ok(Channel {
+        cid: row.try_get(0)?,
+        channel_type: row.try_get(1)?,
+        id: row.try_get(2)?,
+        created_by: row.try_get(3)?,
+        data: object(row.try_get(4)?),
+        frozen: row.try_get(5)?,
+        disabled: row.try_get(6)?,
+        team: row.try_get(7)?,
+        cooldown: row.try_get(8)?,
+        created_at: time(row.try_get(9)?),
+        updated_at: time(row.try_get(10)?),
+        deleted_at: optional_time(row.try_get(11)?),
+        truncated_at: optional_time(row.try_get(12)?),
+        last_message_at: optional_time(row.try_get(13)?),
+        member_count: row.try_get(14)?,
+        message_count: row.try_get(15)?,
+        unread_sequence: row.try_get(16)?,
+    })
+}
+
+/// A member whose invite is pending (see `Member::invite_status`): their channel counts nothing as unread.
+/// Never NULL (a member without `invited` is not pending), so `NOT` and sums over it never turn NULL.
+const PENDING_INVITE: &str = "(COALESCE(m.data->'invited' = 'true'::jsonb, FALSE) \
+    AND NOT m.data ? 'invite_accepted_at' AND NOT m.data ? 'invite_rejected_at')";
+
+const MEMBER_COLUMNS: &str = "m.cid, m.user_id, m.channel_role, m.data, m.created_at, m.updated_at, m.hidden, \
+    m.last_read_at, m.last_read_message_id, m.last_read_sequence, m.hide_messages_before";
+
+fn member_from_row(row: &Row, offset: usize) -> CoreResult<Member> {
+    Ok(Member {
+        cid: row.try_get(offset)?,
+        user_id: row.try_get(offset + 1)?,
+        channel_role: row.try_get(offset + 2)?,
+        data: object(row.try_get(offset + 3)?),
+        created_at: time(row.try_get(offset + 4)?),
+        updated_at: time(row.try_get(offset + 5)?),
+        hidden: row.try_get(offset + 6)?,
+        last_read_at: time(row.try_get(offset + 7)?),
+        last_read_message_id: row.try_get(offset + 8)?,
+        last_read_sequence: row.try_get(offset + 9)?,
+        hide_messages_before: optional_time(row.try_get(offset + 10)?),
+    })
+}
+
+/// The stored columns of a message, in the order `insert_message` binds them.
+const MESSAGE_STORED: &str = "id, cid, user_id, type, text, html, parent_id, show_in_channel, silent, shadowed, \
+    pinned, pinned_at, pinned_by, pin_expires, quoted_message_id, attachments, mentioned_users, data, \
+    reply_count, deleted_reply_count, created_at, updated_at, deleted_at, text_updated_at, sequence";
+
+/// A message as it is read: its columns, with its reaction totals gathered from `reaction_totals` (one primary
+/// key range per message).
+const MESSAGE_COLUMNS: &str = "id, cid, user_id, type, text, html, parent_id, show_in_channel, silent, shadowed, \
+    pinned, pinned_at, pinned_by, pin_expires, quoted_message_id, attachments, mentioned_users, data, \
+    (SELECT COALESCE(jsonb_object_agg(t.type, t.count), '{}'::jsonb) FROM reaction_totals t \
+     WHERE t.app_id = messages.app_id AND t.message_id = messages.id), \
+    (SELECT COALESCE(jsonb_object_agg(t.type, t.score), '{}'::jsonb) FROM reaction_totals t \
+     WHERE t.app_id = messages.app_id AND t.message_id = messages.id), \
+    reply_count, deleted_reply_count, created_at, updated_at, deleted_at, text_updated_at, sequence";
+
+fn message_from_row(row: &Row) -> CoreResult<Message> {
+    let totals = |index: usize| -> CoreResult<BTreeMap<String, i64>> {
+        Ok(serde_json::from_value(row.try_get::<_, Value>(index)?)?)
+    };
+    Ok(Message {
+        id: row.try_get(0)?,
+        cid: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        message_type: row.try_get(3)?,
+        text: row.try_get(4)?,
+        html: row.try_get(5)?,
+        parent_id: row.try_get(6)?,
+        show_in_channel: row.try_get(7)?,
+        silent: row.try_get(8)?,
+        shadowed: row.try_get(9)?,
+        pinned: row.try_get(10)?,
+        pinned_at: optional_time(row.try_get(11)?),
+        pinned_by: row.try_get(12)?,
+        pin_expires: optional_time(row.try_get(13)?),
+        quoted_message_id: row.try_get(14)?,
+        attachments: serde_json::from_value(row.try_get(15)?)?,
+        mentioned_users: serde_json::from_value(row.try_get(16)?)?,
+        data: object(row.try_get(17)?),
+        reaction_counts: totals(18)?,
+        reaction_scores: totals(19)?,
+        reply_count: row.try_get(20)?,
+        deleted_reply_count: row.try_get(21)?,
+        created_at: time(row.try_get(22)?),
+        updated_at: time(row.try_get(23)?),
+        deleted_at: optional_time(row.try_get(24)?),
+        text_updated_at: optional_time(row.try_get(25)?),
+        sequence: row.try_get(26)?,
+    })
+}
+
+const REACTION_COLUMNS: &str = "message_id, user_id, type, score, data, created_at, updated_at";
+
+fn reaction_from_row(row: &Row) -> CoreResult<Reaction> {
+    Ok(Reaction {
+        message_id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        reaction_type: row.try_get(2)?,
+        score: row.try_get(3)?,
+        data: object(row.try_get(4)?),
+        created_at: time(row.try_get(5)?),
+        updated_at: time(row.try_get(6)?),
+    })
+}
+
+#[async_trait]
+impl AppRows for PgTx {
+    async fn create_app(&mut self, app: &NewApp) -> CoreResult<App> {
+        // The id comes first: it is the associated data the secret is sealed with.
+        let id: i64 = self.rows("SELECT nextval('app_ids')", &[]).await?[0].try_get(0)?;
+        let sealed = self.key.seal(&app.api_secret, &id.to_string())?;
+        let settings = Jsonb(settings_to_json(&app.settings).to_string());
+        self.execute(
+            "INSERT INTO apps (id, name, api_key, api_secret, settings, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&id, &app.name, &app.api_key, &sealed, &settings, &micros(&app.created_at)],
+        )
+        .await?;
+        Ok(App {
+            id,
+            name: app.name.clone(),
+            api_key: app.api_key.clone(),
+            api_secret: app.api_secret.clone(),
+            settings: app.settings.clone(),
+            created_at: app.created_at,
+        })
+    }
+
+    async fn apps(&mut self) -> CoreResult<Vec<App>> {
+        let rows =
+            self.rows("SELECT id, name, api_key, api_secret, settings, created_at FROM apps ORDER BY id", &[]).await?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get(0)?;
+                let sealed: String = row.try_get(3)?;
+                Ok(App {
+                    id,
+                    name: row.try_get(1)?,
+                    api_key: row.try_get(2)?,
+                    api_secret: self.key.open(&sealed, &id.to_string())?,
+                    settings: settings_from_json(&row.try_get::<_, Value>(4)?),
+                    created_at: time(row.try_get(5)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()> {
+        let settings = Jsonb(settings_to_json(settings).to_string());
+        let changed = self.execute("UPDATE apps SET settings = $1 WHERE id = $2", &[&settings, &app_id]).await?;
+        if changed == 0 {
+            return Err(CoreError::not_found(format!("app {app_id} does not exist")));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserRows for PgTx {
+    async fn user(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>> {
+        Ok(self.users_where("app_id = $1 AND id = $2", &[&app_id, &user_id]).await?.pop())
+    }
+
+    async fn user_for_update(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>> {
+        Ok(self.users_where("app_id = $1 AND id = $2 FOR UPDATE", &[&app_id, &user_id]).await?.pop())
+    }
+
+    async fn users(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<User>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.users_where("app_id = $1 AND id = ANY($2)", &[&app_id, &user_ids]).await
+    }
+
+    async fn all_users(&mut self, app_id: i64) -> CoreResult<Vec<User>> {
+        self.users_where("app_id = $1 ORDER BY created_at, id", &[&app_id]).await
+    }
+
+    async fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool> {
+        let inserted = self
+            .execute(
+                &format!(
+                    "INSERT INTO users (app_id, {USER_COLUMNS}, name) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) \
+                     ON CONFLICT (app_id, id) DO NOTHING"
+                ),
+                &[
+                    &app_id,
+                    &user.id,
+                    &user.role,
+                    &Jsonb(data_json(&user.data, "user")?),
+                    &micros(&user.created_at),
+                    &micros(&user.updated_at),
+                    &optional_micros(&user.last_active),
+                    &optional_micros(&user.deactivated_at),
+                    &optional_micros(&user.deleted_at),
+                    &user.banned,
+                    &optional_micros(&user.revoke_tokens_issued_before),
+                    &user.name(),
+                ],
+            )
+            .await?;
+        Ok(inserted > 0)
+    }
+
+    async fn upsert_user(&mut self, app_id: i64, user: &User, unique_name: Option<&str>) -> CoreResult<()> {
+        let sql = format!(
+            "INSERT INTO users (app_id, {USER_COLUMNS}, name, unique_name) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,NULL,$9,$10,$11,$12) \
+             ON CONFLICT (app_id, id) DO UPDATE SET role = excluded.role, data = excluded.data, \
+             name = excluded.name, unique_name = excluded.unique_name, updated_at = excluded.updated_at, \
+             revoke_tokens_issued_before = excluded.revoke_tokens_issued_before, deleted_at = NULL"
+        );
+        let data = Jsonb(data_json(&user.data, "user")?);
+        let written = self
+            .try_execute(
+                &sql,
+                &[
+                    &app_id,
+                    &user.id,
+                    &user.role,
+                    &data,
+                    &micros(&user.created_at),
+                    &micros(&user.updated_at),
+                    &optional_micros(&user.last_active),
+                    &optional_micros(&user.deactivated_at),
+                    &user.banned,
+                    &optional_micros(&user.revoke_tokens_issued_before),
+                    &user.name(),
+                    &unique_name,
+                ],
+            )
+            .await;
+        match written {
+            Err(error) if is_unique_violation(&error, "users_unique_name") => Err(CoreError::new(
+                rill_protocol::error::ErrorCode::DuplicateUsername,
+                format!("username {:?} is already taken", unique_name.unwrap_or_default()),
+            )),
+            other => other.map(|_| ()).map_err(postgres_error),
+        }
+    }
+
+    async fn user_name_taken(&mut self, app_id: i64, name: &str, except_user_id: &str) -> CoreResult<bool> {
+        self.exists(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE app_id = $1 AND name = $2 AND id <> $3 AND deleted_at IS NULL)",
+            &[&app_id, &name, &except_user_id],
+        )
+        .await
+    }
+
+    async fn set_last_active(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE users SET last_active = $1 WHERE app_id = $2 AND id = $3",
+            &[&micros(&at), &app_id, &user_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_deactivated(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        deactivated_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.execute(
+            "UPDATE users SET deactivated_at = $1, updated_at = $2 WHERE app_id = $3 AND id = $4",
+            &[&optional_micros(&deactivated_at), &micros(&updated_at), &app_id, &user_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_user_deleted(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE users SET deleted_at = $1, updated_at = $1, unique_name = NULL WHERE app_id = $2 AND id = $3",
+            &[&micros(&at), &app_id, &user_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()> {
+        self.execute("UPDATE users SET banned = $1 WHERE app_id = $2 AND id = $3", &[&banned, &app_id, &user_id])
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
+        self.execute("DELETE FROM users WHERE app_id = $1 AND id = $2", &[&app_id, &user_id]).await?;
+        Ok(())
+    }
+
+    async fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>> {
+        let sql = format!(
+            "SELECT {CHANNEL_COLUMNS}, {MEMBER_COLUMNS} FROM members m JOIN channels c \
+             ON c.app_id = m.app_id AND c.cid = m.cid \
+             WHERE m.app_id = $1 AND m.user_id = $2 AND c.deleted_at IS NULL"
+        );
+        let rows = self.rows(&sql, &[&app_id, &user_id]).await?;
+        rows.iter().map(|row| Ok((channel_from_row(row)?, member_from_row(row, 17)?))).collect()
+    }
+
+    async fn mark_all_read(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE members m SET last_read_at = $1, last_read_sequence = c.unread_sequence FROM channels c \
+             WHERE c.app_id = m.app_id AND c.cid = m.cid AND m.app_id = $2 AND m.user_id = $3 \
+             AND m.last_read_sequence <> c.unread_sequence",
+            &[&micros(&at), &app_id, &user_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
+        let sql = format!(
+            "SELECT m.user_id, \
+               COALESCE(SUM(CASE WHEN {PENDING_INVITE} THEN 0 \
+                 ELSE GREATEST(c.unread_sequence - m.last_read_sequence, 0) END), 0)::bigint, \
+               COUNT(*) FILTER (WHERE NOT {PENDING_INVITE} AND c.unread_sequence > m.last_read_sequence) \
+             FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
+             WHERE m.app_id = $1 AND c.deleted_at IS NULL AND m.user_id = ANY($2) GROUP BY m.user_id"
+        );
+        let mut totals = HashMap::with_capacity(user_ids.len());
+        for row in self.rows(&sql, &[&app_id, &user_ids]).await? {
+            let user_id: String = row.try_get(0)?;
+            totals.insert(
+                user_id,
+                UnreadTotals { total_unread_count: row.try_get(1)?, unread_channels: row.try_get(2)? },
+            );
+        }
+        for user_id in user_ids {
+            totals.entry(user_id.clone()).or_default();
+        }
+        Ok(totals)
+    }
+}
+
+#[async_trait]
+impl ChannelRows for PgTx {
+    async fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
+        Ok(self.channels_where("c.app_id = $1 AND c.cid = $2", &[&app_id, &cid]).await?.pop())
+    }
+
+    async fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
+        Ok(self.channels_where("c.app_id = $1 AND c.cid = $2 FOR UPDATE", &[&app_id, &cid]).await?.pop())
+    }
+
+    async fn insert_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        let columns = CHANNEL_COLUMNS.replace("c.", "");
+        let inserted = self
+            .execute(
+                &format!(
+                    "INSERT INTO channels (app_id, {columns}) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) \
+                     ON CONFLICT (app_id, cid) DO NOTHING"
+                ),
+                &[
+                    &app_id,
+                    &channel.cid,
+                    &channel.channel_type,
+                    &channel.id,
+                    &channel.created_by,
+                    &Jsonb(data_json(&channel.data, "channel")?),
+                    &channel.frozen,
+                    &channel.disabled,
+                    &channel.team,
+                    &channel.cooldown,
+                    &micros(&channel.created_at),
+                    &micros(&channel.updated_at),
+                    &optional_micros(&channel.deleted_at),
+                    &optional_micros(&channel.truncated_at),
+                    &optional_micros(&channel.last_message_at),
+                    &channel.member_count,
+                    &channel.message_count,
+                    &channel.unread_sequence,
+                ],
+            )
+            .await?;
+        Ok(inserted > 0)
+    }
+
+    async fn update_channel(&mut self, app_id: i64, cid: &str, changes: &ChannelChanges) -> CoreResult<()> {
+        let mut assignments: Vec<(&str, Box<dyn ToSql + Sync + Send>)> = Vec::new();
+        if let Some(data) = &changes.data {
+            assignments.push(("data", Box::new(Jsonb(data_json(data, "channel")?))));
+        }
+        if let Some(frozen) = changes.frozen {
+            assignments.push(("frozen", Box::new(frozen)));
+        }
+        if let Some(disabled) = changes.disabled {
+            assignments.push(("disabled", Box::new(disabled)));
+        }
+        if let Some(team) = &changes.team {
+            assignments.push(("team", Box::new(team.clone())));
+        }
+        if let Some(cooldown) = changes.cooldown {
+            assignments.push(("cooldown", Box::new(cooldown)));
+        }
+        if let Some(truncated_at) = &changes.truncated_at {
+            assignments.push(("truncated_at", Box::new(micros(truncated_at))));
+        }
+        if changes.clear_last_message_at {
+            assignments.push(("last_message_at", Box::new(Option::<i64>::None)));
+        }
+        if let Some(updated_at) = &changes.updated_at {
+            assignments.push(("updated_at", Box::new(micros(updated_at))));
+        }
+        self.update_columns("channels", assignments, &["app_id", "cid"], &[&app_id, &cid]).await
+    }
+
+    async fn count_message(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        counts_unread: bool,
+        shows_in_channel: bool,
+        at: DateTime<Utc>,
+    ) -> CoreResult<ChannelCounters> {
+        let rows = self
+            .rows(
+                "UPDATE channels SET message_count = message_count + 1, unread_sequence = unread_sequence + $1, \
+                 last_message_at = CASE WHEN $2 THEN $3::bigint ELSE last_message_at END \
+                 WHERE app_id = $4 AND cid = $5 RETURNING message_count, unread_sequence",
+                &[&i64::from(counts_unread), &shows_in_channel, &micros(&at), &app_id, &cid],
+            )
+            .await?;
+        match rows.first() {
+            Some(row) => Ok(ChannelCounters { message_count: row.try_get(0)?, unread_sequence: row.try_get(1)? }),
+            None => Err(CoreError::not_found(format!("channel {cid} does not exist"))),
+        }
+    }
+
+    async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        for table in ["reactions", "reaction_totals"] {
+            self.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE app_id = $1 AND message_id IN \
+                     (SELECT id FROM messages WHERE app_id = $1 AND cid = $2)"
+                ),
+                &[&app_id, &cid],
+            )
+            .await?;
+        }
+        for table in ["messages", "members", "channels"] {
+            self.execute(&format!("DELETE FROM {table} WHERE app_id = $1 AND cid = $2"), &[&app_id, &cid]).await?;
+        }
+        Ok(())
+    }
+
+    async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>> {
+        self.channels_where("c.app_id = $1 AND c.deleted_at IS NULL", &[&app_id]).await
+    }
+
+    async fn channels_of_type(&mut self, app_id: i64, channel_type: &str) -> CoreResult<Vec<Channel>> {
+        // A cid starts with "<type>:", so the primary key serves a range from "<type>:" to "<type>;" (bytewise:
+        // the column's collation is "C").
+        let (from, to) = (format!("{channel_type}:"), format!("{channel_type};"));
+        self.channels_where(
+            "c.app_id = $1 AND c.cid >= $2 AND c.cid < $3 AND c.deleted_at IS NULL",
+            &[&app_id, &from, &to],
+        )
+        .await
+    }
+
+    async fn channels_created_by(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Channel>> {
+        self.channels_where("c.app_id = $1 AND c.created_by = $2 AND c.deleted_at IS NULL", &[&app_id, &user_id]).await
+    }
+
+    async fn member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
+        Ok(self
+            .members_where("m.app_id = $1 AND m.cid = $2 AND m.user_id = $3", &[&app_id, &cid, &user_id])
+            .await?
+            .pop())
+    }
+
+    async fn members(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Member>> {
+        self.members_where("m.app_id = $1 AND m.cid = $2 ORDER BY m.created_at, m.user_id", &[&app_id, &cid]).await
+    }
+
+    async fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool> {
+        let columns = MEMBER_COLUMNS.replace("m.", "");
+        let inserted = self
+            .execute(
+                &format!(
+                    "INSERT INTO members (app_id, {columns}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) \
+                     ON CONFLICT (app_id, cid, user_id) DO NOTHING"
+                ),
+                &[
+                    &app_id,
+                    &member.cid,
+                    &member.user_id,
+                    &member.channel_role,
+                    &Jsonb(data_json(&member.data, "member")?),
+                    &micros(&member.created_at),
+                    &micros(&member.updated_at),
+                    &member.hidden,
+                    &micros(&member.last_read_at),
+                    &member.last_read_message_id,
+                    &member.last_read_sequence,
+                    &optional_micros(&member.hide_messages_before),
+                ],
+            )
+            .await?;
+        if inserted > 0 {
+            self.execute(
+                "UPDATE channels SET member_count = member_count + 1 WHERE app_id = $1 AND cid = $2",
+                &[&app_id, &member.cid],
+            )
+            .await?;
+        }
+        Ok(inserted > 0)
+    }
+
+    async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
+        let columns = MEMBER_COLUMNS.replace("m.", "");
+        let rows = self
+            .rows(
+                &format!("DELETE FROM members WHERE app_id = $1 AND cid = $2 AND user_id = $3 RETURNING {columns}"),
+                &[&app_id, &cid, &user_id],
+            )
+            .await?;
+        let removed = rows.first().map(|row| member_from_row(row, 0)).transpose()?;
+        if removed.is_some() {
+            self.execute(
+                "UPDATE channels SET member_count = GREATEST(member_count - 1, 0) WHERE app_id = $1 AND cid = $2",
+                &[&app_id, &cid],
+            )
+            .await?;
+        }
+        Ok(removed)
+    }
+
+    async fn update_member(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        changes: &MemberChanges,
+    ) -> CoreResult<()> {
+        let mut assignments: Vec<(&str, Box<dyn ToSql + Sync + Send>)> = Vec::new();
+        if let Some(role) = &changes.channel_role {
+            assignments.push(("channel_role", Box::new(role.clone())));
+        }
+        if let Some(data) = &changes.data {
+            assignments.push(("data", Box::new(Jsonb(data_json(data, "member")?))));
+        }
+        if let Some(hidden) = changes.hidden {
+            assignments.push(("hidden", Box::new(hidden)));
+        }
+        if let Some(before) = &changes.hide_messages_before {
+            assignments.push(("hide_messages_before", Box::new(micros(before))));
+        }
+        if let Some(read) = &changes.read {
+            assignments.push(("last_read_sequence", Box::new(read.sequence)));
+            assignments.push(("last_read_at", Box::new(micros(&read.at))));
+            assignments.push(("last_read_message_id", Box::new(read.message_id.clone())));
+        }
+        if let Some(updated_at) = &changes.updated_at {
+            assignments.push(("updated_at", Box::new(micros(updated_at))));
+        }
+        self.update_columns("members", assignments, &["app_id", "cid", "user_id"], &[&app_id, &cid, &user_id]).await
+    }
+
+    async fn unhide_members(&mut self, app_id: i64, cid: &str, except_user_id: &str) -> CoreResult<Vec<String>> {
+        let rows = self
+            .rows(
+                "UPDATE members SET hidden = FALSE WHERE app_id = $1 AND cid = $2 AND hidden AND user_id <> $3 \
+                 RETURNING user_id",
+                &[&app_id, &cid, &except_user_id],
+            )
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE members m SET updated_at = $1, last_read_sequence = c.unread_sequence FROM channels c \
+             WHERE c.app_id = m.app_id AND c.cid = m.cid AND m.app_id = $2 AND m.cid = $3",
+            &[&micros(&at), &app_id, &cid],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {
+        let rows =
+            self.rows("SELECT user_id, hidden FROM members WHERE app_id = $1 AND cid = $2", &[&app_id, &cid]).await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+    }
+}
+
+#[async_trait]
+impl MessageRows for PgTx {
+    async fn message(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>> {
+        Ok(self.messages_where("app_id = $1 AND id = $2", &[&app_id, &message_id]).await?.pop())
+    }
+
+    async fn message_for_update(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>> {
+        Ok(self.messages_where("app_id = $1 AND id = $2 FOR UPDATE", &[&app_id, &message_id]).await?.pop())
+    }
+
+    async fn messages(&mut self, app_id: i64, message_ids: &[String]) -> CoreResult<Vec<Message>> {
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.messages_where("app_id = $1 AND id = ANY($2) ORDER BY created_at, id", &[&app_id, &message_ids]).await
+    }
+
+    async fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
+        let attachments = Jsonb(attachments_json(&message.attachments)?);
+        let data = Jsonb(data_json(&message.data, "message")?);
+        let sql = format!(
+            "INSERT INTO messages (app_id, {MESSAGE_STORED}) VALUES \
+             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)"
+        );
+        let written = self
+            .try_execute(
+                &sql,
+                &[
+                    &app_id,
+                    &message.id,
+                    &message.cid,
+                    &message.user_id,
+                    &message.message_type,
+                    &message.text,
+                    &message.html,
+                    &message.parent_id,
+                    &message.show_in_channel,
+                    &message.silent,
+                    &message.shadowed,
+                    &message.pinned,
+                    &optional_micros(&message.pinned_at),
+                    &message.pinned_by,
+                    &optional_micros(&message.pin_expires),
+                    &message.quoted_message_id,
+                    &attachments,
+                    &json_string(&message.mentioned_users),
+                    &data,
+                    &message.reply_count,
+                    &message.deleted_reply_count,
+                    &micros(&message.created_at),
+                    &micros(&message.updated_at),
+                    &optional_micros(&message.deleted_at),
+                    &optional_micros(&message.text_updated_at),
+                    &message.sequence,
+                ],
+            )
+            .await;
+        match written {
+            Ok(_) => Ok(()),
+            Err(error) if is_unique_violation(&error, "messages_pkey") => {
+                Err(CoreError::input(format!("a message with ID {} already exists", message.id)))
+            }
+            Err(error) => Err(postgres_error(error)),
+        }
+    }
+
+    async fn update_message_content(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        content: &MessageContent,
+    ) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET text = $1, html = $2, attachments = $3, mentioned_users = $4, data = $5, \
+             silent = $6, text_updated_at = $7, updated_at = $8 WHERE app_id = $9 AND id = $10",
+            &[
+                &content.text,
+                &content.html,
+                &Jsonb(attachments_json(&content.attachments)?),
+                &json_string(&content.mentioned_users),
+                &Jsonb(data_json(&content.data, "message")?),
+                &content.silent,
+                &optional_micros(&content.text_updated_at),
+                &micros(&content.updated_at),
+                &app_id,
+                &message_id,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_pin(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        pin: &MessagePin,
+        updated_at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET pinned = $1, pinned_at = $2, pinned_by = $3, pin_expires = $4, updated_at = $5 \
+             WHERE app_id = $6 AND id = $7",
+            &[
+                &pin.pinned,
+                &optional_micros(&pin.pinned_at),
+                &pin.pinned_by,
+                &optional_micros(&pin.pin_expires),
+                &micros(&updated_at),
+                &app_id,
+                &message_id,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn mark_message_deleted(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET type = 'deleted', deleted_at = COALESCE(deleted_at, $1), updated_at = $1 \
+             WHERE app_id = $2 AND id = $3",
+            &[&micros(&at), &app_id, &message_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn touch_message(&mut self, app_id: i64, message_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET updated_at = $1 WHERE app_id = $2 AND id = $3",
+            &[&micros(&at), &app_id, &message_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn add_reply_counts(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        replies: i64,
+        deleted_replies: i64,
+    ) -> CoreResult<()> {
+        self.execute(
+            "UPDATE messages SET reply_count = GREATEST(reply_count + $1, 0), \
+             deleted_reply_count = GREATEST(deleted_reply_count + $2, 0) WHERE app_id = $3 AND id = $4",
+            &[&replies, &deleted_replies, &app_id, &parent_id],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
+        for sql in [
+            "DELETE FROM reactions WHERE app_id = $1 AND message_id = $2",
+            "DELETE FROM reaction_totals WHERE app_id = $1 AND message_id = $2",
+            "DELETE FROM messages WHERE app_id = $1 AND id = $2",
+        ] {
+            self.execute(sql, &[&app_id, &message_id]).await?;
+        }
+        Ok(())
+    }
+
+    async fn channel_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let scope = PageScope { column: "cid", key: cid, visible: "AND (parent_id IS NULL OR show_in_channel)" };
+        self.message_page(app_id, scope, range, limit, since).await
+    }
+
+    async fn replies(
+        &mut self,
+        app_id: i64,
+        parent_id: &str,
+        range: &MessageRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let scope = PageScope { column: "parent_id", key: parent_id, visible: "" };
+        self.message_page(app_id, scope, range, limit, since).await
+    }
+
+    async fn has_message_since(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        since: DateTime<Utc>,
+    ) -> CoreResult<bool> {
+        self.exists(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE app_id = $1 AND cid = $2 AND created_at > $3 \
+             AND user_id = $4)",
+            &[&app_id, &cid, &micros(&since), &user_id],
+        )
+        .await
+    }
+
+    async fn pinned_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+        let mut messages = self
+            .messages_where(
+                "app_id = $1 AND cid = $2 AND pinned AND deleted_at IS NULL AND created_at > $3 \
+                 ORDER BY pinned_at DESC LIMIT $4",
+                &[&app_id, &cid, &since, &(limit as i64)],
+            )
+            .await?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
+        let before = micros(&before);
+        for table in ["reactions", "reaction_totals"] {
+            self.execute(
+                &format!(
+                    "DELETE FROM {table} WHERE app_id = $1 AND message_id IN \
+                     (SELECT id FROM messages WHERE app_id = $1 AND cid = $2 AND created_at <= $3)"
+                ),
+                &[&app_id, &cid, &before],
+            )
+            .await?;
+        }
+        let deleted = self
+            .execute(
+                "DELETE FROM messages WHERE app_id = $1 AND cid = $2 AND created_at <= $3",
+                &[&app_id, &cid, &before],
+            )
+            .await?;
+        Ok(deleted as usize)
+    }
+
+    async fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>> {
+        self.messages_where(
+            "app_id = $1 AND cid = ANY($2) AND deleted_at IS NULL AND type NOT IN ('system', 'deleted') \
+             ORDER BY created_at DESC, id DESC LIMIT $3",
+            &[&app_id, &cids, &(limit as i64)],
+        )
+        .await
+    }
+
+    async fn count_unread_from(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        from: (DateTime<Utc>, &str),
+        reader: &str,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<i64> {
+        let rows = self
+            .rows(
+                "SELECT COUNT(*) FROM messages WHERE app_id = $1 AND cid = $2 AND (created_at, id) >= ($3, $4) \
+                 AND created_at > $5 AND user_id <> $6 AND NOT silent AND NOT shadowed \
+                 AND type NOT IN ('system', 'error') AND (parent_id IS NULL OR show_in_channel)",
+                &[&app_id, &cid, &micros(&from.0), &from.1, &since.as_ref().map_or(i64::MIN, micros), &reader],
+            )
+            .await?;
+        Ok(rows.first().map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    async fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT user_id FROM messages WHERE app_id = $1 AND parent_id = $2 \
+                 GROUP BY user_id ORDER BY MIN(created_at)",
+                &[&app_id, &parent_id],
+            )
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    async fn reaction(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        user_id: &str,
+        reaction_type: &str,
+    ) -> CoreResult<Option<Reaction>> {
+        Ok(self
+            .reactions_where(
+                "app_id = $1 AND message_id = $2 AND user_id = $3 AND type = $4",
+                &[&app_id, &message_id, &user_id, &reaction_type],
+            )
+            .await?
+            .pop())
+    }
+
+    async fn user_reactions(&mut self, app_id: i64, message_id: &str, user_id: &str) -> CoreResult<Vec<Reaction>> {
+        self.reactions_where(
+            "app_id = $1 AND message_id = $2 AND user_id = $3 ORDER BY created_at",
+            &[&app_id, &message_id, &user_id],
+        )
+        .await
+    }
+
+    async fn put_reaction(&mut self, app_id: i64, reaction: &Reaction) -> CoreResult<()> {
+        self.execute(
+            &format!(
+                "INSERT INTO reactions (app_id, {REACTION_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8) \
+                 ON CONFLICT (app_id, message_id, user_id, type) DO UPDATE SET score = excluded.score, \
+                 data = excluded.data, created_at = excluded.created_at, updated_at = excluded.updated_at"
+            ),
+            &[
+                &app_id,
+                &reaction.message_id,
+                &reaction.user_id,
+                &reaction.reaction_type,
+                &reaction.score,
+                &Jsonb(data_json(&reaction.data, "reaction")?),
+                &micros(&reaction.created_at),
+                &micros(&reaction.updated_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_reaction(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        user_id: &str,
+        reaction_type: &str,
+    ) -> CoreResult<()> {
+        self.execute(
+            "DELETE FROM reactions WHERE app_id = $1 AND message_id = $2 AND user_id = $3 AND type = $4",
+            &[&app_id, &message_id, &user_id, &reaction_type],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn add_reaction_totals(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        reaction_type: &str,
+        count: i64,
+        score: i64,
+    ) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO reaction_totals (app_id, message_id, type, count, score) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (app_id, message_id, type) DO UPDATE SET count = reaction_totals.count + excluded.count, \
+             score = reaction_totals.score + excluded.score",
+            &[&app_id, &message_id, &reaction_type, &count, &score],
+        )
+        .await?;
+        self.execute(
+            "DELETE FROM reaction_totals WHERE app_id = $1 AND message_id = $2 AND type = $3 AND count <= 0",
+            &[&app_id, &message_id, &reaction_type],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn reactions(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        limit: usize,
+        offset: usize,
+    ) -> CoreResult<Vec<Reaction>> {
+        self.reactions_where(
+            "app_id = $1 AND message_id = $2 ORDER BY created_at DESC, user_id LIMIT $3 OFFSET $4",
+            &[&app_id, &message_id, &(limit as i64), &(offset as i64)],
+        )
+        .await
+    }
+
+    async fn message_reactions(
+        &mut self,
+        app_id: i64,
+        message_ids: &[String],
+        viewer: Option<&str>,
+        latest: usize,
+    ) -> CoreResult<HashMap<String, MessageReactions>> {
+        // As on SQLite: one query per page of messages, ranked per message, with the newest reaction of each type
+        // (`type_rank = 1`) so that every type gets its group.
+        let sql = format!(
+            "SELECT {REACTION_COLUMNS}, rank, first_at, last_at FROM ( \
+               SELECT r.*, ROW_NUMBER() OVER (PARTITION BY message_id ORDER BY created_at DESC, user_id) AS rank, \
+                 ROW_NUMBER() OVER (PARTITION BY message_id, type ORDER BY created_at DESC, user_id) AS type_rank, \
+                 MIN(created_at) OVER (PARTITION BY message_id, type) AS first_at, \
+                 MAX(created_at) OVER (PARTITION BY message_id, type) AS last_at \
+               FROM reactions r WHERE app_id = $1 AND message_id = ANY($2) \
+             ) AS ranked WHERE rank <= $3 OR user_id = $4 OR type_rank = 1 ORDER BY created_at DESC, user_id"
+        );
+        let mut result: HashMap<String, MessageReactions> = HashMap::new();
+        if message_ids.is_empty() {
+            return Ok(result);
+        }
+        let rows = self.rows(&sql, &[&app_id, &message_ids, &(latest as i64), &viewer.unwrap_or("")]).await?;
+        for row in rows {
+            let ranked = RankedReaction {
+                reaction: reaction_from_row(&row)?,
+                rank: row.try_get(7)?,
+                first_at: row.try_get(8)?,
+                last_at: row.try_get(9)?,
+            };
+            collect_reaction(&mut result, ranked, viewer, latest);
+        }
+        Ok(result)
+    }
+}

@@ -1,0 +1,356 @@
+//! The store's contract, on both backends: each test runs once on SQLite and once on PostgreSQL.
+
+use crate::clock::SystemClock;
+use crate::error::{CoreError, CoreResult};
+use crate::ops::placeholder_user;
+use crate::store::testing::{BackendKind, TestDatabase};
+use crate::store::Store;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Declares `<name>::on_sqlite` and `<name>::on_postgres` for an `async fn(BackendKind)`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$name(super::BackendKind::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$name(super::BackendKind::Postgres).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    a_panicking_job_rolls_back_alone_and_the_store_goes_on,
+    a_failing_write_rolls_back_alone,
+    concurrent_writes_all_land_and_survive_reopening,
+    apps_never_see_each_others_rows,
+    counters_stay_exact_under_concurrent_writers,
+    taken_names_and_duplicate_ids_are_refused,
+    app_secrets_round_trip_sealed,
+    text_the_database_cannot_hold_is_refused_cleanly,
+    updates_change_every_named_column_and_no_other,
+);
+
+async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
+    Store::new(database.open(data_dir).await, Arc::new(SystemClock))
+}
+
+async fn fresh(kind: BackendKind) -> (tempfile::TempDir, TestDatabase, Store) {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let database = TestDatabase::new(kind);
+    let store = open(&database, directory.path()).await;
+    (directory, database, store)
+}
+
+async fn user_ids(store: &Store, app_id: i64) -> Vec<String> {
+    let mut ids: Vec<String> = store
+        .read(app_id, |tx, app_id| tx.all_users(*app_id))
+        .await
+        .expect("read users")
+        .into_iter()
+        .map(|user| user.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+async fn a_panicking_job_rolls_back_alone_and_the_store_goes_on(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    let (first, panicking, last) = tokio::join!(
+        store.write(placeholder_user("a", now), |tx, user| tx.upsert_user(1, user, None)),
+        store.write::<_, (), _>(placeholder_user("b", now), |tx, user| Box::pin(async move {
+            tx.upsert_user(1, user, None).await?;
+            panic!("a job that panics halfway")
+        })),
+        store.write(placeholder_user("c", now), |tx, user| tx.upsert_user(1, user, None)),
+    );
+    assert!(first.is_ok() && last.is_ok(), "{first:?} {last:?}");
+    assert_eq!(panicking.unwrap_err().code, rill_protocol::error::ErrorCode::Internal);
+    // The store still writes, and the panicking job left nothing behind.
+    store.write(placeholder_user("d", now), |tx, user| tx.upsert_user(1, user, None)).await.expect("write");
+    let read_panic: CoreResult<()> = store.read((), |_tx, ()| panic!("a read that panics")).await;
+    assert!(read_panic.is_err());
+    assert_eq!(user_ids(&store, 1).await, ["a", "c", "d"]);
+}
+
+async fn a_failing_write_rolls_back_alone(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    let (first, failing, last) = tokio::join!(
+        store.write(placeholder_user("a", now), |tx, user| tx.upsert_user(1, user, None)),
+        store.write(placeholder_user("b", now), |tx, user| Box::pin(async move {
+            tx.upsert_user(1, user, None).await?;
+            Err::<(), _>(CoreError::input("refused after writing"))
+        })),
+        store.write(placeholder_user("c", now), |tx, user| tx.upsert_user(1, user, None)),
+    );
+    assert!(first.is_ok() && last.is_ok());
+    assert_eq!(failing.unwrap_err().detail, "refused after writing");
+    assert_eq!(user_ids(&store, 1).await, ["a", "c"]);
+}
+
+async fn concurrent_writes_all_land_and_survive_reopening(kind: BackendKind) {
+    let (directory, database, store) = fresh(kind).await;
+    let mut writes = Vec::new();
+    for index in 0..300 {
+        let store = store.clone();
+        writes.push(tokio::spawn(async move {
+            let user = placeholder_user(&format!("user{index:03}"), chrono::Utc::now());
+            store.write(user, |tx, user| tx.upsert_user(7, user, None)).await
+        }));
+    }
+    for write in writes {
+        write.await.expect("task").expect("write");
+    }
+    drop(store);
+    let reopened = open(&database, directory.path()).await;
+    assert_eq!(user_ids(&reopened, 7).await.len(), 300, "every acknowledged write is in the reopened store");
+}
+
+async fn apps_never_see_each_others_rows(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    store.write(placeholder_user("shared-id", now), |tx, user| tx.upsert_user(1, user, None)).await.expect("write");
+    assert!(store.read((), |tx, ()| tx.user(2, "shared-id")).await.expect("read").is_none());
+    assert!(store.read((), |tx, ()| tx.user(1, "shared-id")).await.expect("read").is_some());
+}
+
+/// Many transactions at once change one channel's counters and one message's reaction totals: on PostgreSQL
+/// they really run concurrently, and every change must count.
+async fn counters_stay_exact_under_concurrent_writers(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    store
+        .write((), |tx, ()| {
+            Box::pin(async move {
+                tx.insert_channel(1, &placeholder_channel()).await?;
+                tx.insert_message(1, &placeholder_message()).await
+            })
+        })
+        .await
+        .expect("channel and message");
+    let mut writes = Vec::new();
+    for index in 0..64 {
+        let store = store.clone();
+        writes.push(tokio::spawn(async move {
+            store
+                .write(index, |tx, index| {
+                    Box::pin(async move {
+                        tx.count_message(1, "messaging:busy", index % 2 == 0, true, chrono::Utc::now()).await?;
+                        tx.add_reaction_totals(1, "m1", "like", 1, 2).await
+                    })
+                })
+                .await
+        }));
+    }
+    for write in writes {
+        write.await.expect("task").expect("write");
+    }
+    let channel = store.read((), |tx, ()| tx.channel(1, "messaging:busy")).await.expect("read").expect("channel");
+    assert_eq!((channel.message_count, channel.unread_sequence), (64, 32));
+    let message = store.read((), |tx, ()| tx.message(1, "m1")).await.expect("read").expect("message");
+    assert_eq!(message.reaction_counts.get("like"), Some(&64));
+    assert_eq!(message.reaction_scores.get("like"), Some(&128));
+}
+
+fn placeholder_channel() -> crate::model::Channel {
+    let now = chrono::Utc::now();
+    crate::model::Channel {
+        cid: "messaging:busy".into(),
+        channel_type: "messaging".into(),
+        id: "busy".into(),
+        created_by: Some("a".into()),
+        data: serde_json::Map::new(),
+        frozen: false,
+        disabled: false,
+        team: None,
+        cooldown: 0,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        truncated_at: None,
+        last_message_at: None,
+        member_count: 0,
+        message_count: 0,
+        unread_sequence: 0,
+    }
+}
+
+fn placeholder_message() -> crate::model::Message {
+    let now = chrono::Utc::now();
+    crate::model::Message {
+        id: "m1".into(),
+        cid: "messaging:busy".into(),
+        user_id: "a".into(),
+        message_type: "regular".into(),
+        text: "hello".into(),
+        html: String::new(),
+        parent_id: None,
+        show_in_channel: false,
+        silent: false,
+        shadowed: false,
+        pinned: false,
+        pinned_at: None,
+        pinned_by: None,
+        pin_expires: None,
+        quoted_message_id: None,
+        attachments: Vec::new(),
+        mentioned_users: Vec::new(),
+        data: serde_json::Map::new(),
+        reaction_counts: Default::default(),
+        reaction_scores: Default::default(),
+        reply_count: 0,
+        deleted_reply_count: 0,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+        text_updated_at: None,
+        sequence: 1,
+    }
+}
+
+async fn taken_names_and_duplicate_ids_are_refused(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    store.write(placeholder_user("a", now), |tx, user| tx.upsert_user(1, user, Some("alice"))).await.expect("a");
+    let taken = store.write(placeholder_user("b", now), |tx, user| tx.upsert_user(1, user, Some("alice"))).await;
+    assert_eq!(taken.unwrap_err().code, rill_protocol::error::ErrorCode::DuplicateUsername);
+    // The same name in another app is free.
+    store.write(placeholder_user("b", now), |tx, user| tx.upsert_user(2, user, Some("alice"))).await.expect("b");
+
+    store
+        .write((), |tx, ()| Box::pin(async move { tx.insert_message(1, &placeholder_message()).await }))
+        .await
+        .expect("first");
+    let again =
+        store.write((), |tx, ()| Box::pin(async move { tx.insert_message(1, &placeholder_message()).await })).await;
+    let error = again.unwrap_err();
+    assert_eq!(error.code, rill_protocol::error::ErrorCode::InputError);
+    assert!(error.detail.contains("already exists"), "{}", error.detail);
+}
+
+async fn app_secrets_round_trip_sealed(kind: BackendKind) {
+    let (directory, database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    let first = store.write(now, |tx, now| Box::pin(crate::ops::apps::create_app(tx, "One", *now))).await.expect("one");
+    let second =
+        store.write(now, |tx, now| Box::pin(crate::ops::apps::create_app(tx, "Two", *now))).await.expect("two");
+    assert_eq!((first.id, second.id), (1_000_001, 1_000_002), "app ids start after a million, one by one");
+    drop(store);
+    let reopened = open(&database, directory.path()).await;
+    let apps = reopened.read((), |tx, ()| tx.apps()).await.expect("apps");
+    assert_eq!(apps.len(), 2);
+    assert_eq!(apps[0].api_secret.expose(), first.api_secret.expose());
+    assert_eq!(apps[1].api_key, second.api_key);
+}
+
+async fn text_the_database_cannot_hold_is_refused_cleanly(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    let mut message = placeholder_message();
+    message.text = "nul \u{0} inside".into();
+    let written =
+        store.write(message, |tx, message| Box::pin(async move { tx.insert_message(1, message).await })).await;
+    // SQLite holds the NUL character; PostgreSQL cannot, and says so as the caller's mistake, not a crash.
+    match kind {
+        BackendKind::Sqlite => written.expect("sqlite keeps NUL characters"),
+        BackendKind::Postgres => {
+            let error = written.unwrap_err();
+            assert_eq!(error.code, rill_protocol::error::ErrorCode::InputError, "{}", error.detail);
+        }
+    }
+    // The store is fine afterwards.
+    store
+        .write(placeholder_user("after", chrono::Utc::now()), |tx, user| tx.upsert_user(1, user, None))
+        .await
+        .expect("write after");
+}
+
+/// Every column an update can name, at once (the largest statements the backends build), then one alone.
+async fn updates_change_every_named_column_and_no_other(kind: BackendKind) {
+    use crate::store::{ChannelChanges, MemberChanges, ReadPosition};
+    let (_directory, _database, store) = fresh(kind).await;
+    let mut member = crate::model::Member {
+        cid: "messaging:busy".into(),
+        user_id: "a".into(),
+        channel_role: "channel_member".into(),
+        data: serde_json::Map::new(),
+        created_at: chrono::Utc::now(),
+        updated_at: chrono::Utc::now(),
+        hidden: false,
+        last_read_at: chrono::Utc::now(),
+        last_read_message_id: None,
+        last_read_sequence: 0,
+        hide_messages_before: None,
+    };
+    let inserted = member.clone();
+    store
+        .write(inserted, |tx, member| {
+            Box::pin(async move {
+                tx.insert_channel(1, &placeholder_channel()).await?;
+                tx.insert_member(1, member).await.map(drop)
+            })
+        })
+        .await
+        .expect("channel and member");
+    // Whole microseconds: both backends keep times to the microsecond.
+    let at = chrono::DateTime::from_timestamp_micros(1_700_000_000_123_456).expect("time");
+    let mut data = serde_json::Map::new();
+    data.insert("color".into(), "teal".into());
+    let channel_changes = ChannelChanges {
+        data: Some(data.clone()),
+        frozen: Some(true),
+        disabled: Some(true),
+        team: Some(Some("blue".into())),
+        cooldown: Some(30),
+        truncated_at: Some(at),
+        clear_last_message_at: true,
+        updated_at: Some(at),
+    };
+    let member_changes = MemberChanges {
+        channel_role: Some("channel_moderator".into()),
+        data: Some(data.clone()),
+        hidden: Some(true),
+        hide_messages_before: Some(at),
+        read: Some(ReadPosition { sequence: 9, at, message_id: Some("m9".into()) }),
+        updated_at: Some(at),
+    };
+    store
+        .write((channel_changes, member_changes), |tx, (channel, member)| {
+            Box::pin(async move {
+                tx.update_channel(1, "messaging:busy", channel).await?;
+                tx.update_member(1, "messaging:busy", "a", member).await
+            })
+        })
+        .await
+        .expect("updates");
+    let channel = store.read((), |tx, ()| tx.channel(1, "messaging:busy")).await.expect("read").expect("channel");
+    assert_eq!(channel.data, data);
+    assert!(channel.frozen && channel.disabled);
+    assert_eq!((channel.team.as_deref(), channel.cooldown), (Some("blue"), 30));
+    assert_eq!((channel.truncated_at, channel.last_message_at, channel.updated_at), (Some(at), None, at));
+    assert_eq!(channel.member_count, 1, "the counter is not among the columns an update names");
+    member.channel_role = "channel_moderator".into();
+    member.data = data;
+    member.hidden = true;
+    member.hide_messages_before = Some(at);
+    member.last_read_sequence = 9;
+    member.last_read_at = at;
+    member.last_read_message_id = Some("m9".into());
+    member.updated_at = at;
+    let stored = store.read((), |tx, ()| tx.member(1, "messaging:busy", "a")).await.expect("read").expect("member");
+    assert_eq!(stored.created_at.timestamp_micros(), member.created_at.timestamp_micros());
+    member.created_at = stored.created_at;
+    assert_eq!(stored, member);
+
+    // One column alone leaves the rest as they are.
+    let only_hidden = MemberChanges { hidden: Some(false), ..MemberChanges::default() };
+    store.write(only_hidden, |tx, changes| tx.update_member(1, "messaging:busy", "a", changes)).await.expect("update");
+    let stored = store.read((), |tx, ()| tx.member(1, "messaging:busy", "a")).await.expect("read").expect("member");
+    assert_eq!(stored, crate::model::Member { hidden: false, ..member });
+}
