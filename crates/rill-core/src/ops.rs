@@ -416,6 +416,24 @@ pub(crate) fn unset_path(target: &mut Map<String, Value>, path: &FieldPath) {
 }
 
 /// Clamps a client-supplied page size into `1..=max`, with `default` when absent.
+/// How many rows a query that checks rows in memory reads at a time.
+pub(crate) const SCAN_BATCH: usize = 500;
+
+/// The most rows a query sorts in memory (a sort on a field SQL cannot order by); more is refused, never cut.
+pub const MAX_SORTED_IN_MEMORY: usize = 20_000;
+
+/// Refuses a query whose rows to sort in memory number more than [`MAX_SORTED_IN_MEMORY`].
+pub(crate) fn refuse_unsortable(rows: usize, sort: &[rill_protocol::filter::SortField]) -> CoreResult<()> {
+    if rows <= MAX_SORTED_IN_MEMORY {
+        return Ok(());
+    }
+    let fields: Vec<&str> = sort.iter().map(|field| field.field.as_str()).collect();
+    Err(CoreError::input(format!(
+        "more than {MAX_SORTED_IN_MEMORY} results to sort by {fields:?}, which is not an indexed field: narrow the \
+         filter or sort by an indexed field"
+    )))
+}
+
 pub(crate) fn page_size(limit: Option<i64>, default: usize, max: usize, what: &str) -> CoreResult<usize> {
     match limit {
         None => Ok(default),

@@ -181,16 +181,19 @@ fn autocomplete(text: &str, query: &str) -> bool {
     text.starts_with(&query) || words(&text).any(|w| w.starts_with(&query))
 }
 
-/// Case-insensitive full-text match, deliberately simple: every word of the query occurs somewhere in the text.
-/// A query without any word matches nothing, so an empty search box does not return everything.
+/// Case-insensitive full-text match: every word of the query begins some word of the text, which is what the
+/// backends' word indexes answer (`store::selection`), so that a query runs in the index and means the same in
+/// memory. A query without any word matches nothing, so an empty search box does not return everything.
 fn full_text(text: &str, query: &str) -> bool {
     let text = text.to_lowercase();
     let query = query.to_lowercase();
+    let text_words: Vec<&str> = words(&text).collect();
     let mut query_words = words(&query).peekable();
-    query_words.peek().is_some() && query_words.all(|w| text.contains(w))
+    query_words.peek().is_some() && query_words.all(|w| text_words.iter().any(|t| t.starts_with(w)))
 }
 
-fn words(text: &str) -> impl Iterator<Item = &str> {
+/// The words of a text: its runs of alphanumeric characters.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
 
@@ -550,7 +553,9 @@ mod tests {
         };
         assert!(q("hello", "text"));
         assert!(q("WORLD hello", "text"));
-        assert!(q("orl", "text"));
+        // Words begin with the query's words; a piece from inside a word is not one.
+        assert!(q("wor", "text"));
+        assert!(!q("orl", "text"));
         assert!(q("world!", "text"));
         assert!(q("hello, world", "text"));
         assert!(!q("hello mars", "text"));

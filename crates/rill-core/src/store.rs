@@ -8,6 +8,7 @@
 
 mod codec;
 pub mod postgres;
+pub mod selection;
 pub mod sqlite;
 pub mod testing;
 #[cfg(test)]
@@ -103,6 +104,9 @@ pub trait UserRows: Send {
     async fn user_for_update(&mut self, app_id: i64, user_id: &str) -> CoreResult<Option<User>>;
     async fn users(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<User>>;
     async fn all_users(&mut self, app_id: i64) -> CoreResult<Vec<User>>;
+    /// The users a query selects (see [`selection`]). Cost: the page plus the index ranges the condition names
+    /// (a word prefix, an id list); a condition on custom data alone reads every user of the app.
+    async fn find_users(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<User>>;
     /// Creates the user unless one with the id exists; whether it did.
     async fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool>;
     /// Creates the user, or replaces the profile of the existing one (role, data, revocation, `updated_at`;
@@ -350,8 +354,9 @@ pub trait MessageRows: Send {
     ) -> CoreResult<Vec<Message>>;
     /// Deletes the channel's messages created at or before `before` (a hard truncation); returns how many.
     async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize>;
-    /// Messages of the given channels, newest first, for search.
-    async fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>>;
+    /// The messages a query selects (see [`selection`]), for search. Cost: the word index's matches for a text
+    /// query, else the channels' index ranges, plus the page.
+    async fn find_messages(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Message>>;
     /// Messages that count as unread for `reader` from a point on (inclusive) in a channel: not the reader's own,
     /// not silent, system or shadowed, not thread replies hidden from the channel, newer than `since`.
     async fn count_unread_from(

@@ -152,6 +152,61 @@ impl TestServer {
         self.state.store().write(user_id, move |tx, user_id| tx.set_banned(app_id, user_id, true)).await.expect("ban");
     }
 
+    /// Stores regular messages straight into a channel's rows, in one transaction, newest last: volume for
+    /// tests of queries at scale (no events, no counters; the channel must exist).
+    pub async fn insert_messages_directly(&self, cid: &str, user_id: &str, messages: Vec<(String, String)>) {
+        let (app_id, cid, user_id) = (self.app.id, cid.to_owned(), user_id.to_owned());
+        let start = chrono::Utc::now();
+        let rows: Vec<rill_core::model::Message> = messages
+            .into_iter()
+            .enumerate()
+            .map(|(index, (id, text))| {
+                let at = start + chrono::Duration::milliseconds(index as i64);
+                rill_core::model::Message {
+                    id,
+                    cid: cid.clone(),
+                    user_id: user_id.clone(),
+                    message_type: "regular".into(),
+                    html: String::new(),
+                    text,
+                    parent_id: None,
+                    show_in_channel: false,
+                    silent: false,
+                    shadowed: false,
+                    pinned: false,
+                    pinned_at: None,
+                    pinned_by: None,
+                    pin_expires: None,
+                    quoted_message_id: None,
+                    attachments: Vec::new(),
+                    mentioned_users: Vec::new(),
+                    data: serde_json::Map::new(),
+                    reaction_counts: Default::default(),
+                    reaction_scores: Default::default(),
+                    reply_count: 0,
+                    deleted_reply_count: 0,
+                    created_at: at,
+                    updated_at: at,
+                    deleted_at: None,
+                    text_updated_at: None,
+                    sequence: 0,
+                }
+            })
+            .collect();
+        self.state
+            .store()
+            .write(rows, move |tx, rows| {
+                Box::pin(async move {
+                    for message in rows {
+                        tx.insert_message(app_id, message).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .expect("insert messages");
+    }
+
     /// The backend the server's store runs on.
     pub fn backend_kind(&self) -> BackendKind {
         self.database.kind

@@ -7,11 +7,13 @@ use crate::ops::{
     acting_user, check_custom_keys, collect_users, config_of, flatten_custom, load_channel, message_user_ids,
     page_offset, page_size, set_path, standing, unset_path, Context, Notice, Outcome, Standing,
 };
+use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
+use crate::store::selection::{self, Comparison, Condition, FieldKind, OrderKey, Page, RowQuery, Scalar, WordIndex};
 use crate::store::{MemberChanges, MessageContent, MessagePin, MessageRange, ReadPosition, Tx};
 use crate::{markdown, query};
 use chrono::{DateTime, Utc};
 use rill_protocol::error::ErrorCode;
-use rill_protocol::filter::{parse_sort, Filter};
+use rill_protocol::filter::{parse_sort, Filter, Operator};
 use rill_protocol::limits::{
     MAX_ATTACHMENTS, MAX_MENTIONED_USERS, MAX_OFFSET, MAX_REACTION_SCORE, MAX_SEARCH_QUERY_BYTES, REACTIONS_LIMIT,
     REPLIES_LIMIT, SEARCH_LIMIT, SEARCH_MAX_OFFSET,
@@ -970,7 +972,7 @@ pub async fn reactions(
 }
 
 /// The document a message filter is evaluated against.
-fn message_document(message: &Message, users: &UserDirectory) -> Map<String, Value> {
+pub(crate) fn message_document(message: &Message, users: &UserDirectory) -> Map<String, Value> {
     let mut document = message.data.clone();
     document.insert("id".into(), Value::from(message.id.as_str()));
     document.insert("text".into(), Value::from(message.text.as_str()));
@@ -998,8 +1000,61 @@ fn message_document(message: &Message, users: &UserDirectory) -> Map<String, Val
     document
 }
 
-/// How many candidate messages search scans per request, newest first.
-const SEARCH_SCAN_LIMIT: usize = 10_000;
+/// Where each message filter field is in the store (see `store::selection`); any other field is custom data.
+pub(crate) fn message_field(field: &str) -> Option<FieldKind> {
+    Some(match field {
+        "id" => FieldKind::Text { column: "id", nullable: false },
+        "text" => FieldKind::TextWithWords { column: "text", index: WordIndex::MessageText },
+        "type" => FieldKind::Text { column: "type", nullable: false },
+        "cid" => FieldKind::Text { column: "cid", nullable: false },
+        "parent_id" => FieldKind::Text { column: "parent_id", nullable: true },
+        "user_id" | "user.id" => FieldKind::Text { column: "user_id", nullable: false },
+        "reply_count" => FieldKind::Integer { column: "reply_count" },
+        "pinned" => FieldKind::Bool { column: "pinned" },
+        "created_at" => FieldKind::Time { column: "created_at", nullable: false },
+        "updated_at" => FieldKind::Time { column: "updated_at", nullable: false },
+        // Built when the document is: the author's profile, mentions as objects, attachments.
+        _ if field == "user" || field.starts_with("user.") => FieldKind::Computed,
+        _ if field.starts_with("mentioned_users") || field.starts_with("attachments") => FieldKind::Computed,
+        _ => return None,
+    })
+}
+
+/// The message fields a search can be sorted by in SQL.
+fn message_sort_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "id" => "id",
+        "created_at" => "created_at",
+        "updated_at" => "updated_at",
+        "reply_count" => "reply_count",
+        _ => return None,
+    })
+}
+
+/// Search's own order, and the tiebreak of any other.
+const NEWEST_FIRST: [OrderKey; 2] =
+    [OrderKey { column: "created_at", descending: true }, OrderKey { column: "id", descending: true }];
+
+/// The messages a search may find: those of the searchable channels, each after its viewer's horizon.
+fn search_scope(cids: &[String], horizons: &HashMap<String, Option<DateTime<Utc>>>) -> Condition {
+    let mut open = Vec::new();
+    let mut bounded = Vec::new();
+    for cid in cids {
+        match horizons.get(cid).copied().flatten() {
+            None => open.push(cid.clone()),
+            Some(after) => bounded.push(Condition::All(vec![
+                Condition::Column { column: "cid", op: Comparison::Eq, value: Scalar::Text(cid.clone()) },
+                Condition::Column {
+                    column: "created_at",
+                    op: Comparison::Gt,
+                    value: Scalar::Int(after.timestamp_micros()),
+                },
+            ])),
+        }
+    }
+    bounded.push(Condition::InList { column: "cid", values: open });
+    Condition::Any(bounded)
+}
 
 /// `GET /search`: messages matching a text query or message filter, in channels matching a channel filter that
 /// the acting user may read.
@@ -1053,39 +1108,79 @@ pub async fn search(
         .filter(|channel| config_of(&channel.channel_type, &ctx.app).is_ok_and(|config| config.search))
         .map(|channel| channel.cid.clone())
         .collect();
-    let viewer_id = ctx.actor.user_id();
-    let candidates: Vec<Message> = tx
-        .search_candidates(ctx.app_id(), &cids, SEARCH_SCAN_LIMIT)
-        .await?
-        .into_iter()
-        .filter(|message| {
-            let horizon = horizons.get(&message.cid).copied().flatten();
-            // Deleted messages are not found; shadowed ones only by their author.
-            horizon.is_none_or(|after| message.created_at > after)
-                && message.deleted_at.is_none()
-                && (!message.shadowed || viewer_id == Some(message.user_id.as_str()))
-        })
-        .collect();
-    let mut users = UserDirectory::new();
-    collect_users(tx, ctx.app_id(), &mut users, candidates.iter().map(|message| message.user_id.as_str())).await?;
-    let query_words: Vec<String> =
-        request.query.as_deref().unwrap_or_default().split_whitespace().map(str::to_lowercase).collect();
-    let mut matching: Vec<(Message, Map<String, Value>)> = candidates
-        .into_iter()
-        .filter(|message| {
-            let text = message.text.to_lowercase();
-            query_words.iter().all(|word| text.contains(word.as_str()))
-        })
-        .map(|message| {
-            let document = message_document(&message, &users);
-            (message, document)
-        })
-        .filter(|(_, document)| message_filter.as_ref().is_none_or(|filter| query::matches(filter, document)))
-        .collect();
-    if !sort.is_empty() {
-        matching.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+    let mut filters = Vec::new();
+    if has_query {
+        let query = Value::from(request.query.as_deref().unwrap_or_default());
+        filters.push(Filter::Condition { field: "text".into(), op: Operator::Q, value: query });
     }
-    let page: Vec<Message> = matching.into_iter().skip(offset).take(limit).map(|(message, _)| message).collect();
+    filters.extend(message_filter);
+    let filter = Filter::And(filters);
+    let compiled = selection::compile(&filter, message_field);
+    let condition = Condition::All(vec![
+        search_scope(&cids, &horizons),
+        Condition::Null { column: "deleted_at" },
+        Condition::Not(Box::new(Condition::InList { column: "type", values: vec!["system".into(), "deleted".into()] })),
+        // Shadowed messages are found only by their author.
+        Condition::Any(vec![
+            Condition::Column { column: "shadowed", op: Comparison::Eq, value: Scalar::Bool(false) },
+            match ctx.actor.user_id() {
+                Some(viewer) => {
+                    Condition::Column { column: "user_id", op: Comparison::Eq, value: Scalar::Text(viewer.into()) }
+                }
+                None => Condition::False,
+            },
+        ]),
+        compiled.condition,
+    ]);
+    let page = Page { offset, limit };
+    let order = if sort.is_empty() {
+        Some(NEWEST_FIRST.to_vec())
+    } else {
+        selection::sql_order(&sort, message_sort_column, &NEWEST_FIRST)
+    };
+    let mut users = UserDirectory::new();
+    let page: Vec<Message> = match order {
+        Some(order) if compiled.exact => {
+            tx.find_messages(ctx.app_id(), &RowQuery { condition, order, page: Some(page) }).await?
+        }
+        Some(order) => {
+            let mut kept = Vec::new();
+            let mut scanned = 0;
+            loop {
+                let batch = Page { offset: scanned, limit: SCAN_BATCH };
+                let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
+                let rows = tx.find_messages(ctx.app_id(), &query).await?;
+                scanned += rows.len();
+                let done = rows.len() < SCAN_BATCH;
+                collect_users(tx, ctx.app_id(), &mut users, rows.iter().map(|message| message.user_id.as_str()))
+                    .await?;
+                kept.extend(
+                    rows.into_iter().filter(|message| query::matches(&filter, &message_document(message, &users))),
+                );
+                if done || kept.len() >= page.offset + page.limit {
+                    break;
+                }
+            }
+            kept.into_iter().skip(page.offset).take(page.limit).collect()
+        }
+        None => {
+            let everything = Page { offset: 0, limit: MAX_SORTED_IN_MEMORY + 1 };
+            let query = RowQuery { condition, order: NEWEST_FIRST.to_vec(), page: Some(everything) };
+            let rows = tx.find_messages(ctx.app_id(), &query).await?;
+            refuse_unsortable(rows.len(), &sort)?;
+            collect_users(tx, ctx.app_id(), &mut users, rows.iter().map(|message| message.user_id.as_str())).await?;
+            let mut matching: Vec<(Message, Map<String, Value>)> = rows
+                .into_iter()
+                .map(|message| {
+                    let document = message_document(&message, &users);
+                    (message, document)
+                })
+                .filter(|(_, document)| query::matches(&filter, document))
+                .collect();
+            matching.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+            matching.into_iter().skip(page.offset).take(page.limit).map(|(message, _)| message).collect()
+        }
+    };
     let views = message_views(tx, ctx, page, ctx.actor.user_id(), ctx.actor.is_server()).await?;
     let mut results = Vec::with_capacity(views.len());
     for view in views {

@@ -6,7 +6,9 @@ use crate::model::{Actor, UnreadTotals, User};
 use crate::ops::{
     check_custom_keys, flatten_custom, page_offset, page_size, set_path, unset_path, Context, Notice, Outcome,
 };
+use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
 use crate::query;
+use crate::store::selection::{self, Condition, FieldKind, OrderKey, Page, RowQuery, WordIndex};
 use crate::store::Tx;
 use rill_protocol::filter::{parse_sort, Filter, Operator};
 use rill_protocol::limits::{MAX_USERS_PER_CALL, QUERY_USERS_LIMIT, QUERY_USERS_MAX_OFFSET};
@@ -297,7 +299,44 @@ fn user_filter_allows(field: &str, operator: Operator) -> bool {
     }
 }
 
+/// Where each user filter field is in the store (see `store::selection`); any other field is custom data.
+pub(crate) fn user_field(field: &str) -> Option<FieldKind> {
+    Some(match field {
+        "id" => FieldKind::TextWithWords { column: "id", index: WordIndex::UserId },
+        "role" => FieldKind::Text { column: "role", nullable: false },
+        "name" => FieldKind::DataWithWords { index: WordIndex::UserName },
+        "banned" => FieldKind::Bool { column: "banned" },
+        "created_at" => FieldKind::Time { column: "created_at", nullable: false },
+        "updated_at" => FieldKind::Time { column: "updated_at", nullable: false },
+        "last_active" => FieldKind::Time { column: "last_active", nullable: true },
+        "teams" => FieldKind::DataOrEmptyList,
+        // Computed when the document is built: presence comes from the connection registry.
+        "online" | "shadow_banned" => FieldKind::Computed,
+        _ => return None,
+    })
+}
+
+/// The user fields a sort can order by in SQL.
+pub(crate) fn user_sort_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "id" => "id",
+        "created_at" => "created_at",
+        "updated_at" => "updated_at",
+        "last_active" => "last_active",
+        _ => return None,
+    })
+}
+
+/// The order users are stored in for a stable sort: oldest first, then by id.
+const USERS_BY_AGE: [OrderKey; 2] =
+    [OrderKey { column: "created_at", descending: false }, OrderKey { column: "id", descending: false }];
+
 /// `GET /users`: filters, sorts and pages users. `is_online` answers presence from the connection registry.
+///
+/// Cost: a filter that compiles exactly (built-in fields, `$autocomplete`/`$q` on `name` and `id`, simple custom
+/// fields) with a sort on a column runs in SQL, paged: the page plus the index ranges it names. Otherwise the rows
+/// the SQL selects are checked in memory, in batches, until the page is full; a sort on a field SQL cannot order
+/// by reads every selected row (at most [`MAX_SORTED_IN_MEMORY`], or the query is refused).
 pub async fn query_users(
     tx: &mut dyn Tx,
     ctx: &Context,
@@ -311,27 +350,60 @@ pub async fn query_users(
     let sort =
         parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
     let (default, max) = QUERY_USERS_LIMIT;
-    let limit = page_size(request.limit, default, max, "limit")?;
-    let offset = page_offset(request.offset, QUERY_USERS_MAX_OFFSET, "offset")?;
-    let include_deactivated = request.include_deactivated_users.unwrap_or(false);
-    let mut documents: Vec<(User, Map<String, Value>)> = tx
-        .all_users(ctx.app_id())
-        .await?
-        .into_iter()
-        .filter(|user| user.deleted_at.is_none() && (include_deactivated || user.deactivated_at.is_none()))
-        .map(|user| {
-            let document = user_document(&user, is_online(&user.id));
-            (user, document)
-        })
-        .filter(|(_, document)| query::matches(&filter, document))
-        .collect();
-    if sort.is_empty() {
-        // Stream's default order: newest first.
-        documents.sort_by(|(a, _), (b, _)| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-    } else {
-        documents.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+    let page = Page {
+        limit: page_size(request.limit, default, max, "limit")?,
+        offset: page_offset(request.offset, QUERY_USERS_MAX_OFFSET, "offset")?,
+    };
+    let compiled = selection::compile(&filter, user_field);
+    let mut conditions = vec![Condition::Null { column: "deleted_at" }, compiled.condition];
+    if !request.include_deactivated_users.unwrap_or(false) {
+        conditions.push(Condition::Null { column: "deactivated_at" });
     }
-    Ok(documents.into_iter().skip(offset).take(limit).map(|(user, _)| user).collect())
+    let condition = Condition::All(conditions);
+    let order = if sort.is_empty() {
+        // Stream's default order: newest first.
+        Some(vec![OrderKey { column: "created_at", descending: true }, OrderKey { column: "id", descending: false }])
+    } else {
+        selection::sql_order(&sort, user_sort_column, &USERS_BY_AGE)
+    };
+    let passes = |user: &User| query::matches(&filter, &user_document(user, is_online(&user.id)));
+    match order {
+        Some(order) if compiled.exact => {
+            tx.find_users(ctx.app_id(), &RowQuery { condition, order, page: Some(page) }).await
+        }
+        Some(order) => {
+            let mut kept = Vec::new();
+            let mut scanned = 0;
+            loop {
+                let batch = Page { offset: scanned, limit: SCAN_BATCH };
+                let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
+                let rows = tx.find_users(ctx.app_id(), &query).await?;
+                scanned += rows.len();
+                let done = rows.len() < SCAN_BATCH;
+                kept.extend(rows.into_iter().filter(|user| passes(user)));
+                if done || kept.len() >= page.offset + page.limit {
+                    break;
+                }
+            }
+            Ok(kept.into_iter().skip(page.offset).take(page.limit).collect())
+        }
+        None => {
+            let everything = Page { offset: 0, limit: MAX_SORTED_IN_MEMORY + 1 };
+            let query = RowQuery { condition, order: USERS_BY_AGE.to_vec(), page: Some(everything) };
+            let rows = tx.find_users(ctx.app_id(), &query).await?;
+            refuse_unsortable(rows.len(), &sort)?;
+            let mut documents: Vec<(User, Map<String, Value>)> = rows
+                .into_iter()
+                .map(|user| {
+                    let document = user_document(&user, is_online(&user.id));
+                    (user, document)
+                })
+                .filter(|(_, document)| query::matches(&filter, document))
+                .collect();
+            documents.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+            Ok(documents.into_iter().skip(page.offset).take(page.limit).map(|(user, _)| user).collect())
+        }
+    }
 }
 
 /// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored

@@ -18,6 +18,9 @@ use crate::store::codec::{
     collect_reaction, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
     RankedReaction,
 };
+use crate::store::selection::{
+    message_index_text, user_index_words, Bound, Dialect, JsonTest, Renderer, RowQuery, Scalar, WordIndex,
+};
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
     MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
@@ -40,6 +43,7 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_initial.sql")),
     (2, include_str!("../../migrations/postgres/0002_counters_and_names.sql")),
+    (3, include_str!("../../migrations/postgres/0003_word_indexes.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -113,6 +117,9 @@ impl PostgresBackend {
             for (version, sql) in MIGRATIONS {
                 if *version > current {
                     client.batch_execute(sql).await?;
+                    if *version == 3 {
+                        index_existing_rows(client).await?;
+                    }
                     client.execute("DELETE FROM rill_schema", &[]).await?;
                     client.execute("INSERT INTO rill_schema (version) VALUES ($1)", &[version]).await?;
                     tracing::info!(version, "migrated the PostgreSQL schema");
@@ -128,6 +135,41 @@ impl PostgresBackend {
         lease.reusable = true;
         Ok(())
     }
+}
+
+/// Indexes the rows stored before the word indexes existed (migration 3).
+async fn index_existing_rows(client: &Client) -> Result<(), tokio_postgres::Error> {
+    for row in client.query("SELECT app_id, id, data FROM users", &[]).await? {
+        let (app_id, id, data): (i64, String, Value) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let (fields, words) = user_word_rows(&id, data.get("name"));
+        client.execute(INSERT_USER_WORDS, &[&app_id, &id, &fields, &words]).await?;
+    }
+    for row in client.query("SELECT app_id, id, text FROM messages", &[]).await? {
+        let (app_id, id, text): (i64, String, String) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        client.execute(INSERT_MESSAGE_WORDS, &[&app_id, &id, &message_index_text(&text)]).await?;
+    }
+    Ok(())
+}
+
+const INSERT_USER_WORDS: &str = "INSERT INTO user_words (app_id, field, word, user_id) \
+    SELECT $1, field, word, $2 FROM unnest($3::text[], $4::text[]) AS entry(field, word) ON CONFLICT DO NOTHING";
+
+const INSERT_MESSAGE_WORDS: &str = "INSERT INTO message_words (app_id, message_id, words) \
+    VALUES ($1, $2, to_tsvector('simple', $3)) \
+    ON CONFLICT (app_id, message_id) DO UPDATE SET words = excluded.words";
+
+/// A user's word index entries as two parallel lists (field, word), for one `unnest` insert.
+fn user_word_rows(user_id: &str, name: Option<&Value>) -> (Vec<&'static str>, Vec<String>) {
+    let id = Value::from(user_id);
+    let mut fields = Vec::new();
+    let mut words = Vec::new();
+    for (field, value) in [("name", name), ("id", Some(&id))] {
+        for word in user_index_words(value) {
+            fields.push(field);
+            words.push(word);
+        }
+    }
+    (fields, words)
 }
 
 fn valid_schema_name(name: &str) -> bool {
@@ -436,6 +478,30 @@ impl PgTx {
         self.try_execute(sql, params).await.map_err(postgres_error)
     }
 
+    /// Runs a query built from a filter: prepared afresh (unnamed), since its shape depends on the filter and the
+    /// connection's statement cache must not grow with every shape.
+    async fn rows_built(&mut self, sql: &str, params: &[Bound]) -> CoreResult<Vec<Row>> {
+        let values: Vec<Box<dyn ToSql + Sync + Send>> = params.iter().map(postgres_value).collect();
+        let refs: Vec<Param<'_>> = values.iter().map(|value| value.as_ref() as Param<'_>).collect();
+        let result = self.lease.connection().client.query(sql, &refs).await;
+        if let Err(error) = &result {
+            self.note(error);
+        }
+        result.map_err(postgres_error)
+    }
+
+    async fn index_user(&mut self, app_id: i64, user: &User) -> CoreResult<()> {
+        self.execute("DELETE FROM user_words WHERE app_id = $1 AND user_id = $2", &[&app_id, &user.id]).await?;
+        let (fields, words) = user_word_rows(&user.id, user.data.get("name"));
+        self.execute(INSERT_USER_WORDS, &[&app_id, &user.id, &fields, &words]).await?;
+        Ok(())
+    }
+
+    async fn index_message_text(&mut self, app_id: i64, message_id: &str, text: &str) -> CoreResult<()> {
+        self.execute(INSERT_MESSAGE_WORDS, &[&app_id, &message_id, &message_index_text(text)]).await?;
+        Ok(())
+    }
+
     async fn exists(&mut self, sql: &str, params: &[Param<'_>]) -> CoreResult<bool> {
         let rows = self.rows(sql, params).await?;
         Ok(match rows.first() {
@@ -538,6 +604,100 @@ impl PgTx {
         };
         messages.reverse();
         Ok(messages)
+    }
+}
+
+/// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
+fn render_query(columns: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
+    let mut renderer = Renderer::new(&PostgresDialect, table);
+    let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
+    let condition = renderer.condition(&query.condition, &app);
+    let order = renderer.order(&query.order);
+    let page = renderer.page(query.page);
+    let sql = format!("SELECT {columns} FROM {table} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
+    (sql, renderer.params)
+}
+
+fn postgres_value(bound: &Bound) -> Box<dyn ToSql + Sync + Send> {
+    match bound {
+        Bound::Scalar(Scalar::Text(text)) => Box::new(text.clone()),
+        Bound::Scalar(Scalar::Int(integer)) => Box::new(*integer),
+        Bound::Scalar(Scalar::Float(float)) => Box::new(*float),
+        Bound::Scalar(Scalar::Bool(flag)) => Box::new(*flag),
+        Bound::TextList(values) => Box::new(values.clone()),
+    }
+}
+
+/// PostgreSQL's side of [`crate::store::selection`]: typed `$N` parameters, JSONB operators (an element test
+/// reads a scalar as a one-element array), lists as one array, a tsvector under GIN for text.
+struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn placeholder(&self, number: usize, value: &Bound) -> String {
+        let kind = match value {
+            Bound::Scalar(Scalar::Text(_)) => "text",
+            Bound::Scalar(Scalar::Int(_)) => "int8",
+            Bound::Scalar(Scalar::Float(_)) => "float8",
+            Bound::Scalar(Scalar::Bool(_)) => "bool",
+            Bound::TextList(_) => "text[]",
+        };
+        format!("${number}::{kind}")
+    }
+
+    fn in_list(&self, column: &str, list: &str) -> String {
+        format!("{column} = ANY({list})")
+    }
+
+    fn json(&self, data: &str, key: &str, test: &JsonTest, value: Option<&str>) -> String {
+        let field = format!("({data} -> {key})");
+        let value = value.unwrap_or("NULL");
+        let some_element = |scalar: &Scalar, op: &str| {
+            let (kind, element, operand) = match scalar {
+                Scalar::Text(_) => ("string", "(e.v #>> '{}') COLLATE \"C\"".to_owned(), value.to_owned()),
+                _ => ("number", "(e.v)::numeric".to_owned(), format!("({value})::numeric")),
+            };
+            format!(
+                "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({field}) = 'array' THEN {field} \
+                 ELSE jsonb_build_array({field}) END) AS e(v) \
+                 WHERE CASE WHEN jsonb_typeof(e.v) = '{kind}' THEN {element} {op} {operand} ELSE FALSE END)"
+            )
+        };
+        match test {
+            JsonTest::Present => format!("COALESCE(jsonb_typeof({field}) <> 'null', FALSE)"),
+            JsonTest::Equals(_) => format!(
+                "COALESCE({field} = to_jsonb({value}) OR (jsonb_typeof({field}) = 'array' \
+                 AND {field} @> jsonb_build_array({value})), FALSE)"
+            ),
+            JsonTest::IsArray => format!("COALESCE(jsonb_typeof({field}) = 'array', FALSE)"),
+            JsonTest::HoldsNull => {
+                format!("COALESCE(jsonb_typeof({field}) = 'array' AND {field} @> '[null]'::jsonb, FALSE)")
+            }
+            JsonTest::Holds(_) => {
+                format!("COALESCE(jsonb_typeof({field}) = 'array' AND {field} @> jsonb_build_array({value}), FALSE)")
+            }
+            JsonTest::Compare(op, scalar) => some_element(scalar, op.sql()),
+        }
+    }
+
+    fn words(&self, index: WordIndex, app: &str, ranges: &[(String, String)], query: Option<&str>) -> String {
+        match (index, ranges.first(), query) {
+            (WordIndex::MessageText, _, Some(query)) => format!(
+                "SELECT w.message_id FROM message_words w WHERE w.app_id = {app} \
+                 AND w.words @@ to_tsquery('simple', {query})"
+            ),
+            (_, Some((start, end)), _) => format!(
+                "SELECT w.user_id FROM user_words w WHERE w.app_id = {app} AND w.field = '{}' \
+                 AND w.word >= {start} AND w.word < {end}",
+                index.user_field()
+            ),
+            _ => "SELECT NULL WHERE FALSE".into(),
+        }
+    }
+
+    fn full_text_query(&self, prefixes: &[String]) -> String {
+        // The words are runs of letters and digits: nothing in them is tsquery syntax.
+        let terms: Vec<String> = prefixes.iter().map(|prefix| format!("{prefix}:*")).collect();
+        terms.join(" & ")
     }
 }
 
@@ -752,6 +912,11 @@ impl UserRows for PgTx {
         self.users_where("app_id = $1 ORDER BY created_at, id", &[&app_id]).await
     }
 
+    async fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
+        let (sql, params) = render_query(USER_COLUMNS, "users", app_id, query);
+        self.rows_built(&sql, &params).await?.iter().map(user_from_row).collect()
+    }
+
     async fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool> {
         let inserted = self
             .execute(
@@ -775,6 +940,9 @@ impl UserRows for PgTx {
                 ],
             )
             .await?;
+        if inserted > 0 {
+            self.index_user(app_id, user).await?;
+        }
         Ok(inserted > 0)
     }
 
@@ -811,7 +979,8 @@ impl UserRows for PgTx {
                 rill_protocol::error::ErrorCode::DuplicateUsername,
                 format!("username {:?} is already taken", unique_name.unwrap_or_default()),
             )),
-            other => other.map(|_| ()).map_err(postgres_error),
+            Err(error) => Err(postgres_error(error)),
+            Ok(_) => self.index_user(app_id, user).await,
         }
     }
 
@@ -863,6 +1032,7 @@ impl UserRows for PgTx {
     }
 
     async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
+        self.execute("DELETE FROM user_words WHERE app_id = $1 AND user_id = $2", &[&app_id, &user_id]).await?;
         self.execute("DELETE FROM users WHERE app_id = $1 AND id = $2", &[&app_id, &user_id]).await?;
         Ok(())
     }
@@ -1008,7 +1178,7 @@ impl ChannelRows for PgTx {
     }
 
     async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        for table in ["reactions", "reaction_totals"] {
+        for table in ["reactions", "reaction_totals", "message_words"] {
             self.execute(
                 &format!(
                     "DELETE FROM {table} WHERE app_id = $1 AND message_id IN \
@@ -1224,7 +1394,7 @@ impl MessageRows for PgTx {
             )
             .await;
         match written {
-            Ok(_) => Ok(()),
+            Ok(_) => self.index_message_text(app_id, &message.id, &message.text).await,
             Err(error) if is_unique_violation(&error, "messages_pkey") => {
                 Err(CoreError::input(format!("a message with ID {} already exists", message.id)))
             }
@@ -1255,7 +1425,7 @@ impl MessageRows for PgTx {
             ],
         )
         .await?;
-        Ok(())
+        self.index_message_text(app_id, message_id, &content.text).await
     }
 
     async fn set_pin(
@@ -1319,6 +1489,7 @@ impl MessageRows for PgTx {
 
     async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
         for sql in [
+            "DELETE FROM message_words WHERE app_id = $1 AND message_id = $2",
             "DELETE FROM reactions WHERE app_id = $1 AND message_id = $2",
             "DELETE FROM reaction_totals WHERE app_id = $1 AND message_id = $2",
             "DELETE FROM messages WHERE app_id = $1 AND id = $2",
@@ -1388,7 +1559,7 @@ impl MessageRows for PgTx {
 
     async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
         let before = micros(&before);
-        for table in ["reactions", "reaction_totals"] {
+        for table in ["reactions", "reaction_totals", "message_words"] {
             self.execute(
                 &format!(
                     "DELETE FROM {table} WHERE app_id = $1 AND message_id IN \
@@ -1407,13 +1578,9 @@ impl MessageRows for PgTx {
         Ok(deleted as usize)
     }
 
-    async fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>> {
-        self.messages_where(
-            "app_id = $1 AND cid = ANY($2) AND deleted_at IS NULL AND type NOT IN ('system', 'deleted') \
-             ORDER BY created_at DESC, id DESC LIMIT $3",
-            &[&app_id, &cids, &(limit as i64)],
-        )
-        .await
+    async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
+        let (sql, params) = render_query(MESSAGE_COLUMNS, "messages", app_id, query);
+        self.rows_built(&sql, &params).await?.iter().map(message_from_row).collect()
     }
 
     async fn count_unread_from(

@@ -12,6 +12,9 @@ use crate::store::codec::{
     collect_reaction, json_map, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
     RankedReaction,
 };
+use crate::store::selection::{
+    message_index_text, user_index_words, Bound, Dialect, JsonTest, Renderer, RowQuery, Scalar, WordIndex,
+};
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
     MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
@@ -35,6 +38,7 @@ const READER_THREADS: usize = 4;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_initial.sql")),
     (2, include_str!("../../migrations/sqlite/0002_counters_and_names.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_word_indexes.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -147,17 +151,27 @@ fn open_connection(path: &Path) -> CoreResult<Connection> {
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "OFF")?;
     connection.pragma_update(None, "cache_size", -16_000)?;
+    // The hot statements (a send's dozen) must stay prepared while queries of every shape come and go; queries
+    // built from filters are not cached at all.
+    connection.set_prepared_statement_cache_capacity(64);
     Ok(connection)
 }
 
-fn migrate(connection: &Connection) -> CoreResult<()> {
+fn migrate(connection: Connection, key: &Arc<SealingKey>) -> CoreResult<Connection> {
     let current: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let mut tx = SqliteTx { connection, key: key.clone() };
     for (version, sql) in MIGRATIONS {
         if *version > current {
-            connection.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
+            tx.connection.execute_batch(&format!("BEGIN; {sql};"))?;
+            let indexed = if *version == 3 { tx.index_existing_rows() } else { Ok(()) };
+            if let Err(error) = indexed {
+                let _ = tx.connection.execute_batch("ROLLBACK");
+                return Err(error);
+            }
+            tx.connection.execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?;
         }
     }
-    Ok(())
+    Ok(tx.connection)
 }
 
 /// Creates the data directory owner-only (0700), or tightens an existing one: it holds the database and the key
@@ -225,8 +239,7 @@ impl SqliteBackend {
     pub fn open_with(path: &Path, key: SealingKey, options: SqliteOptions) -> CoreResult<SqliteBackend> {
         restrict_database_files(path)?;
         let key = Arc::new(key);
-        let writer_connection = open_connection(path)?;
-        migrate(&writer_connection)?;
+        let writer_connection = migrate(open_connection(path)?, &key)?;
         seal_plain_secrets(&writer_connection, &key)?;
         restrict_database_files(path)?;
         writer_connection.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -461,20 +474,24 @@ const USER_COLUMNS: &str =
     "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, banned, revoke_tokens_issued_before";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<(User, String)> {
+    user_from_row_at(row, 0)
+}
+
+fn user_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<(User, String)> {
     Ok((
         User {
-            id: row.get(0)?,
-            role: row.get(1)?,
+            id: row.get(at)?,
+            role: row.get(at + 1)?,
             data: Map::new(),
-            created_at: time(row.get(3)?),
-            updated_at: time(row.get(4)?),
-            last_active: optional_time(row.get(5)?),
-            deactivated_at: optional_time(row.get(6)?),
-            deleted_at: optional_time(row.get(7)?),
-            banned: row.get(8)?,
-            revoke_tokens_issued_before: optional_time(row.get(9)?),
+            created_at: time(row.get(at + 3)?),
+            updated_at: time(row.get(at + 4)?),
+            last_active: optional_time(row.get(at + 5)?),
+            deactivated_at: optional_time(row.get(at + 6)?),
+            deleted_at: optional_time(row.get(at + 7)?),
+            banned: row.get(at + 8)?,
+            revoke_tokens_issued_before: optional_time(row.get(at + 9)?),
         },
-        row.get(2)?,
+        row.get(at + 2)?,
     ))
 }
 
@@ -664,13 +681,19 @@ impl SqliteTx {
         finish_messages(self.query(sql, parameters, message_from_row)?)
     }
 
-    /// Writes a message row; the outer error is the data check, the inner one SQLite's.
-    fn write_message(&self, app_id: i64, message: &Message, verb: &str) -> CoreResult<Result<usize, rusqlite::Error>> {
+    /// Writes a message row with its full-text row's id; the outer error is the data check, the inner one
+    /// SQLite's.
+    fn write_message(
+        &self,
+        app_id: i64,
+        message: &Message,
+        search_rowid: i64,
+    ) -> CoreResult<Result<usize, rusqlite::Error>> {
         let attachments = attachments_json(&message.attachments)?;
         let data = data_json(&message.data, "message")?;
         let sql = format!(
-            "{verb} INTO messages (app_id, {MESSAGE_STORED}) VALUES \
-             (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            "INSERT INTO messages (app_id, {MESSAGE_STORED}, search_rowid) VALUES \
+             (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         );
         let mut statement = match self.connection.prepare_cached(&sql) {
             Ok(statement) => statement,
@@ -703,7 +726,189 @@ impl SqliteTx {
             optional_micros(&message.deleted_at),
             optional_micros(&message.text_updated_at),
             message.sequence,
+            search_rowid,
         ]))
+    }
+
+    /// The next free row id of the full-text index (one writer: nobody else takes it before the commit).
+    fn next_search_rowid(&self) -> CoreResult<i64> {
+        Ok(self
+            .connection
+            .prepare_cached("SELECT COALESCE((SELECT rowid FROM message_words ORDER BY rowid DESC LIMIT 1), 0) + 1")?
+            .query_row([], |row| row.get(0))?)
+    }
+
+    fn index_message_text(&self, app_id: i64, message_id: &str, search_rowid: i64, text: &str) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO message_words (rowid, words, app_id, message_id) VALUES (?, ?, ?, ?)",
+            params![search_rowid, message_index_text(text), app_id, message_id],
+        )?;
+        Ok(())
+    }
+
+    /// Removes the full-text rows of the messages `condition` selects (`app_id = ?1` and the rest).
+    fn unindex_messages(&self, condition: &str, parameters: impl rusqlite::Params) -> CoreResult<()> {
+        self.execute(
+            &format!(
+                "DELETE FROM message_words WHERE rowid IN \
+                 (SELECT search_rowid FROM messages WHERE {condition} AND search_rowid IS NOT NULL)"
+            ),
+            parameters,
+        )?;
+        Ok(())
+    }
+
+    /// Replaces a user's entries in the word index.
+    fn index_user(&self, app_id: i64, user: &User) -> CoreResult<()> {
+        self.execute("DELETE FROM user_words WHERE app_id = ? AND user_id = ?", params![app_id, user.id])?;
+        let id = Value::from(user.id.as_str());
+        for (field, value) in [("name", user.data.get("name")), ("id", Some(&id))] {
+            for word in user_index_words(value) {
+                self.execute(
+                    "INSERT OR IGNORE INTO user_words (app_id, field, word, user_id) VALUES (?, ?, ?, ?)",
+                    params![app_id, field, word, user.id],
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Indexes the rows stored before the word indexes existed (migration 3).
+    fn index_existing_rows(&mut self) -> CoreResult<()> {
+        let users = self.query(&format!("SELECT app_id, {USER_COLUMNS} FROM users"), [], |row| {
+            Ok((row.get::<_, i64>(0)?, user_from_row_at(row, 1)?))
+        })?;
+        for (app_id, (mut user, data)) in users {
+            user.data = json_map(&data)?;
+            self.index_user(app_id, &user)?;
+        }
+        let messages: Vec<(i64, String, String)> =
+            self.query("SELECT app_id, id, text FROM messages", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        for (rowid, (app_id, id, text)) in (1_i64..).zip(messages) {
+            self.index_message_text(app_id, &id, rowid, &text)?;
+            self.execute(
+                "UPDATE messages SET search_rowid = ? WHERE app_id = ? AND id = ?",
+                params![rowid, app_id, id],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs a query built from a filter: not cached, since its shape depends on the filter.
+    fn query_built<T>(
+        &self,
+        sql: &str,
+        parameters: &[Bound],
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> CoreResult<Vec<T>> {
+        let mut statement = self.connection.prepare(sql)?;
+        let rows = statement.query_map(params_from_iter(parameters.iter().map(SqliteBound)), map)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<T>>>()?)
+    }
+
+    fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
+        let (sql, parameters) = render_query(USER_COLUMNS, "users", app_id, query);
+        let rows = self.query_built(&sql, &parameters, user_from_row)?;
+        with_data(rows, |user, data| user.data = data)
+    }
+
+    fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
+        let (sql, parameters) = render_query(MESSAGE_COLUMNS, "messages", app_id, query);
+        finish_messages(self.query_built(&sql, &parameters, message_from_row)?)
+    }
+}
+
+/// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
+fn render_query(columns: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
+    let mut renderer = Renderer::new(&SqliteDialect, table);
+    let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
+    let condition = renderer.condition(&query.condition, &app);
+    let order = renderer.order(&query.order);
+    let page = renderer.page(query.page);
+    let sql = format!("SELECT {columns} FROM {table} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
+    (sql, renderer.params)
+}
+
+/// SQLite's side of [`crate::store::selection`]: numbered `?N` parameters (one may be used twice), JSON through
+/// `json_type`/`json_each` (which reads a scalar as one element), lists as one JSON array, FTS5 for text.
+struct SqliteDialect;
+
+impl Dialect for SqliteDialect {
+    fn placeholder(&self, number: usize, _value: &Bound) -> String {
+        format!("?{number}")
+    }
+
+    fn in_list(&self, column: &str, list: &str) -> String {
+        format!("{column} IN (SELECT value FROM json_each({list}))")
+    }
+
+    fn json(&self, data: &str, key: &str, test: &JsonTest, value: Option<&str>) -> String {
+        let path = format!("'$.\"' || {key} || '\"'");
+        let value = value.unwrap_or("NULL");
+        let types = |scalar: &Scalar| match scalar {
+            Scalar::Text(_) => "'text'",
+            Scalar::Int(_) | Scalar::Float(_) => "'integer', 'real'",
+            Scalar::Bool(_) => "'true', 'false'",
+        };
+        let element = |scalar: &Scalar, op: &str| match scalar {
+            Scalar::Bool(_) => format!("e.type = CASE WHEN {value} THEN 'true' ELSE 'false' END"),
+            other => format!("e.type IN ({}) AND e.value {op} {value}", types(other)),
+        };
+        let some_element = |scalar: &Scalar, op: &str, arrays_only: bool| {
+            let accepted = if arrays_only { "'array'".to_owned() } else { format!("{}, 'array'", types(scalar)) };
+            format!(
+                "COALESCE(json_type({data}, {path}) IN ({accepted}) AND EXISTS \
+                 (SELECT 1 FROM json_each({data}, {path}) AS e WHERE {}), FALSE)",
+                element(scalar, op)
+            )
+        };
+        match test {
+            JsonTest::Present => format!("COALESCE(json_type({data}, {path}) <> 'null', FALSE)"),
+            JsonTest::Equals(scalar) => some_element(scalar, "=", false),
+            JsonTest::IsArray => format!("COALESCE(json_type({data}, {path}) = 'array', FALSE)"),
+            JsonTest::HoldsNull => format!(
+                "COALESCE(json_type({data}, {path}) = 'array' AND EXISTS \
+                 (SELECT 1 FROM json_each({data}, {path}) AS e WHERE e.type = 'null'), FALSE)"
+            ),
+            JsonTest::Holds(scalar) => some_element(scalar, "=", true),
+            JsonTest::Compare(op, scalar) => some_element(scalar, op.sql(), false),
+        }
+    }
+
+    fn words(&self, index: WordIndex, app: &str, ranges: &[(String, String)], query: Option<&str>) -> String {
+        match (index, ranges.first(), query) {
+            (WordIndex::MessageText, _, Some(query)) => {
+                format!("SELECT message_id FROM message_words WHERE message_words MATCH {query} AND app_id = {app}")
+            }
+            (_, Some((start, end)), _) => format!(
+                "SELECT w.user_id FROM user_words w WHERE w.app_id = {app} AND w.field = '{}' \
+                 AND w.word >= {start} AND w.word < {end}",
+                index.user_field()
+            ),
+            _ => "SELECT NULL WHERE FALSE".into(),
+        }
+    }
+
+    fn full_text_query(&self, prefixes: &[String]) -> String {
+        let terms: Vec<String> =
+            prefixes.iter().map(|prefix| format!("\"{}\"*", prefix.replace('"', "\"\""))).collect();
+        terms.join(" AND ")
+    }
+}
+
+/// A bound value as SQLite's: booleans as integers, lists as JSON arrays.
+struct SqliteBound<'a>(&'a Bound);
+
+impl rusqlite::ToSql for SqliteBound<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value as Sql, ValueRef};
+        Ok(match self.0 {
+            Bound::Scalar(Scalar::Text(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Bound::Scalar(Scalar::Int(integer)) => ToSqlOutput::Owned(Sql::Integer(*integer)),
+            Bound::Scalar(Scalar::Float(float)) => ToSqlOutput::Owned(Sql::Real(*float)),
+            Bound::Scalar(Scalar::Bool(flag)) => ToSqlOutput::Owned(Sql::Integer(i64::from(*flag))),
+            Bound::TextList(values) => ToSqlOutput::Owned(Sql::Text(json_text(values))),
+        })
     }
 }
 
@@ -828,6 +1033,9 @@ impl SqliteTx {
                 user.name(),
             ],
         )?;
+        if inserted > 0 {
+            self.index_user(app_id, user)?;
+        }
         Ok(inserted > 0)
     }
 
@@ -860,7 +1068,8 @@ impl SqliteTx {
                 rill_protocol::error::ErrorCode::DuplicateUsername,
                 format!("username {:?} is already taken", unique_name.unwrap_or_default()),
             )),
-            other => other.map(|_| ()),
+            Err(error) => Err(error),
+            Ok(_) => self.index_user(app_id, user),
         }
     }
 
@@ -920,6 +1129,7 @@ impl SqliteTx {
     }
 
     fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
+        self.execute("DELETE FROM user_words WHERE app_id = ? AND user_id = ?", params![app_id, user_id])?;
         self.execute("DELETE FROM users WHERE app_id = ? AND id = ?", params![app_id, user_id])?;
         Ok(())
     }
@@ -1022,6 +1232,7 @@ impl SqliteTx {
     }
 
     fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        self.unindex_messages("app_id = ?1 AND cid = ?2", params![app_id, cid])?;
         for table in ["reactions", "reaction_totals"] {
             self.execute(
                 &format!(
@@ -1255,8 +1466,9 @@ impl SqliteTx {
     }
 
     fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
-        match self.write_message(app_id, message, "INSERT")? {
-            Ok(_) => Ok(()),
+        let search_rowid = self.next_search_rowid()?;
+        match self.write_message(app_id, message, search_rowid)? {
+            Ok(_) => self.index_message_text(app_id, &message.id, search_rowid, &message.text),
             Err(error) if is_primary_key_conflict(&error) => {
                 Err(CoreError::input(format!("a message with ID {} already exists", message.id)))
             }
@@ -1270,6 +1482,13 @@ impl SqliteTx {
     }
 
     fn update_message_content(&mut self, app_id: i64, message_id: &str, content: &MessageContent) -> CoreResult<()> {
+        self.unindex_messages("app_id = ?1 AND id = ?2", params![app_id, message_id])?;
+        let search_rowid = self.next_search_rowid()?;
+        self.index_message_text(app_id, message_id, search_rowid, &content.text)?;
+        self.execute(
+            "UPDATE messages SET search_rowid = ? WHERE app_id = ? AND id = ?",
+            params![search_rowid, app_id, message_id],
+        )?;
         self.execute(
             "UPDATE messages SET text = ?, html = ?, attachments = ?, mentioned_users = ?, data = ?, silent = ?, \
              text_updated_at = ?, updated_at = ? WHERE app_id = ? AND id = ?",
@@ -1339,6 +1558,7 @@ impl SqliteTx {
     }
 
     fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
+        self.unindex_messages("app_id = ?1 AND id = ?2", params![app_id, message_id])?;
         self.execute("DELETE FROM reactions WHERE app_id = ? AND message_id = ?", params![app_id, message_id])?;
         self.execute("DELETE FROM reaction_totals WHERE app_id = ? AND message_id = ?", params![app_id, message_id])?;
         self.execute("DELETE FROM messages WHERE app_id = ? AND id = ?", params![app_id, message_id])?;
@@ -1462,6 +1682,7 @@ impl SqliteTx {
     }
 
     fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
+        self.unindex_messages("app_id = ?1 AND cid = ?2 AND created_at <= ?3", params![app_id, cid, micros(&before)])?;
         for table in ["reactions", "reaction_totals"] {
             self.execute(
                 &format!(
@@ -1475,22 +1696,6 @@ impl SqliteTx {
             "DELETE FROM messages WHERE app_id = ? AND cid = ? AND created_at <= ?",
             params![app_id, cid, micros(&before)],
         )
-    }
-
-    fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>> {
-        let mut found = Vec::new();
-        for chunk in cids.chunks(500) {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND cid IN ({}) AND deleted_at IS NULL \
-                 AND type NOT IN ('system', 'deleted') ORDER BY created_at DESC, id DESC LIMIT ?",
-                placeholders(chunk.len())
-            );
-            let parameters = std::iter::once(Value::from(app_id))
-                .chain(chunk.iter().map(|cid| Value::from(cid.as_str())))
-                .chain(std::iter::once(Value::from(limit as i64)));
-            found.extend(self.message_query(&sql, params_from_iter(parameters.map(SqlValue)))?);
-        }
-        Ok(found)
     }
 
     fn count_unread_from(
@@ -1760,6 +1965,10 @@ impl UserRows for SqliteTx {
         SqliteTx::all_users(self, app_id)
     }
 
+    async fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
+        SqliteTx::find_users(self, app_id, query)
+    }
+
     async fn insert_user_if_absent(&mut self, app_id: i64, user: &User) -> CoreResult<bool> {
         SqliteTx::insert_user_if_absent(self, app_id, user)
     }
@@ -2000,8 +2209,8 @@ impl MessageRows for SqliteTx {
         SqliteTx::truncate_messages(self, app_id, cid, before)
     }
 
-    async fn search_candidates(&mut self, app_id: i64, cids: &[String], limit: usize) -> CoreResult<Vec<Message>> {
-        SqliteTx::search_candidates(self, app_id, cids, limit)
+    async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
+        SqliteTx::find_messages(self, app_id, query)
     }
 
     async fn count_unread_from(
@@ -2219,5 +2428,48 @@ mod tests {
         let (_backend, store) = open(&path);
         let users = store.read((), |tx, ()| tx.all_users(7)).await.unwrap();
         assert_eq!(users.len(), 400, "every acknowledged write is in the reopened database");
+    }
+
+    #[tokio::test]
+    async fn rows_stored_before_the_word_indexes_are_indexed_by_the_migration() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("rill.db");
+        let (backend, store) = open(&path);
+        let mut user = placeholder_user("ada", chrono::Utc::now());
+        user.data.insert("name".into(), Value::from("Ada Lovelace"));
+        store.write(user, |tx, user| tx.upsert_user(1, user, None)).await.unwrap();
+        store
+            .write((), |tx, ()| {
+                Box::pin(async move {
+                    let message =
+                        Message { text: "Analytical engines".into(), ..crate::store::tests::placeholder_message() };
+                    tx.insert_message(1, &message).await
+                })
+            })
+            .await
+            .unwrap();
+        drop((backend, store));
+        // The database as version 2 left it.
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "DROP TABLE user_words; DROP TABLE message_words; ALTER TABLE messages DROP COLUMN search_rowid; \
+             PRAGMA user_version = 2;",
+        )
+        .unwrap();
+        drop(raw);
+        let (_backend, store) = open(&path);
+        let filter =
+            rill_protocol::filter::Filter::parse(&serde_json::json!({"name": {"$autocomplete": "love"}})).unwrap();
+        let compiled = crate::store::selection::compile(&filter, crate::ops::users::user_field);
+        let query = RowQuery { condition: compiled.condition, order: Vec::new(), page: None };
+        let found = store.read(query, |tx, query| tx.find_users(1, query)).await.unwrap();
+        assert_eq!(found.len(), 1, "the user stored before version 3 is in the word index");
+        let words = crate::store::selection::Condition::Words {
+            index: crate::store::selection::WordIndex::MessageText,
+            prefixes: vec!["engine".into()],
+        };
+        let query = RowQuery { condition: words, order: Vec::new(), page: None };
+        let found = store.read(query, |tx, query| tx.find_messages(1, query)).await.unwrap();
+        assert_eq!(found.len(), 1, "the message stored before version 3 is in the full-text index");
     }
 }

@@ -35,6 +35,8 @@ on_both_backends!(
     app_secrets_round_trip_sealed,
     text_the_database_cannot_hold_is_refused_cleanly,
     updates_change_every_named_column_and_no_other,
+    compiled_filters_agree_with_the_evaluator,
+    compiled_message_filters_agree_with_the_evaluator,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -182,7 +184,7 @@ fn placeholder_channel() -> crate::model::Channel {
     }
 }
 
-fn placeholder_message() -> crate::model::Message {
+pub(crate) fn placeholder_message() -> crate::model::Message {
     let now = chrono::Utc::now();
     crate::model::Message {
         id: "m1".into(),
@@ -353,4 +355,227 @@ async fn updates_change_every_named_column_and_no_other(kind: BackendKind) {
     store.write(only_hidden, |tx, changes| tx.update_member(1, "messaging:busy", "a", changes)).await.expect("update");
     let stored = store.read((), |tx, ()| tx.member(1, "messaging:busy", "a")).await.expect("read").expect("member");
     assert_eq!(stored, crate::model::Member { hidden: false, ..member });
+}
+
+/// A small deterministic generator (xorshift), so that a failing case can be replayed from its number.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+const WORDS: &[&str] =
+    &["alpha", "Beta gamma", "delta-epsilon", "Ünïcode Straße", "2024-01-01T00:00:00Z", "", "al", "zeta"];
+
+fn random_scalar(random: &mut Random) -> serde_json::Value {
+    use serde_json::json;
+    match random.below(6) {
+        0 | 1 => json!(random.pick(WORDS)),
+        2 => json!(random.pick(&[0, 1, -3, 42])),
+        3 => json!(random.pick(&[1.5, 0.0, 42.0])),
+        4 => json!(random.below(2) == 0),
+        _ => serde_json::Value::Null,
+    }
+}
+
+fn random_value(random: &mut Random) -> serde_json::Value {
+    if random.below(4) == 0 {
+        (0..random.below(3)).map(|_| random_scalar(random)).collect()
+    } else {
+        random_scalar(random)
+    }
+}
+
+/// A random filter over `fields`, with operands of the types each operator takes.
+fn random_filter(random: &mut Random, fields: &[&str], depth: usize) -> rill_protocol::filter::Filter {
+    use rill_protocol::filter::{Filter, Operator};
+    if depth > 0 && random.below(3) == 0 {
+        let children = (0..1 + random.below(3)).map(|_| random_filter(random, fields, depth - 1)).collect();
+        return match random.below(3) {
+            0 => Filter::And(children),
+            1 => Filter::Or(children),
+            _ => Filter::Nor(children),
+        };
+    }
+    let field = (*random.pick(fields)).to_owned();
+    let operators = [
+        Operator::Eq,
+        Operator::Ne,
+        Operator::In,
+        Operator::Nin,
+        Operator::Exists,
+        Operator::Gt,
+        Operator::Gte,
+        Operator::Lt,
+        Operator::Lte,
+        Operator::Contains,
+        Operator::Autocomplete,
+        Operator::Q,
+    ];
+    let op = *random.pick(&operators);
+    let value = match op {
+        Operator::In | Operator::Nin => (0..random.below(4)).map(|_| random_scalar(random)).collect(),
+        Operator::Exists => serde_json::Value::from(random.below(2) == 0),
+        Operator::Autocomplete | Operator::Q => serde_json::Value::from(*random.pick(WORDS)),
+        Operator::Gt | Operator::Gte | Operator::Lt | Operator::Lte => match random.below(3) {
+            0 => serde_json::Value::from(*random.pick(&[0, 1, 42])),
+            1 => serde_json::Value::from(*random.pick(WORDS)),
+            _ => serde_json::Value::from(*random.pick(&["2023-11-14T22:13:25Z", "2023-11-14T22:13:30.000001Z"])),
+        },
+        _ => random_value(random),
+    };
+    Filter::Condition { field, op, value }
+}
+
+/// Every filter means the same in SQL as in memory: an exact compilation selects exactly the matching rows, an
+/// inexact one at least those (and the caller checks them).
+async fn compiled_filters_agree_with_the_evaluator(kind: BackendKind) {
+    use crate::store::selection::{compile, OrderKey, RowQuery};
+    let (_directory, _database, store) = fresh(kind).await;
+    let mut random = Random(0x5eed_1234_abcd_0001);
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let mut users = Vec::new();
+    for index in 0..40 {
+        let mut user = placeholder_user(&format!("user-{index}"), base + chrono::Duration::seconds(index));
+        for key in ["name", "k1", "k2", "teams"] {
+            if random.below(5) > 0 {
+                user.data.insert(key.into(), random_value(&mut random));
+            }
+        }
+        user.role = (*random.pick(&["user", "admin", "2024-01-01T00:00:00Z"])).into();
+        user.banned = random.below(3) == 0;
+        user.last_active = (random.below(2) == 0).then(|| base + chrono::Duration::seconds(5));
+        users.push(user);
+    }
+    let stored = users.clone();
+    store
+        .write(stored, |tx, users| {
+            Box::pin(async move {
+                for user in users {
+                    tx.upsert_user(1, user, None).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("users");
+    let fields = ["id", "name", "role", "banned", "k1", "k2", "teams", "created_at", "last_active", "online"];
+    let order = vec![OrderKey { column: "id", descending: false }];
+    let mut exact_cases = 0;
+    for case in 0..800 {
+        let filter = random_filter(&mut random, &fields, 2);
+        let compiled = compile(&filter, crate::ops::users::user_field);
+        let mut expected: Vec<String> = users
+            .iter()
+            .filter(|user| crate::query::matches(&filter, &crate::ops::users::user_document(user, false)))
+            .map(|user| user.id.clone())
+            .collect();
+        expected.sort();
+        let query = RowQuery { condition: compiled.condition.clone(), order: order.clone(), page: None };
+        let found: Vec<String> = store
+            .read(query, |tx, query| tx.find_users(1, query))
+            .await
+            .unwrap_or_else(|error| panic!("case {case}: {filter:?} failed in SQL: {error}"))
+            .into_iter()
+            .map(|user| user.id)
+            .collect();
+        if compiled.exact {
+            exact_cases += 1;
+            assert_eq!(found, expected, "case {case}: {} compiled to {:?}", filter.to_json(), compiled.condition);
+        } else {
+            let missing: Vec<&String> = expected.iter().filter(|id| !found.contains(id)).collect();
+            assert!(missing.is_empty(), "case {case}: {} lost {missing:?}", filter.to_json());
+        }
+    }
+    assert!(exact_cases > 300, "only {exact_cases} of 800 random filters compiled exactly");
+}
+
+/// The same agreement for message filters, whose text goes through the full-text index.
+async fn compiled_message_filters_agree_with_the_evaluator(kind: BackendKind) {
+    use crate::store::selection::{compile, OrderKey, RowQuery};
+    let (_directory, _database, store) = fresh(kind).await;
+    let mut random = Random(0x0dd5_eed5_0000_0042);
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let mut messages = Vec::new();
+    for index in 0..40 {
+        let mut message = placeholder_message();
+        message.id = format!("m{index:02}");
+        message.user_id = (*random.pick(&["alice", "bob"])).into();
+        let words: Vec<&str> = (0..random.below(4)).map(|_| *random.pick(WORDS)).collect();
+        message.text = words.join(" ");
+        message.reply_count = random.below(3) as i64;
+        message.pinned = random.below(2) == 0;
+        message.created_at = base + chrono::Duration::seconds(index);
+        if random.below(2) == 0 {
+            message.data.insert("k1".into(), random_value(&mut random));
+        }
+        messages.push(message);
+    }
+    let stored = messages.clone();
+    store
+        .write(stored, |tx, messages| {
+            Box::pin(async move {
+                for message in messages {
+                    tx.insert_message(1, message).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("messages");
+    // Edit one text: the index follows.
+    let edited = crate::store::MessageContent {
+        text: "Gamma ray".into(),
+        html: String::new(),
+        attachments: Vec::new(),
+        mentioned_users: Vec::new(),
+        data: messages[0].data.clone(),
+        silent: false,
+        text_updated_at: None,
+        updated_at: messages[0].updated_at,
+    };
+    store.write(edited, |tx, content| tx.update_message_content(1, "m00", content)).await.expect("edit");
+    messages[0].text = "Gamma ray".into();
+    let users = crate::model::UserDirectory::new();
+    let fields = ["id", "text", "user.id", "reply_count", "pinned", "k1", "created_at"];
+    let order = vec![OrderKey { column: "id", descending: false }];
+    let mut exact_cases = 0;
+    for case in 0..800 {
+        let filter = random_filter(&mut random, &fields, 2);
+        let compiled = compile(&filter, crate::ops::messages::message_field);
+        let expected: Vec<String> = messages
+            .iter()
+            .filter(|message| crate::query::matches(&filter, &crate::ops::messages::message_document(message, &users)))
+            .map(|message| message.id.clone())
+            .collect();
+        let query = RowQuery { condition: compiled.condition.clone(), order: order.clone(), page: None };
+        let found: Vec<String> = store
+            .read(query, |tx, query| tx.find_messages(1, query))
+            .await
+            .unwrap_or_else(|error| panic!("case {case}: {filter:?} failed in SQL: {error}"))
+            .into_iter()
+            .map(|message| message.id)
+            .collect();
+        if compiled.exact {
+            exact_cases += 1;
+            assert_eq!(found, expected, "case {case}: {} compiled to {:?}", filter.to_json(), compiled.condition);
+        } else {
+            let missing: Vec<&String> = expected.iter().filter(|id| !found.contains(id)).collect();
+            assert!(missing.is_empty(), "case {case}: {} lost {missing:?}", filter.to_json());
+        }
+    }
+    assert!(exact_cases > 300, "only {exact_cases} of 800 random filters compiled exactly");
 }

@@ -480,6 +480,42 @@ async fn search_by_text_and_filter_only_in_readable_channels() {
     assert_error(&response, 400, 4);
 }
 
+/// Search reads the index, not a window of recent messages: the oldest message of a large channel is found, by
+/// text and by any filter, and pages stay complete.
+#[tokio::test]
+async fn search_finds_an_old_message_among_many() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    let alice = server.user_client("alice");
+    for index in 1..=7 {
+        let text = if index == 7 { "the Needle in the haystack".to_owned() } else { format!("early note {index}") };
+        send(&alice, "general", json!({"id": format!("old{index}"), "text": text, "ticket": index})).await;
+    }
+    let filler: Vec<(String, String)> =
+        (0..15_000).map(|index| (format!("new{index}"), format!("filler message number {index}"))).collect();
+    server.insert_messages_directly("team:general", "bob", filler).await;
+
+    let bob = server.user_client("bob");
+    let mine = json!({"members": {"$in": ["bob"]}});
+    let ids = |found: Vec<Value>| -> Vec<String> {
+        found.iter().map(|message| message["id"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(ids(search(&bob, json!({"filter_conditions": mine, "query": "needle"})).await), ["old7"]);
+    assert_eq!(ids(search(&bob, json!({"filter_conditions": mine, "query": "hay"})).await), ["old7"], "word prefix");
+    let by_ticket = json!({"filter_conditions": mine, "message_filter_conditions": {"ticket": 7}});
+    assert_eq!(ids(search(&bob, by_ticket).await), ["old7"]);
+    let by_id = json!({"filter_conditions": mine, "message_filter_conditions": {"id": "old3"}});
+    assert_eq!(ids(search(&bob, by_id).await), ["old3"]);
+    let early = json!({"filter_conditions": mine, "query": "early", "sort": [{"field": "created_at", "direction": 1}]});
+    assert_eq!(ids(search(&bob, early).await), ["old1", "old2", "old3", "old4", "old5", "old6"]);
+    // The deepest page Stream allows is complete: newest first, 100 at offset 1000.
+    let deep = json!({"filter_conditions": mine, "query": "filler", "limit": 100, "offset": 1000});
+    let page = ids(search(&bob, deep).await);
+    let expected: Vec<String> = (0..100).map(|index| format!("new{}", 15_000 - 1001 - index)).collect();
+    assert_eq!(page, expected);
+}
+
 #[tokio::test]
 async fn frozen_channel_answers_members_with_an_error_message() {
     let server = TestServer::start().await;
