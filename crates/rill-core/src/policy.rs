@@ -88,8 +88,11 @@ impl Access<'_> {
     }
 }
 
+/// The channel types any authenticated user reads without being a member.
+pub const OPEN_TYPES: &[&str] = &["livestream"];
+
 fn is_open_type(channel_type: &str) -> bool {
-    channel_type == "livestream"
+    OPEN_TYPES.contains(&channel_type)
 }
 
 /// Whether the user may read and watch the channel.

@@ -239,6 +239,9 @@ pub trait ChannelRows: Send {
     async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
     /// Every channel of the app (server-side queries; admins).
     async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>>;
+    /// The channels a query selects (see [`selection`]), as `c`. Cost: the page plus the index ranges the
+    /// condition names (the viewer's memberships, a member list, a cid list).
+    async fn find_channels(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Channel>>;
     /// The live channels of one type (`livestream`: open to every user).
     async fn channels_of_type(&mut self, app_id: i64, channel_type: &str) -> CoreResult<Vec<Channel>>;
     /// The live channels a user created.

@@ -10,11 +10,15 @@ use crate::ops::{
     page_offset, page_size, save_channel, save_member, set_path, standing, unset_path, Context, Notice, Outcome,
     Standing,
 };
+use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
 use crate::policy;
 use crate::query;
+use crate::store::selection::{
+    self, Comparison, Condition, FieldKind, MembershipTest, OrderKey, Page, RowQuery, Scalar,
+};
 use crate::store::{MessageRange, Tx};
 use rill_protocol::error::ErrorCode;
-use rill_protocol::filter::{parse_sort, Filter, SortDirection, SortField};
+use rill_protocol::filter::{parse_sort, Filter, SortField};
 use rill_protocol::limits::{
     CHANNEL_MESSAGES_LIMIT, MAX_CHANNELS_PER_READ, MAX_COOLDOWN_SECONDS, MAX_EVENT_TYPE_BYTES, MAX_FILTER_TAGS,
     MAX_FILTER_TAG_BYTES, MAX_MEMBERS_PER_CALL,
@@ -25,7 +29,6 @@ use rill_protocol::request::{
 };
 use rill_protocol::types::ChannelConfig;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 
 /// Fields of the channel object that custom data may not use.
 const RESERVED: &[&str] = &[
@@ -413,7 +416,11 @@ fn mentions_field(filter: &Filter, field: &str) -> bool {
 }
 
 /// The document a channel filter is evaluated against, as seen by one viewer.
-fn channel_document(channel: &Channel, member: Option<&Member>, member_ids: Option<&[String]>) -> Map<String, Value> {
+pub(crate) fn channel_document(
+    channel: &Channel,
+    member: Option<&Member>,
+    member_ids: Option<&[String]>,
+) -> Map<String, Value> {
     use rill_protocol::time::format;
     let mut document = channel.data.clone();
     document.insert("cid".into(), Value::from(channel.cid.as_str()));
@@ -440,7 +447,9 @@ fn channel_document(channel: &Channel, member: Option<&Member>, member_ids: Opti
     if let Some(status) = member.and_then(Member::invite_status) {
         document.insert("invite".into(), Value::from(status.as_str()));
     }
-    document.insert("muted".into(), Value::from(false));
+    for always_false in ["muted", "pinned", "archived"] {
+        document.insert(always_false.into(), Value::from(false));
+    }
     if let Some(member) = member {
         let unread = member.unread_in(channel);
         document.insert("unread_count".into(), Value::from(unread));
@@ -452,15 +461,89 @@ fn channel_document(channel: &Channel, member: Option<&Member>, member_ids: Opti
     document
 }
 
-/// Channels matching `filter` that the viewer may read, in no particular order. With no viewer (a server
-/// token without `user_id`) every channel is readable.
+/// Where each channel filter field is in the store (see `store::selection`); any other field is custom data.
+pub(crate) fn channel_field(field: &str) -> Option<FieldKind> {
+    Some(match field {
+        "cid" => FieldKind::Text { column: "cid", nullable: false },
+        "id" => FieldKind::Text { column: "id", nullable: false },
+        "type" => FieldKind::Text { column: "type", nullable: false },
+        "team" => FieldKind::Text { column: "team", nullable: true },
+        "created_by_id" => FieldKind::Text { column: "created_by", nullable: true },
+        "frozen" => FieldKind::Bool { column: "frozen" },
+        "disabled" => FieldKind::Bool { column: "disabled" },
+        "created_at" => FieldKind::Time { column: "created_at", nullable: false },
+        "updated_at" => FieldKind::Time { column: "updated_at", nullable: false },
+        "last_message_at" => FieldKind::Time { column: "last_message_at", nullable: true },
+        "last_updated" => FieldKind::Time { column: "last_updated", nullable: false },
+        "member_count" => FieldKind::Integer { column: "member_count" },
+        "members" => FieldKind::Members,
+        "hidden" => FieldKind::ViewerHidden,
+        "joined" => FieldKind::ViewerJoined,
+        // Channel mutes, pins and archives are not kept per member yet: every channel reads as neither.
+        "muted" | "pinned" | "archived" => FieldKind::AlwaysFalse,
+        // Computed from the viewer's membership, or the members' profiles.
+        "invite" | "unread_count" | "has_unread" => FieldKind::Computed,
+        _ if field.starts_with("member.") => FieldKind::Computed,
+        _ => return None,
+    })
+}
+
+/// The channel fields a sort can order by in SQL.
+fn channel_sort_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "last_updated" => "last_updated",
+        "last_message_at" => "last_message_at",
+        "updated_at" => "updated_at",
+        "created_at" => "created_at",
+        "member_count" => "member_count",
+        "cid" => "cid",
+        "id" => "id",
+        _ => return None,
+    })
+}
+
+/// The tiebreak of every channel order: newest first, then by cid.
+const CHANNEL_TIEBREAK: [OrderKey; 2] =
+    [OrderKey { column: "created_at", descending: true }, OrderKey { column: "cid", descending: false }];
+
+/// The channels `viewer` may read (see `policy::can_read`) as a condition: with no viewer (a server token without
+/// `user_id`) and for app moderators every channel; for others their channels, the ones they created and open
+/// ones, unless disabled (which channel moderators still read).
+fn readable_condition(ctx: &Context, viewer: Option<&User>) -> Condition {
+    let Some(user) = viewer else { return Condition::True };
+    if policy::is_app_moderator(&user.role) {
+        return Condition::True;
+    }
+    let membership = |test| Condition::Membership { user_id: user.id.clone(), test };
+    let enabled = Condition::Column { column: "disabled", op: Comparison::Eq, value: Scalar::Bool(false) };
+    let moderates = membership(MembershipTest::Role("channel_moderator".into()));
+    if ctx.app.settings.disable_permissions_checks {
+        return Condition::Any(vec![moderates, enabled]);
+    }
+    let own = Condition::Any(vec![
+        membership(MembershipTest::Exists),
+        Condition::Column { column: "created_by", op: Comparison::Eq, value: Scalar::Text(user.id.clone()) },
+        Condition::InList {
+            column: "type",
+            values: policy::OPEN_TYPES.iter().map(|kind| (*kind).to_owned()).collect(),
+        },
+    ]);
+    Condition::Any(vec![moderates, Condition::All(vec![enabled, own])])
+}
+
+/// Channels matching `filter` that the viewer may read, each with the viewer's membership, in `sort` order
+/// (last updated first by default), the page asked for or all of them.
+///
+/// Cost: an exact filter with a sort on a column runs in SQL: the page plus the index ranges it names (for a
+/// user, their memberships). Otherwise the selected channels are checked in memory in batches, or all of them
+/// sorted in memory (at most `MAX_SORTED_IN_MEMORY`) for a sort SQL cannot order by.
 pub(crate) async fn readable_channels(
     tx: &mut dyn Tx,
     ctx: &Context,
     filter_value: &Value,
     viewer: Option<&User>,
 ) -> CoreResult<Vec<(Channel, Option<Member>)>> {
-    matching_channels(tx, ctx, filter_value, viewer, &[]).await
+    matching_channels(tx, ctx, filter_value, viewer, &[], None).await
 }
 
 async fn matching_channels(
@@ -469,88 +552,114 @@ async fn matching_channels(
     filter_value: &Value,
     viewer: Option<&User>,
     sort: &[SortField],
+    page: Option<Page>,
 ) -> CoreResult<Vec<(Channel, Option<Member>)>> {
     let filter = Filter::parse(filter_value).map_err(|error| CoreError::input(error.message))?;
     filter.validate(&channel_filter_allows).map_err(|error| CoreError::input(error.message))?;
-    let memberships: HashMap<String, (Channel, Member)> = match viewer {
-        Some(user) => {
-            tx.memberships(ctx.app_id(), &user.id).await?.into_iter().map(|(c, m)| (c.cid.clone(), (c, m))).collect()
+    let viewer_id = viewer.map(|user| user.id.as_str());
+    let compiled = selection::compile(&filter, channel_field, viewer_id);
+    let mut conditions =
+        vec![Condition::Null { column: "deleted_at" }, readable_condition(ctx, viewer), compiled.condition];
+    if let Some(user_id) = viewer_id {
+        if !mentions_field(&filter, "hidden") {
+            // A hidden channel is left out unless the filter asks about `hidden`.
+            let hidden = Condition::Membership { user_id: user_id.to_owned(), test: MembershipTest::Hidden };
+            conditions.push(Condition::Not(Box::new(hidden)));
         }
-        None => HashMap::new(),
-    };
-    let sees_all = viewer.is_none_or(|user| policy::is_app_moderator(&user.role));
-    // An ordinary user can read only their channels, the ones they created, and open (livestream) ones, so only
-    // those are loaded; server-side and moderator queries (and apps without permission checks) see every channel.
-    let mut candidates: Vec<(Channel, Option<Member>)> = if sees_all || ctx.app.settings.disable_permissions_checks {
-        tx.all_channels(ctx.app_id())
-            .await?
-            .into_iter()
-            .map(|channel| {
-                let member = memberships.get(&channel.cid).map(|(_, member)| member.clone());
-                (channel, member)
-            })
-            .collect()
-    } else {
-        let mut extra = tx.channels_of_type(ctx.app_id(), "livestream").await?;
-        if let Some(user) = viewer {
-            extra.extend(tx.channels_created_by(ctx.app_id(), &user.id).await?);
-        }
-        let mut seen: std::collections::HashSet<String> = memberships.keys().cloned().collect();
-        let mut candidates: Vec<(Channel, Option<Member>)> =
-            memberships.values().map(|(channel, member)| (channel.clone(), Some(member.clone()))).collect();
-        for channel in extra {
-            if seen.insert(channel.cid.clone()) {
-                candidates.push((channel, None));
-            }
-        }
-        candidates
-    };
-    if let Some(user) = viewer {
-        candidates.retain(|(channel, member)| {
-            let access = policy::Access {
-                app_role: &user.role,
-                channel_role: member.as_ref().map(|member| member.channel_role.as_str()),
-                is_owner: channel.created_by.as_deref() == Some(user.id.as_str()),
-                permissions_disabled: ctx.app.settings.disable_permissions_checks,
-                banned: user.banned,
-            };
-            policy::can_read(&access, channel)
-        });
     }
+    let condition = Condition::All(conditions);
+    let order = if sort.is_empty() {
+        let latest = OrderKey { column: "last_updated", descending: true };
+        Some([latest].into_iter().chain(CHANNEL_TIEBREAK).collect())
+    } else {
+        selection::sql_order(sort, channel_sort_column, &CHANNEL_TIEBREAK)
+    };
     let needs_members = mentions_field(&filter, "members");
-    let hides_hidden = viewer.is_some() && !mentions_field(&filter, "hidden");
-    let mut matched = Vec::new();
-    for (channel, member) in candidates {
-        let member_ids = if needs_members {
-            Some(
-                tx.members(ctx.app_id(), &channel.cid)
-                    .await?
-                    .into_iter()
-                    .map(|member| member.user_id)
-                    .collect::<Vec<_>>(),
-            )
-        } else {
-            None
-        };
-        let document = channel_document(&channel, member.as_ref(), member_ids.as_deref());
-        if hides_hidden && member.as_ref().is_some_and(|member| member.hidden) {
-            continue;
+    let channels = match order {
+        Some(order) if compiled.exact => tx.find_channels(ctx.app_id(), &RowQuery { condition, order, page }).await?,
+        Some(order) => {
+            let wanted = page.map(|page| page.offset + page.limit);
+            let mut kept = Vec::new();
+            let mut scanned = 0;
+            loop {
+                let batch = Page { offset: scanned, limit: SCAN_BATCH };
+                let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
+                let rows = tx.find_channels(ctx.app_id(), &query).await?;
+                scanned += rows.len();
+                let done = rows.len() < SCAN_BATCH;
+                for channel in rows {
+                    if channel_passes(tx, ctx, &filter, &channel, viewer_id, needs_members).await? {
+                        kept.push(channel);
+                    }
+                }
+                if done || wanted.is_some_and(|wanted| kept.len() >= wanted) {
+                    break;
+                }
+            }
+            apply_page(kept, page)
         }
-        if query::matches(&filter, &document) {
-            matched.push((channel, member, document));
+        None => {
+            let everything = Page { offset: 0, limit: MAX_SORTED_IN_MEMORY + 1 };
+            let order = CHANNEL_TIEBREAK.to_vec();
+            let rows = tx.find_channels(ctx.app_id(), &RowQuery { condition, order, page: Some(everything) }).await?;
+            refuse_unsortable(rows.len(), sort)?;
+            let mut matching = Vec::new();
+            for channel in rows {
+                let member = viewer_membership(tx, ctx, &channel, viewer_id).await?;
+                let member_ids = if needs_members { Some(member_ids(tx, ctx, &channel).await?) } else { None };
+                let document = channel_document(&channel, member.as_ref(), member_ids.as_deref());
+                if query::matches(&filter, &document) {
+                    matching.push((channel, document));
+                }
+            }
+            // Stable: ties keep the tiebreak order they were read in.
+            matching.sort_by(|(_, a), (_, b)| query::compare(a, b, sort));
+            apply_page(matching.into_iter().map(|(channel, _)| channel).collect(), page)
         }
-    }
-    let sort: Vec<SortField> = if sort.is_empty() {
-        vec![SortField { field: "last_updated".into(), direction: SortDirection::Descending }]
-    } else {
-        sort.to_vec()
     };
-    matched.sort_by(|(a_channel, _, a), (b_channel, _, b)| {
-        query::compare(a, b, &sort)
-            .then_with(|| b_channel.created_at.cmp(&a_channel.created_at))
-            .then_with(|| a_channel.cid.cmp(&b_channel.cid))
-    });
-    Ok(matched.into_iter().map(|(channel, member, _)| (channel, member)).collect())
+    let mut result = Vec::with_capacity(channels.len());
+    for channel in channels {
+        let member = viewer_membership(tx, ctx, &channel, viewer_id).await?;
+        result.push((channel, member));
+    }
+    Ok(result)
+}
+
+fn apply_page<T>(rows: Vec<T>, page: Option<Page>) -> Vec<T> {
+    match page {
+        Some(page) => rows.into_iter().skip(page.offset).take(page.limit).collect(),
+        None => rows,
+    }
+}
+
+async fn viewer_membership(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    viewer_id: Option<&str>,
+) -> CoreResult<Option<Member>> {
+    match viewer_id {
+        Some(user_id) => tx.member(ctx.app_id(), &channel.cid, user_id).await,
+        None => Ok(None),
+    }
+}
+
+async fn member_ids(tx: &mut dyn Tx, ctx: &Context, channel: &Channel) -> CoreResult<Vec<String>> {
+    Ok(tx.member_ids(ctx.app_id(), &channel.cid).await?.into_iter().map(|(user_id, _)| user_id).collect())
+}
+
+/// The in-memory check of a channel the SQL selected for an inexact filter.
+async fn channel_passes(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    filter: &Filter,
+    channel: &Channel,
+    viewer_id: Option<&str>,
+    needs_members: bool,
+) -> CoreResult<bool> {
+    let member = viewer_membership(tx, ctx, channel, viewer_id).await?;
+    let member_ids = if needs_members { Some(member_ids(tx, ctx, channel).await?) } else { None };
+    Ok(query::matches(filter, &channel_document(channel, member.as_ref(), member_ids.as_deref())))
 }
 
 /// `POST /channels`: filters, sorts and pages the channels the acting user may read.
@@ -562,12 +671,14 @@ pub async fn query_channels(
     let filter_value = request.filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
     let sort =
         parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
-    let limit = page_size(request.limit, 10, 30, "limit")?;
-    let offset = page_offset(request.offset, 10_000, "offset")?;
+    let page = Page {
+        limit: page_size(request.limit, 10, 30, "limit")?,
+        offset: page_offset(request.offset, 10_000, "offset")?,
+    };
     let message_limit = page_size(request.message_limit, 25, 300, "message_limit")?;
     let member_limit = page_size(request.member_limit, 100, 100, "member_limit")?;
     let viewer = acting_user(tx, ctx).await?;
-    let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort).await?;
+    let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort, Some(page)).await?;
     let options = ViewOptions {
         messages: Paging { limit: Some(message_limit as i64), ..Paging::default() },
         member_limit,
@@ -575,7 +686,7 @@ pub async fn query_channels(
     };
     let mut users = UserDirectory::new();
     let mut views = Vec::new();
-    for (channel, _) in channels.into_iter().skip(offset).take(limit) {
+    for (channel, _) in channels {
         let config = config_of(&channel.channel_type, &ctx.app)?;
         let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
         views.push(channel_view(tx, ctx, channel, &config, &standing, &options, &mut users).await?);

@@ -1115,7 +1115,7 @@ pub async fn search(
     }
     filters.extend(message_filter);
     let filter = Filter::And(filters);
-    let compiled = selection::compile(&filter, message_field);
+    let compiled = selection::compile(&filter, message_field, None);
     let condition = Condition::All(vec![
         search_scope(&cids, &horizons),
         Condition::Null { column: "deleted_at" },

@@ -354,7 +354,7 @@ pub async fn query_users(
         limit: page_size(request.limit, default, max, "limit")?,
         offset: page_offset(request.offset, QUERY_USERS_MAX_OFFSET, "offset")?,
     };
-    let compiled = selection::compile(&filter, user_field);
+    let compiled = selection::compile(&filter, user_field, None);
     let mut conditions = vec![Condition::Null { column: "deleted_at" }, compiled.condition];
     if !request.include_deactivated_users.unwrap_or(false) {
         conditions.push(Condition::Null { column: "deactivated_at" });

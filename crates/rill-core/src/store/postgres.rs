@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_initial.sql")),
     (2, include_str!("../../migrations/postgres/0002_counters_and_names.sql")),
     (3, include_str!("../../migrations/postgres/0003_word_indexes.sql")),
+    (4, include_str!("../../migrations/postgres/0004_last_updated.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -608,13 +609,14 @@ impl PgTx {
 }
 
 /// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
-fn render_query(columns: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
+/// `table` is the table's name or alias in `columns`; `from` names it ("channels c").
+fn render_query(columns: &str, from: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
     let mut renderer = Renderer::new(&PostgresDialect, table);
     let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
     let condition = renderer.condition(&query.condition, &app);
     let order = renderer.order(&query.order);
     let page = renderer.page(query.page);
-    let sql = format!("SELECT {columns} FROM {table} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
+    let sql = format!("SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
     (sql, renderer.params)
 }
 
@@ -913,7 +915,7 @@ impl UserRows for PgTx {
     }
 
     async fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, params) = render_query(USER_COLUMNS, "users", app_id, query);
+        let (sql, params) = render_query(USER_COLUMNS, "users", "users", app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(user_from_row).collect()
     }
 
@@ -1192,6 +1194,11 @@ impl ChannelRows for PgTx {
             self.execute(&format!("DELETE FROM {table} WHERE app_id = $1 AND cid = $2"), &[&app_id, &cid]).await?;
         }
         Ok(())
+    }
+
+    async fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
+        let (sql, params) = render_query(CHANNEL_COLUMNS, "channels c", "c", app_id, query);
+        self.rows_built(&sql, &params).await?.iter().map(channel_from_row).collect()
     }
 
     async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>> {
@@ -1579,7 +1586,7 @@ impl MessageRows for PgTx {
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
-        let (sql, params) = render_query(MESSAGE_COLUMNS, "messages", app_id, query);
+        let (sql, params) = render_query(MESSAGE_COLUMNS, "messages", "messages", app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(message_from_row).collect()
     }
 

@@ -116,6 +116,23 @@ pub enum Condition {
         index: WordIndex,
         prefixes: Vec<String>,
     },
+    /// A channel with a member among these users.
+    HasMember {
+        user_ids: Vec<String>,
+    },
+    /// A channel the user is a member of, with a membership that passes the test.
+    Membership {
+        user_id: String,
+        test: MembershipTest,
+    },
+}
+
+/// What a [`Condition::Membership`] asks of the membership.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MembershipTest {
+    Exists,
+    Hidden,
+    Role(String),
 }
 
 /// How a table's rows are ordered: columns, each ascending or descending, missing values last.
@@ -162,6 +179,14 @@ pub enum FieldKind {
     DataOrEmptyList,
     /// Not in the table (computed when the document is built): the filter falls back to evaluation in memory.
     Computed,
+    /// A boolean the document always holds as `false` (a feature not kept per row yet).
+    AlwaysFalse,
+    /// A channel's member ids, as a list.
+    Members,
+    /// Whether the viewer's membership of a channel is hidden (`false` without one).
+    ViewerHidden,
+    /// Whether the viewer is a member of the channel.
+    ViewerJoined,
 }
 
 /// A table's fields: the kind of each built-in field; any other field is a key of the row's JSON data.
@@ -231,25 +256,26 @@ pub fn message_index_text(text: &str) -> String {
     words.join(" ")
 }
 
-/// Compiles a parsed filter for the table `catalog` describes.
-pub fn compile(filter: &Filter, catalog: FieldCatalog) -> Compiled {
+/// Compiles a parsed filter for the table `catalog` describes, as seen by `viewer` (for fields such as a
+/// channel's `hidden`, which depend on who asks).
+pub fn compile(filter: &Filter, catalog: FieldCatalog, viewer: Option<&str>) -> Compiled {
     match filter {
         Filter::And(children) => {
-            let compiled: Vec<Compiled> = children.iter().map(|child| compile(child, catalog)).collect();
+            let compiled: Vec<Compiled> = children.iter().map(|child| compile(child, catalog, viewer)).collect();
             let exact = compiled.iter().all(|child| child.exact);
             Compiled { condition: Condition::All(compiled.into_iter().map(|c| c.condition).collect()), exact }
         }
         Filter::Or(children) => {
-            let compiled: Vec<Compiled> = children.iter().map(|child| compile(child, catalog)).collect();
+            let compiled: Vec<Compiled> = children.iter().map(|child| compile(child, catalog, viewer)).collect();
             let exact = compiled.iter().all(|child| child.exact);
             Compiled { condition: Condition::Any(compiled.into_iter().map(|c| c.condition).collect()), exact }
         }
         Filter::Nor(children) => {
-            let any = compile(&Filter::Or(children.clone()), catalog);
+            let any = compile(&Filter::Or(children.clone()), catalog, viewer);
             negate(any)
         }
         Filter::Condition { field, op, value } => {
-            compile_condition(catalog(field).unwrap_or(FieldKind::Data), field, *op, value)
+            compile_condition(catalog(field).unwrap_or(FieldKind::Data), field, *op, value, viewer)
         }
     }
 }
@@ -263,10 +289,18 @@ fn negate(compiled: Compiled) -> Compiled {
     }
 }
 
-fn compile_condition(kind: FieldKind, field: &str, op: Operator, operand: &Value) -> Compiled {
+fn compile_condition(kind: FieldKind, field: &str, op: Operator, operand: &Value, viewer: Option<&str>) -> Compiled {
     let data_key = |field: &str| -> Option<String> { plain_key(field).then(|| field.to_owned()) };
+    let membership = |test: MembershipTest| match viewer {
+        Some(user_id) => Condition::Membership { user_id: user_id.to_owned(), test },
+        None => Condition::False,
+    };
     match kind {
         FieldKind::Computed => Compiled::superset(),
+        FieldKind::AlwaysFalse => flag_condition(Condition::False, op, operand),
+        FieldKind::ViewerHidden => flag_condition(membership(MembershipTest::Hidden), op, operand),
+        FieldKind::ViewerJoined => flag_condition(membership(MembershipTest::Exists), op, operand),
+        FieldKind::Members => members_condition(op, operand),
         FieldKind::Text { column, nullable } => text_column(column, nullable, op, operand),
         FieldKind::TextWithWords { column, index } => match op {
             Operator::Autocomplete | Operator::Q => words_condition(index, op, operand, false),
@@ -403,11 +437,89 @@ fn number_column(column: &'static str, op: Operator, operand: &Value) -> Compile
 }
 
 fn bool_column(column: &'static str, op: Operator, operand: &Value) -> Compiled {
-    if comparison(op).is_some() {
-        // Booleans have no order: `$gt` never matches.
-        return Compiled::exact(Condition::False);
+    flag_condition(Condition::Column { column, op: Comparison::Eq, value: Scalar::Bool(true) }, op, operand)
+}
+
+/// A boolean the document always holds, true where `is_true` holds.
+fn flag_condition(is_true: Condition, op: Operator, operand: &Value) -> Compiled {
+    let equals = |value: &Value| match value.as_bool() {
+        Some(true) => is_true.clone(),
+        Some(false) => Condition::Not(Box::new(is_true.clone())),
+        // A boolean never equals anything else, and is never missing.
+        None => Condition::False,
+    };
+    let one_of = |value: &Value| {
+        Condition::Any(value.as_array().map(|values| values.iter().map(equals).collect()).unwrap_or_default())
+    };
+    Compiled::exact(match op {
+        Operator::Eq => equals(operand),
+        Operator::Ne => Condition::Not(Box::new(equals(operand))),
+        Operator::In => one_of(operand),
+        Operator::Nin => Condition::Not(Box::new(one_of(operand))),
+        Operator::Exists if operand.as_bool() == Some(true) => Condition::True,
+        // Booleans have no order, hold nothing and are not text.
+        _ => Condition::False,
+    })
+}
+
+/// A channel's `members`: the list of its member ids, always present when a filter names it.
+fn members_condition(op: Operator, operand: &Value) -> Compiled {
+    let has = |id: &str| Condition::HasMember { user_ids: vec![id.to_owned()] };
+    let equals = |value: &Value| match value {
+        Value::String(id) => has(id),
+        // The exact member set: every one of them a member, and no one else.
+        Value::Array(ids) => {
+            let mut wanted: Vec<&str> = Vec::with_capacity(ids.len());
+            for id in ids {
+                match id.as_str() {
+                    Some(id) if !wanted.contains(&id) => wanted.push(id),
+                    Some(_) => {}
+                    None => return Condition::False,
+                }
+            }
+            let count = Condition::Column {
+                column: "member_count",
+                op: Comparison::Eq,
+                value: Scalar::Int(wanted.len() as i64),
+            };
+            Condition::All(wanted.into_iter().map(has).chain([count]).collect())
+        }
+        _ => Condition::False,
+    };
+    let listed = |value: &Value| -> Vec<String> {
+        value
+            .as_array()
+            .map(|values| values.iter().filter_map(|id| id.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    let any_of = |value: &Value| {
+        // `$in` compares each listed value as `$eq` would: strings are member ids, lists exact sets.
+        let values = value.as_array().cloned().unwrap_or_default();
+        let (ids, others): (Vec<Value>, Vec<Value>) = values.into_iter().partition(Value::is_string);
+        let ids = listed(&Value::Array(ids));
+        let mut any = vec![Condition::HasMember { user_ids: ids }];
+        any.extend(others.iter().map(equals));
+        Condition::Any(any)
+    };
+    match op {
+        Operator::Eq => Compiled::exact(equals(operand)),
+        Operator::Ne => Compiled::exact(Condition::Not(Box::new(equals(operand)))),
+        Operator::In => Compiled::exact(any_of(operand)),
+        Operator::Nin => Compiled::exact(Condition::Not(Box::new(any_of(operand)))),
+        Operator::Contains => {
+            let wanted: Vec<&Value> = match operand {
+                Value::Array(values) => values.iter().collect(),
+                other => vec![other],
+            };
+            Compiled::exact(Condition::All(
+                wanted.into_iter().map(|value| value.as_str().map_or(Condition::False, has)).collect(),
+            ))
+        }
+        Operator::Exists => {
+            Compiled::exact(if operand.as_bool() == Some(true) { Condition::True } else { Condition::False })
+        }
+        _ => Compiled::superset(),
     }
-    column_condition(column, false, op, operand, |value| Ok(value.as_bool().map(Scalar::Bool)))
 }
 
 fn number_scalar(number: &serde_json::Number) -> Result<Scalar, ()> {
@@ -609,6 +721,27 @@ impl<'d> Renderer<'d> {
                     }
                 };
                 self.dialect.json(&format!("{table}.data"), &key, test, value.as_deref())
+            }
+            Condition::HasMember { user_ids } => {
+                let list = self.bind(Bound::TextList(user_ids.clone()));
+                let listed = self.dialect.in_list("m.user_id", &list);
+                format!("{table}.cid IN (SELECT m.cid FROM members m WHERE m.app_id = {app} AND {listed})")
+            }
+            Condition::Membership { user_id, test } => {
+                let user = self.bind(Bound::Scalar(Scalar::Text(user_id.clone())));
+                let test = match test {
+                    MembershipTest::Exists => String::new(),
+                    MembershipTest::Hidden => {
+                        format!(" AND m.hidden = {}", self.bind(Bound::Scalar(Scalar::Bool(true))))
+                    }
+                    MembershipTest::Role(role) => {
+                        format!(" AND m.channel_role = {}", self.bind(Bound::Scalar(Scalar::Text(role.clone()))))
+                    }
+                };
+                format!(
+                    "EXISTS (SELECT 1 FROM members m WHERE m.app_id = {app} AND m.cid = {table}.cid \
+                     AND m.user_id = {user}{test})"
+                )
             }
             Condition::Words { prefixes, .. } if prefixes.is_empty() => "TRUE".into(),
             Condition::Words { index, prefixes } => {

@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_initial.sql")),
     (2, include_str!("../../migrations/sqlite/0002_counters_and_names.sql")),
     (3, include_str!("../../migrations/sqlite/0003_word_indexes.sql")),
+    (4, include_str!("../../migrations/sqlite/0004_last_updated.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -807,25 +808,32 @@ impl SqliteTx {
     }
 
     fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, parameters) = render_query(USER_COLUMNS, "users", app_id, query);
+        let (sql, parameters) = render_query(USER_COLUMNS, "users", "users", app_id, query);
         let rows = self.query_built(&sql, &parameters, user_from_row)?;
         with_data(rows, |user, data| user.data = data)
     }
 
+    fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
+        let (sql, parameters) = render_query(CHANNEL_COLUMNS, "channels c", "c", app_id, query);
+        let rows = self.query_built(&sql, &parameters, channel_from_row)?;
+        with_data(rows, |channel, data| channel.data = data)
+    }
+
     fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
-        let (sql, parameters) = render_query(MESSAGE_COLUMNS, "messages", app_id, query);
+        let (sql, parameters) = render_query(MESSAGE_COLUMNS, "messages", "messages", app_id, query);
         finish_messages(self.query_built(&sql, &parameters, message_from_row)?)
     }
 }
 
 /// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
-fn render_query(columns: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
+/// `table` is the table's name or alias in `columns`; `from` names it ("channels c").
+fn render_query(columns: &str, from: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
     let mut renderer = Renderer::new(&SqliteDialect, table);
     let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
     let condition = renderer.condition(&query.condition, &app);
     let order = renderer.order(&query.order);
     let page = renderer.page(query.page);
-    let sql = format!("SELECT {columns} FROM {table} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
+    let sql = format!("SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
     (sql, renderer.params)
 }
 
@@ -2057,6 +2065,10 @@ impl ChannelRows for SqliteTx {
         SqliteTx::all_channels(self, app_id)
     }
 
+    async fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
+        SqliteTx::find_channels(self, app_id, query)
+    }
+
     async fn channels_of_type(&mut self, app_id: i64, channel_type: &str) -> CoreResult<Vec<Channel>> {
         SqliteTx::channels_of_type(self, app_id, channel_type)
     }
@@ -2453,6 +2465,7 @@ mod tests {
         let raw = Connection::open(&path).unwrap();
         raw.execute_batch(
             "DROP TABLE user_words; DROP TABLE message_words; ALTER TABLE messages DROP COLUMN search_rowid; \
+             DROP INDEX channels_by_last_updated; ALTER TABLE channels DROP COLUMN last_updated; \
              PRAGMA user_version = 2;",
         )
         .unwrap();
@@ -2460,7 +2473,7 @@ mod tests {
         let (_backend, store) = open(&path);
         let filter =
             rill_protocol::filter::Filter::parse(&serde_json::json!({"name": {"$autocomplete": "love"}})).unwrap();
-        let compiled = crate::store::selection::compile(&filter, crate::ops::users::user_field);
+        let compiled = crate::store::selection::compile(&filter, crate::ops::users::user_field, None);
         let query = RowQuery { condition: compiled.condition, order: Vec::new(), page: None };
         let found = store.read(query, |tx, query| tx.find_users(1, query)).await.unwrap();
         assert_eq!(found.len(), 1, "the user stored before version 3 is in the word index");

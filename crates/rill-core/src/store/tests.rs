@@ -37,6 +37,7 @@ on_both_backends!(
     updates_change_every_named_column_and_no_other,
     compiled_filters_agree_with_the_evaluator,
     compiled_message_filters_agree_with_the_evaluator,
+    compiled_channel_filters_agree_with_the_evaluator,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -477,7 +478,7 @@ async fn compiled_filters_agree_with_the_evaluator(kind: BackendKind) {
     let mut exact_cases = 0;
     for case in 0..800 {
         let filter = random_filter(&mut random, &fields, 2);
-        let compiled = compile(&filter, crate::ops::users::user_field);
+        let compiled = compile(&filter, crate::ops::users::user_field, None);
         let mut expected: Vec<String> = users
             .iter()
             .filter(|user| crate::query::matches(&filter, &crate::ops::users::user_document(user, false)))
@@ -555,7 +556,7 @@ async fn compiled_message_filters_agree_with_the_evaluator(kind: BackendKind) {
     let mut exact_cases = 0;
     for case in 0..800 {
         let filter = random_filter(&mut random, &fields, 2);
-        let compiled = compile(&filter, crate::ops::messages::message_field);
+        let compiled = compile(&filter, crate::ops::messages::message_field, None);
         let expected: Vec<String> = messages
             .iter()
             .filter(|message| crate::query::matches(&filter, &crate::ops::messages::message_document(message, &users)))
@@ -574,6 +575,112 @@ async fn compiled_message_filters_agree_with_the_evaluator(kind: BackendKind) {
             assert_eq!(found, expected, "case {case}: {} compiled to {:?}", filter.to_json(), compiled.condition);
         } else {
             let missing: Vec<&String> = expected.iter().filter(|id| !found.contains(id)).collect();
+            assert!(missing.is_empty(), "case {case}: {} lost {missing:?}", filter.to_json());
+        }
+    }
+    assert!(exact_cases > 300, "only {exact_cases} of 800 random filters compiled exactly");
+}
+
+/// The same agreement for channel filters as a viewer sees them: members, the viewer's hidden and joined.
+async fn compiled_channel_filters_agree_with_the_evaluator(kind: BackendKind) {
+    use crate::store::selection::{compile, OrderKey, RowQuery};
+    let (_directory, _database, store) = fresh(kind).await;
+    let mut random = Random(0xc4a2_2e15_0000_0007);
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let people = ["alpha", "al", "zeta", "Beta gamma", "viewer"];
+    let mut channels = Vec::new();
+    let mut memberships: Vec<crate::model::Member> = Vec::new();
+    for index in 0..30 {
+        let mut channel = placeholder_channel();
+        channel.id = format!("c{index:02}");
+        channel.cid = format!("messaging:c{index:02}");
+        channel.disabled = random.below(4) == 0;
+        channel.team = (random.below(2) == 0).then(|| (*random.pick(WORDS)).to_owned());
+        channel.created_at = base + chrono::Duration::seconds(index);
+        channel.updated_at = channel.created_at;
+        if random.below(2) == 0 {
+            channel.data.insert("k1".into(), random_value(&mut random));
+        }
+        for person in people {
+            if random.below(3) == 0 {
+                let mut member = crate::model::Member {
+                    cid: channel.cid.clone(),
+                    user_id: person.into(),
+                    channel_role: "channel_member".into(),
+                    data: serde_json::Map::new(),
+                    created_at: base,
+                    updated_at: base,
+                    hidden: random.below(3) == 0,
+                    last_read_at: base,
+                    last_read_message_id: None,
+                    last_read_sequence: 0,
+                    hide_messages_before: None,
+                };
+                if random.below(4) == 0 {
+                    member.data.insert("invited".into(), true.into());
+                }
+                memberships.push(member);
+            }
+        }
+        channel.member_count = memberships.iter().filter(|member| member.cid == channel.cid).count() as i64;
+        channels.push(channel);
+    }
+    let rows = (channels.clone(), memberships.clone());
+    store
+        .write(rows, |tx, (channels, memberships)| {
+            Box::pin(async move {
+                for channel in channels {
+                    let mut empty = channel.clone();
+                    empty.member_count = 0;
+                    tx.insert_channel(1, &empty).await?;
+                }
+                for member in memberships {
+                    tx.insert_member(1, member).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("channels");
+    let fields = ["cid", "team", "disabled", "members", "hidden", "joined", "member_count", "k1", "invite", "muted"];
+    let order = vec![OrderKey { column: "cid", descending: false }];
+    let mut exact_cases = 0;
+    for case in 0..800 {
+        let mut filter = random_filter(&mut random, &fields, 2);
+        // Member lists and ids as operands.
+        if let rill_protocol::filter::Filter::Condition { field, value, .. } = &mut filter {
+            if field == "members" && random.below(2) == 0 {
+                *value = serde_json::json!([people[random.below(5)], people[random.below(5)]]);
+            }
+        }
+        let compiled = compile(&filter, crate::ops::channels::channel_field, Some("viewer"));
+        let expected: Vec<String> = channels
+            .iter()
+            .filter(|channel| {
+                let member = memberships.iter().find(|member| member.cid == channel.cid && member.user_id == "viewer");
+                let ids: Vec<String> = memberships
+                    .iter()
+                    .filter(|member| member.cid == channel.cid)
+                    .map(|member| member.user_id.clone())
+                    .collect();
+                let document = crate::ops::channels::channel_document(channel, member, Some(&ids));
+                crate::query::matches(&filter, &document)
+            })
+            .map(|channel| channel.cid.clone())
+            .collect();
+        let query = RowQuery { condition: compiled.condition.clone(), order: order.clone(), page: None };
+        let found: Vec<String> = store
+            .read(query, |tx, query| tx.find_channels(1, query))
+            .await
+            .unwrap_or_else(|error| panic!("case {case}: {filter:?} failed in SQL: {error}"))
+            .into_iter()
+            .map(|channel| channel.cid)
+            .collect();
+        if compiled.exact {
+            exact_cases += 1;
+            assert_eq!(found, expected, "case {case}: {} compiled to {:?}", filter.to_json(), compiled.condition);
+        } else {
+            let missing: Vec<&String> = expected.iter().filter(|cid| !found.contains(cid)).collect();
             assert!(missing.is_empty(), "case {case}: {} lost {missing:?}", filter.to_json());
         }
     }
