@@ -53,6 +53,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "GetReactionsResponse",
     "GetRepliesResponse",
     "MarkReadResponse",
+    "MembersResponse",
     "MessageResponse",
     "MessageWithChannelResponse",
     "OwnUserResponse",

@@ -249,6 +249,9 @@ pub trait ChannelRows: Send {
     async fn member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>>;
     /// Members in join order.
     async fn members(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Member>>;
+    /// The memberships a query selects (see [`selection`]), as `mb`. Cost: the page plus the index ranges the
+    /// condition names (a channel's members in the order they joined).
+    async fn find_members(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Member>>;
     /// Adds a member unless the user is one already (and counts it in `member_count`); whether it did.
     async fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool>;
     /// Removes a member (and uncounts it); the membership removed, if there was one.

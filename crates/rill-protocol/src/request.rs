@@ -1,7 +1,7 @@
 //! Request bodies. Fields are optional where Stream's are, and custom data is collected flat into `custom`.
 //! Unknown built-in keys of newer clients land in `custom` too, which is what the flat wire format means.
 
-use crate::ids::{Cid, FieldPath, MessageId, ReactionType, UserId};
+use crate::ids::{ChannelId, ChannelType, Cid, FieldPath, MessageId, ReactionType, UserId};
 use crate::types::Custom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,6 +68,27 @@ pub struct QueryUsersRequest {
     pub presence: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_deactivated_users: Option<bool>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+}
+
+/// `GET /members?payload=`: a channel's members, by `type` and `id` (or, for a distinct channel, `members`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryMembersRequest {
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub channel_type: Option<ChannelType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<ChannelId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<Vec<UserId>>,
+    #[serde(default)]
+    pub filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
     #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
     pub user_id: Option<UserId>,
 }

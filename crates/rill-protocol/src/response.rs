@@ -121,6 +121,12 @@ pub struct SearchResponse {
     pub previous: Option<String>,
 }
 
+/// `GET /members`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MembersResponse {
+    pub members: Vec<Member>,
+}
+
 /// Output of `rill app create --json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct CreatedApp {

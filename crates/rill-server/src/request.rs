@@ -58,6 +58,7 @@ routes! {
     ("POST", "/users/{user_id}/deactivate", "DeactivateUser"),
     ("POST", "/users/{user_id}/reactivate", "ReactivateUser"),
     ("POST", "/channels", "QueryChannels"),
+    ("GET", "/members", "QueryMembers"),
     ("POST", "/channels/read", "MarkChannelsRead"),
     ("POST", "/channels/{type}/query", "GetOrCreateDistinctChannel"),
     ("POST", "/channels/{type}/{id}/query", "GetOrCreateChannel"),

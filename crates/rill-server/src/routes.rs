@@ -41,6 +41,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "DeactivateUser" => post(users::deactivate_user),
         "ReactivateUser" => post(users::reactivate_user),
         "QueryChannels" => post(channels::query_channels),
+        "QueryMembers" => get(channels::query_members),
         "MarkChannelsRead" => post(channels::mark_channels_read),
         "GetOrCreateDistinctChannel" => post(channels::get_or_create_distinct),
         "GetOrCreateChannel" => post(channels::get_or_create),

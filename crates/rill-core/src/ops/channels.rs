@@ -3,7 +3,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{check_client_channel_id, distinct_channel_id, ChannelId, ChannelType, Cid, UserId};
-use crate::model::{Actor, Channel, ChannelView, Member, MessageView, UnreadTotals, User, UserDirectory};
+use crate::model::{Actor, Channel, ChannelView, InviteStatus, Member, MessageView, UnreadTotals, User, UserDirectory};
 use crate::ops::messages::{message_range, message_views, post_message, SendOptions};
 use crate::ops::{
     acting_user, collect_users, config_of, flatten_custom, load_channel, load_channel_for_update, message_user_ids,
@@ -14,7 +14,7 @@ use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
 use crate::policy;
 use crate::query;
 use crate::store::selection::{
-    self, Comparison, Condition, FieldKind, MembershipTest, OrderKey, Page, RowQuery, Scalar,
+    self, Comparison, Condition, FieldKind, MembershipTest, OrderKey, Page, RowQuery, Scalar, WordIndex,
 };
 use crate::store::{MessageRange, Tx};
 use rill_protocol::error::ErrorCode;
@@ -25,7 +25,7 @@ use rill_protocol::limits::{
 };
 use rill_protocol::request::{
     ChannelData, GetOrCreateChannelRequest, MemberInput, Paging, PartialUpdateRequest, QueryChannelsRequest,
-    UpdateChannelRequest,
+    QueryMembersRequest, UpdateChannelRequest,
 };
 use rill_protocol::types::ChannelConfig;
 use serde_json::{Map, Value};
@@ -127,14 +127,14 @@ pub(crate) async fn channel_view(
     let messages = message_views(tx, ctx, messages, viewer, sees_deleted(standing)).await?;
     let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10, since).await?;
     let pinned_messages = message_views(tx, ctx, pinned, viewer, sees_deleted(standing)).await?;
-    let all_members = tx.members(ctx.app_id(), &channel.cid).await?;
-    let members: Vec<Member> = all_members
-        .iter()
-        .skip(options.member_offset)
-        .take(options.member_limit.min(MEMBER_PAGE_MAX))
-        .cloned()
-        .collect();
-    let reads: Vec<Member> = if config.read_events { all_members.clone() } else { Vec::new() };
+    // A page of members, in the order they joined: an index range, however large the channel (the rest
+    // through QueryMembers). Reads are those members' and the viewer's own.
+    let page = Page { offset: options.member_offset, limit: options.member_limit.min(MEMBER_PAGE_MAX) };
+    let members = tx.find_members(ctx.app_id(), &members_of(&channel.cid, Condition::True, page)).await?;
+    let mut reads: Vec<Member> = if config.read_events { members.clone() } else { Vec::new() };
+    if let Some(own) = membership.as_ref().filter(|own| config.read_events && !members.contains(own)) {
+        reads.push(own.clone());
+    }
 
     let mut ids: Vec<&str> = members.iter().map(|member| member.user_id.as_str()).collect();
     ids.extend(reads.iter().map(|member| member.user_id.as_str()));
@@ -154,6 +154,195 @@ pub(crate) async fn channel_view(
         own_capabilities: standing.capabilities.clone(),
         hidden,
     })
+}
+
+/// The order of a channel's members: as they joined.
+const MEMBERS_BY_JOINING: [OrderKey; 2] =
+    [OrderKey { column: "created_at", descending: false }, OrderKey { column: "user_id", descending: false }];
+
+/// A page of the members of `cid` that pass `condition`, in the order they joined.
+fn members_of(cid: &str, condition: Condition, page: Page) -> RowQuery {
+    let in_channel = Condition::Column { column: "cid", op: Comparison::Eq, value: Scalar::Text(cid.to_owned()) };
+    RowQuery {
+        condition: Condition::All(vec![in_channel, condition]),
+        order: MEMBERS_BY_JOINING.to_vec(),
+        page: Some(page),
+    }
+}
+
+/// Where each member filter field is in the store (see `store::selection`); any other field is the member's
+/// custom data.
+pub(crate) fn member_field(field: &str) -> Option<FieldKind> {
+    Some(match field {
+        "user_id" | "id" => FieldKind::Text { column: "user_id", nullable: false },
+        "cid" => FieldKind::Text { column: "cid", nullable: false },
+        "channel_role" => FieldKind::Text { column: "channel_role", nullable: false },
+        "created_at" => FieldKind::Time { column: "created_at", nullable: false },
+        "updated_at" => FieldKind::Time { column: "updated_at", nullable: false },
+        "is_moderator" => FieldKind::ColumnIs { column: "channel_role", value: "channel_moderator" },
+        "name" => FieldKind::WordsOnly { index: WordIndex::UserName },
+        "notifications_muted" => FieldKind::AlwaysFalse,
+        // From the member's user, or their invite.
+        "banned" | "invite" | "joined" | "last_active" => FieldKind::Computed,
+        _ if field.starts_with("user.") => FieldKind::Computed,
+        _ => return None,
+    })
+}
+
+fn member_filter_allows(field: &str, operator: rill_protocol::filter::Operator) -> bool {
+    use rill_protocol::filter::Operator::*;
+    match field {
+        "user_id" | "id" | "created_at" | "updated_at" => {
+            matches!(operator, Eq | Ne | In | Nin | Gt | Gte | Lt | Lte | Exists)
+        }
+        "cid" | "invite" => matches!(operator, Eq | Ne | In | Nin),
+        "channel_role" => matches!(operator, Eq | Ne | In | Nin),
+        "name" => matches!(operator, Eq | In | Autocomplete | Q),
+        "banned" | "is_moderator" | "joined" | "notifications_muted" => matches!(operator, Eq | Ne),
+        "last_active" => matches!(operator, Eq | Gt | Gte | Lt | Lte),
+        _ => true,
+    }
+}
+
+/// The document a member filter is evaluated against.
+pub(crate) fn member_document(member: &Member, cid: &str, user: Option<&User>) -> Map<String, Value> {
+    use rill_protocol::time::format;
+    let mut document = member.data.clone();
+    document.insert("user_id".into(), Value::from(member.user_id.as_str()));
+    document.insert("id".into(), Value::from(member.user_id.as_str()));
+    document.insert("cid".into(), Value::from(cid));
+    document.insert("channel_role".into(), Value::from(member.channel_role.as_str()));
+    document.insert("created_at".into(), Value::from(format(&member.created_at)));
+    document.insert("updated_at".into(), Value::from(format(&member.updated_at)));
+    document.insert("is_moderator".into(), Value::from(member.is_moderator()));
+    document.insert("notifications_muted".into(), Value::from(false));
+    let invite = member.invite_status();
+    if let Some(status) = invite {
+        document.insert("invite".into(), Value::from(status.as_str()));
+    }
+    document.insert("joined".into(), Value::from(invite.is_none_or(|status| status == InviteStatus::Accepted)));
+    if let Some(user) = user {
+        document.insert("banned".into(), Value::from(user.banned));
+        if let Some(name) = user.data.get("name") {
+            document.insert("name".into(), name.clone());
+        }
+        if let Some(last_active) = &user.last_active {
+            document.insert("last_active".into(), Value::from(format(last_active)));
+        }
+        let mut profile = user.data.clone();
+        profile.insert("id".into(), Value::from(user.id.as_str()));
+        profile.insert("role".into(), Value::from(user.role.as_str()));
+        document.insert("user".into(), Value::Object(profile));
+    }
+    document
+}
+
+/// The member fields a sort can order by in SQL.
+fn member_sort_column(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "created_at" => "created_at",
+        "updated_at" => "updated_at",
+        "user_id" => "user_id",
+        _ => return None,
+    })
+}
+
+/// `GET /members`: filters, sorts and pages a channel's members, for whoever may read the channel.
+///
+/// Cost: as QueryUsers' (see `query_users`), over the channel's members: an exact filter pages in SQL along the
+/// channel's member index.
+pub async fn query_members(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &QueryMembersRequest,
+) -> CoreResult<Outcome<(Channel, Vec<Member>)>> {
+    let channel_type = request.channel_type.as_ref().ok_or_else(|| CoreError::input("type is required"))?;
+    let id = match (&request.id, &request.members) {
+        (Some(id), _) => id.clone(),
+        (None, Some(members)) => {
+            let mut distinct: Vec<&UserId> = members.iter().collect();
+            check_member_count(distinct.len(), "members")?;
+            distinct.sort_unstable();
+            distinct.dedup();
+            distinct_channel_id(&distinct)
+        }
+        (None, None) => return Err(CoreError::input("id (or members, for a distinct channel) is required")),
+    };
+    let cid = Cid::new(channel_type, &id);
+    let config = config_of(channel_type, &ctx.app)?;
+    let channel = tx
+        .channel(ctx.app_id(), &cid)
+        .await?
+        .filter(|channel| channel.deleted_at.is_none())
+        .ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))?;
+    let viewer = acting_user(tx, ctx).await?;
+    standing(tx, ctx, &channel, &config, viewer.as_ref()).await?.require_read(&channel.cid)?;
+
+    let filter_value =
+        request.filter_conditions.as_ref().ok_or_else(|| CoreError::input("filter_conditions is required"))?;
+    let filter = Filter::parse(filter_value).map_err(|error| CoreError::input(error.message))?;
+    filter.validate(&member_filter_allows).map_err(|error| CoreError::input(error.message))?;
+    let sort =
+        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    if sort.len() > 1 {
+        return Err(CoreError::input("members can be sorted by one field only"));
+    }
+    let page = Page {
+        limit: page_size(request.limit, 100, MEMBER_PAGE_MAX, "limit")?,
+        offset: page_offset(request.offset, 10_000, "offset")?,
+    };
+    let compiled = selection::compile(&filter, member_field, None);
+    let order = if sort.is_empty() {
+        Some(MEMBERS_BY_JOINING.to_vec())
+    } else {
+        selection::sql_order(&sort, member_sort_column, &MEMBERS_BY_JOINING)
+    };
+    let mut outcome = Outcome::new(());
+    let members = match order {
+        Some(order) if compiled.exact => {
+            let mut query = members_of(&cid, compiled.condition, page);
+            query.order = order;
+            tx.find_members(ctx.app_id(), &query).await?
+        }
+        Some(order) => {
+            let mut kept = Vec::new();
+            let mut scanned = 0;
+            loop {
+                let mut query =
+                    members_of(&cid, compiled.condition.clone(), Page { offset: scanned, limit: SCAN_BATCH });
+                query.order = order.clone();
+                let rows = tx.find_members(ctx.app_id(), &query).await?;
+                scanned += rows.len();
+                let done = rows.len() < SCAN_BATCH;
+                collect_users(tx, ctx.app_id(), &mut outcome.users, rows.iter().map(|m| m.user_id.as_str())).await?;
+                kept.extend(rows.into_iter().filter(|member| {
+                    query::matches(&filter, &member_document(member, &cid, outcome.users.get(&member.user_id)))
+                }));
+                if done || kept.len() >= page.offset + page.limit {
+                    break;
+                }
+            }
+            apply_page(kept, Some(page))
+        }
+        None => {
+            let everything = Page { offset: 0, limit: MAX_SORTED_IN_MEMORY + 1 };
+            let rows = tx.find_members(ctx.app_id(), &members_of(&cid, compiled.condition, everything)).await?;
+            refuse_unsortable(rows.len(), &sort)?;
+            collect_users(tx, ctx.app_id(), &mut outcome.users, rows.iter().map(|m| m.user_id.as_str())).await?;
+            let mut matching: Vec<(Member, Map<String, Value>)> = rows
+                .into_iter()
+                .map(|member| {
+                    let document = member_document(&member, &cid, outcome.users.get(&member.user_id));
+                    (member, document)
+                })
+                .filter(|(_, document)| query::matches(&filter, document))
+                .collect();
+            matching.sort_by(|(_, a), (_, b)| query::compare(a, b, &sort));
+            apply_page(matching.into_iter().map(|(member, _)| member).collect(), Some(page))
+        }
+    };
+    collect_users(tx, ctx.app_id(), &mut outcome.users, members.iter().map(|m| m.user_id.as_str())).await?;
+    Ok(Outcome { value: (channel, members), notices: outcome.notices, users: outcome.users })
 }
 
 fn channel_data_custom(data: &ChannelData) -> CoreResult<Map<String, Value>> {

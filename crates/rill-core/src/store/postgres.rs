@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/postgres/0002_counters_and_names.sql")),
     (3, include_str!("../../migrations/postgres/0003_word_indexes.sql")),
     (4, include_str!("../../migrations/postgres/0004_last_updated.sql")),
+    (5, include_str!("../../migrations/postgres/0005_members_by_joined.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -609,9 +610,15 @@ impl PgTx {
 }
 
 /// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
-/// `table` is the table's name or alias in `columns`; `from` names it ("channels c").
-fn render_query(columns: &str, from: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
-    let mut renderer = Renderer::new(&PostgresDialect, table);
+/// `from` names the table ("channels c"), `table` is its name or alias in `columns`, `key` the column a word
+/// index is keyed by.
+fn render_query(
+    columns: &str,
+    (from, table, key): (&str, &'static str, &'static str),
+    app_id: i64,
+    query: &RowQuery,
+) -> (String, Vec<Bound>) {
+    let mut renderer = Renderer::new(&PostgresDialect, table).keyed_by(key);
     let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
     let condition = renderer.condition(&query.condition, &app);
     let order = renderer.order(&query.order);
@@ -915,7 +922,7 @@ impl UserRows for PgTx {
     }
 
     async fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, params) = render_query(USER_COLUMNS, "users", "users", app_id, query);
+        let (sql, params) = render_query(USER_COLUMNS, ("users", "users", "id"), app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(user_from_row).collect()
     }
 
@@ -1196,8 +1203,14 @@ impl ChannelRows for PgTx {
         Ok(())
     }
 
+    async fn find_members(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Member>> {
+        let columns = MEMBER_COLUMNS.replace("m.", "mb.");
+        let (sql, params) = render_query(&columns, ("members mb", "mb", "user_id"), app_id, query);
+        self.rows_built(&sql, &params).await?.iter().map(|row| member_from_row(row, 0)).collect()
+    }
+
     async fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
-        let (sql, params) = render_query(CHANNEL_COLUMNS, "channels c", "c", app_id, query);
+        let (sql, params) = render_query(CHANNEL_COLUMNS, ("channels c", "c", "id"), app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(channel_from_row).collect()
     }
 
@@ -1586,7 +1599,7 @@ impl MessageRows for PgTx {
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
-        let (sql, params) = render_query(MESSAGE_COLUMNS, "messages", "messages", app_id, query);
+        let (sql, params) = render_query(MESSAGE_COLUMNS, ("messages", "messages", "id"), app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(message_from_row).collect()
     }
 

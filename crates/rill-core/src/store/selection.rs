@@ -181,6 +181,12 @@ pub enum FieldKind {
     Computed,
     /// A boolean the document always holds as `false` (a feature not kept per row yet).
     AlwaysFalse,
+    /// A boolean the document always holds: whether the text column holds the value (a member's
+    /// `is_moderator`).
+    ColumnIs { column: &'static str, value: &'static str },
+    /// A field only the word index answers (`$autocomplete`, `$q`); other operators are checked in memory (a
+    /// member's user `name`).
+    WordsOnly { index: WordIndex },
     /// A channel's member ids, as a list.
     Members,
     /// Whether the viewer's membership of a channel is hidden (`false` without one).
@@ -298,6 +304,15 @@ fn compile_condition(kind: FieldKind, field: &str, op: Operator, operand: &Value
     match kind {
         FieldKind::Computed => Compiled::superset(),
         FieldKind::AlwaysFalse => flag_condition(Condition::False, op, operand),
+        FieldKind::ColumnIs { column, value } => flag_condition(
+            Condition::Column { column, op: Comparison::Eq, value: Scalar::Text(value.to_owned()) },
+            op,
+            operand,
+        ),
+        FieldKind::WordsOnly { index } => match op {
+            Operator::Autocomplete | Operator::Q => words_condition(index, op, operand, true),
+            _ => Compiled::superset(),
+        },
         FieldKind::ViewerHidden => flag_condition(membership(MembershipTest::Hidden), op, operand),
         FieldKind::ViewerJoined => flag_condition(membership(MembershipTest::Exists), op, operand),
         FieldKind::Members => members_condition(op, operand),
@@ -677,12 +692,20 @@ pub struct Renderer<'d> {
     dialect: &'d dyn Dialect,
     pub params: Vec<Bound>,
     table: &'static str,
+    /// The column that holds the id a word index is keyed by (`id`, or a member's `user_id`).
+    key: &'static str,
 }
 
 impl<'d> Renderer<'d> {
     /// A renderer for conditions on `table`'s rows; parameters are numbered from 1.
     pub fn new(dialect: &'d dyn Dialect, table: &'static str) -> Renderer<'d> {
-        Renderer { dialect, params: Vec::new(), table }
+        Renderer { dialect, params: Vec::new(), table, key: "id" }
+    }
+
+    /// The same, with the word indexes keyed by `key` (a member row's `user_id`).
+    pub fn keyed_by(mut self, key: &'static str) -> Renderer<'d> {
+        self.key = key;
+        self
     }
 
     /// Binds a value and returns its placeholder.
@@ -745,7 +768,7 @@ impl<'d> Renderer<'d> {
             }
             Condition::Words { prefixes, .. } if prefixes.is_empty() => "TRUE".into(),
             Condition::Words { index, prefixes } => {
-                let id = format!("{table}.id");
+                let id = format!("{table}.{}", self.key);
                 if *index == WordIndex::MessageText {
                     let query = self.dialect.full_text_query(prefixes);
                     let query = self.bind(Bound::Scalar(Scalar::Text(query)));

@@ -40,6 +40,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/sqlite/0002_counters_and_names.sql")),
     (3, include_str!("../../migrations/sqlite/0003_word_indexes.sql")),
     (4, include_str!("../../migrations/sqlite/0004_last_updated.sql")),
+    (5, include_str!("../../migrations/sqlite/0005_members_by_joined.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -808,27 +809,40 @@ impl SqliteTx {
     }
 
     fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, parameters) = render_query(USER_COLUMNS, "users", "users", app_id, query);
+        let (sql, parameters) = render_query(USER_COLUMNS, ("users", "users", "id"), app_id, query);
         let rows = self.query_built(&sql, &parameters, user_from_row)?;
         with_data(rows, |user, data| user.data = data)
     }
 
     fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
-        let (sql, parameters) = render_query(CHANNEL_COLUMNS, "channels c", "c", app_id, query);
+        let (sql, parameters) = render_query(CHANNEL_COLUMNS, ("channels c", "c", "id"), app_id, query);
         let rows = self.query_built(&sql, &parameters, channel_from_row)?;
         with_data(rows, |channel, data| channel.data = data)
     }
 
+    fn find_members(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Member>> {
+        let columns = MEMBER_COLUMNS.replace("m.", "mb.");
+        let (sql, parameters) = render_query(&columns, ("members mb", "mb", "user_id"), app_id, query);
+        let rows = self.query_built(&sql, &parameters, |row| member_from_row(row, 0))?;
+        with_data(rows, |member, data| member.data = data)
+    }
+
     fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
-        let (sql, parameters) = render_query(MESSAGE_COLUMNS, "messages", "messages", app_id, query);
+        let (sql, parameters) = render_query(MESSAGE_COLUMNS, ("messages", "messages", "id"), app_id, query);
         finish_messages(self.query_built(&sql, &parameters, message_from_row)?)
     }
 }
 
 /// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
-/// `table` is the table's name or alias in `columns`; `from` names it ("channels c").
-fn render_query(columns: &str, from: &str, table: &'static str, app_id: i64, query: &RowQuery) -> (String, Vec<Bound>) {
-    let mut renderer = Renderer::new(&SqliteDialect, table);
+/// `from` names the table ("channels c"), `table` is its name or alias in `columns`, `key` the column a word
+/// index is keyed by.
+fn render_query(
+    columns: &str,
+    (from, table, key): (&str, &'static str, &'static str),
+    app_id: i64,
+    query: &RowQuery,
+) -> (String, Vec<Bound>) {
+    let mut renderer = Renderer::new(&SqliteDialect, table).keyed_by(key);
     let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
     let condition = renderer.condition(&query.condition, &app);
     let order = renderer.order(&query.order);
@@ -2085,6 +2099,10 @@ impl ChannelRows for SqliteTx {
         SqliteTx::members(self, app_id, cid)
     }
 
+    async fn find_members(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Member>> {
+        SqliteTx::find_members(self, app_id, query)
+    }
+
     async fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool> {
         SqliteTx::insert_member(self, app_id, member)
     }
@@ -2446,27 +2464,18 @@ mod tests {
     async fn rows_stored_before_the_word_indexes_are_indexed_by_the_migration() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("rill.db");
-        let (backend, store) = open(&path);
-        let mut user = placeholder_user("ada", chrono::Utc::now());
-        user.data.insert("name".into(), Value::from("Ada Lovelace"));
-        store.write(user, |tx, user| tx.upsert_user(1, user, None)).await.unwrap();
-        store
-            .write((), |tx, ()| {
-                Box::pin(async move {
-                    let message =
-                        Message { text: "Analytical engines".into(), ..crate::store::tests::placeholder_message() };
-                    tx.insert_message(1, &message).await
-                })
-            })
-            .await
-            .unwrap();
-        drop((backend, store));
-        // The database as version 2 left it.
+        // A database as version 2 left it, with a user and a message.
         let raw = Connection::open(&path).unwrap();
+        for (version, sql) in &MIGRATIONS[..2] {
+            raw.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;")).unwrap();
+        }
         raw.execute_batch(
-            "DROP TABLE user_words; DROP TABLE message_words; ALTER TABLE messages DROP COLUMN search_rowid; \
-             DROP INDEX channels_by_last_updated; ALTER TABLE channels DROP COLUMN last_updated; \
-             PRAGMA user_version = 2;",
+            "INSERT INTO users (app_id, id, role, data, created_at, updated_at, banned, name) \
+             VALUES (1, 'ada', 'user', '{\"name\":\"Ada Lovelace\"}', 0, 0, 0, 'Ada Lovelace'); \
+             INSERT INTO messages (app_id, id, cid, user_id, type, text, html, show_in_channel, silent, shadowed, \
+             pinned, attachments, mentioned_users, data, reply_count, deleted_reply_count, created_at, updated_at, \
+             sequence) VALUES (1, 'm1', 'team:a', 'ada', 'regular', 'Analytical engines', '', 0, 0, 0, 0, '[]', \
+             '[]', '{}', 0, 0, 0, 0, 1);",
         )
         .unwrap();
         drop(raw);

@@ -3,7 +3,7 @@
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, Payload};
 use crate::fanout::channel_event;
 use crate::registry::Audience;
 use crate::reply::Reply;
@@ -19,9 +19,11 @@ use rill_core::policy;
 use rill_protocol::event::Event;
 use rill_protocol::request::{
     ActingUserRequest, GetOrCreateChannelRequest, MarkUnreadRequest, PartialUpdateRequest, QueryChannelsRequest,
-    SendEventRequest, TruncateChannelRequest, UpdateChannelRequest, UserQuery,
+    QueryMembersRequest, SendEventRequest, TruncateChannelRequest, UpdateChannelRequest, UserQuery,
 };
-use rill_protocol::response::{ChannelBody, Empty, EventBody, QueryChannelsResponse, UpdateChannelResponse};
+use rill_protocol::response::{
+    ChannelBody, Empty, EventBody, MembersResponse, QueryChannelsResponse, UpdateChannelResponse,
+};
 use rill_protocol::types::ChannelState;
 
 const WATCHERS_SHOWN: usize = 100;
@@ -157,6 +159,23 @@ pub(crate) async fn query_channels(
         }
     }
     Ok(Reply(QueryChannelsResponse { channels: render_states(&state, &auth, &outcome.value, &users) }))
+}
+
+/// `GET /members`.
+pub(crate) async fn query_members(
+    State(state): State<AppState>,
+    auth: Auth,
+    Payload(request): Payload<QueryMembersRequest>,
+) -> ApiResult<Reply<MembersResponse>> {
+    let ctx = auth.context(&state, request.user_id.clone());
+    let outcome = state
+        .store()
+        .read((ctx, request), |tx, (ctx, request)| Box::pin(ops::channels::query_members(tx, ctx, request)))
+        .await?;
+    let (channel, members) = &outcome.value;
+    Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
+        Reply(MembersResponse { members: members.iter().map(|member| renderer.member(member, channel)).collect() })
+    }))
 }
 
 fn update_response(state: &AppState, auth: &Auth, outcome: Outcome<ChannelUpdate>) -> Reply<UpdateChannelResponse> {

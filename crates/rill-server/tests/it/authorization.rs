@@ -83,6 +83,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("DeactivateUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("ReactivateUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("QueryChannels", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("QueryMembers", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("MarkChannelsRead", "ok   17   ok   ok   ok   17   ok   17   iso  43   5"),
     ("GetOrCreateDistinctChannel", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("GetOrCreateChannel", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
@@ -189,6 +190,13 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             vec![],
             acting(json!({"filter_conditions": {"cid": format!("team:{channel}")}})),
         ),
+        "QueryMembers" => {
+            let mut document = json!({"type": "team", "id": channel, "filter_conditions": {}});
+            if caller == Caller::Server {
+                document["user_id"] = json!("member");
+            }
+            (Method::GET, "/members".into(), payload(document), Value::Null)
+        }
         "MarkChannelsRead" => {
             let read = json!({"read_by_channel": {format!("team:{channel}"): ""}});
             (Method::POST, "/channels/read".into(), vec![], acting(read))

@@ -931,3 +931,80 @@ async fn hide_history_for_new_members_and_filter_tags() {
         .unwrap();
     assert_eq!((refused.status, refused.body["code"].as_i64()), (403, Some(17)), "{}", refused.body);
 }
+
+/// The member ids of a successful QueryMembers, in order.
+async fn query_member_ids(client: &Client, document: Value) -> Vec<String> {
+    let payload = document.to_string();
+    let response = client.raw(Method::GET, "/members", &[("payload", payload.as_str())], None).await.unwrap();
+    assert_eq!(response.status, 200, "{document}: {}", response.body);
+    assert_schema("MembersResponse", &response.body);
+    response.body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|member| member["user_id"].as_str().unwrap().into())
+        .collect()
+}
+
+/// A large channel answers with a page of members (and their reads), and QueryMembers finds the rest: by id,
+/// name, role and custom member fields, sorted and paged.
+#[tokio::test]
+async fn channel_views_page_members_and_query_members_finds_them() {
+    let server = TestServer::start().await;
+    let ids: Vec<String> = (0..150).map(|index| format!("user{index:03}")).collect();
+    let names: Vec<Value> = ids.iter().map(|id| json!({"id": id, "name": format!("Person {id}")})).collect();
+    for chunk in names.chunks(100) {
+        server.server_client().upsert_users(chunk).await.unwrap();
+    }
+    let admin = server.server_client();
+    let first: Vec<&String> = ids.iter().take(100).collect();
+    let created =
+        get_or_create(&admin, "team:big", json!({"data": {"created_by_id": "user000", "members": first}})).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let rest: Vec<Value> =
+        ids[100..].iter().map(|id| json!({"user_id": id, "channel_role": "channel_member"})).collect();
+    assert_eq!(update(&admin, "team:big", json!({"add_members": rest})).await.status, 201);
+    let assign = json!({"assign_roles": [{"user_id": "user007", "channel_role": "channel_moderator"}]});
+    assert_eq!(update(&admin, "team:big", assign).await.status, 201);
+
+    let member = server.user_client("user149");
+    let state = state_of(&member, "team:big").await;
+    assert_eq!(state["members"].as_array().unwrap().len(), 100, "a view holds at most 100 members");
+    assert_eq!(state["channel"]["member_count"], 150);
+    let reads = state["read"].as_array().unwrap();
+    assert!(reads.len() <= 101, "reads follow the page of members: {}", reads.len());
+    assert!(reads.iter().any(|read| read["user"]["id"] == "user149"), "the viewer's own read is there");
+
+    let base = json!({"type": "team", "id": "big", "filter_conditions": {}, "limit": 300});
+    assert_eq!(query_member_ids(&member, base.clone()).await, ids, "all members, as they joined");
+    let mut desc = base.clone();
+    desc["sort"] = json!([{"field": "user_id", "direction": -1}]);
+    desc["limit"] = json!(3);
+    assert_eq!(query_member_ids(&member, desc).await, ["user149", "user148", "user147"]);
+    let mut by_name = base.clone();
+    by_name["filter_conditions"] = json!({"name": {"$autocomplete": "user12"}});
+    let expected: Vec<String> = (120..130).map(|index| format!("user{index:03}")).collect();
+    assert_eq!(query_member_ids(&member, by_name).await, expected);
+    let mut moderators = base.clone();
+    moderators["filter_conditions"] = json!({"is_moderator": true});
+    assert_eq!(query_member_ids(&member, moderators).await, ["user007"]);
+    let mut listed = base.clone();
+    listed["filter_conditions"] = json!({"user_id": {"$in": ["user140", "user003", "nobody"]}});
+    assert_eq!(query_member_ids(&member, listed).await, ["user003", "user140"]);
+    let mut paged = base.clone();
+    paged["offset"] = json!(148);
+    assert_eq!(query_member_ids(&member, paged).await, ["user148", "user149"]);
+
+    // Who may not read the channel gets nothing; a missing channel is 16; a bad filter is 4.
+    server.create_users(&["stranger"]).await;
+    let payload = base.to_string();
+    let stranger = server.user_client("stranger");
+    let refused = stranger.raw(Method::GET, "/members", &[("payload", payload.as_str())], None).await.unwrap();
+    assert_eq!(refused.status, 403);
+    let missing = json!({"type": "team", "id": "nowhere", "filter_conditions": {}}).to_string();
+    let response = member.raw(Method::GET, "/members", &[("payload", missing.as_str())], None).await.unwrap();
+    assert_eq!((response.status, response.body["code"].clone()), (404, json!(16)));
+    let bad = json!({"type": "team", "id": "big", "filter_conditions": {"is_moderator": {"$gt": 1}}}).to_string();
+    let response = member.raw(Method::GET, "/members", &[("payload", bad.as_str())], None).await.unwrap();
+    assert_eq!((response.status, response.body["code"].clone()), (400, json!(4)));
+}
