@@ -67,10 +67,10 @@ pub struct UnreadMark {
 pub enum Notice {
     /// `message.new` to watchers, `notification.message_new` to members not watching. Recipients' unread totals
     /// are read at delivery time, for connected recipients only: most members of a large channel are offline.
+    /// Its recipients (members and watchers) are found at delivery, not by the operation.
     MessageNew {
         channel: Channel,
         message: MessageView,
-        member_ids: Vec<String>,
     },
     MessageUpdated {
         channel: Channel,

@@ -265,6 +265,8 @@ pub trait ChannelRows: Send {
     async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()>;
     /// Member ids with whether each has the channel hidden: the cheap list fan-out needs.
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>>;
+    /// Which of these users are members of a channel. Cost: one primary-key probe per user.
+    async fn member_ids_among(&mut self, app_id: i64, cid: &str, user_ids: &[String]) -> CoreResult<Vec<String>>;
 }
 
 /// Content columns of a message an edit changes.

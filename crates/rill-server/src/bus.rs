@@ -26,12 +26,22 @@ pub struct Delivery {
     pub unread_of: Option<Vec<String>>,
     /// Fill `watcher_count` from the registry at delivery time for this channel.
     pub watcher_count_of: Option<String>,
+    /// Find, at delivery, which of this node's connected users are members of this channel: they become
+    /// `unread_of`, and the members of a `MembersNotWatching` audience. The operation never reads the member list.
+    pub members_of: Option<MembersOf>,
+}
+
+/// A channel whose connected members a delivery needs, with its member count (to choose how to look).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembersOf {
+    pub cid: String,
+    pub member_count: i64,
 }
 
 impl Delivery {
     /// An event for an audience, with nothing per recipient.
     pub fn new(audience: Audience, event: Event) -> Delivery {
-        Delivery { audience, event, unread: HashMap::new(), unread_of: None, watcher_count_of: None }
+        Delivery { audience, event, unread: HashMap::new(), unread_of: None, watcher_count_of: None, members_of: None }
     }
 }
 

@@ -4,7 +4,7 @@
 //! Events are rendered per recipient only where they differ (the unread fields): the shared JSON is serialized
 //! once and each recipient's fields are appended to it.
 
-use crate::bus::{Batch, Delivery, UnreadFields};
+use crate::bus::{Batch, Delivery, MembersOf, UnreadFields};
 use crate::convert::{self, Renderer};
 use crate::registry::{Audience, Frame, Registry};
 use rill_core::model::{App, Channel, Member, UserDirectory};
@@ -54,15 +54,16 @@ pub fn deliveries(
     let mut out = Vec::new();
     for notice in notices {
         match notice {
-            Notice::MessageNew { channel, message, member_ids } => {
+            Notice::MessageNew { channel, message } => {
                 let rendered = renderer.message(message);
                 let mut event = channel_event(kind::MESSAGE_NEW, channel, now);
                 event.channel_message_count = None;
                 event.message_id = Some(rendered.id.clone());
                 event.user = Some(rendered.user.clone());
                 event.message = Some(Box::new(rendered));
+                let members_of = MembersOf { cid: channel.cid.clone(), member_count: channel.member_count };
                 let mut to_watchers = delivery(watchers(channel), event.clone());
-                to_watchers.unread_of = Some(member_ids.clone());
+                to_watchers.members_of = Some(members_of.clone());
                 to_watchers.watcher_count_of = Some(channel.cid.clone());
                 out.push(to_watchers);
 
@@ -70,10 +71,10 @@ pub fn deliveries(
                 notification.event_type = kind::NOTIFICATION_MESSAGE_NEW.into();
                 notification.channel = Some(event_channel(channel));
                 let mut to_members = delivery(
-                    members_not_watching(channel, member_ids.clone(), Some(message.message.user_id.clone())),
+                    members_not_watching(channel, Vec::new(), Some(message.message.user_id.clone())),
                     notification,
                 );
-                to_members.unread_of = Some(member_ids.clone());
+                to_members.members_of = Some(members_of);
                 to_members.watcher_count_of = Some(channel.cid.clone());
                 out.push(to_members);
             }
@@ -270,6 +271,52 @@ fn with_unread(shared: &str, fields: UnreadFields) -> String {
     )
 }
 
+/// Finds, for the deliveries that ask (`members_of`), which of this node's connected users are members of their
+/// channel: none connected, nothing read; otherwise the smaller side is read, the channel's member ids or the
+/// connected users' memberships, so a send costs the same in a channel of ten members and of a hundred thousand
+/// while few are online. One store read per channel for all the batches at hand.
+async fn resolve_members(registry: &Registry, store: &Store, batches: &mut [Batch]) {
+    let mut found: HashMap<(i64, String), Vec<String>> = HashMap::new();
+    for batch in batches.iter_mut() {
+        for delivery in &mut batch.deliveries {
+            let Some(wanted) = delivery.members_of.take() else { continue };
+            let key = (batch.app_id, wanted.cid.clone());
+            if !found.contains_key(&key) {
+                let members = connected_members(registry, store, batch.app_id, &wanted).await;
+                found.insert(key.clone(), members);
+            }
+            let members = found.get(&key).cloned().unwrap_or_default();
+            if let Audience::MembersNotWatching { members: audience, .. } = &mut delivery.audience {
+                audience.clone_from(&members);
+            }
+            delivery.unread_of = Some(members);
+        }
+    }
+}
+
+async fn connected_members(registry: &Registry, store: &Store, app_id: i64, wanted: &MembersOf) -> Vec<String> {
+    let connected = registry.connected_user_count(app_id);
+    if connected == 0 {
+        return Vec::new();
+    }
+    let cid = wanted.cid.clone();
+    let read = if wanted.member_count as usize <= connected {
+        let online: std::collections::HashSet<String> = registry.connected_users(app_id).into_iter().collect();
+        store
+            .read((app_id, cid), |tx, (app_id, cid)| tx.member_ids(*app_id, cid))
+            .await
+            .map(|members| members.into_iter().map(|(user_id, _)| user_id).filter(|id| online.contains(id)).collect())
+    } else {
+        let online = registry.connected_users(app_id);
+        store.read((app_id, cid, online), |tx, (app_id, cid, online)| tx.member_ids_among(*app_id, cid, online)).await
+    };
+    read.unwrap_or_else(|error| {
+        // The events still reach watchers; members elsewhere miss this notification. Clients refresh on reconnect.
+        tracing::error!(error = %error.detail, "reading the connected members of a channel failed");
+        Vec::new()
+    })
+}
+
 /// Reads the unread totals of the deliveries' recipients that are connected to this node and are among the
 /// users each delivery names: one store read per app for all the batches at hand.
 async fn fill_unread(registry: &Registry, store: &Store, batches: &mut [Batch]) {
@@ -319,6 +366,7 @@ async fn fill_unread(registry: &Registry, store: &Store, batches: &mut [Batch]) 
 /// read once for all of them (after the last one committed), so an event may already count a message that the
 /// next event in the same delivery round announces: counts are exact as of delivery.
 pub async fn dispatch(registry: &Registry, store: &Store, mut batches: Vec<Batch>) -> usize {
+    resolve_members(registry, store, &mut batches).await;
     fill_unread(registry, store, &mut batches).await;
     batches.into_iter().map(|batch| deliver(registry, batch)).sum()
 }

@@ -247,6 +247,16 @@ impl Registry {
         self.lock().watchers.get(app_id, cid).map_or(0, |set| set.users.len() as i64)
     }
 
+    /// How many users of an app have a connection on this node.
+    pub fn connected_user_count(&self, app_id: i64) -> usize {
+        self.lock().by_user.apps.get(&app_id).map_or(0, HashMap::len)
+    }
+
+    /// The users of an app with a connection on this node.
+    pub fn connected_users(&self, app_id: i64) -> Vec<String> {
+        self.lock().by_user.apps.get(&app_id).map(|users| users.keys().cloned().collect()).unwrap_or_default()
+    }
+
     pub fn connection_count(&self) -> usize {
         self.lock().connections.len()
     }

@@ -333,11 +333,10 @@ pub(crate) async fn post_message(
         thread_participants: Vec::new(),
     });
     let message = &outcome.value.message;
-    let member_ids =
-        record_reads_and_visibility(tx, ctx, &channel, &standing, message, options, &mut outcome.notices).await?;
+    record_reads_and_visibility(tx, ctx, &channel, &standing, message, options, &mut outcome.notices).await?;
     outcome.users.insert(user.id.clone(), user);
     add_view_users(tx, ctx, &mut outcome.users, &outcome.value).await?;
-    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone(), member_ids });
+    outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone() });
     Ok(outcome)
 }
 
@@ -491,7 +490,7 @@ async fn new_message(
 }
 
 /// After a post: the sender has read up to their own message, and the channel comes back for members who had
-/// hidden it. Returns the channel's member ids, for fan-out.
+/// hidden it.
 async fn record_reads_and_visibility(
     tx: &mut dyn Tx,
     ctx: &Context,
@@ -500,7 +499,7 @@ async fn record_reads_and_visibility(
     message: &Message,
     options: &SendOptions,
     notices: &mut Vec<Notice>,
-) -> CoreResult<Vec<String>> {
+) -> CoreResult<()> {
     if standing.member.is_some() {
         let changes = MemberChanges {
             read: Some(ReadPosition {
@@ -518,8 +517,7 @@ async fn record_reads_and_visibility(
             notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id });
         }
     }
-    let member_ids = tx.member_ids(ctx.app_id(), &channel.cid).await?;
-    Ok(member_ids.into_iter().map(|(member_id, _)| member_id).collect())
+    Ok(())
 }
 
 /// The `type: "error"` message returned to a sender whose message was refused without an HTTP error.

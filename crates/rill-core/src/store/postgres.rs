@@ -1349,6 +1349,16 @@ impl ChannelRows for PgTx {
         Ok(())
     }
 
+    async fn member_ids_among(&mut self, app_id: i64, cid: &str, user_ids: &[String]) -> CoreResult<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT user_id FROM members WHERE app_id = $1 AND cid = $2 AND user_id = ANY($3)",
+                &[&app_id, &cid, &user_ids],
+            )
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {
         let rows =
             self.rows("SELECT user_id, hidden FROM members WHERE app_id = $1 AND cid = $2", &[&app_id, &cid]).await?;

@@ -2132,6 +2132,15 @@ impl ChannelRows for SqliteTx {
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {
         SqliteTx::member_ids(self, app_id, cid)
     }
+
+    async fn member_ids_among(&mut self, app_id: i64, cid: &str, user_ids: &[String]) -> CoreResult<Vec<String>> {
+        self.query(
+            "SELECT m.user_id FROM json_each(?3) AS wanted JOIN members m \
+             ON m.app_id = ?1 AND m.cid = ?2 AND m.user_id = wanted.value",
+            params![app_id, cid, json_text(&user_ids)],
+            |row| row.get(0),
+        )
+    }
 }
 
 #[async_trait]

@@ -690,3 +690,28 @@ async fn invites_are_pending_until_answered_and_count_nothing_unread_meanwhile()
         .unwrap();
     assert_eq!((again.status, again.body["code"].as_i64()), (400, Some(4)), "{}", again.body);
 }
+
+/// In a channel with many more members than connected users, the send does not read the member list: the
+/// connected users' memberships are looked up instead, and the same people are told.
+#[tokio::test]
+async fn a_large_channel_with_few_online_notifies_exactly_its_connected_members() {
+    let server = TestServer::start().await;
+    let mut ids: Vec<String> = (0..60).map(|index| format!("member{index:02}")).collect();
+    ids.push("outsider".into());
+    let names: Vec<&str> = ids.iter().map(String::as_str).collect();
+    server.create_users(&names).await;
+    server.team_channel("crowd", &names[..60]).await;
+
+    let mut watching = server.connect("member00").await;
+    let mut idle = server.connect("member01").await;
+    let mut outsider = server.connect("outsider").await;
+    watch(&server, "member00", &watching, "crowd").await;
+
+    let sent = send(&server, "member02", "crowd", json!({"text": "to the crowd"})).await;
+    let event = expect_in(&mut watching, "message.new", "team:crowd", "MessageNewEvent").await;
+    assert_eq!((event["message"]["id"].clone(), event["unread_count"].clone()), (sent["id"].clone(), json!(1)));
+    let note = expect_in(&mut idle, "notification.message_new", "team:crowd", "NotificationNewMessageEvent").await;
+    assert_eq!(note["total_unread_count"], 1, "{note}");
+    let heard = outsider.expect_none(QUIET, |event| event["cid"] == "team:crowd").await;
+    assert!(heard.is_ok(), "a connected non-member heard about the channel: {heard:?}");
+}
