@@ -537,14 +537,25 @@ async fn create_channel(
     Ok(channel)
 }
 
-/// `POST /channels/{type}/{id}/query` and, with `channel_id` absent, the distinct-channel form.
+/// Whether GetOrCreateChannel may create the channel: it first runs as a read (an existing channel changes
+/// nothing), and as a write only when the channel is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    /// Answer `None` for a missing channel.
+    ReadOnly,
+    Allowed,
+}
+
+/// `POST /channels/{type}/{id}/query` and, with `channel_id` absent, the distinct-channel form. `None` when the
+/// channel does not exist and `creation` is [`Creation::ReadOnly`].
 pub async fn get_or_create_channel(
     tx: &mut dyn Tx,
     ctx: &Context,
     channel_type: &ChannelType,
     channel_id: Option<&ChannelId>,
     request: &GetOrCreateChannelRequest,
-) -> CoreResult<Outcome<ChannelView>> {
+    creation: Creation,
+) -> CoreResult<Option<Outcome<ChannelView>>> {
     let config = config_of(channel_type, &ctx.app)?;
     let data = request.data.clone().unwrap_or_default();
     let (id, client_chosen) = match channel_id {
@@ -554,9 +565,12 @@ pub async fn get_or_create_channel(
     let cid = Cid::new(channel_type, &id);
     let mut outcome = Outcome::new(());
     let existing = tx.channel(ctx.app_id(), &cid).await?.filter(|channel| channel.deleted_at.is_none());
-    let channel = match existing {
-        Some(channel) => channel,
-        None => create_channel(tx, ctx, channel_type, &id, &cid, client_chosen, &data, &mut outcome).await?,
+    let channel = match (existing, creation) {
+        (Some(channel), _) => channel,
+        (None, Creation::ReadOnly) => return Ok(None),
+        (None, Creation::Allowed) => {
+            create_channel(tx, ctx, channel_type, &id, &cid, client_chosen, &data, &mut outcome).await?
+        }
     };
     let viewer = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
@@ -576,7 +590,7 @@ pub async fn get_or_create_channel(
     if let Some(viewer) = viewer {
         users.insert(viewer.id.clone(), viewer);
     }
-    Ok(Outcome { value: view, notices: outcome.notices, users })
+    Ok(Some(Outcome { value: view, notices: outcome.notices, users }))
 }
 
 fn channel_filter_allows(field: &str, operator: rill_protocol::filter::Operator) -> bool {

@@ -13,7 +13,7 @@ use axum::extract::State;
 use rill_core::auth::Identity;
 use rill_core::ids::{ChannelId, ChannelType, Cid};
 use rill_core::model::{ChannelView, User, UserDirectory};
-use rill_core::ops::channels::{ChannelUpdate, TruncateOptions};
+use rill_core::ops::channels::{ChannelUpdate, Creation, TruncateOptions};
 use rill_core::ops::{self, Outcome};
 use rill_core::policy;
 use rill_protocol::event::Event;
@@ -92,13 +92,38 @@ async fn get_or_create_inner(
     let named = data.and_then(|data| named_user(&data.created_by_id, &data.created_by));
     let ctx = auth.context(&state, named);
     check_connection(&state, &auth, request.watch == Some(true), request.presence == Some(true))?;
-    let query = request.clone();
-    let outcome = state
+    // A read first: an existing channel changes nothing, so the writer is needed only to create one.
+    let input = (ctx, channel_type, id, request.clone());
+    let found = state
         .store()
-        .write((ctx, channel_type, id, query), |tx, (ctx, channel_type, id, query)| {
-            Box::pin(ops::channels::get_or_create_channel(tx, ctx, channel_type, id.as_ref(), query))
+        .read(input.clone(), |tx, (ctx, channel_type, id, query)| {
+            Box::pin(ops::channels::get_or_create_channel(
+                tx,
+                ctx,
+                channel_type,
+                id.as_ref(),
+                query,
+                Creation::ReadOnly,
+            ))
         })
         .await?;
+    let outcome = match found {
+        Some(outcome) => outcome,
+        None => state
+            .store()
+            .write(input, |tx, (ctx, channel_type, id, query)| {
+                Box::pin(ops::channels::get_or_create_channel(
+                    tx,
+                    ctx,
+                    channel_type,
+                    id.as_ref(),
+                    query,
+                    Creation::Allowed,
+                ))
+            })
+            .await?
+            .ok_or_else(|| ApiError::new(rill_protocol::error::ErrorCode::Internal, "the channel was not created"))?,
+    };
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     let views = [outcome.value];
     subscribe(&state, &auth, &views, &outcome.users, request.watch == Some(true), request.presence == Some(true))?;

@@ -1008,3 +1008,39 @@ async fn channel_views_page_members_and_query_members_finds_them() {
     let response = member.raw(Method::GET, "/members", &[("payload", bad.as_str())], None).await.unwrap();
     assert_eq!((response.status, response.body["code"].clone()), (400, json!(4)));
 }
+
+/// Opening an existing channel is a read: it answers while the store's writer is busy (on SQLite, one writer
+/// serves every app; on PostgreSQL a channel row held by another transaction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_an_existing_channel_does_not_wait_for_writes() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    let (started, wait_started) = tokio::sync::oneshot::channel();
+    let store = server.state.store().clone();
+    let (app_id, on_postgres) =
+        (server.app.id, server.backend_kind() == rill_core::store::testing::BackendKind::Postgres);
+    let blocker = tokio::spawn(async move {
+        store
+            .write(std::sync::Mutex::new(Some(started)), move |tx, started| {
+                Box::pin(async move {
+                    tx.channel_for_update(app_id, "team:general").await?;
+                    if let Some(started) = started.lock().unwrap().take() {
+                        let _ = started.send(());
+                    }
+                    if on_postgres {
+                        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+                    } else {
+                        std::thread::sleep(std::time::Duration::from_millis(1500));
+                    }
+                    Ok(())
+                })
+            })
+            .await
+    });
+    wait_started.await.unwrap();
+    let state = state_of(&server.user_client("bob"), "team:general").await;
+    assert_eq!(state["channel"]["cid"], "team:general");
+    assert!(!blocker.is_finished(), "the channel opened only after the write that held the store had finished");
+    blocker.await.unwrap().unwrap();
+}
