@@ -236,7 +236,29 @@ pub trait ChannelRows: Send {
         shows_in_channel: bool,
         at: DateTime<Utc>,
     ) -> CoreResult<ChannelCounters>;
-    async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
+    /// Deletes a channel as its readers see it: marks it deleted, removes its memberships, and schedules its
+    /// messages for purging ([`ChannelRows::purge_messages`]). Cost: the channel's member count.
+    async fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    /// Brings back a deleted channel as `channel` (a new one under the same cid): its old messages, not purged
+    /// yet, stay hidden behind its truncation at the time it was deleted. Whether a deleted channel was there.
+    async fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool>;
+    /// Schedules the removal of a channel's messages created up to `before` (a hard truncation).
+    async fn schedule_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()>;
+    /// Removes up to `limit` of the channel's messages created up to `before`, with their reactions and index
+    /// entries; how many. Cost: `limit` messages.
+    async fn purge_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> CoreResult<usize>;
+    /// Ends a purge that found nothing more to remove: clears `purge_before` (unless a later purge was scheduled
+    /// meanwhile) and removes a deleted channel's row.
+    async fn finish_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()>;
+    /// Every scheduled purge of every app, for the task that resumes them after a restart: with [`AppRows::apps`]
+    /// the only reads across apps.
+    async fn pending_purges(&mut self) -> CoreResult<Vec<(i64, String, DateTime<Utc>)>>;
     /// Every channel of the app (server-side queries; admins).
     async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>>;
     /// The channels a query selects (see [`selection`]), as `c`. Cost: the page plus the index ranges the
@@ -360,8 +382,6 @@ pub trait MessageRows: Send {
         limit: usize,
         since: Option<DateTime<Utc>>,
     ) -> CoreResult<Vec<Message>>;
-    /// Deletes the channel's messages created at or before `before` (a hard truncation); returns how many.
-    async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize>;
     /// The messages a query selects (see [`selection`]), for search. Cost: the word index's matches for a text
     /// query, else the channels' index ranges, plus the page.
     async fn find_messages(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Message>>;

@@ -148,6 +148,8 @@ struct Shared {
     live_sockets: Arc<AtomicUsize>,
     /// When the app directory was last reloaded on a cache miss (`None`: not yet, so the first miss reloads).
     last_reload: std::sync::Mutex<Option<Instant>>,
+    /// The background purge of deleted and hard-truncated channels' messages.
+    purger: crate::purge::Purger,
 }
 
 /// Everything a handler can reach. Cheap to clone.
@@ -167,6 +169,7 @@ impl AppState {
         let refresh_store = store.clone();
         let registry = Arc::new(Registry::default());
         tokio::spawn(fanout::run_dispatcher(registry.clone(), store.clone(), bus.subscribe()));
+        let purger = crate::purge::Purger::start(store.clone());
         let (shutdown_sender, shutdown) = watch::channel(false);
         let state = AppState {
             shared: Arc::new(Shared {
@@ -180,6 +183,7 @@ impl AppState {
                 shutdown_sender,
                 live_sockets: Arc::new(AtomicUsize::new(0)),
                 last_reload: std::sync::Mutex::new(None),
+                purger,
             }),
         };
         // Apps created or changed by another process (`rill app create`, `set-rate-limits`) appear within seconds.
@@ -223,6 +227,10 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    pub fn purger(&self) -> &crate::purge::Purger {
+        &self.shared.purger
     }
 
     pub fn apps(&self) -> &AppDirectory {

@@ -512,12 +512,15 @@ async fn create_channel(
         message_count: 0,
         unread_sequence: 0,
     };
-    // The cid is the primary key: of two concurrent creations one stores the channel, the other gets it.
+    // The cid is the primary key: of two concurrent creations one stores the channel, the other gets it. A
+    // deleted channel whose messages are still being purged comes back as this new one.
     if !tx.insert_channel(ctx.app_id(), &channel).await? {
-        return tx
-            .channel(ctx.app_id(), cid.as_ref())
-            .await?
-            .ok_or_else(|| CoreError::internal("a channel that exists could not be read"));
+        let stored = tx.channel(ctx.app_id(), cid.as_ref()).await?;
+        if !tx.revive_channel(ctx.app_id(), &channel).await? {
+            return stored.ok_or_else(|| CoreError::internal("a channel that exists could not be read"));
+        }
+        // Its old messages, until they are purged, lie behind the truncation at its deletion.
+        channel.truncated_at = stored.and_then(|old| old.deleted_at);
     }
     let inputs = data.members.clone().unwrap_or_default();
     let added = add_members(tx, ctx, &mut channel, &inputs, None, false).await?;
@@ -1207,14 +1210,35 @@ pub async fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreRe
         .await?
         .require("delete-channel", &format!("delete channel {cid}"))?;
     let member_ids: Vec<String> =
-        tx.members(ctx.app_id(), cid).await?.into_iter().map(|member| member.user_id).collect();
-    tx.delete_channel(ctx.app_id(), cid).await?;
+        tx.member_ids(ctx.app_id(), cid).await?.into_iter().map(|(user_id, _)| user_id).collect();
+    // Hidden from everyone at once; the messages are purged afterwards, in batches (see `purge_channel`).
+    tx.mark_channel_deleted(ctx.app_id(), cid, ctx.now).await?;
     channel.deleted_at = Some(ctx.now);
     channel.updated_at = ctx.now;
     let mut outcome = Outcome::new(channel.clone());
     collect_users(tx, ctx.app_id(), &mut outcome.users, channel.created_by.as_deref()).await?;
     outcome.notices.push(Notice::ChannelDeleted { channel, member_ids });
     Ok(outcome)
+}
+
+/// How many messages one purge transaction removes: small enough that other writes wait a few milliseconds.
+pub const PURGE_BATCH: usize = 500;
+
+/// One step of purging a channel's messages created up to `before` (a deleted or hard-truncated channel): removes
+/// a batch; when none is left, ends the purge. Whether more remain. Run by a background task, one batch per
+/// transaction, so that other writes go between batches.
+pub async fn purge_channel(
+    tx: &mut dyn Tx,
+    app_id: i64,
+    cid: &str,
+    before: chrono::DateTime<chrono::Utc>,
+) -> CoreResult<bool> {
+    let removed = tx.purge_messages(app_id, cid, before, PURGE_BATCH).await?;
+    if removed < PURGE_BATCH {
+        tx.finish_purge(app_id, cid, before).await?;
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Options of `TruncateChannel`.
@@ -1243,7 +1267,8 @@ pub async fn truncate_channel(
     }
     let truncated_at = options.truncated_at.unwrap_or(ctx.now).min(ctx.now);
     if options.hard_delete {
-        tx.truncate_messages(ctx.app_id(), cid, truncated_at).await?;
+        // Hidden at once by the truncation; removed afterwards, in batches (see `purge_channel`).
+        tx.schedule_purge(ctx.app_id(), cid, truncated_at).await?;
     }
     let before = channel.clone();
     channel.truncated_at = Some(truncated_at);

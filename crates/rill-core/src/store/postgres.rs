@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/postgres/0003_word_indexes.sql")),
     (4, include_str!("../../migrations/postgres/0004_last_updated.sql")),
     (5, include_str!("../../migrations/postgres/0005_members_by_joined.sql")),
+    (6, include_str!("../../migrations/postgres/0006_purges.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1186,21 +1187,93 @@ impl ChannelRows for PgTx {
         }
     }
 
-    async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        for table in ["reactions", "reaction_totals", "message_words"] {
-            self.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE app_id = $1 AND message_id IN \
-                     (SELECT id FROM messages WHERE app_id = $1 AND cid = $2)"
-                ),
-                &[&app_id, &cid],
+    async fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute("DELETE FROM members WHERE app_id = $1 AND cid = $2", &[&app_id, &cid]).await?;
+        self.execute(
+            "UPDATE channels SET deleted_at = $1, updated_at = $1, member_count = 0, \
+             purge_before = GREATEST(purge_before, $1) WHERE app_id = $2 AND cid = $3",
+            &[&micros(&at), &app_id, &cid],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        let revived = self
+            .execute(
+                "UPDATE channels SET type = $1, id = $2, created_by = $3, data = $4, frozen = $5, disabled = $6, \
+                 team = $7, cooldown = $8, created_at = $9, updated_at = $10, truncated_at = deleted_at, \
+                 last_message_at = NULL, member_count = 0, message_count = 0, deleted_at = NULL \
+                 WHERE app_id = $11 AND cid = $12 AND deleted_at IS NOT NULL",
+                &[
+                    &channel.channel_type,
+                    &channel.id,
+                    &channel.created_by,
+                    &Jsonb(data_json(&channel.data, "channel")?),
+                    &channel.frozen,
+                    &channel.disabled,
+                    &channel.team,
+                    &channel.cooldown,
+                    &micros(&channel.created_at),
+                    &micros(&channel.updated_at),
+                    &app_id,
+                    &channel.cid,
+                ],
             )
             .await?;
-        }
-        for table in ["messages", "members", "channels"] {
-            self.execute(&format!("DELETE FROM {table} WHERE app_id = $1 AND cid = $2"), &[&app_id, &cid]).await?;
-        }
+        Ok(revived > 0)
+    }
+
+    async fn schedule_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE channels SET purge_before = GREATEST(purge_before, $1) WHERE app_id = $2 AND cid = $3",
+            &[&micros(&before), &app_id, &cid],
+        )
+        .await?;
         Ok(())
+    }
+
+    async fn purge_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> CoreResult<usize> {
+        let rows = self
+            .rows(
+                "SELECT id FROM messages WHERE app_id = $1 AND cid = $2 AND created_at <= $3 \
+                 ORDER BY created_at LIMIT $4",
+                &[&app_id, &cid, &micros(&before), &(limit as i64)],
+            )
+            .await?;
+        let ids: Vec<String> = rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
+        for table in ["message_words", "reactions", "reaction_totals"] {
+            self.execute(&format!("DELETE FROM {table} WHERE app_id = $1 AND message_id = ANY($2)"), &[&app_id, &ids])
+                .await?;
+        }
+        self.execute("DELETE FROM messages WHERE app_id = $1 AND id = ANY($2)", &[&app_id, &ids]).await?;
+        Ok(ids.len())
+    }
+
+    async fn finish_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE channels SET purge_before = NULL WHERE app_id = $1 AND cid = $2 AND purge_before = $3",
+            &[&app_id, &cid, &micros(&before)],
+        )
+        .await?;
+        self.execute(
+            "DELETE FROM channels WHERE app_id = $1 AND cid = $2 AND deleted_at IS NOT NULL AND purge_before IS NULL",
+            &[&app_id, &cid],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn pending_purges(&mut self) -> CoreResult<Vec<(i64, String, DateTime<Utc>)>> {
+        let rows =
+            self.rows("SELECT app_id, cid, purge_before FROM channels WHERE purge_before IS NOT NULL", &[]).await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?, time(row.try_get(2)?)))).collect()
     }
 
     async fn find_members(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Member>> {
@@ -1585,27 +1658,6 @@ impl MessageRows for PgTx {
             .await?;
         messages.reverse();
         Ok(messages)
-    }
-
-    async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
-        let before = micros(&before);
-        for table in ["reactions", "reaction_totals", "message_words"] {
-            self.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE app_id = $1 AND message_id IN \
-                     (SELECT id FROM messages WHERE app_id = $1 AND cid = $2 AND created_at <= $3)"
-                ),
-                &[&app_id, &cid, &before],
-            )
-            .await?;
-        }
-        let deleted = self
-            .execute(
-                "DELETE FROM messages WHERE app_id = $1 AND cid = $2 AND created_at <= $3",
-                &[&app_id, &cid, &before],
-            )
-            .await?;
-        Ok(deleted as usize)
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {

@@ -41,6 +41,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/sqlite/0003_word_indexes.sql")),
     (4, include_str!("../../migrations/sqlite/0004_last_updated.sql")),
     (5, include_str!("../../migrations/sqlite/0005_members_by_joined.sql")),
+    (6, include_str!("../../migrations/sqlite/0006_purges.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1253,21 +1254,85 @@ impl SqliteTx {
         counters.ok_or_else(|| CoreError::not_found(format!("channel {cid} does not exist")))
     }
 
-    fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        self.unindex_messages("app_id = ?1 AND cid = ?2", params![app_id, cid])?;
+    fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
+        self.execute(
+            "UPDATE channels SET deleted_at = ?1, updated_at = ?1, member_count = 0, \
+             purge_before = MAX(COALESCE(purge_before, ?1), ?1) WHERE app_id = ?2 AND cid = ?3",
+            params![micros(&at), app_id, cid],
+        )?;
+        Ok(())
+    }
+
+    fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        let revived = self.execute(
+            "UPDATE channels SET type = ?, id = ?, created_by = ?, data = ?, frozen = ?, disabled = ?, team = ?, \
+             cooldown = ?, created_at = ?, updated_at = ?, truncated_at = deleted_at, last_message_at = NULL, \
+             member_count = 0, message_count = 0, deleted_at = NULL \
+             WHERE app_id = ? AND cid = ? AND deleted_at IS NOT NULL",
+            params![
+                channel.channel_type,
+                channel.id,
+                channel.created_by,
+                data_json(&channel.data, "channel")?,
+                channel.frozen,
+                channel.disabled,
+                channel.team,
+                channel.cooldown,
+                micros(&channel.created_at),
+                micros(&channel.updated_at),
+                app_id,
+                channel.cid,
+            ],
+        )?;
+        Ok(revived > 0)
+    }
+
+    fn schedule_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE channels SET purge_before = MAX(COALESCE(purge_before, ?1), ?1) WHERE app_id = ?2 AND cid = ?3",
+            params![micros(&before), app_id, cid],
+        )?;
+        Ok(())
+    }
+
+    fn purge_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        let ids: Vec<String> = self.query(
+            "SELECT id FROM messages WHERE app_id = ? AND cid = ? AND created_at <= ? ORDER BY created_at LIMIT ?",
+            params![app_id, cid, micros(&before), limit as i64],
+            |row| row.get(0),
+        )?;
+        let list = json_text(&ids);
+        self.unindex_messages("app_id = ?1 AND id IN (SELECT value FROM json_each(?2))", params![app_id, list])?;
         for table in ["reactions", "reaction_totals"] {
             self.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE app_id = ?1 AND message_id IN \
-                     (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2)"
-                ),
-                params![app_id, cid],
+                &format!("DELETE FROM {table} WHERE app_id = ?1 AND message_id IN (SELECT value FROM json_each(?2))"),
+                params![app_id, list],
             )?;
         }
-        self.execute("DELETE FROM messages WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
-        self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
-        self.execute("DELETE FROM channels WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
+        self.execute(
+            "DELETE FROM messages WHERE app_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+            params![app_id, list],
+        )?;
+        Ok(ids.len())
+    }
+
+    fn finish_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "UPDATE channels SET purge_before = NULL WHERE app_id = ? AND cid = ? AND purge_before = ?",
+            params![app_id, cid, micros(&before)],
+        )?;
+        self.execute(
+            "DELETE FROM channels WHERE app_id = ? AND cid = ? AND deleted_at IS NOT NULL AND purge_before IS NULL",
+            params![app_id, cid],
+        )?;
         Ok(())
+    }
+
+    fn pending_purges(&mut self) -> CoreResult<Vec<(i64, String, DateTime<Utc>)>> {
+        self.query("SELECT app_id, cid, purge_before FROM channels WHERE purge_before IS NOT NULL", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, time(row.get(2)?)))
+        })
     }
 
     fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>> {
@@ -1703,23 +1768,6 @@ impl SqliteTx {
         Ok(messages)
     }
 
-    fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
-        self.unindex_messages("app_id = ?1 AND cid = ?2 AND created_at <= ?3", params![app_id, cid, micros(&before)])?;
-        for table in ["reactions", "reaction_totals"] {
-            self.execute(
-                &format!(
-                    "DELETE FROM {table} WHERE app_id = ?1 AND message_id IN \
-                     (SELECT id FROM messages WHERE app_id = ?1 AND cid = ?2 AND created_at <= ?3)"
-                ),
-                params![app_id, cid, micros(&before)],
-            )?;
-        }
-        self.execute(
-            "DELETE FROM messages WHERE app_id = ? AND cid = ? AND created_at <= ?",
-            params![app_id, cid, micros(&before)],
-        )
-    }
-
     fn count_unread_from(
         &mut self,
         app_id: i64,
@@ -2071,8 +2119,34 @@ impl ChannelRows for SqliteTx {
         SqliteTx::count_message(self, app_id, cid, counts_unread, shows_in_channel, at)
     }
 
-    async fn delete_channel(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
-        SqliteTx::delete_channel(self, app_id, cid)
+    async fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::mark_channel_deleted(self, app_id, cid, at)
+    }
+
+    async fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        SqliteTx::revive_channel(self, app_id, channel)
+    }
+
+    async fn schedule_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::schedule_purge(self, app_id, cid, before)
+    }
+
+    async fn purge_messages(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> CoreResult<usize> {
+        SqliteTx::purge_messages(self, app_id, cid, before, limit)
+    }
+
+    async fn finish_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
+        SqliteTx::finish_purge(self, app_id, cid, before)
+    }
+
+    async fn pending_purges(&mut self) -> CoreResult<Vec<(i64, String, DateTime<Utc>)>> {
+        SqliteTx::pending_purges(self)
     }
 
     async fn all_channels(&mut self, app_id: i64) -> CoreResult<Vec<Channel>> {
@@ -2242,10 +2316,6 @@ impl MessageRows for SqliteTx {
         since: Option<DateTime<Utc>>,
     ) -> CoreResult<Vec<Message>> {
         SqliteTx::pinned_messages(self, app_id, cid, limit, since)
-    }
-
-    async fn truncate_messages(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<usize> {
-        SqliteTx::truncate_messages(self, app_id, cid, before)
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {

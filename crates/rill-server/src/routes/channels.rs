@@ -5,6 +5,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, Payload};
 use crate::fanout::channel_event;
+use crate::purge::Purge;
 use crate::registry::Audience;
 use crate::reply::Reply;
 use crate::routes::{check_connection, named_user, with_renderer};
@@ -261,6 +262,9 @@ pub(crate) async fn delete_channel(
     let cid = cid_of(&channel_type, &id);
     let outcome =
         state.store().write((ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::delete_channel(tx, ctx, cid))).await?;
+    if let Some(before) = outcome.value.deleted_at {
+        state.purger().schedule(Purge { app_id: auth.app.id, cid: outcome.value.cid.clone(), before });
+    }
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         Reply(ChannelBody { channel: renderer.channel(&outcome.value, None, None) })
@@ -290,12 +294,16 @@ pub(crate) async fn truncate_channel(
         skip_push: request.skip_push.unwrap_or(false),
     };
     let cid = cid_of(&channel_type, &id);
+    let hard = options.hard_delete;
     let outcome = state
         .store()
         .write((ctx, cid, options), |tx, (ctx, cid, options)| {
             Box::pin(ops::channels::truncate_channel(tx, ctx, cid, options.clone()))
         })
         .await?;
+    if let Some(before) = outcome.value.channel.truncated_at.filter(|_| hard) {
+        state.purger().schedule(Purge { app_id: auth.app.id, cid: outcome.value.channel.cid.clone(), before });
+    }
     Ok(update_response(&state, &auth, outcome))
 }
 

@@ -1044,3 +1044,76 @@ async fn opening_an_existing_channel_does_not_wait_for_writes() {
     assert!(!blocker.is_finished(), "the channel opened only after the write that held the store had finished");
     blocker.await.unwrap().unwrap();
 }
+
+/// How many of a channel's messages are still stored (hidden or not).
+async fn stored_messages(server: &TestServer, cid: &str) -> usize {
+    use rill_core::store::selection::{Comparison, Condition, RowQuery, Scalar};
+    let condition = Condition::Column { column: "cid", op: Comparison::Eq, value: Scalar::Text(cid.into()) };
+    let query = RowQuery { condition, order: Vec::new(), page: None };
+    let app_id = server.app.id;
+    server.state.store().read(query, move |tx, query| tx.find_messages(app_id, query)).await.unwrap().len()
+}
+
+/// Waits until a channel's stored messages are gone (the purge runs in the background).
+async fn wait_until_purged(server: &TestServer, cid: &str) {
+    for _ in 0..200 {
+        if stored_messages(server, cid).await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{cid} still holds {} messages", stored_messages(server, cid).await);
+}
+
+/// Deleting or hard-truncating a channel hides its messages at once and removes them in the background, in
+/// batches; a deleted channel can be created again, empty; a purge left unfinished resumes after a restart.
+#[tokio::test]
+async fn deleted_and_truncated_channels_are_purged_in_the_background() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    server.team_channel("old", &["alice", "bob"]).await;
+    server.team_channel("gone", &["alice", "bob"]).await;
+    let filler = |prefix: &str| -> Vec<(String, String)> {
+        (0..1_200).map(|index| (format!("{prefix}{index}"), format!("message {index}"))).collect()
+    };
+    server.insert_messages_directly("team:old", "bob", filler("old")).await;
+    server.insert_messages_directly("team:gone", "bob", filler("gone")).await;
+    let admin = server.server_client();
+
+    let truncated = channel_action(&admin, "team:old", "truncate", json!({"hard_delete": true})).await;
+    assert_eq!(truncated.status, 201, "{}", truncated.body);
+    let alice = server.user_client("alice");
+    assert!(state_of(&alice, "team:old").await["messages"].as_array().unwrap().is_empty(), "hidden at once");
+    // Writes go on meanwhile, and new messages stay.
+    let kept = post(&alice, "team:old", "after the truncation").await;
+    wait_until_purged_except(&server, "team:old", 1).await;
+    let state = state_of(&alice, "team:old").await;
+    assert_eq!(state["messages"][0]["id"], kept.as_str());
+
+    let deleted = call(&admin, Method::DELETE, "/channels/team/gone", Value::Null).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let again = get_or_create(&admin, "team:gone", json!({"data": {"created_by_id": "alice", "members": ["alice"]}}));
+    let again = again.await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    assert!(again.body["messages"].as_array().unwrap().is_empty(), "the new channel shows none of the old messages");
+    assert_eq!(again.body["members"].as_array().unwrap().len(), 1, "nor the old members");
+    wait_until_purged(&server, "team:gone").await;
+
+    // A purge the store recorded but no task ran (a crash) resumes when the server starts again.
+    server.insert_messages_directly("team:old", "bob", filler("late")).await;
+    let (app_id, at) = (server.app.id, chrono::Utc::now());
+    server.state.store().write((), move |tx, ()| tx.schedule_purge(app_id, "team:old", at)).await.unwrap();
+    let server = server.restart().await;
+    wait_until_purged(&server, "team:old").await;
+}
+
+/// As `wait_until_purged`, for a channel that keeps `left` newer messages.
+async fn wait_until_purged_except(server: &TestServer, cid: &str, left: usize) {
+    for _ in 0..200 {
+        if stored_messages(server, cid).await == left {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{cid} still holds {} messages", stored_messages(server, cid).await);
+}
