@@ -73,9 +73,18 @@ pub enum MessageRange {
 /// channel's or a message's custom data) are read `..._for_update`, which locks them until the commit on a
 /// backend with concurrent writers. So operations stay correct when transactions run concurrently at
 /// PostgreSQL's default isolation, as they do on SQLite's single writer.
-pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + Send {}
+pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + Maintenance + Send {}
 
-impl<T: AppRows + UserRows + ChannelRows + MessageRows + Send> Tx for T {}
+/// Upkeep of the database itself, across apps.
+#[async_trait]
+pub trait Maintenance: Send {
+    /// Refreshes the statistics the query planner chooses indexes by (tables that grew much since they were
+    /// last analyzed, or never were). Cost: a read of those tables' indexes; run it rarely, and after loading
+    /// much data at once.
+    async fn refresh_statistics(&mut self) -> CoreResult<()>;
+}
+
+impl<T: AppRows + UserRows + ChannelRows + MessageRows + Maintenance + Send> Tx for T {}
 
 /// An app as `create_app` stores it; the store assigns its id.
 #[derive(Debug, Clone)]

@@ -186,6 +186,29 @@ impl AppState {
                 purger,
             }),
         };
+        // The query planner's statistics, refreshed soon after start and then every ten minutes: indexes are
+        // only chosen well on statistics that match the data (a no-op when no table grew much).
+        let statistics_store = state.shared.store.clone();
+        let statistics_owner = Arc::downgrade(&state.shared);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval_at(
+                tokio::time::Instant::now() + Duration::from_secs(10),
+                Duration::from_secs(600),
+            );
+            loop {
+                interval.tick().await;
+                if statistics_owner.upgrade().is_none() {
+                    return;
+                }
+                let started = Instant::now();
+                match statistics_store.write((), |tx, ()| tx.refresh_statistics()).await {
+                    Ok(()) => {
+                        tracing::debug!(millis = started.elapsed().as_millis() as u64, "refreshed planner statistics")
+                    }
+                    Err(error) => tracing::warn!(error = %error.detail, "refreshing planner statistics failed"),
+                }
+            }
+        });
         // Apps created or changed by another process (`rill app create`, `set-rate-limits`) appear within seconds.
         let weak = Arc::downgrade(&state.shared);
         tokio::spawn(async move {

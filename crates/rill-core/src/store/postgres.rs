@@ -23,7 +23,7 @@ use crate::store::selection::{
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
+    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -622,7 +622,7 @@ fn render_query(
     let mut renderer = Renderer::new(&PostgresDialect, table).keyed_by(key);
     let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
     let condition = renderer.condition(&query.condition, &app);
-    let order = renderer.order(&query.order);
+    let order = renderer.order(&query.order, &query.condition);
     let page = renderer.page(query.page);
     let sql = format!("SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
     (sql, renderer.params)
@@ -848,6 +848,15 @@ fn reaction_from_row(row: &Row) -> CoreResult<Reaction> {
         created_at: time(row.try_get(5)?),
         updated_at: time(row.try_get(6)?),
     })
+}
+
+#[async_trait]
+impl Maintenance for PgTx {
+    async fn refresh_statistics(&mut self) -> CoreResult<()> {
+        // Autovacuum analyzes too, but only after a tenth of a table changed, and a while later.
+        self.execute("ANALYZE", &[]).await?;
+        Ok(())
+    }
 }
 
 #[async_trait]

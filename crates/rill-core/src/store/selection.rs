@@ -135,6 +135,32 @@ pub enum MembershipTest {
     Role(String),
 }
 
+/// The columns that may be `NULL`, in every table (a name means the same in each). Others are compared and
+/// sorted bare, which lets their indexes serve; these are wrapped so that `NULL` reads as "no match" and sorts
+/// last. A tidy test keeps the list equal to the schema's.
+pub const NULLABLE_COLUMNS: &[&str] = &[
+    "last_active",
+    "deactivated_at",
+    "deleted_at",
+    "revoke_tokens_issued_before",
+    "name",
+    "unique_name",
+    "created_by",
+    "team",
+    "truncated_at",
+    "last_message_at",
+    "purge_before",
+    "last_read_message_id",
+    "hide_messages_before",
+    "parent_id",
+    "pinned_at",
+    "pinned_by",
+    "pin_expires",
+    "quoted_message_id",
+    "text_updated_at",
+    "search_rowid",
+];
+
 /// How a table's rows are ordered: columns, each ascending or descending, missing values last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderKey {
@@ -685,6 +711,24 @@ pub trait Dialect {
     fn words(&self, index: WordIndex, app: &str, ranges: &[(String, String)], query: Option<&str>) -> String;
     /// The full-text query for prefixes, in the backend's syntax.
     fn full_text_query(&self, prefixes: &[String]) -> String;
+    /// A column in `ORDER BY`; `text_search` says the condition reads the full-text index, which a backend may
+    /// prefer to drive the query from over an index in the sort's order.
+    fn order_column(&self, column: &str, text_search: bool) -> String {
+        let _ = text_search;
+        column.to_owned()
+    }
+}
+
+impl Condition {
+    /// Whether the condition reads the full-text index anywhere.
+    pub fn searches_text(&self) -> bool {
+        match self {
+            Condition::Words { index: WordIndex::MessageText, prefixes } => !prefixes.is_empty(),
+            Condition::All(children) | Condition::Any(children) => children.iter().any(Condition::searches_text),
+            Condition::Not(child) => child.searches_text(),
+            _ => false,
+        }
+    }
 }
 
 /// Renders conditions into SQL text and its parameters.
@@ -728,9 +772,20 @@ impl<'d> Renderer<'d> {
             Condition::Not(child) => format!("NOT ({})", self.condition(child, app)),
             Condition::Column { column, op, value } => {
                 let value = self.bind(Bound::Scalar(value.clone()));
-                format!("COALESCE({table}.{column} {} {value}, FALSE)", op.sql())
+                if NULLABLE_COLUMNS.contains(column) {
+                    format!("COALESCE({table}.{column} {} {value}, FALSE)", op.sql())
+                } else {
+                    // Never NULL, and left bare so that an index on the column serves it.
+                    format!("{table}.{column} {} {value}", op.sql())
+                }
             }
             Condition::Null { column } => format!("{table}.{column} IS NULL"),
+            Condition::InList { values, .. } if values.is_empty() => "FALSE".into(),
+            // One value as an equality, which every planner matches with an index.
+            Condition::InList { column, values } if values.len() == 1 => {
+                let value = self.bind(Bound::Scalar(Scalar::Text(values[0].clone())));
+                format!("{table}.{column} = {value}")
+            }
             Condition::InList { column, values } => {
                 let list = self.bind(Bound::TextList(values.clone()));
                 self.dialect.in_list(&format!("{table}.{column}"), &list)
@@ -795,16 +850,23 @@ impl<'d> Renderer<'d> {
     }
 
     /// `ORDER BY ...` for `order` (missing values last in both directions), or nothing.
-    pub fn order(&self, order: &[OrderKey]) -> String {
+    pub fn order(&self, order: &[OrderKey], condition: &Condition) -> String {
         if order.is_empty() {
             return String::new();
         }
         let table = self.table;
+        let text_search = condition.searches_text();
         let keys: Vec<String> = order
             .iter()
             .map(|key| {
                 let direction = if key.descending { "DESC" } else { "ASC" };
-                format!("({table}.{} IS NULL), {table}.{} {direction}", key.column, key.column)
+                let column = self.dialect.order_column(&format!("{table}.{}", key.column), text_search);
+                if NULLABLE_COLUMNS.contains(&key.column) {
+                    format!("{column} {direction} NULLS LAST")
+                } else {
+                    // A bare column, so that an index in this order serves the sort.
+                    format!("{column} {direction}")
+                }
             })
             .collect();
         format!(" ORDER BY {}", keys.join(", "))

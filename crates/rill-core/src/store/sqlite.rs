@@ -17,7 +17,7 @@ use crate::store::selection::{
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
+    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -846,7 +846,7 @@ fn render_query(
     let mut renderer = Renderer::new(&SqliteDialect, table).keyed_by(key);
     let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
     let condition = renderer.condition(&query.condition, &app);
-    let order = renderer.order(&query.order);
+    let order = renderer.order(&query.order, &query.condition);
     let page = renderer.page(query.page);
     let sql = format!("SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
     (sql, renderer.params)
@@ -909,6 +909,16 @@ impl Dialect for SqliteDialect {
                 index.user_field()
             ),
             _ => "SELECT NULL WHERE FALSE".into(),
+        }
+    }
+
+    fn order_column(&self, column: &str, text_search: bool) -> String {
+        // With a text query, the full-text index's few matches are the cheapest start: a unary `+` keeps SQLite
+        // from walking the whole channel in the sort's order instead (which it prefers when a LIMIT is given).
+        if text_search {
+            format!("+{column}")
+        } else {
+            column.to_owned()
         }
     }
 
@@ -2003,6 +2013,15 @@ impl rusqlite::ToSql for SqlValue {
 }
 
 #[async_trait]
+impl Maintenance for SqliteTx {
+    async fn refresh_statistics(&mut self) -> CoreResult<()> {
+        // Every connection, of this process or another, plans with the new statistics from its next transaction.
+        self.connection.execute_batch("PRAGMA optimize=0x10002")?;
+        Ok(())
+    }
+}
+
+#[async_trait]
 impl AppRows for SqliteTx {
     async fn create_app(&mut self, app: &NewApp) -> CoreResult<App> {
         SqliteTx::create_app(self, app)
@@ -2572,5 +2591,28 @@ mod tests {
         let query = RowQuery { condition: words, order: Vec::new(), page: None };
         let found = store.read(query, |tx, query| tx.find_messages(1, query)).await.unwrap();
         assert_eq!(found.len(), 1, "the message stored before version 3 is in the full-text index");
+    }
+
+    #[test]
+    fn the_nullable_columns_list_is_the_schemas() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("rill.db");
+        let connection = migrate(open_connection(&path).unwrap(), &Arc::new(SealingKey::generate().unwrap())).unwrap();
+        let mut nullable = std::collections::BTreeSet::new();
+        for table in ["apps", "users", "channels", "members", "messages", "reactions", "reaction_totals", "user_words"]
+        {
+            let mut statement = connection.prepare(&format!("PRAGMA table_info({table})")).unwrap();
+            let columns = statement
+                .query_map([], |row| Ok((row.get::<_, String>(1)?, row.get::<_, i64>(3)?, row.get::<_, i64>(5)?)))
+                .unwrap();
+            for (name, not_null, key) in columns.map(Result::unwrap) {
+                if not_null == 0 && key == 0 {
+                    nullable.insert(name);
+                }
+            }
+        }
+        let listed: std::collections::BTreeSet<String> =
+            crate::store::selection::NULLABLE_COLUMNS.iter().map(|name| (*name).to_owned()).collect();
+        assert_eq!(nullable, listed, "store::selection::NULLABLE_COLUMNS must name exactly the nullable columns");
     }
 }

@@ -51,6 +51,8 @@ async fn help_explains_the_commands() {
     for word in ["serve", "app", "bench"] {
         assert!(help.contains(word), "--help does not mention {word}: {help}");
     }
+    let bench_help = run(&place, &["bench", "--help"]).await;
+    assert!(bench_help.contains("--database-url") && bench_help.contains("--scale-messages"), "{bench_help}");
     let serve_help = run(&place, &["serve", "--help"]).await;
     for variable in ["RILL_DATA_DIR", "RILL_LISTEN", "RILL_DATABASE_URL"] {
         assert!(serve_help.contains(variable), "serve --help does not mention {variable}: {serve_help}");

@@ -8,9 +8,16 @@
 //! 2. fan-out deliveries/s into one channel watched by M members over real WebSockets;
 //! 3. send-to-delivery latency p50/p99 at a fixed delivery rate;
 //! 4. memory per idle WebSocket (server RSS growth over W idle connections);
-//! 5. the server's CPU time per operation, read from /proc.
+//! 5. the server's CPU time per operation, read from /proc;
+//! 6. the storage floor: the same message rows written straight into the same database, in groups the size of
+//!    the concurrent senders, so that sends/s reads as a ratio to what the disk and database allow;
+//! 7. queries at scale (`scale.rs`): QueryUsers autocomplete, QueryChannels, Search at a small and a large
+//!    size, and a send's latency while a large channel is deleted.
 //!
-//! Every loop is bounded in count and time. Nothing here asserts a duration: it prints what it measured.
+//! With `--database-url` every engine keeps its rows in a fresh schema of that PostgreSQL database. Every loop is
+//! bounded in count and time. Nothing here asserts a duration: it prints what it measured.
+
+mod scale;
 
 use crate::output;
 use anyhow::{bail, Context as _};
@@ -52,9 +59,65 @@ pub(crate) struct BenchArgs {
     /// Idle WebSockets opened to measure memory per connection.
     #[arg(long, env = "RILL_BENCH_IDLE_SOCKETS", default_value_t = 2_000)]
     idle_sockets: usize,
+    /// Run the engines on this PostgreSQL database (a fresh schema each) instead of SQLite.
+    #[arg(long, env = "RILL_BENCH_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    #[command(flatten)]
+    scale: scale::ScaleArgs,
+    /// Skip the throughput, latency and memory scenarios (only the storage floor and the scale scenarios).
+    #[arg(long, env = "RILL_BENCH_SKIP_THROUGHPUT")]
+    skip_throughput: bool,
     /// Print the figures as one JSON object instead of text.
     #[arg(long, env = "RILL_JSON")]
     json: bool,
+}
+
+/// Where an engine keeps its rows: a fresh data directory and, with `--database-url`, a fresh schema.
+pub(crate) struct Place {
+    directory: tempfile::TempDir,
+    url: Option<String>,
+    schema: String,
+}
+
+impl Place {
+    fn new(url: Option<&str>) -> anyhow::Result<Place> {
+        let schema = format!("rill_bench_{}", uuid::Uuid::new_v4().simple());
+        Ok(Place { directory: tempfile::tempdir()?, url: url.map(str::to_owned), schema })
+    }
+
+    fn dir(&self) -> String {
+        self.directory.path().to_string_lossy().into_owned()
+    }
+
+    /// The same store, opened by this process (to load data, or to measure the floor).
+    async fn open_store(&self) -> anyhow::Result<rill_core::store::Store> {
+        use rill_core::store::{postgres::PostgresOptions, sqlite::SqliteOptions, Database};
+        let database = match &self.url {
+            None => Database::Sqlite(SqliteOptions::default()),
+            Some(url) => Database::Postgres {
+                url: url.clone(),
+                options: PostgresOptions { max_connections: 16, schema: Some(self.schema.clone()) },
+            },
+        };
+        let backend = rill_core::store::open_backend(self.directory.path(), &database)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot open the bench store: {}", error.detail))?;
+        Ok(rill_core::store::Store::new(backend, Arc::new(rill_core::clock::SystemClock)))
+    }
+
+    fn configure(&self, command: &mut tokio::process::Command) {
+        if let Some(url) = &self.url {
+            command.env("RILL_DATABASE_URL", url).env("RILL_DATABASE_SCHEMA", &self.schema);
+        }
+    }
+
+    fn backend_name(&self) -> &'static str {
+        if self.url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        }
+    }
 }
 
 /// The engine under test, as a child process.
@@ -66,7 +129,8 @@ struct Engine {
     api_secret: String,
     /// The largest write-ahead log seen while the engine ran, sampled every 20 ms.
     wal_peak: Arc<AtomicU64>,
-    _data_dir: tempfile::TempDir,
+    app_id: i64,
+    place: Place,
 }
 
 impl Drop for Engine {
@@ -118,23 +182,25 @@ fn pinned_generator() -> bool {
     PINNED.load(Ordering::SeqCst)
 }
 
-async fn run_rill(executable: &Path, arguments: &[&str]) -> anyhow::Result<String> {
-    let output = tokio::process::Command::new(executable).args(arguments).env("RILL_LOG", "warn").output().await?;
+async fn run_rill(place: &Place, executable: &Path, arguments: &[&str]) -> anyhow::Result<String> {
+    let mut command = tokio::process::Command::new(executable);
+    place.configure(&mut command);
+    let output = command.args(arguments).env("RILL_LOG", "warn").output().await?;
     if !output.status.success() {
         bail!("rill {} failed: {}", arguments.join(" "), String::from_utf8_lossy(&output.stderr));
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-async fn start_engine() -> anyhow::Result<Engine> {
+async fn start_engine(place: Place) -> anyhow::Result<Engine> {
     let executable = std::env::current_exe().context("cannot find the rill executable")?;
-    let data_dir = tempfile::tempdir()?;
-    let data = data_dir.path().to_string_lossy().into_owned();
+    let data = place.dir();
     let created: Value = serde_json::from_str(
-        &run_rill(&executable, &["app", "create", "--data-dir", &data, "--name", "bench", "--json"]).await?,
+        &run_rill(&place, &executable, &["app", "create", "--data-dir", &data, "--name", "bench", "--json"]).await?,
     )?;
-    let app_id = created["app_id"].as_i64().context("app id")?.to_string();
-    run_rill(&executable, &["app", "set-rate-limits", "--data-dir", &data, "--app-id", &app_id, "--off"]).await?;
+    let app_id = created["app_id"].as_i64().context("app id")?;
+    let id = app_id.to_string();
+    run_rill(&place, &executable, &["app", "set-rate-limits", "--data-dir", &data, "--app-id", &id, "--off"]).await?;
     // With two or more cores the engine gets core 0 from its start, so its runtime sizes itself to one core;
     // the load generator pinned itself to core 1 before its runtime started (see `main`).
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -145,6 +211,7 @@ async fn start_engine() -> anyhow::Result<Engine> {
     } else {
         tokio::process::Command::new(&executable)
     };
+    place.configure(&mut command);
     let mut child = command
         // Every simulated client connects from 127.0.0.1, so the per-address cap is lifted.
         .args(["serve", "--data-dir", &data, "--listen", "127.0.0.1:0", "--max-connections-per-address", "1000000"])
@@ -169,7 +236,7 @@ async fn start_engine() -> anyhow::Result<Engine> {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let wal_peak = Arc::new(AtomicU64::new(0));
     let sampled = wal_peak.clone();
-    let wal_path = data_dir.path().join("rill.db-wal");
+    let wal_path = place.directory.path().join("rill.db-wal");
     tokio::spawn(async move {
         loop {
             let size = std::fs::metadata(&wal_path).map(|metadata| metadata.len()).unwrap_or(0);
@@ -187,7 +254,8 @@ async fn start_engine() -> anyhow::Result<Engine> {
         api_key: created["api_key"].as_str().context("api key")?.to_owned(),
         api_secret: created["api_secret"].as_str().context("api secret")?.to_owned(),
         wal_peak,
-        _data_dir: data_dir,
+        app_id,
+        place,
     })
 }
 
@@ -477,40 +545,78 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
     if cfg!(debug_assertions) {
         output::progress("warning: this is a debug build; run `cargo run --release -p rill -- bench` for real figures");
     }
+    let url = args.database_url.as_deref();
+    let backend = Place::new(url)?.backend_name();
+    output::progress(&format!("backend: {backend}"));
+    let mut figures = json!({
+        "machine": machine,
+        "date": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        "backend": backend,
+    });
+    let mut lines = vec![format!("machine: {machine}"), format!("backend: {backend}")];
+    if !args.skip_throughput {
+        throughput(&args, url, &mut figures, &mut lines).await?;
+        settle().await;
+    }
+    output::progress(&format!("storage floor: {} message rows in groups of {}", args.messages, args.senders));
+    let floor = scale::storage_floor(url, args.messages, args.senders.max(1)).await?;
+    figures["storage_floor_rows_per_second"] = json!(floor.round());
+    lines.push(format!("storage floor (rows/s, groups of {}): {floor:.0}", args.senders));
+    if let Some(sends) = figures["durable_sends_per_second"].as_f64() {
+        let ratio = sends / floor;
+        figures["durable_sends_to_floor"] = json!((ratio * 1000.0).round() / 1000.0);
+        lines.push(format!("durable sends / floor:         {:.0} %", ratio * 100.0));
+    }
+    settle().await;
+    scale::run(&args.scale, url, &mut figures, &mut lines).await?;
+    if args.json {
+        output::line(&figures.to_string());
+    } else {
+        for line in lines {
+            output::line(&line);
+        }
+    }
+    Ok(())
+}
+
+/// The throughput, latency and memory scenarios (each on a fresh engine where it matters).
+async fn throughput(
+    args: &BenchArgs,
+    url: Option<&str>,
+    figures: &mut Value,
+    lines: &mut Vec<String>,
+) -> anyhow::Result<()> {
     // Memory first, on an engine of its own: the other scenarios leave freed memory the allocator would reuse,
     // and closing thousands of sockets keeps an engine busy for a while afterwards.
-    output::progress("starting an engine for the memory scenario (fresh data directory)");
-    let engine = start_engine().await?;
+    output::progress("starting an engine for the memory scenario (fresh store)");
+    let engine = start_engine(Place::new(url)?).await?;
     output::progress(&format!("[1/4] memory: {} idle WebSockets", args.idle_sockets));
-    let per_socket = idle_memory(&engine, &args).await?;
+    let per_socket = idle_memory(&engine, args).await?;
     drop(engine);
     settle().await;
 
-    output::progress("starting an engine for the throughput scenarios (rate limits off, fresh data directory)");
-    let engine = start_engine().await?;
+    output::progress("starting an engine for the throughput scenarios (rate limits off, fresh store)");
+    let engine = start_engine(Place::new(url)?).await?;
     output::progress(&format!("engine pid {} at {}", engine.pid, engine.base_url));
     output::progress(&format!(
         "[2/4] durable sends: {} messages from {} concurrent senders",
         args.messages, args.senders
     ));
-    let (sends_per_second, cpu_per_send) = durable_sends(&engine, &args).await?;
+    let (sends_per_second, cpu_per_send) = durable_sends(&engine, args).await?;
     settle().await;
     output::progress(&format!(
         "[3/4] latency at {} deliveries/s for {} s (100 watchers)",
         args.latency_rate, args.latency_seconds
     ));
-    let (p50, p99, samples) = latency(&engine, &args).await?;
+    let (p50, p99, samples) = latency(&engine, args).await?;
     settle().await;
     output::progress(&format!(
         "[4/4] fan-out: {} messages into a channel with {} watching members",
         args.fanout_messages, args.watchers
     ));
-    let (deliveries_per_second, cpu_per_delivery) = fanout(&engine, &args).await?;
+    let (deliveries_per_second, cpu_per_delivery) = fanout(&engine, args).await?;
     let wal_peak = engine.wal_peak.load(Ordering::Relaxed);
-
-    let figures = json!({
-        "machine": machine,
-        "date": chrono::Utc::now().format("%Y-%m-%d").to_string(),
+    let measured = json!({
         "durable_sends_per_second": sends_per_second.round(),
         "senders": args.senders,
         "fanout_deliveries_per_second": deliveries_per_second.round(),
@@ -525,24 +631,22 @@ pub(crate) async fn run(args: BenchArgs, machine: String) -> anyhow::Result<()> 
         "server_cpu_microseconds_per_delivery": (cpu_per_delivery * 1e6 * 100.0).round() / 100.0,
         "wal_peak_bytes": wal_peak,
     });
-    if args.json {
-        output::line(&figures.to_string());
-    } else {
-        output::line(&format!("machine:                       {}", figures["machine"].as_str().unwrap_or_default()));
-        output::line(&format!("durable sends/s ({} senders):   {:.0}", args.senders, sends_per_second));
-        output::line(&format!(
-            "fan-out deliveries/s ({} watchers, {} senders): {:.0}",
-            args.watchers, args.fanout_senders, deliveries_per_second
-        ));
-        output::line(&format!(
-            "latency at {}/s: p50 {:.2} ms, p99 {:.2} ms ({} samples)",
-            args.latency_rate, p50, p99, samples
-        ));
-        output::line(&format!("memory per idle WebSocket:     {:.1} KiB", per_socket / 1024.0));
-        output::line(&format!("server CPU per send:           {:.1} µs", cpu_per_send * 1e6));
-        output::line(&format!("server CPU per delivery:       {:.2} µs", cpu_per_delivery * 1e6));
-        output::line(&format!("peak write-ahead log:          {:.1} MiB", wal_peak as f64 / (1024.0 * 1024.0)));
+    if let (Some(target), Some(source)) = (figures.as_object_mut(), measured.as_object()) {
+        target.extend(source.clone());
     }
+    lines.push(format!("durable sends/s ({} senders):   {:.0}", args.senders, sends_per_second));
+    lines.push(format!(
+        "fan-out deliveries/s ({} watchers, {} senders): {:.0}",
+        args.watchers, args.fanout_senders, deliveries_per_second
+    ));
+    lines.push(format!(
+        "latency at {}/s: p50 {:.2} ms, p99 {:.2} ms ({} samples)",
+        args.latency_rate, p50, p99, samples
+    ));
+    lines.push(format!("memory per idle WebSocket:     {:.1} KiB", per_socket / 1024.0));
+    lines.push(format!("server CPU per send:           {:.1} µs", cpu_per_send * 1e6));
+    lines.push(format!("server CPU per delivery:       {:.2} µs", cpu_per_delivery * 1e6));
+    lines.push(format!("peak write-ahead log:          {:.1} MiB", wal_peak as f64 / (1024.0 * 1024.0)));
     Ok(())
 }
 
