@@ -1222,7 +1222,7 @@ pub async fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreRe
 }
 
 /// How many messages one purge transaction removes: small enough that other writes wait a few milliseconds.
-pub const PURGE_BATCH: usize = 500;
+pub const PURGE_BATCH: usize = 100;
 
 /// One step of purging a channel's messages created up to `before` (a deleted or hard-truncated channel): removes
 /// a batch; when none is left, ends the purge. Whether more remain. Run by a background task, one batch per

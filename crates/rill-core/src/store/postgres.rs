@@ -19,7 +19,8 @@ use crate::store::codec::{
     RankedReaction,
 };
 use crate::store::selection::{
-    message_index_text, user_index_words, Bound, Dialect, JsonTest, Renderer, RowQuery, Scalar, WordIndex,
+    message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex,
+    CHANNELS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
@@ -610,24 +611,6 @@ impl PgTx {
     }
 }
 
-/// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
-/// `from` names the table ("channels c"), `table` is its name or alias in `columns`, `key` the column a word
-/// index is keyed by.
-fn render_query(
-    columns: &str,
-    (from, table, key): (&str, &'static str, &'static str),
-    app_id: i64,
-    query: &RowQuery,
-) -> (String, Vec<Bound>) {
-    let mut renderer = Renderer::new(&PostgresDialect, table).keyed_by(key);
-    let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
-    let condition = renderer.condition(&query.condition, &app);
-    let order = renderer.order(&query.order, &query.condition);
-    let page = renderer.page(query.page);
-    let sql = format!("SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
-    (sql, renderer.params)
-}
-
 fn postgres_value(bound: &Bound) -> Box<dyn ToSql + Sync + Send> {
     match bound {
         Bound::Scalar(Scalar::Text(text)) => Box::new(text.clone()),
@@ -932,7 +915,7 @@ impl UserRows for PgTx {
     }
 
     async fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, params) = render_query(USER_COLUMNS, ("users", "users", "id"), app_id, query);
+        let (sql, params) = render_select(&PostgresDialect, USER_COLUMNS, USERS, app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(user_from_row).collect()
     }
 
@@ -1287,12 +1270,12 @@ impl ChannelRows for PgTx {
 
     async fn find_members(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Member>> {
         let columns = MEMBER_COLUMNS.replace("m.", "mb.");
-        let (sql, params) = render_query(&columns, ("members mb", "mb", "user_id"), app_id, query);
+        let (sql, params) = render_select(&PostgresDialect, &columns, MEMBERS, app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(|row| member_from_row(row, 0)).collect()
     }
 
     async fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
-        let (sql, params) = render_query(CHANNEL_COLUMNS, ("channels c", "c", "id"), app_id, query);
+        let (sql, params) = render_select(&PostgresDialect, CHANNEL_COLUMNS, CHANNELS, app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(channel_from_row).collect()
     }
 
@@ -1670,7 +1653,7 @@ impl MessageRows for PgTx {
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
-        let (sql, params) = render_query(MESSAGE_COLUMNS, ("messages", "messages", "id"), app_id, query);
+        let (sql, params) = render_select(&PostgresDialect, MESSAGE_COLUMNS, MESSAGES, app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(message_from_row).collect()
     }
 

@@ -884,3 +884,51 @@ impl<'d> Renderer<'d> {
         }
     }
 }
+
+/// The table a query reads: how it is named in `FROM`, its alias in the columns, the column its word index is
+/// keyed by, and its primary key within an app.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub from: &'static str,
+    pub table: &'static str,
+    pub word_key: &'static str,
+    pub primary_key: &'static [&'static str],
+}
+
+pub const USERS: Target = Target { from: "users", table: "users", word_key: "id", primary_key: &["id"] };
+pub const CHANNELS: Target = Target { from: "channels c", table: "c", word_key: "id", primary_key: &["cid"] };
+pub const MEMBERS: Target =
+    Target { from: "members mb", table: "mb", word_key: "user_id", primary_key: &["cid", "user_id"] };
+pub const MESSAGES: Target = Target { from: "messages", table: "messages", word_key: "id", primary_key: &["id"] };
+
+/// `SELECT columns` of the rows a query selects, in its order, paged. A page is chosen on the primary key
+/// alone and its rows read afterwards, so that sorting many candidates moves keys, not whole rows (with their
+/// JSON and their reaction totals).
+pub fn render_select(
+    dialect: &dyn Dialect,
+    columns: &str,
+    target: Target,
+    app_id: i64,
+    query: &RowQuery,
+) -> (String, Vec<Bound>) {
+    let Target { from, table, word_key, primary_key } = target;
+    let mut renderer = Renderer::new(dialect, table).keyed_by(word_key);
+    let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
+    let condition = renderer.condition(&query.condition, &app);
+    let order = renderer.order(&query.order, &query.condition);
+    let selected = format!("{table}.app_id = {app} AND ({condition})");
+    let sql = match query.page {
+        None => format!("SELECT {columns} FROM {from} WHERE {selected}{order}"),
+        Some(page) => {
+            let page = renderer.page(Some(page));
+            let keys: Vec<String> = primary_key.iter().map(|column| format!("{table}.{column}")).collect();
+            let keys = keys.join(", ");
+            let outer_order = renderer.order(&query.order, &Condition::True);
+            format!(
+                "WITH page AS (SELECT {keys} FROM {from} WHERE {selected}{order}{page}) \
+                 SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({keys}) IN (SELECT * FROM page){outer_order}"
+            )
+        }
+    };
+    (sql, renderer.params)
+}

@@ -13,7 +13,8 @@ use crate::store::codec::{
     RankedReaction,
 };
 use crate::store::selection::{
-    message_index_text, user_index_words, Bound, Dialect, JsonTest, Renderer, RowQuery, Scalar, WordIndex,
+    message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex,
+    CHANNELS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
@@ -810,46 +811,28 @@ impl SqliteTx {
     }
 
     fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, parameters) = render_query(USER_COLUMNS, ("users", "users", "id"), app_id, query);
+        let (sql, parameters) = render_select(&SqliteDialect, USER_COLUMNS, USERS, app_id, query);
         let rows = self.query_built(&sql, &parameters, user_from_row)?;
         with_data(rows, |user, data| user.data = data)
     }
 
     fn find_channels(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Channel>> {
-        let (sql, parameters) = render_query(CHANNEL_COLUMNS, ("channels c", "c", "id"), app_id, query);
+        let (sql, parameters) = render_select(&SqliteDialect, CHANNEL_COLUMNS, CHANNELS, app_id, query);
         let rows = self.query_built(&sql, &parameters, channel_from_row)?;
         with_data(rows, |channel, data| channel.data = data)
     }
 
     fn find_members(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Member>> {
         let columns = MEMBER_COLUMNS.replace("m.", "mb.");
-        let (sql, parameters) = render_query(&columns, ("members mb", "mb", "user_id"), app_id, query);
+        let (sql, parameters) = render_select(&SqliteDialect, &columns, MEMBERS, app_id, query);
         let rows = self.query_built(&sql, &parameters, |row| member_from_row(row, 0))?;
         with_data(rows, |member, data| member.data = data)
     }
 
     fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
-        let (sql, parameters) = render_query(MESSAGE_COLUMNS, ("messages", "messages", "id"), app_id, query);
+        let (sql, parameters) = render_select(&SqliteDialect, MESSAGE_COLUMNS, MESSAGES, app_id, query);
         finish_messages(self.query_built(&sql, &parameters, message_from_row)?)
     }
-}
-
-/// `SELECT columns FROM table WHERE` the query's condition, in its order, paged.
-/// `from` names the table ("channels c"), `table` is its name or alias in `columns`, `key` the column a word
-/// index is keyed by.
-fn render_query(
-    columns: &str,
-    (from, table, key): (&str, &'static str, &'static str),
-    app_id: i64,
-    query: &RowQuery,
-) -> (String, Vec<Bound>) {
-    let mut renderer = Renderer::new(&SqliteDialect, table).keyed_by(key);
-    let app = renderer.bind(Bound::Scalar(Scalar::Int(app_id)));
-    let condition = renderer.condition(&query.condition, &app);
-    let order = renderer.order(&query.order, &query.condition);
-    let page = renderer.page(query.page);
-    let sql = format!("SELECT {columns} FROM {from} WHERE {table}.app_id = {app} AND ({condition}){order}{page}");
-    (sql, renderer.params)
 }
 
 /// SQLite's side of [`crate::store::selection`]: numbered `?N` parameters (one may be used twice), JSON through
