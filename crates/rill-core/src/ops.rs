@@ -223,6 +223,17 @@ pub(crate) async fn standing(
         Some(user) => tx.member(ctx.app_id(), &channel.cid, &user.id).await?,
         None => None,
     };
+    Ok(standing_of(ctx, channel, config, viewer, member))
+}
+
+/// A viewer's standing in a channel, given their membership (already read).
+pub(crate) fn standing_of(
+    ctx: &Context,
+    channel: &Channel,
+    config: &ChannelConfig,
+    viewer: Option<&User>,
+    member: Option<Member>,
+) -> Standing {
     let (capabilities, can_read) = match viewer {
         Some(user) => {
             let access = Access {
@@ -243,7 +254,7 @@ pub(crate) async fn standing(
         (Some(truncated), Some(hidden)) => Some(truncated.max(hidden)),
         (truncated, hidden) => truncated.or(hidden),
     };
-    Ok(Standing { member, capabilities, can_read, server, banned, visible_after })
+    Standing { member, capabilities, can_read, server, banned, visible_after }
 }
 
 /// Loads the acting user, if the request names one. A user token's user always exists (connect or upsert

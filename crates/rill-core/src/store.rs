@@ -298,6 +298,33 @@ pub trait ChannelRows: Send {
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>>;
     /// Which of these users are members of a channel. Cost: one primary-key probe per user.
     async fn member_ids_among(&mut self, app_id: i64, cid: &str, user_ids: &[String]) -> CoreResult<Vec<String>>;
+    /// A page of each channel's members in the order they joined, by cid (channels without members are left
+    /// out). Cost: the page per channel. The default asks channel by channel; a backend whose queries cost a
+    /// round trip answers in one.
+    async fn member_pages(
+        &mut self,
+        app_id: i64,
+        cids: &[String],
+        page: selection::Page,
+    ) -> CoreResult<HashMap<String, Vec<Member>>> {
+        let mut pages = HashMap::new();
+        for cid in cids {
+            let members =
+                self.find_members(app_id, &selection::members_of(cid, selection::Condition::True, page)).await?;
+            if !members.is_empty() {
+                pages.insert(cid.clone(), members);
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// One channel's messages as one viewer sees them: those created after `since` (a truncation or the viewer's
+/// hidden history), if given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelScope {
+    pub cid: String,
+    pub since: Option<DateTime<Utc>>,
 }
 
 /// Content columns of a message an edit changes.
@@ -406,6 +433,50 @@ pub trait MessageRows: Send {
     ) -> CoreResult<i64>;
     /// Distinct authors of a thread's replies, oldest first.
     async fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>>;
+    /// [`MessageRows::thread_participants`] of several threads, by parent id (threads without replies are left
+    /// out). Cost: the threads' replies. The default asks thread by thread; a backend whose queries cost a
+    /// round trip answers in one.
+    async fn thread_participants_of(
+        &mut self,
+        app_id: i64,
+        parent_ids: &[String],
+    ) -> CoreResult<HashMap<String, Vec<String>>> {
+        let mut participants = HashMap::new();
+        for parent_id in parent_ids {
+            let users = self.thread_participants(app_id, parent_id).await?;
+            if !users.is_empty() {
+                participants.insert(parent_id.clone(), users);
+            }
+        }
+        Ok(participants)
+    }
+    /// The newest `limit` channel messages of each channel (as [`MessageRows::channel_messages`] with
+    /// [`MessageRange::Latest`]), ascending, by cid; and, with `pinned`, the newest `pinned` pins of each (as
+    /// [`MessageRows::pinned_messages`]). Cost: the two pages per channel, by index. The default asks channel by
+    /// channel; a backend whose queries cost a round trip answers in two.
+    async fn latest_messages_of(
+        &mut self,
+        app_id: i64,
+        scopes: &[ChannelScope],
+        limit: usize,
+        pinned: usize,
+    ) -> CoreResult<HashMap<String, LatestMessages>> {
+        let mut latest = HashMap::new();
+        for scope in scopes {
+            let messages = if limit == 0 {
+                Vec::new()
+            } else {
+                self.channel_messages(app_id, &scope.cid, &MessageRange::Latest, limit, scope.since).await?
+            };
+            let pinned = if pinned == 0 {
+                Vec::new()
+            } else {
+                self.pinned_messages(app_id, &scope.cid, pinned, scope.since).await?
+            };
+            latest.insert(scope.cid.clone(), LatestMessages { messages, pinned });
+        }
+        Ok(latest)
+    }
     async fn reaction(
         &mut self,
         app_id: i64,
@@ -448,6 +519,13 @@ pub trait MessageRows: Send {
         viewer: Option<&str>,
         latest: usize,
     ) -> CoreResult<HashMap<String, MessageReactions>>;
+}
+
+/// A channel's newest messages and pins, each ascending (the newest last).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatestMessages {
+    pub messages: Vec<Message>,
+    pub pinned: Vec<Message>,
 }
 
 /// A boxed future that can move between threads.

@@ -3,20 +3,24 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::{check_client_channel_id, distinct_channel_id, ChannelId, ChannelType, Cid, UserId};
-use crate::model::{Actor, Channel, ChannelView, InviteStatus, Member, MessageView, UnreadTotals, User, UserDirectory};
+use crate::model::{
+    Actor, Channel, ChannelView, InviteStatus, Member, Message, MessageView, UnreadTotals, User, UserDirectory,
+};
 use crate::ops::messages::{message_range, message_views, post_message, SendOptions};
 use crate::ops::{
     acting_user, collect_users, config_of, flatten_custom, load_channel, load_channel_for_update, message_user_ids,
-    page_offset, page_size, save_channel, save_member, set_path, standing, unset_path, Context, Notice, Outcome,
-    Standing,
+    page_offset, page_size, save_channel, save_member, set_path, standing, standing_of, unset_path, Context, Notice,
+    Outcome, Standing,
 };
 use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
 use crate::policy;
 use crate::query;
+use crate::store::selection::members_of;
 use crate::store::selection::{
     self, Comparison, Condition, FieldKind, MembershipTest, OrderKey, Page, RowQuery, Scalar, WordIndex,
+    MEMBERS_BY_JOINING,
 };
-use crate::store::{MessageRange, Tx};
+use crate::store::{ChannelScope, MessageRange, Tx};
 use rill_protocol::error::ErrorCode;
 use rill_protocol::filter::{parse_sort, Filter, SortField};
 use rill_protocol::limits::{
@@ -29,6 +33,7 @@ use rill_protocol::request::{
 };
 use rill_protocol::types::ChannelConfig;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// Fields of the channel object that custom data may not use.
 const RESERVED: &[&str] = &[
@@ -82,6 +87,9 @@ fn sees_deleted(standing: &Standing) -> bool {
     standing.server || policy::has(&standing.capabilities, "delete-any-message")
 }
 
+/// Pinned messages in a channel view (the newest pins).
+const PINNED_IN_VIEW: usize = 10;
+
 /// Builds what one viewer sees of a channel.
 pub(crate) async fn channel_view(
     tx: &mut dyn Tx,
@@ -92,82 +100,128 @@ pub(crate) async fn channel_view(
     options: &ViewOptions,
     users: &mut UserDirectory,
 ) -> CoreResult<ChannelView> {
-    let (default, max) = CHANNEL_MESSAGES_LIMIT;
-    let limit = page_size(options.messages.limit, default, max, "messages.limit")?;
-    let membership = standing.member.clone();
-    let since = standing.visible_after;
-    let messages = if let Some(around) = &options.messages.id_around {
-        match tx.message(ctx.app_id(), around).await? {
-            Some(center) if center.cid == channel.cid => {
-                let half = (limit / 2).max(1);
-                let before = MessageRange::Before { at: center.created_at, id: center.id.clone(), inclusive: true };
-                let after = MessageRange::After { at: center.created_at, id: center.id.clone(), inclusive: false };
-                let mut messages = tx.channel_messages(ctx.app_id(), &channel.cid, &before, half + 1, since).await?;
-                messages.extend(
-                    tx.channel_messages(
-                        ctx.app_id(),
-                        &channel.cid,
-                        &after,
-                        limit.saturating_sub(half + 1).max(1),
-                        since,
-                    )
-                    .await?,
-                );
-                messages
-            }
-            _ => Vec::new(),
-        }
-    } else {
-        match message_range(tx, ctx, &options.messages).await? {
-            Some(range) => tx.channel_messages(ctx.app_id(), &channel.cid, &range, limit, since).await?,
-            None => Vec::new(),
-        }
-    };
-    let viewer = ctx.actor.user_id();
-    let messages = message_views(tx, ctx, messages, viewer, sees_deleted(standing)).await?;
-    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, 10, since).await?;
-    let pinned_messages = message_views(tx, ctx, pinned, viewer, sees_deleted(standing)).await?;
-    // A page of members, in the order they joined: an index range, however large the channel (the rest
-    // through QueryMembers). Reads are those members' and the viewer's own.
+    let messages = view_messages(tx, ctx, &channel, standing, &options.messages).await?;
+    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, PINNED_IN_VIEW, standing.visible_after).await?;
+    let part = ViewParts { channel, standing: standing.clone(), read_events: config.read_events, messages, pinned };
     let page = Page { offset: options.member_offset, limit: options.member_limit.min(MEMBER_PAGE_MAX) };
-    let members = tx.find_members(ctx.app_id(), &members_of(&channel.cid, Condition::True, page)).await?;
-    let mut reads: Vec<Member> = if config.read_events { members.clone() } else { Vec::new() };
-    if let Some(own) = membership.as_ref().filter(|own| config.read_events && !members.contains(own)) {
-        reads.push(own.clone());
-    }
-
-    let mut ids: Vec<&str> = members.iter().map(|member| member.user_id.as_str()).collect();
-    ids.extend(reads.iter().map(|member| member.user_id.as_str()));
-    ids.extend(channel.created_by.as_deref());
-    for view in messages.iter().chain(pinned_messages.iter()) {
-        ids.extend(message_user_ids(view));
-    }
-    collect_users(tx, ctx.app_id(), users, ids).await?;
-    let hidden = membership.as_ref().is_some_and(|member| member.hidden);
-    Ok(ChannelView {
-        channel,
-        members,
-        messages,
-        pinned_messages,
-        reads,
-        membership,
-        own_capabilities: standing.capabilities.clone(),
-        hidden,
-    })
+    let mut views = assemble_views(tx, ctx, vec![part], page, users).await?;
+    views.pop().ok_or_else(|| CoreError::internal("channel view missing"))
 }
 
-/// The order of a channel's members: as they joined.
-const MEMBERS_BY_JOINING: [OrderKey; 2] =
-    [OrderKey { column: "created_at", descending: false }, OrderKey { column: "user_id", descending: false }];
-
-/// A page of the members of `cid` that pass `condition`, in the order they joined.
-fn members_of(cid: &str, condition: Condition, page: Page) -> RowQuery {
-    let in_channel = Condition::Column { column: "cid", op: Comparison::Eq, value: Scalar::Text(cid.to_owned()) };
-    RowQuery {
-        condition: Condition::All(vec![in_channel, condition]),
-        order: MEMBERS_BY_JOINING.to_vec(),
-        page: Some(page),
+/// The page of a channel's messages a view asks for (newest by default, or around, before or after one).
+async fn view_messages(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channel: &Channel,
+    standing: &Standing,
+    paging: &Paging,
+) -> CoreResult<Vec<Message>> {
+    let (default, max) = CHANNEL_MESSAGES_LIMIT;
+    let limit = page_size(paging.limit, default, max, "messages.limit")?;
+    let since = standing.visible_after;
+    let Some(around) = &paging.id_around else {
+        return match message_range(tx, ctx, paging).await? {
+            Some(range) => tx.channel_messages(ctx.app_id(), &channel.cid, &range, limit, since).await,
+            None => Ok(Vec::new()),
+        };
+    };
+    match tx.message(ctx.app_id(), around).await? {
+        Some(center) if center.cid == channel.cid => {
+            let half = (limit / 2).max(1);
+            let before = MessageRange::Before { at: center.created_at, id: center.id.clone(), inclusive: true };
+            let after = MessageRange::After { at: center.created_at, id: center.id.clone(), inclusive: false };
+            let mut messages = tx.channel_messages(ctx.app_id(), &channel.cid, &before, half + 1, since).await?;
+            let rest = limit.saturating_sub(half + 1).max(1);
+            messages.extend(tx.channel_messages(ctx.app_id(), &channel.cid, &after, rest, since).await?);
+            Ok(messages)
+        }
+        _ => Ok(Vec::new()),
     }
+}
+
+/// What a channel view is built from: the channel, the viewer's standing in it, and the messages it shows.
+struct ViewParts {
+    channel: Channel,
+    standing: Standing,
+    read_events: bool,
+    messages: Vec<Message>,
+    pinned: Vec<Message>,
+}
+
+/// Renders channel views for one viewer: the messages with their reactions, quotes and threads, a page of
+/// members in the order they joined (however large the channel; the rest through QueryMembers), the reads of
+/// those members and the viewer's own, and every user they name.
+///
+/// Cost: a fixed number of queries for the whole list, whatever its length (QueryChannels renders a page of
+/// channels at once), each reading the rows it returns.
+async fn assemble_views(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    mut parts: Vec<ViewParts>,
+    member_page: Page,
+    users: &mut UserDirectory,
+) -> CoreResult<Vec<ChannelView>> {
+    let rendered = render_view_messages(tx, ctx, &mut parts).await?;
+    let cids: Vec<String> = parts.iter().map(|part| part.channel.cid.clone()).collect();
+    let mut pages = tx.member_pages(ctx.app_id(), &cids, member_page).await?;
+    let mut views = Vec::with_capacity(parts.len());
+    for (part, (messages, pinned_messages)) in parts.into_iter().zip(rendered) {
+        let members = pages.remove(&part.channel.cid).unwrap_or_default();
+        let membership = part.standing.member;
+        let mut reads: Vec<Member> = if part.read_events { members.clone() } else { Vec::new() };
+        if let Some(own) = membership.as_ref().filter(|own| part.read_events && !members.contains(own)) {
+            reads.push(own.clone());
+        }
+        let hidden = membership.as_ref().is_some_and(|member| member.hidden);
+        views.push(ChannelView {
+            channel: part.channel,
+            members,
+            messages,
+            pinned_messages,
+            reads,
+            membership,
+            own_capabilities: part.standing.capabilities,
+            hidden,
+        });
+    }
+    let mut ids: Vec<&str> = Vec::new();
+    for view in &views {
+        ids.extend(view.members.iter().chain(&view.reads).map(|member| member.user_id.as_str()));
+        ids.extend(view.channel.created_by.as_deref());
+        for message in view.messages.iter().chain(&view.pinned_messages) {
+            ids.extend(message_user_ids(message));
+        }
+    }
+    collect_users(tx, ctx.app_id(), users, ids).await?;
+    Ok(views)
+}
+
+/// Each part's messages and pins as views, in at most two batches: the channels where the viewer sees deleted
+/// content and those where they do not.
+async fn render_view_messages(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    parts: &mut [ViewParts],
+) -> CoreResult<Vec<(Vec<MessageView>, Vec<MessageView>)>> {
+    let mut rendered: Vec<(Vec<MessageView>, Vec<MessageView>)> = parts.iter().map(|_| Default::default()).collect();
+    for sees in [false, true] {
+        let mut batch = Vec::new();
+        let mut lengths = Vec::new();
+        for (index, part) in parts.iter_mut().enumerate().filter(|(_, part)| sees_deleted(&part.standing) == sees) {
+            lengths.push((index, part.messages.len(), part.pinned.len()));
+            batch.append(&mut part.messages);
+            batch.append(&mut part.pinned);
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let mut views = message_views(tx, ctx, batch, ctx.actor.user_id(), sees).await?.into_iter();
+        for (index, messages, pinned) in lengths {
+            let messages = views.by_ref().take(messages).collect();
+            rendered[index] = (messages, views.by_ref().take(pinned).collect());
+        }
+    }
+    Ok(rendered)
 }
 
 /// Where each member filter field is in the store (see `store::selection`); any other field is the member's
@@ -823,12 +877,33 @@ async fn matching_channels(
             apply_page(matching.into_iter().map(|(channel, _)| channel).collect(), page)
         }
     };
-    let mut result = Vec::with_capacity(channels.len());
-    for channel in channels {
-        let member = viewer_membership(tx, ctx, &channel, viewer_id).await?;
-        result.push((channel, member));
-    }
-    Ok(result)
+    viewer_memberships(tx, ctx, channels, viewer_id).await
+}
+
+/// Each channel with the viewer's membership, in one query: a primary-key probe per channel.
+async fn viewer_memberships(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    channels: Vec<Channel>,
+    viewer_id: Option<&str>,
+) -> CoreResult<Vec<(Channel, Option<Member>)>> {
+    let Some(user_id) = viewer_id.filter(|_| !channels.is_empty()) else {
+        return Ok(channels.into_iter().map(|channel| (channel, None)).collect());
+    };
+    let by_user = Condition::Column { column: "user_id", op: Comparison::Eq, value: Scalar::Text(user_id.to_owned()) };
+    let in_channels =
+        Condition::InList { column: "cid", values: channels.iter().map(|channel| channel.cid.clone()).collect() };
+    let order = vec![OrderKey { column: "cid", descending: false }];
+    let query = RowQuery { condition: Condition::All(vec![by_user, in_channels]), order, page: None };
+    let mut found: HashMap<String, Member> =
+        tx.find_members(ctx.app_id(), &query).await?.into_iter().map(|member| (member.cid.clone(), member)).collect();
+    Ok(channels
+        .into_iter()
+        .map(|channel| {
+            let member = found.remove(&channel.cid);
+            (channel, member)
+        })
+        .collect())
 }
 
 fn apply_page<T>(rows: Vec<T>, page: Option<Page>) -> Vec<T> {
@@ -885,18 +960,24 @@ pub async fn query_channels(
     let member_limit = page_size(request.member_limit, 100, 100, "member_limit")?;
     let viewer = acting_user(tx, ctx).await?;
     let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort, Some(page)).await?;
-    let options = ViewOptions {
-        messages: Paging { limit: Some(message_limit as i64), ..Paging::default() },
-        member_limit,
-        member_offset: 0,
-    };
-    let mut users = UserDirectory::new();
-    let mut views = Vec::new();
-    for (channel, _) in channels {
+    // The page's views in a fixed number of queries: its messages and pins at once, then the rest.
+    let mut parts = Vec::with_capacity(channels.len());
+    for (channel, member) in channels {
         let config = config_of(&channel.channel_type, &ctx.app)?;
-        let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
-        views.push(channel_view(tx, ctx, channel, &config, &standing, &options, &mut users).await?);
+        let standing = standing_of(ctx, &channel, &config, viewer.as_ref(), member);
+        parts.push(ViewParts { channel, standing, read_events: config.read_events, messages: vec![], pinned: vec![] });
     }
+    let scopes: Vec<ChannelScope> = parts
+        .iter()
+        .map(|part| ChannelScope { cid: part.channel.cid.clone(), since: part.standing.visible_after })
+        .collect();
+    let mut latest = tx.latest_messages_of(ctx.app_id(), &scopes, message_limit, PINNED_IN_VIEW).await?;
+    for part in &mut parts {
+        let page = latest.remove(&part.channel.cid).unwrap_or_default();
+        (part.messages, part.pinned) = (page.messages, page.pinned);
+    }
+    let mut users = UserDirectory::new();
+    let views = assemble_views(tx, ctx, parts, Page { offset: 0, limit: member_limit }, &mut users).await?;
     let mut outcome = Outcome::new(views);
     outcome.users = users;
     Ok(outcome)

@@ -86,7 +86,7 @@ pub(crate) async fn message_views(
     sees_deleted_content: bool,
 ) -> CoreResult<Vec<MessageView>> {
     let ids: Vec<String> = messages.iter().map(|message| message.id.clone()).collect();
-    let mut reactions = if messages.iter().any(|message| !message.reaction_counts.is_empty()) {
+    let reactions = if messages.iter().any(|message| !message.reaction_counts.is_empty()) {
         tx.message_reactions(ctx.app_id(), &ids, viewer, LATEST_REACTIONS).await?
     } else {
         Default::default()
@@ -94,13 +94,17 @@ pub(crate) async fn message_views(
     let quoted_ids: Vec<String> = messages.iter().filter_map(|message| message.quoted_message_id.clone()).collect();
     let quoted: Vec<Message> =
         if quoted_ids.is_empty() { Vec::new() } else { tx.messages(ctx.app_id(), &quoted_ids).await? };
+    let threads: Vec<String> =
+        messages.iter().filter(|message| message.reply_count > 0).map(|message| message.id.clone()).collect();
+    let participants =
+        if threads.is_empty() { HashMap::new() } else { tx.thread_participants_of(ctx.app_id(), &threads).await? };
     let mut views = Vec::with_capacity(messages.len());
     for mut message in messages {
         if message.deleted_at.is_some() && !sees_deleted_content {
             blank(&mut message);
         }
-        let thread_participants =
-            if message.reply_count > 0 { tx.thread_participants(ctx.app_id(), &message.id).await? } else { Vec::new() };
+        // A message can be in the list twice (among the latest and among the pins): each copy gets its own.
+        let thread_participants = participants.get(&message.id).cloned().unwrap_or_default();
         let quoted = message
             .quoted_message_id
             .as_ref()
@@ -113,7 +117,7 @@ pub(crate) async fn message_views(
                 Box::new(quoted)
             });
         views.push(MessageView {
-            reactions: reactions.remove(&message.id).unwrap_or_default(),
+            reactions: reactions.get(&message.id).cloned().unwrap_or_default(),
             message,
             quoted,
             thread_participants,

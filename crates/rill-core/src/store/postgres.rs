@@ -19,12 +19,13 @@ use crate::store::codec::{
     RankedReaction,
 };
 use crate::store::selection::{
-    message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex,
+    message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, Page, RowQuery, Scalar, WordIndex,
     CHANNELS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
-    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
+    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
+    ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
+    MessageRows, NewApp, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -1429,6 +1430,30 @@ impl ChannelRows for PgTx {
             self.rows("SELECT user_id, hidden FROM members WHERE app_id = $1 AND cid = $2", &[&app_id, &cid]).await?;
         rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
     }
+
+    async fn member_pages(
+        &mut self,
+        app_id: i64,
+        cids: &[String],
+        page: Page,
+    ) -> CoreResult<HashMap<String, Vec<Member>>> {
+        // One index range per channel (members_by_joined), in one round trip.
+        let sql = format!(
+            "SELECT l.* FROM unnest($2::text[]) AS s(cid) CROSS JOIN LATERAL (SELECT {MEMBER_COLUMNS} FROM members m \
+             WHERE m.app_id = $1 AND m.cid = s.cid COLLATE \"C\" ORDER BY m.created_at, m.user_id LIMIT $3 OFFSET $4) l"
+        );
+        let rows = self.rows(&sql, &[&app_id, &cids, &(page.limit as i64), &(page.offset as i64)]).await?;
+        let mut pages: HashMap<String, Vec<Member>> = HashMap::new();
+        for row in &rows {
+            let member = member_from_row(row, 0)?;
+            pages.entry(member.cid.clone()).or_default().push(member);
+        }
+        // A join's rows come in no promised order: each page is put in its own.
+        for members in pages.values_mut() {
+            members.sort_by(|a, b| (a.created_at, &a.user_id).cmp(&(b.created_at, &b.user_id)));
+        }
+        Ok(pages)
+    }
 }
 
 #[async_trait]
@@ -1674,6 +1699,67 @@ impl MessageRows for PgTx {
             )
             .await?;
         Ok(rows.first().map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
+    }
+
+    async fn thread_participants_of(
+        &mut self,
+        app_id: i64,
+        parent_ids: &[String],
+    ) -> CoreResult<HashMap<String, Vec<String>>> {
+        let rows = self
+            .rows(
+                "SELECT parent_id, user_id FROM messages WHERE app_id = $1 AND parent_id = ANY($2) \
+                 GROUP BY parent_id, user_id ORDER BY parent_id, MIN(created_at)",
+                &[&app_id, &parent_ids],
+            )
+            .await?;
+        let mut participants: HashMap<String, Vec<String>> = HashMap::new();
+        for row in &rows {
+            participants.entry(row.try_get(0)?).or_default().push(row.try_get(1)?);
+        }
+        Ok(participants)
+    }
+
+    async fn latest_messages_of(
+        &mut self,
+        app_id: i64,
+        scopes: &[ChannelScope],
+        limit: usize,
+        pinned: usize,
+    ) -> CoreResult<HashMap<String, LatestMessages>> {
+        // One index range per channel (messages_by_channel, messages_pinned) for each of the two pages: two round
+        // trips for the whole list, as many rows as the pages hold.
+        let cids: Vec<&str> = scopes.iter().map(|scope| scope.cid.as_str()).collect();
+        let since: Vec<i64> = scopes.iter().map(|scope| scope.since.as_ref().map_or(i64::MIN, micros)).collect();
+        let mut latest: HashMap<String, LatestMessages> =
+            scopes.iter().map(|scope| (scope.cid.clone(), LatestMessages::default())).collect();
+        let lateral = |condition: &str, order: &str| {
+            format!(
+                "SELECT l.* FROM unnest($2::text[], $3::int8[]) AS s(cid, since) CROSS JOIN LATERAL \
+                 (SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = $1 AND cid = s.cid COLLATE \"C\" \
+                 AND created_at > s.since AND {condition} ORDER BY {order} LIMIT $4) l"
+            )
+        };
+        if limit > 0 {
+            let sql = lateral("(parent_id IS NULL OR show_in_channel)", "created_at DESC, id DESC");
+            for row in self.rows(&sql, &[&app_id, &cids, &since, &(limit as i64)]).await? {
+                let message = message_from_row(&row)?;
+                latest.entry(message.cid.clone()).or_default().messages.push(message);
+            }
+        }
+        if pinned > 0 {
+            let sql = lateral("pinned AND deleted_at IS NULL", "pinned_at DESC");
+            for row in self.rows(&sql, &[&app_id, &cids, &since, &(pinned as i64)]).await? {
+                let message = message_from_row(&row)?;
+                latest.entry(message.cid.clone()).or_default().pinned.push(message);
+            }
+        }
+        // A join's rows come in no promised order: each page is put in its own.
+        for page in latest.values_mut() {
+            page.messages.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            page.pinned.sort_by_key(|message| message.pinned_at);
+        }
+        Ok(latest)
     }
 
     async fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {

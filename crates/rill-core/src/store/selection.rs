@@ -183,6 +183,20 @@ pub struct RowQuery {
     pub page: Option<Page>,
 }
 
+/// The order of a channel's members: as they joined.
+pub const MEMBERS_BY_JOINING: [OrderKey; 2] =
+    [OrderKey { column: "created_at", descending: false }, OrderKey { column: "user_id", descending: false }];
+
+/// A page of the members of `cid` that pass `condition`, in the order they joined (an index range).
+pub fn members_of(cid: &str, condition: Condition, page: Page) -> RowQuery {
+    let in_channel = Condition::Column { column: "cid", op: Comparison::Eq, value: Scalar::Text(cid.to_owned()) };
+    RowQuery {
+        condition: Condition::All(vec![in_channel, condition]),
+        order: MEMBERS_BY_JOINING.to_vec(),
+        page: Some(page),
+    }
+}
+
 /// How a filter field maps onto a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldKind {

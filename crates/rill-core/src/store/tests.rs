@@ -38,6 +38,7 @@ on_both_backends!(
     compiled_filters_agree_with_the_evaluator,
     compiled_message_filters_agree_with_the_evaluator,
     compiled_channel_filters_agree_with_the_evaluator,
+    batched_reads_agree_with_one_at_a_time,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -685,4 +686,135 @@ async fn compiled_channel_filters_agree_with_the_evaluator(kind: BackendKind) {
         }
     }
     assert!(exact_cases > 300, "only {exact_cases} of 800 random filters compiled exactly");
+}
+
+/// The reads that serve a page of channel views at once (one round trip each on PostgreSQL) return what the
+/// one-channel reads return, channel by channel.
+async fn batched_reads_agree_with_one_at_a_time(kind: BackendKind) {
+    use crate::store::selection::{members_of, Condition, Page};
+    use crate::store::{ChannelScope, MessageRange};
+    let (_directory, _database, store) = fresh(kind).await;
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let cids = ["messaging:a", "messaging:b", "messaging:empty"];
+    let mut channels = Vec::new();
+    let mut members = Vec::new();
+    let mut messages = Vec::new();
+    for (number, cid) in cids.iter().enumerate() {
+        let mut channel = placeholder_channel();
+        channel.cid = (*cid).into();
+        channel.id = cid.trim_start_matches("messaging:").into();
+        channels.push(channel);
+        if *cid == "messaging:empty" {
+            continue;
+        }
+        for index in 0..7_i64 {
+            // Joined out of id order, two at the same instant: the page is in joining order, then by id.
+            let joined = base + chrono::Duration::seconds((7 - index) / 2);
+            members.push(member_of(cid, &format!("u{}", (index * 3 + number as i64) % 7), joined));
+        }
+        for index in 0..12_i64 {
+            let mut message = placeholder_message();
+            message.id = format!("{}-{index:02}", channel_key(cid));
+            message.cid = (*cid).into();
+            message.user_id = format!("u{}", index % 3);
+            message.created_at = base + chrono::Duration::seconds(index);
+            message.pinned = index % 4 == 1;
+            message.pinned_at = message.pinned.then(|| base + chrono::Duration::seconds(100 - index));
+            if index >= 9 {
+                // Replies: two shown in the channel.
+                message.parent_id = Some(format!("{}-00", channel_key(cid)));
+                message.show_in_channel = index != 9;
+            }
+            messages.push(message);
+        }
+    }
+    store
+        .write((channels, members, messages), |tx, (channels, members, messages)| {
+            Box::pin(async move {
+                for channel in channels.iter() {
+                    tx.insert_channel(1, channel).await?;
+                }
+                for member in members.iter() {
+                    tx.insert_member(1, member).await?;
+                }
+                for message in messages.iter() {
+                    tx.insert_message(1, message).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("rows");
+    let since = Some(base + chrono::Duration::seconds(5));
+    let scopes: Vec<ChannelScope> = cids
+        .iter()
+        .map(|cid| ChannelScope { cid: (*cid).into(), since: if *cid == "messaging:b" { since } else { None } })
+        .collect();
+    let page = Page { offset: 2, limit: 3 };
+    let all_cids: Vec<String> = cids.iter().map(|cid| (*cid).to_owned()).collect();
+    let parents = vec!["a-00".to_owned(), "b-00".to_owned(), "a-05".to_owned()];
+    let (latest, pages, participants) = store
+        .read((scopes.clone(), all_cids.clone(), parents.clone()), move |tx, (scopes, cids, parents)| {
+            Box::pin(async move {
+                Ok((
+                    tx.latest_messages_of(1, scopes, 4, 2).await?,
+                    tx.member_pages(1, cids, page).await?,
+                    tx.thread_participants_of(1, parents).await?,
+                ))
+            })
+        })
+        .await
+        .expect("batched reads");
+    for scope in &scopes {
+        let (messages, pinned, members) = store
+            .read(scope.clone(), move |tx, scope| {
+                Box::pin(async move {
+                    Ok((
+                        tx.channel_messages(1, &scope.cid, &MessageRange::Latest, 4, scope.since).await?,
+                        tx.pinned_messages(1, &scope.cid, 2, scope.since).await?,
+                        tx.find_members(1, &members_of(&scope.cid, Condition::True, page)).await?,
+                    ))
+                })
+            })
+            .await
+            .expect("one channel's reads");
+        let batched = latest.get(&scope.cid).cloned().unwrap_or_default();
+        assert_eq!(batched.messages, messages, "latest messages of {}", scope.cid);
+        assert_eq!(batched.pinned, pinned, "pins of {}", scope.cid);
+        assert_eq!(pages.get(&scope.cid).cloned().unwrap_or_default(), members, "members of {}", scope.cid);
+    }
+    // What the one-channel reads return is what the view needs: the newest channel messages ascending (a hidden
+    // reply left out), the newest pins, newer than the viewer's horizon, and the page of members.
+    let ids = |messages: &[crate::model::Message]| messages.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&latest["messaging:a"].messages), ["a-07", "a-08", "a-10", "a-11"]);
+    assert_eq!(ids(&latest["messaging:a"].pinned), ["a-05", "a-01"]);
+    assert_eq!(ids(&latest["messaging:b"].pinned), ["b-09"]);
+    assert!(latest.get("messaging:empty").is_none_or(|page| page.messages.is_empty() && page.pinned.is_empty()));
+    assert_eq!(pages["messaging:a"].len(), 3);
+    assert!(!pages.contains_key("messaging:empty"));
+    assert_eq!(
+        participants.get("a-00").map(Vec::as_slice),
+        Some(&["u0".to_owned(), "u1".to_owned(), "u2".to_owned()][..])
+    );
+    assert!(!participants.contains_key("a-05"), "a message without replies has no participants");
+}
+
+fn member_of(cid: &str, user_id: &str, joined: chrono::DateTime<chrono::Utc>) -> crate::model::Member {
+    crate::model::Member {
+        cid: cid.into(),
+        user_id: user_id.into(),
+        channel_role: "channel_member".into(),
+        data: serde_json::Map::new(),
+        created_at: joined,
+        updated_at: joined,
+        hidden: false,
+        last_read_at: joined,
+        last_read_message_id: None,
+        last_read_sequence: 0,
+        hide_messages_before: None,
+    }
+}
+
+fn channel_key(cid: &str) -> &str {
+    cid.trim_start_matches("messaging:")
 }
