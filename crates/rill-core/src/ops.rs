@@ -299,6 +299,9 @@ pub(crate) async fn collect_users<'a>(
             missing.push(user_id.to_owned());
         }
     }
+    if missing.is_empty() {
+        return Ok(());
+    }
     for user in tx.users(app_id, &missing).await? {
         directory.insert(user.id.clone(), user);
     }

@@ -349,9 +349,64 @@ pub struct MessagePin {
     pub pin_expires: Option<DateTime<Utc>>,
 }
 
+/// What posting a message changes besides its own row, in the same step (see [`MessageRows::post_message`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostEffects {
+    /// The message counts toward unread counts (`unread_sequence` moves).
+    pub counts_unread: bool,
+    /// The message shows in the channel (not a reply kept in its thread): `last_message_at` moves.
+    pub shows_in_channel: bool,
+    /// The sender is a member: their read position moves to the message.
+    pub sender_is_member: bool,
+    /// The channel shows again to every member who had hidden it, the sender included.
+    pub unhide: bool,
+}
+
+/// What [`MessageRows::post_message`] changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posted {
+    /// The channel's counters after counting the message.
+    pub counters: ChannelCounters,
+    /// Members other than the sender who had hidden the channel and see it again.
+    pub unhidden: Vec<String>,
+}
+
 /// Messages and their reactions.
 #[async_trait]
-pub trait MessageRows: Send {
+pub trait MessageRows: ChannelRows + Send {
+    /// Posts a new message: counts it in its channel ([`ChannelRows::count_message`]), stores it with the
+    /// channel's `unread_sequence` after the count as its `sequence` ([`MessageRows::insert_message`]), and applies
+    /// `effects` to the members' rows, all at `at`. The channel's row is locked from here to the commit on a
+    /// backend with concurrent writers, so this is the last write of a send: the shorter the lock, the more sends
+    /// a busy channel takes. The default makes one call per change; a backend whose calls cost a round trip
+    /// makes them all in one statement.
+    async fn post_message(
+        &mut self,
+        app_id: i64,
+        message: &mut Message,
+        effects: PostEffects,
+        at: DateTime<Utc>,
+    ) -> CoreResult<Posted> {
+        let cid = message.cid.clone();
+        let counters = self.count_message(app_id, &cid, effects.counts_unread, effects.shows_in_channel, at).await?;
+        message.sequence = counters.unread_sequence;
+        self.insert_message(app_id, message).await?;
+        if effects.sender_is_member {
+            let changes = MemberChanges {
+                read: Some(ReadPosition {
+                    sequence: counters.unread_sequence,
+                    at,
+                    message_id: Some(message.id.clone()),
+                }),
+                hidden: effects.unhide.then_some(false),
+                ..MemberChanges::default()
+            };
+            self.update_member(app_id, &cid, &message.user_id, &changes).await?;
+        }
+        let unhidden =
+            if effects.unhide { self.unhide_members(app_id, &cid, &message.user_id).await? } else { Vec::new() };
+        Ok(Posted { counters, unhidden })
+    }
     async fn message(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>>;
     /// The message, locked until the commit: for read-modify-write of its data and its reactions.
     async fn message_for_update(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>>;

@@ -9,7 +9,7 @@ use crate::ops::{
 };
 use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
 use crate::store::selection::{self, Comparison, Condition, FieldKind, OrderKey, Page, RowQuery, Scalar, WordIndex};
-use crate::store::{MemberChanges, MessageContent, MessagePin, MessageRange, ReadPosition, Tx};
+use crate::store::{MessageContent, MessagePin, MessageRange, PostEffects, Tx};
 use crate::{markdown, query};
 use chrono::{DateTime, Utc};
 use rill_protocol::error::ErrorCode;
@@ -315,29 +315,33 @@ pub(crate) async fn post_message(
     let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
     let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
     let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;
-    // The channel's counters move in SQL, so concurrent sends each get their own sequence number.
+    if let Some(parent) = &parent {
+        tx.add_reply_counts(ctx.app_id(), &parent.id, 1, 0).await?;
+    }
+    // The channel's counters move in SQL, so concurrent sends each get their own sequence number; its row stays
+    // locked until the commit, so this is the send's last write.
     let shows_in_channel = message.parent_id.is_none() || message.show_in_channel;
-    let counters =
-        tx.count_message(ctx.app_id(), &channel.cid, counts_as_unread(&message), shows_in_channel, ctx.now).await?;
-    channel.message_count = counters.message_count;
-    channel.unread_sequence = counters.unread_sequence;
-    message.sequence = counters.unread_sequence;
+    let effects = PostEffects {
+        counts_unread: counts_as_unread(&message),
+        shows_in_channel,
+        sender_is_member: standing.member.is_some(),
+        unhide: !options.keep_channel_hidden,
+    };
+    let posted = tx.post_message(ctx.app_id(), &mut message, effects, ctx.now).await?;
+    channel.message_count = posted.counters.message_count;
+    channel.unread_sequence = posted.counters.unread_sequence;
     if shows_in_channel {
         channel.last_message_at = Some(ctx.now);
     }
-    tx.insert_message(ctx.app_id(), &message).await?;
-    if let Some(parent) = parent {
-        tx.add_reply_counts(ctx.app_id(), &parent.id, 1, 0).await?;
-    }
-
     let mut outcome = Outcome::new(MessageView {
         message,
         reactions: MessageReactions::default(),
         quoted: quoted.map(Box::new),
         thread_participants: Vec::new(),
     });
-    let message = &outcome.value.message;
-    record_reads_and_visibility(tx, ctx, &channel, &standing, message, options, &mut outcome.notices).await?;
+    for user_id in posted.unhidden {
+        outcome.notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id });
+    }
     outcome.users.insert(user.id.clone(), user);
     add_view_users(tx, ctx, &mut outcome.users, &outcome.value).await?;
     outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone() });
@@ -491,37 +495,6 @@ async fn new_message(
         text_updated_at: None,
         sequence: channel.unread_sequence,
     })
-}
-
-/// After a post: the sender has read up to their own message, and the channel comes back for members who had
-/// hidden it.
-async fn record_reads_and_visibility(
-    tx: &mut dyn Tx,
-    ctx: &Context,
-    channel: &Channel,
-    standing: &Standing,
-    message: &Message,
-    options: &SendOptions,
-    notices: &mut Vec<Notice>,
-) -> CoreResult<()> {
-    if standing.member.is_some() {
-        let changes = MemberChanges {
-            read: Some(ReadPosition {
-                sequence: channel.unread_sequence,
-                at: ctx.now,
-                message_id: Some(message.id.clone()),
-            }),
-            hidden: (!options.keep_channel_hidden).then_some(false),
-            ..MemberChanges::default()
-        };
-        tx.update_member(ctx.app_id(), &channel.cid, &message.user_id, &changes).await?;
-    }
-    if !options.keep_channel_hidden {
-        for user_id in tx.unhide_members(ctx.app_id(), &channel.cid, &message.user_id).await? {
-            notices.push(Notice::ChannelVisible { channel: channel.clone(), user_id });
-        }
-    }
-    Ok(())
 }
 
 /// The `type: "error"` message returned to a sender whose message was refused without an HTTP error.

@@ -25,7 +25,7 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, NewApp, UserRows,
+    MessageRows, NewApp, PostEffects, Posted, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -409,6 +409,73 @@ impl ToSql for Jsonb {
     }
 
     to_sql_checked!();
+}
+
+/// [`MessageRows::post_message`] in one statement: `$1` the app id, `$2` to `$25` the message's columns
+/// ([`message_columns`]), then the effects.
+static POST_MESSAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH counted AS (UPDATE channels SET message_count = message_count + 1, \
+         unread_sequence = unread_sequence + $26, \
+         last_message_at = CASE WHEN $27 THEN $28::bigint ELSE last_message_at END \
+         WHERE app_id = $1 AND cid = $3 RETURNING message_count, unread_sequence), \
+         stored AS (INSERT INTO messages (app_id, {MESSAGE_STORED}) \
+         VALUES ({}, (SELECT unread_sequence FROM counted)) RETURNING id), \
+         indexed AS (INSERT INTO message_words (app_id, message_id, words) \
+         SELECT $1, id, to_tsvector('simple', $29::text) FROM stored), \
+         sender_read AS (UPDATE members SET last_read_sequence = counted.unread_sequence, last_read_at = $28, \
+         last_read_message_id = $2, hidden = CASE WHEN $31 THEN FALSE ELSE hidden END FROM counted \
+         WHERE $30 AND members.app_id = $1 AND members.cid = $3 AND members.user_id = $4), \
+         shown AS (UPDATE members SET hidden = FALSE WHERE $31 AND app_id = $1 AND cid = $3 AND hidden \
+         AND user_id <> $4 RETURNING user_id) \
+         SELECT message_count, unread_sequence, ARRAY(SELECT user_id FROM shown) FROM counted",
+        placeholders(1..=25)
+    )
+});
+
+/// `$first, ..., $last`.
+fn placeholders(numbers: std::ops::RangeInclusive<usize>) -> String {
+    numbers.map(|number| format!("${number}")).collect::<Vec<_>>().join(",")
+}
+
+/// A message's stored columns from `id` to `text_updated_at` (as `MESSAGE_STORED`, less `sequence`), as
+/// parameters `$2` to `$25` after the app id.
+fn message_columns(message: &Message) -> CoreResult<Vec<Box<dyn ToSql + Sync + Send>>> {
+    Ok(vec![
+        Box::new(message.id.clone()),
+        Box::new(message.cid.clone()),
+        Box::new(message.user_id.clone()),
+        Box::new(message.message_type.clone()),
+        Box::new(message.text.clone()),
+        Box::new(message.html.clone()),
+        Box::new(message.parent_id.clone()),
+        Box::new(message.show_in_channel),
+        Box::new(message.silent),
+        Box::new(message.shadowed),
+        Box::new(message.pinned),
+        Box::new(optional_micros(&message.pinned_at)),
+        Box::new(message.pinned_by.clone()),
+        Box::new(optional_micros(&message.pin_expires)),
+        Box::new(message.quoted_message_id.clone()),
+        Box::new(Jsonb(attachments_json(&message.attachments)?)),
+        Box::new(json_string(&message.mentioned_users)),
+        Box::new(Jsonb(data_json(&message.data, "message")?)),
+        Box::new(message.reply_count),
+        Box::new(message.deleted_reply_count),
+        Box::new(micros(&message.created_at)),
+        Box::new(micros(&message.updated_at)),
+        Box::new(optional_micros(&message.deleted_at)),
+        Box::new(optional_micros(&message.text_updated_at)),
+    ])
+}
+
+/// A failed message insert: a taken id is the client's error (code 4).
+fn message_insert_error(error: tokio_postgres::Error, message_id: &str) -> CoreError {
+    if is_unique_violation(&error, "messages_pkey") {
+        CoreError::input(format!("a message with ID {message_id} already exists"))
+    } else {
+        postgres_error(error)
+    }
 }
 
 fn json_string<T: serde::Serialize>(value: &T) -> Jsonb {
@@ -1474,52 +1541,46 @@ impl MessageRows for PgTx {
     }
 
     async fn insert_message(&mut self, app_id: i64, message: &Message) -> CoreResult<()> {
-        let attachments = Jsonb(attachments_json(&message.attachments)?);
-        let data = Jsonb(data_json(&message.data, "message")?);
-        let sql = format!(
-            "INSERT INTO messages (app_id, {MESSAGE_STORED}) VALUES \
-             ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26)"
-        );
-        let written = self
-            .try_execute(
-                &sql,
-                &[
-                    &app_id,
-                    &message.id,
-                    &message.cid,
-                    &message.user_id,
-                    &message.message_type,
-                    &message.text,
-                    &message.html,
-                    &message.parent_id,
-                    &message.show_in_channel,
-                    &message.silent,
-                    &message.shadowed,
-                    &message.pinned,
-                    &optional_micros(&message.pinned_at),
-                    &message.pinned_by,
-                    &optional_micros(&message.pin_expires),
-                    &message.quoted_message_id,
-                    &attachments,
-                    &json_string(&message.mentioned_users),
-                    &data,
-                    &message.reply_count,
-                    &message.deleted_reply_count,
-                    &micros(&message.created_at),
-                    &micros(&message.updated_at),
-                    &optional_micros(&message.deleted_at),
-                    &optional_micros(&message.text_updated_at),
-                    &message.sequence,
-                ],
-            )
-            .await;
-        match written {
+        let columns = message_columns(message)?;
+        let mut params: Vec<Param<'_>> = vec![&app_id];
+        params.extend(columns.iter().map(|value| value.as_ref() as Param<'_>));
+        params.push(&message.sequence);
+        let sql = format!("INSERT INTO messages (app_id, {MESSAGE_STORED}) VALUES ({})", placeholders(1..=26));
+        match self.try_execute(&sql, &params).await {
             Ok(_) => self.index_message_text(app_id, &message.id, &message.text).await,
-            Err(error) if is_unique_violation(&error, "messages_pkey") => {
-                Err(CoreError::input(format!("a message with ID {} already exists", message.id)))
-            }
-            Err(error) => Err(postgres_error(error)),
+            Err(error) => Err(message_insert_error(error, &message.id)),
         }
+    }
+
+    async fn post_message(
+        &mut self,
+        app_id: i64,
+        message: &mut Message,
+        effects: PostEffects,
+        at: DateTime<Utc>,
+    ) -> CoreResult<Posted> {
+        // One statement, so the channel's row is locked for one round trip and the commit. Its parts touch
+        // different rows: the sender's membership and the others' hidden ones.
+        let sql: &str = &POST_MESSAGE;
+        let columns = message_columns(message)?;
+        let (counts, at, text) = (i64::from(effects.counts_unread), micros(&at), message_index_text(&message.text));
+        let mut params: Vec<Param<'_>> = vec![&app_id];
+        params.extend(columns.iter().map(|value| value.as_ref() as Param<'_>));
+        params.extend([
+            &counts as Param<'_>,
+            &effects.shows_in_channel,
+            &at,
+            &text,
+            &effects.sender_is_member,
+            &effects.unhide,
+        ]);
+        let rows = self.try_rows(sql, &params).await.map_err(|error| message_insert_error(error, &message.id))?;
+        let Some(row) = rows.first() else {
+            return Err(CoreError::not_found(format!("channel {} does not exist", message.cid)));
+        };
+        let counters = ChannelCounters { message_count: row.try_get(0)?, unread_sequence: row.try_get(1)? };
+        message.sequence = counters.unread_sequence;
+        Ok(Posted { counters, unhidden: row.try_get(2)? })
     }
 
     async fn update_message_content(

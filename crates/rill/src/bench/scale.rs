@@ -9,8 +9,10 @@ use crate::output;
 use clap::Args;
 use rill_client::Client;
 use rill_core::model::{Channel, Member, Message, User};
-use rill_core::store::Store;
+use rill_core::store::{PostEffects, Store};
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Args, Debug, Clone)]
@@ -85,20 +87,48 @@ async fn write_messages(store: &Store, app_id: i64, rows: Vec<Message>) -> anyho
         .map_err(|error| anyhow::anyhow!("writing messages: {}", error.detail))
 }
 
-/// The storage floor: `rows` message rows written straight into a fresh store on the same disk (or database),
-/// `group` per durable transaction, one transaction after another. Rows per second.
-pub(crate) async fn storage_floor(url: Option<&str>, rows: usize, group: usize) -> anyhow::Result<f64> {
+/// The storage floor: what the store itself allows for sends, with no HTTP, authentication, JSON or fan-out.
+/// `rows` messages posted into one channel by `writers` concurrent writers, as the engine's senders do: one
+/// durable transaction each, which counts the message in its channel, stores it and moves its sender's read
+/// position (`post_message`, the same store call a send makes last). Messages per second.
+pub(crate) async fn storage_floor(url: Option<&str>, rows: usize, writers: usize) -> anyhow::Result<f64> {
     let place = Place::new(url)?;
     let store = place.open_store().await?;
-    let now = chrono::Utc::now();
+    load_channels(&store, 1, "floor", 0..1, &["floor"]).await?;
+    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    for start in (0..rows).step_by(group) {
-        let batch = (start..(start + group).min(rows))
-            .map(|index| {
-                message_row(format!("floor{index}"), "team:floor", "floor", "durable benchmark message".into(), now)
-            })
-            .collect();
-        write_messages(&store, 1, batch).await?;
+    let mut tasks = Vec::new();
+    for _ in 0..writers {
+        let (store, next) = (store.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                if index >= rows {
+                    return anyhow::Ok(());
+                }
+                let now = chrono::Utc::now();
+                let text = "durable benchmark message".to_owned();
+                let message = message_row(format!("floor{index}"), "team:floor0", "floor", text, now);
+                store
+                    .write(message, move |tx, message| {
+                        let mut message = message.clone();
+                        Box::pin(async move {
+                            let effects = PostEffects {
+                                counts_unread: true,
+                                shows_in_channel: true,
+                                sender_is_member: true,
+                                unhide: true,
+                            };
+                            tx.post_message(1, &mut message, effects, now).await.map(drop)
+                        })
+                    })
+                    .await
+                    .map_err(|error| anyhow::anyhow!("posting: {}", error.detail))?;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
     }
     Ok(rows as f64 / started.elapsed().as_secs_f64())
 }
