@@ -598,6 +598,8 @@ pub trait Job: Send {
 pub trait Backend: Send + Sync {
     fn submit_write(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()>;
     fn submit_read(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()>;
+    /// How many read jobs run at once (reader threads, connections); more wait their turn.
+    fn read_slots(&self) -> usize;
 }
 
 /// One call of [`Store::write`] or [`Store::read`]: the operation, its input (lent to each attempt) and where
@@ -638,11 +640,53 @@ where
 pub struct Store {
     backend: Arc<dyn Backend>,
     clock: Arc<dyn Clock>,
+    shares: Arc<ReadShares>,
+}
+
+/// Each app's share of the backend's read slots: all of them but one, so however many slow reads one app has
+/// in flight, another app's read finds a slot free (or the next one to free up) rather than queueing behind
+/// them all. One semaphore per app that has read: as many as the apps, which operators create.
+struct ReadShares {
+    per_app: usize,
+    apps: std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl ReadShares {
+    fn new(slots: usize) -> ReadShares {
+        ReadShares { per_app: slots.saturating_sub(1).max(1), apps: std::sync::Mutex::new(HashMap::new()) }
+    }
+
+    async fn enter(&self, app_id: i64) -> tokio::sync::OwnedSemaphorePermit {
+        let share = {
+            let mut apps = self.apps.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            apps.entry(app_id).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.per_app))).clone()
+        };
+        // Never closed, so acquiring only waits.
+        share.acquire_owned().await.expect("an app's read share is never closed")
+    }
 }
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>, clock: Arc<dyn Clock>) -> Store {
-        Store { backend, clock }
+        let shares = Arc::new(ReadShares::new(backend.read_slots()));
+        Store { backend, clock, shares }
+    }
+
+    /// How many reads one app may have running at once ([`Store::read_for_app`]).
+    pub fn read_share(&self) -> usize {
+        self.shares.per_app
+    }
+
+    /// [`Store::read`] for a request of one app, within that app's share of the read slots (all but one): one
+    /// app's slow queries cannot hold every slot while other apps wait.
+    pub async fn read_for_app<I, T, F>(&self, app_id: i64, input: I, operation: F) -> CoreResult<T>
+    where
+        I: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'t> Fn(&'t mut dyn Tx, &'t I) -> BoxFuture<'t, CoreResult<T>> + Send + 'static,
+    {
+        let _share = self.shares.enter(app_id).await;
+        self.read(input, operation).await
     }
 
     pub fn now(&self) -> DateTime<Utc> {

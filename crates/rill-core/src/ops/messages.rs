@@ -808,9 +808,7 @@ pub async fn replies(
     let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
     let views = message_views(tx, ctx, messages, ctx.actor.user_id(), sees_deleted).await?;
     let mut outcome = Outcome::new(views);
-    for view in &outcome.value {
-        collect_users(tx, ctx.app_id(), &mut outcome.users, message_user_ids(view)).await?;
-    }
+    collect_users(tx, ctx.app_id(), &mut outcome.users, outcome.value.iter().flat_map(message_user_ids)).await?;
     Ok(outcome)
 }
 
@@ -1157,14 +1155,15 @@ pub async fn search(
         }
     };
     let views = message_views(tx, ctx, page, ctx.actor.user_id(), ctx.actor.is_server()).await?;
+    // Every user the page names, in one lookup.
+    collect_users(tx, ctx.app_id(), &mut users, views.iter().flat_map(message_user_ids)).await?;
+    let by_cid: HashMap<&str, &Channel> = channels.iter().map(|channel| (channel.cid.as_str(), channel)).collect();
     let mut results = Vec::with_capacity(views.len());
     for view in views {
-        let channel = channels
-            .iter()
-            .find(|channel| channel.cid == view.message.cid)
-            .cloned()
+        let channel = by_cid
+            .get(view.message.cid.as_str())
+            .map(|channel| (*channel).clone())
             .ok_or_else(|| CoreError::internal("search result outside its channels"))?;
-        collect_users(tx, ctx.app_id(), &mut users, message_user_ids(&view)).await?;
         results.push((view, channel));
     }
     let mut outcome = Outcome::new(results);

@@ -82,6 +82,8 @@ impl Default for PostgresOptions {
 pub struct PostgresBackend {
     pool: Arc<Pool>,
     key: Arc<SealingKey>,
+    /// Connections at most: jobs running at once.
+    slots: usize,
 }
 
 impl PostgresBackend {
@@ -105,7 +107,8 @@ impl PostgresBackend {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(options.max_connections.max(1))),
         });
-        let backend = PostgresBackend { pool, key: Arc::new(key) };
+        let slots = options.max_connections.max(1);
+        let backend = PostgresBackend { pool, key: Arc::new(key), slots };
         backend.migrate().await?;
         Ok(backend)
     }
@@ -175,6 +178,20 @@ fn user_word_rows(user_id: &str, name: Option<&Value>) -> (Vec<&'static str>, Ve
         }
     }
     (fields, words)
+}
+
+/// Drops schemas and everything in them (`rill bench` removes the ones it made). Only names Rill would use.
+pub async fn drop_schemas(url: &str, schemas: &[String]) -> CoreResult<()> {
+    let config = tokio_postgres::Config::from_str(url)
+        .map_err(|_| CoreError::input("the database URL is not a PostgreSQL connection URL"))?;
+    let (client, connection) = config.connect(NoTls).await.map_err(postgres_error)?;
+    let driver = tokio::spawn(connection);
+    for schema in schemas.iter().filter(|schema| valid_schema_name(schema)) {
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).await.map_err(postgres_error)?;
+    }
+    drop(client);
+    let _ = driver.await;
+    Ok(())
 }
 
 fn valid_schema_name(name: &str) -> bool {
@@ -283,6 +300,10 @@ impl Backend for PostgresBackend {
     fn submit_read(&self, job: Box<dyn Job>) -> BoxFuture<'_, ()> {
         self.spawn(job, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         Box::pin(std::future::ready(()))
+    }
+
+    fn read_slots(&self) -> usize {
+        self.slots
     }
 }
 

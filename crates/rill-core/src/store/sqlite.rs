@@ -331,6 +331,10 @@ impl Backend for SqliteBackend {
         let _ = self.readers.send(job);
         Box::pin(std::future::ready(()))
     }
+
+    fn read_slots(&self) -> usize {
+        READER_THREADS
+    }
 }
 
 /// Runs the writer loop for as long as the backend lives. A job that panics is caught (inside [`run_job`]),

@@ -39,6 +39,7 @@ on_both_backends!(
     compiled_message_filters_agree_with_the_evaluator,
     compiled_channel_filters_agree_with_the_evaluator,
     batched_reads_agree_with_one_at_a_time,
+    one_apps_slow_reads_leave_a_slot_for_other_apps,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -817,4 +818,50 @@ fn member_of(cid: &str, user_id: &str, joined: chrono::DateTime<chrono::Utc>) ->
 
 fn channel_key(cid: &str) -> &str {
     cid.trim_start_matches("messaging:")
+}
+
+/// An app whose reads hold every slot it may have still leaves one to other apps; its next read waits for one
+/// of its own to finish.
+async fn one_apps_slow_reads_leave_a_slot_for_other_apps(kind: BackendKind) {
+    let (_directory, _database, store) = fresh(kind).await;
+    let share = store.read_share();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let released = Arc::new(std::sync::Mutex::new(released));
+    let (started, mut running) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut slow = Vec::new();
+    for _ in 0..share {
+        let (store, released, started) = (store.clone(), released.clone(), started.clone());
+        slow.push(tokio::spawn(async move {
+            store
+                .read_for_app(1, (), move |_tx, ()| {
+                    let _ = started.send(());
+                    // A slow query: the job holds its slot (a reader thread, a connection) until released.
+                    tokio::task::block_in_place(|| {
+                        let _ = released.lock().expect("lock").recv();
+                    });
+                    Box::pin(async { Ok(()) })
+                })
+                .await
+        }));
+    }
+    for _ in 0..share {
+        running.recv().await.expect("a slow read started");
+    }
+    let quick = |app_id: i64| {
+        let store = store.clone();
+        async move { store.read_for_app(app_id, (), move |tx, ()| tx.user(app_id, "nobody")).await }
+    };
+    let other_app = tokio::time::timeout(std::time::Duration::from_secs(5), quick(2)).await;
+    assert!(matches!(other_app, Ok(Ok(None))), "another app's read is served: {other_app:?}");
+    let same_app = tokio::spawn(quick(1));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!same_app.is_finished(), "the app's next read waits for one of its own");
+    for _ in 0..share {
+        release.send(()).expect("release");
+    }
+    for read in slow {
+        read.await.expect("task").expect("slow read");
+    }
+    let waited = tokio::time::timeout(std::time::Duration::from_secs(5), same_app).await;
+    assert!(matches!(waited, Ok(Ok(Ok(None)))), "and then it is served: {waited:?}");
 }

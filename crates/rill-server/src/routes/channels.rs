@@ -97,7 +97,7 @@ async fn get_or_create_inner(
     let input = (ctx, channel_type, id, request.clone());
     let found = state
         .store()
-        .read(input.clone(), |tx, (ctx, channel_type, id, query)| {
+        .read_for_app(auth.app.id, input.clone(), |tx, (ctx, channel_type, id, query)| {
             Box::pin(ops::channels::get_or_create_channel(
                 tx,
                 ctx,
@@ -162,7 +162,9 @@ pub(crate) async fn query_channels(
     let query = request.clone();
     let outcome = state
         .store()
-        .read((ctx, query), |tx, (ctx, query)| Box::pin(ops::channels::query_channels(tx, ctx, query)))
+        .read_for_app(auth.app.id, (ctx, query), |tx, (ctx, query)| {
+            Box::pin(ops::channels::query_channels(tx, ctx, query))
+        })
         .await?;
     subscribe(
         &state,
@@ -177,8 +179,10 @@ pub(crate) async fn query_channels(
         if !users.contains_key(user_id.as_str()) {
             let app_id = auth.app.id;
             let lookup = user_id.clone();
-            if let Some(user) =
-                state.store().read((app_id, lookup), |tx, (app_id, lookup)| tx.user(*app_id, lookup)).await?
+            if let Some(user) = state
+                .store()
+                .read_for_app(auth.app.id, (app_id, lookup), |tx, (app_id, lookup)| tx.user(*app_id, lookup))
+                .await?
             {
                 users.insert(user.id.clone(), user);
             }
@@ -196,7 +200,9 @@ pub(crate) async fn query_members(
     let ctx = auth.context(&state, request.user_id.clone());
     let outcome = state
         .store()
-        .read((ctx, request), |tx, (ctx, request)| Box::pin(ops::channels::query_members(tx, ctx, request)))
+        .read_for_app(auth.app.id, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::channels::query_members(tx, ctx, request))
+        })
         .await?;
     let (channel, members) = &outcome.value;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
@@ -423,7 +429,7 @@ pub(crate) async fn send_event(
     let custom = input.custom.clone();
     let grant = state
         .store()
-        .read((ctx, cid, event_type, custom), |tx, (ctx, cid, event_type, custom)| {
+        .read_for_app(auth.app.id, (ctx, cid, event_type, custom), |tx, (ctx, cid, event_type, custom)| {
             Box::pin(ops::channels::authorize_event(tx, ctx, cid, event_type, custom))
         })
         .await?;
@@ -459,7 +465,7 @@ pub(crate) async fn stop_watching(
         let lookup = (auth.app.id, cid.to_string(), user_id.to_string());
         let found = state
             .store()
-            .read(lookup, |tx, (app_id, cid, user_id)| {
+            .read_for_app(auth.app.id, lookup, |tx, (app_id, cid, user_id)| {
                 Box::pin(async move { Ok((tx.channel(*app_id, cid).await?, tx.user(*app_id, user_id).await?)) })
             })
             .await?;

@@ -49,7 +49,9 @@ pub(crate) async fn get_message(
     let ctx = auth.context(&state, query.user_id);
     let outcome = state
         .store()
-        .read((ctx, message_id), |tx, (ctx, message_id)| Box::pin(ops::messages::get_message(tx, ctx, message_id)))
+        .read_for_app(auth.app.id, (ctx, message_id), |tx, (ctx, message_id)| {
+            Box::pin(ops::messages::get_message(tx, ctx, message_id))
+        })
         .await?;
     let (view, channel) = &outcome.value;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
@@ -121,7 +123,7 @@ pub(crate) async fn replies(
     let ctx = auth.context(&state, query.user_id);
     let outcome = state
         .store()
-        .read((ctx, parent_id, paging), |tx, (ctx, parent_id, paging)| {
+        .read_for_app(auth.app.id, (ctx, parent_id, paging), |tx, (ctx, parent_id, paging)| {
             Box::pin(ops::messages::replies(tx, ctx, parent_id, paging))
         })
         .await?;
@@ -186,7 +188,7 @@ pub(crate) async fn reactions(
     let ctx = auth.context(&state, paging.user_id.clone());
     let outcome = state
         .store()
-        .read((ctx, message_id, paging), |tx, (ctx, message_id, paging)| {
+        .read_for_app(auth.app.id, (ctx, message_id, paging), |tx, (ctx, message_id, paging)| {
             Box::pin(ops::messages::reactions(tx, ctx, message_id, paging.limit, paging.offset))
         })
         .await?;
@@ -202,8 +204,10 @@ pub(crate) async fn search(
 ) -> ApiResult<Reply<SearchResponse>> {
     let ctx = auth.context(&state, request.user_id.clone());
     let query = request.clone();
-    let outcome =
-        state.store().read((ctx, query), |tx, (ctx, query)| Box::pin(ops::messages::search(tx, ctx, query))).await?;
+    let outcome = state
+        .store()
+        .read_for_app(auth.app.id, (ctx, query), |tx, (ctx, query)| Box::pin(ops::messages::search(tx, ctx, query)))
+        .await?;
     let next = ops::messages::search_next(&request, outcome.value.len());
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         let results = outcome

@@ -52,7 +52,10 @@ async fn totals_of(state: &AppState, auth: &Auth, users: &[User]) -> ApiResult<H
         return Ok(HashMap::new());
     }
     let app_id = auth.app.id;
-    Ok(state.store().read((app_id, ids), |tx, (app_id, ids)| tx.unread_totals(*app_id, ids)).await?)
+    Ok(state
+        .store()
+        .read_for_app(auth.app.id, (app_id, ids), |tx, (app_id, ids)| tx.unread_totals(*app_id, ids))
+        .await?)
 }
 
 fn finish(state: &AppState, auth: &Auth, outcome: &Outcome<Vec<User>>) {
@@ -103,7 +106,7 @@ pub(crate) async fn query_users(
     let query = request.clone();
     let users = state
         .store()
-        .read((ctx, query, registry), move |tx, (ctx, query, registry)| {
+        .read_for_app(auth.app.id, (ctx, query, registry), move |tx, (ctx, query, registry)| {
             Box::pin(async move {
                 let is_online = |user_id: &str| registry.is_online(app_id, user_id);
                 ops::users::query_users(tx, ctx, query, &is_online).await
