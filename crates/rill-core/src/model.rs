@@ -130,6 +130,9 @@ pub struct Channel {
     /// the value it had when the member last read. Deriving counts this way keeps them exact with one write per
     /// message instead of one per member.
     pub unread_sequence: i64,
+    /// Every member has read at least this far: the channel's `unread_sequence` when it was last truncated, so a
+    /// truncation writes one row rather than one per member.
+    pub read_floor: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +162,7 @@ impl Member {
         if self.invite_status() == Some(InviteStatus::Pending) {
             return 0;
         }
-        (channel.unread_sequence - self.last_read_sequence).max(0)
+        (channel.unread_sequence - self.last_read_sequence.max(channel.read_floor)).max(0)
     }
 
     /// The member's invite, if they were invited. Kept in `data` under the wire's own field names (`invited`,

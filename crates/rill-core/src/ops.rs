@@ -141,13 +141,14 @@ pub enum Notice {
         by: Option<String>,
         message: Option<MessageView>,
     },
+    /// Its members are found at delivery (the connected ones), from memberships that outlive the channel by
+    /// `ops::channels::MEMBERSHIP_GRACE`.
     ChannelDeleted {
         channel: Channel,
-        member_ids: Vec<String>,
     },
+    /// Its members are found at delivery (the connected ones).
     ChannelTruncated {
         channel: Channel,
-        member_ids: Vec<String>,
         by: Option<String>,
         message: Option<MessageView>,
     },

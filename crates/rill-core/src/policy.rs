@@ -213,6 +213,7 @@ mod tests {
             member_count: 0,
             message_count: 0,
             unread_sequence: 0,
+            read_floor: 0,
         }
     }
 

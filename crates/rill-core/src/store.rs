@@ -245,12 +245,16 @@ pub trait ChannelRows: Send {
         shows_in_channel: bool,
         at: DateTime<Utc>,
     ) -> CoreResult<ChannelCounters>;
-    /// Deletes a channel as its readers see it: marks it deleted, removes its memberships, and schedules its
-    /// messages for purging ([`ChannelRows::purge_messages`]). Cost: the channel's member count.
+    /// Deletes a channel as its readers see it: marks it deleted (every read of channels and memberships leaves
+    /// deleted channels out) and schedules its messages, then its memberships, for purging
+    /// ([`ChannelRows::purge_messages`], [`ChannelRows::purge_members`]). Cost: one row.
     async fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()>;
     /// Brings back a deleted channel as `channel` (a new one under the same cid): its old messages, not purged
-    /// yet, stay hidden behind its truncation at the time it was deleted. Whether a deleted channel was there.
+    /// yet, stay hidden behind its truncation at the time it was deleted; its old memberships, not purged yet,
+    /// are removed (cost: as many as are left). Whether a deleted channel was there.
     async fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool>;
+    /// Removes up to `limit` memberships of a deleted channel (none of a live one); how many. Cost: `limit` rows.
+    async fn purge_members(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<usize>;
     /// Schedules the removal of a channel's messages created up to `before` (a hard truncation).
     async fn schedule_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()>;
     /// Removes up to `limit` of the channel's messages created up to `before`, with their reactions and index
@@ -292,8 +296,9 @@ pub trait ChannelRows: Send {
     /// Shows the channel again to the members who had hidden it, except `except_user_id`; returns who they are.
     /// Costs as many rows as were hidden, whatever the channel's size.
     async fn unhide_members(&mut self, app_id: i64, cid: &str, except_user_id: &str) -> CoreResult<Vec<String>>;
-    /// Sets every member's read position to the channel's current sequence (nothing unread: a truncation).
-    async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    /// Leaves nothing unread for any member (a truncation): the channel's `read_floor` moves to its current
+    /// sequence. Cost: one row, however many members.
+    async fn reset_reads(&mut self, app_id: i64, cid: &str) -> CoreResult<()>;
     /// Member ids with whether each has the channel hidden: the cheap list fan-out needs.
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>>;
     /// Which of these users are members of a channel. Cost: one primary-key probe per user.

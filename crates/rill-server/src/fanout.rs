@@ -39,6 +39,14 @@ fn members_not_watching(channel: &Channel, members: Vec<String>, except: Option<
     Audience::MembersNotWatching { cid: channel.cid.clone(), members, except }
 }
 
+/// An event for the channel's members who are connected but not watching it, found at delivery
+/// (`resolve_members`), so the operation that caused it read no member list.
+fn to_connected_members(channel: &Channel, event: Event) -> Delivery {
+    let mut to_members = delivery(members_not_watching(channel, Vec::new(), None), event);
+    to_members.members_of = Some(MembersOf { cid: channel.cid.clone(), member_count: channel.member_count });
+    to_members
+}
+
 /// Builds the deliveries for a committed operation's notices.
 pub fn deliveries(
     app: &App,
@@ -184,21 +192,21 @@ pub fn deliveries(
                 event.message = message.as_ref().map(|message| Box::new(renderer.message(message)));
                 out.push(delivery(watchers(channel), event));
             }
-            Notice::ChannelDeleted { channel, member_ids } => {
+            Notice::ChannelDeleted { channel } => {
                 let mut event = channel_event(kind::CHANNEL_DELETED, channel, now);
                 event.channel = Some(event_channel(channel));
                 out.push(delivery(watchers(channel), event.clone()));
                 event.event_type = kind::NOTIFICATION_CHANNEL_DELETED.into();
-                out.push(delivery(members_not_watching(channel, member_ids.clone(), None), event));
+                out.push(to_connected_members(channel, event));
             }
-            Notice::ChannelTruncated { channel, member_ids, by, message } => {
+            Notice::ChannelTruncated { channel, by, message } => {
                 let mut event = channel_event(kind::CHANNEL_TRUNCATED, channel, now);
                 event.channel = Some(event_channel(channel));
                 event.user = by.as_deref().map(|id| renderer.user(id));
                 event.message = message.as_ref().map(|message| Box::new(renderer.message(message)));
                 out.push(delivery(watchers(channel), event.clone()));
                 event.event_type = kind::NOTIFICATION_CHANNEL_TRUNCATED.into();
-                out.push(delivery(members_not_watching(channel, member_ids.clone(), None), event));
+                out.push(to_connected_members(channel, event));
             }
             Notice::ChannelHidden { channel, user_id, clear_history } => {
                 let mut event = channel_event(kind::CHANNEL_HIDDEN, channel, now);

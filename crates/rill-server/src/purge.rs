@@ -1,8 +1,10 @@
-//! The background purge of the messages of deleted and hard-truncated channels. The request that deletes or
-//! truncates hides the messages at once and records `purge_before`; this task removes them in batches of
-//! `ops::channels::PURGE_BATCH`, one transaction each, so that every other write waits at most one batch behind
-//! it. At start it resumes every purge a previous run left unfinished.
+//! The background purge of the messages of deleted and hard-truncated channels, and of deleted channels'
+//! memberships. The request that deletes or truncates hides the messages at once and records `purge_before`; this
+//! task removes them in batches of `ops::channels::PURGE_BATCH` (memberships `PURGE_MEMBERS_BATCH` at a time,
+//! once their grace is over), one transaction each, so that every other write waits at most one batch behind it.
+//! At start it resumes every purge a previous run left unfinished.
 
+use rill_core::ops::channels::PurgeStep;
 use rill_core::store::Store;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -60,18 +62,23 @@ async fn purge(store: &Store, purge: &Purge) {
     let mut batches = 0_u64;
     let mut failures = 0;
     loop {
+        let now = store.now();
         let step = store
-            .write(purge.clone(), |tx, purge| {
-                Box::pin(rill_core::ops::channels::purge_channel(tx, purge.app_id, &purge.cid, purge.before))
+            .write(purge.clone(), move |tx, purge| {
+                Box::pin(rill_core::ops::channels::purge_channel(tx, purge.app_id, &purge.cid, purge.before, now))
             })
             .await;
         match step {
-            Ok(true) => {
+            Ok(PurgeStep::More) => {
                 batches += 1;
                 // Let the writes that queued behind this batch go first.
                 tokio::task::yield_now().await;
             }
-            Ok(false) => {
+            Ok(PurgeStep::WaitUntil(at)) => {
+                // Nothing else runs meanwhile: the grace is short, and purges come a few per minute at most.
+                tokio::time::sleep((at - now).to_std().unwrap_or_default()).await;
+            }
+            Ok(PurgeStep::Done) => {
                 tracing::info!(app_id = purge.app_id, cid = %purge.cid, batches = batches + 1, "purged a channel's messages");
                 return;
             }

@@ -565,6 +565,7 @@ async fn create_channel(
         member_count: 0,
         message_count: 0,
         unread_sequence: 0,
+        read_floor: 0,
     };
     // The cid is the primary key: of two concurrent creations one stores the channel, the other gets it. A
     // deleted channel whose messages are still being purged comes back as this new one.
@@ -997,7 +998,9 @@ async fn finish_channel_update(
     channel: Channel,
     mut outcome: Outcome<Option<MessageView>>,
 ) -> CoreResult<Outcome<ChannelUpdate>> {
-    let members = tx.members(ctx.app_id(), &channel.cid).await?;
+    // The first page of members, as in a channel view: the rest through QueryMembers.
+    let page = Page { offset: 0, limit: ViewOptions::default().member_limit };
+    let members = tx.find_members(ctx.app_id(), &members_of(&channel.cid, Condition::True, page)).await?;
     let mut ids: Vec<&str> = members.iter().map(|member| member.user_id.as_str()).collect();
     ids.extend(channel.created_by.as_deref());
     ids.extend(ctx.actor.user_id());
@@ -1290,36 +1293,64 @@ pub async fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreRe
     standing(tx, ctx, &channel, &config, viewer.as_ref())
         .await?
         .require("delete-channel", &format!("delete channel {cid}"))?;
-    let member_ids: Vec<String> =
-        tx.member_ids(ctx.app_id(), cid).await?.into_iter().map(|(user_id, _)| user_id).collect();
-    // Hidden from everyone at once; the messages are purged afterwards, in batches (see `purge_channel`).
+    // Hidden from everyone at once; the messages and then the memberships are purged afterwards, in batches (see
+    // `purge_channel`), and the members to tell are found at delivery: the request costs the same however large
+    // the channel.
     tx.mark_channel_deleted(ctx.app_id(), cid, ctx.now).await?;
     channel.deleted_at = Some(ctx.now);
     channel.updated_at = ctx.now;
     let mut outcome = Outcome::new(channel.clone());
     collect_users(tx, ctx.app_id(), &mut outcome.users, channel.created_by.as_deref()).await?;
-    outcome.notices.push(Notice::ChannelDeleted { channel, member_ids });
+    outcome.notices.push(Notice::ChannelDeleted { channel });
     Ok(outcome)
 }
 
 /// How many messages one purge transaction removes: small enough that other writes wait a few milliseconds.
 pub const PURGE_BATCH: usize = 100;
 
-/// One step of purging a channel's messages created up to `before` (a deleted or hard-truncated channel): removes
-/// a batch; when none is left, ends the purge. Whether more remain. Run by a background task, one batch per
-/// transaction, so that other writes go between batches.
+/// How many memberships of a deleted channel one purge transaction removes (a membership is a much smaller row
+/// than a message, with no reactions or word index).
+pub const PURGE_MEMBERS_BATCH: usize = 1_000;
+
+/// How long a deleted channel's memberships outlive it before the purge removes them: the dispatcher finds the
+/// members to tell of the deletion from them, just after the commit.
+pub const MEMBERSHIP_GRACE: chrono::Duration = chrono::Duration::seconds(5);
+
+/// What one purge step left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeStep {
+    /// More to remove: run another step.
+    More,
+    /// The memberships of a deleted channel wait for their grace to end, at this time.
+    WaitUntil(chrono::DateTime<chrono::Utc>),
+    /// Nothing left; the purge is over.
+    Done,
+}
+
+/// One step of purging a channel's messages created up to `before` (a deleted or hard-truncated channel), then a
+/// deleted channel's memberships: removes a batch, or ends the purge when nothing is left. Run by a background
+/// task, one batch per transaction, so that other writes go between batches.
 pub async fn purge_channel(
     tx: &mut dyn Tx,
     app_id: i64,
     cid: &str,
     before: chrono::DateTime<chrono::Utc>,
-) -> CoreResult<bool> {
-    let removed = tx.purge_messages(app_id, cid, before, PURGE_BATCH).await?;
-    if removed < PURGE_BATCH {
-        tx.finish_purge(app_id, cid, before).await?;
-        return Ok(false);
+    now: chrono::DateTime<chrono::Utc>,
+) -> CoreResult<PurgeStep> {
+    if tx.purge_messages(app_id, cid, before, PURGE_BATCH).await? == PURGE_BATCH {
+        return Ok(PurgeStep::More);
     }
-    Ok(true)
+    // A channel revived meanwhile took its old memberships away itself; a truncated one keeps its members.
+    if let Some(deleted_at) = tx.channel(app_id, cid).await?.and_then(|channel| channel.deleted_at) {
+        if now < deleted_at + MEMBERSHIP_GRACE {
+            return Ok(PurgeStep::WaitUntil(deleted_at + MEMBERSHIP_GRACE));
+        }
+        if tx.purge_members(app_id, cid, PURGE_MEMBERS_BATCH).await? == PURGE_MEMBERS_BATCH {
+            return Ok(PurgeStep::More);
+        }
+    }
+    tx.finish_purge(app_id, cid, before).await?;
+    Ok(PurgeStep::Done)
 }
 
 /// Options of `TruncateChannel`.
@@ -1356,8 +1387,8 @@ pub async fn truncate_channel(
     channel.updated_at = ctx.now;
     channel.last_message_at = None;
     save_channel(tx, ctx, &before, &channel).await?;
-    tx.reset_reads(ctx.app_id(), cid, ctx.now).await?;
-    let members = tx.members(ctx.app_id(), cid).await?;
+    tx.reset_reads(ctx.app_id(), cid).await?;
+    channel.read_floor = channel.unread_sequence;
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
     if let Some(message) = options.message {
         let send = SendOptions { skip_push: options.skip_push, keep_channel_hidden: false };
@@ -1369,7 +1400,6 @@ pub async fn truncate_channel(
     }
     outcome.notices.push(Notice::ChannelTruncated {
         channel: channel.clone(),
-        member_ids: members.into_iter().map(|member| member.user_id).collect(),
         by: ctx.actor.user_id().map(str::to_owned),
         message: outcome.value.clone(),
     });

@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/postgres/0004_last_updated.sql")),
     (5, include_str!("../../migrations/postgres/0005_members_by_joined.sql")),
     (6, include_str!("../../migrations/postgres/0006_purges.sql")),
+    (7, include_str!("../../migrations/postgres/0007_read_floor.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -810,7 +811,10 @@ fn user_from_row(row: &Row) -> CoreResult<User> {
 
 const CHANNEL_COLUMNS: &str = "c.cid, c.type, c.id, c.created_by, c.data, c.frozen, c.disabled, c.team, c.cooldown, \
     c.created_at, c.updated_at, c.deleted_at, c.truncated_at, c.last_message_at, c.member_count, c.message_count, \
-    c.unread_sequence";
+    c.unread_sequence, c.read_floor";
+
+/// How many columns `CHANNEL_COLUMNS` names: where the columns that follow them in a row start.
+const CHANNEL_COLUMN_COUNT: usize = 18;
 
 fn channel_from_row(row: &Row) -> CoreResult<Channel> {
     Ok(Channel {
@@ -831,6 +835,7 @@ fn channel_from_row(row: &Row) -> CoreResult<Channel> {
         member_count: row.try_get(14)?,
         message_count: row.try_get(15)?,
         unread_sequence: row.try_get(16)?,
+        read_floor: row.try_get(17)?,
     })
 }
 
@@ -1135,7 +1140,7 @@ impl UserRows for PgTx {
              WHERE m.app_id = $1 AND m.user_id = $2 AND c.deleted_at IS NULL"
         );
         let rows = self.rows(&sql, &[&app_id, &user_id]).await?;
-        rows.iter().map(|row| Ok((channel_from_row(row)?, member_from_row(row, 17)?))).collect()
+        rows.iter().map(|row| Ok((channel_from_row(row)?, member_from_row(row, CHANNEL_COLUMN_COUNT)?))).collect()
     }
 
     async fn mark_all_read(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()> {
@@ -1153,8 +1158,9 @@ impl UserRows for PgTx {
         let sql = format!(
             "SELECT m.user_id, \
                COALESCE(SUM(CASE WHEN {PENDING_INVITE} THEN 0 \
-                 ELSE GREATEST(c.unread_sequence - m.last_read_sequence, 0) END), 0)::bigint, \
-               COUNT(*) FILTER (WHERE NOT {PENDING_INVITE} AND c.unread_sequence > m.last_read_sequence) \
+                 ELSE GREATEST(c.unread_sequence - GREATEST(m.last_read_sequence, c.read_floor), 0) END), 0)::bigint, \
+               COUNT(*) FILTER (WHERE NOT {PENDING_INVITE} \
+                 AND c.unread_sequence > GREATEST(m.last_read_sequence, c.read_floor)) \
              FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
              WHERE m.app_id = $1 AND c.deleted_at IS NULL AND m.user_id = ANY($2) GROUP BY m.user_id"
         );
@@ -1189,7 +1195,7 @@ impl ChannelRows for PgTx {
             .execute(
                 &format!(
                     "INSERT INTO channels (app_id, {columns}) \
-                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) \
                      ON CONFLICT (app_id, cid) DO NOTHING"
                 ),
                 &[
@@ -1211,6 +1217,7 @@ impl ChannelRows for PgTx {
                     &channel.member_count,
                     &channel.message_count,
                     &channel.unread_sequence,
+                    &channel.read_floor,
                 ],
             )
             .await?;
@@ -1269,7 +1276,6 @@ impl ChannelRows for PgTx {
     }
 
     async fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
-        self.execute("DELETE FROM members WHERE app_id = $1 AND cid = $2", &[&app_id, &cid]).await?;
         self.execute(
             "UPDATE channels SET deleted_at = $1, updated_at = $1, member_count = 0, \
              purge_before = GREATEST(purge_before, $1) WHERE app_id = $2 AND cid = $3",
@@ -1280,6 +1286,12 @@ impl ChannelRows for PgTx {
     }
 
     async fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        self.execute(
+            "DELETE FROM members WHERE app_id = $1 AND cid = $2 AND EXISTS (SELECT 1 FROM channels c \
+             WHERE c.app_id = $1 AND c.cid = $2 AND c.deleted_at IS NOT NULL)",
+            &[&app_id, &channel.cid],
+        )
+        .await?;
         let revived = self
             .execute(
                 "UPDATE channels SET type = $1, id = $2, created_by = $3, data = $4, frozen = $5, disabled = $6, \
@@ -1335,6 +1347,18 @@ impl ChannelRows for PgTx {
         }
         self.execute("DELETE FROM messages WHERE app_id = $1 AND id = ANY($2)", &[&app_id, &ids]).await?;
         Ok(ids.len())
+    }
+
+    async fn purge_members(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<usize> {
+        let removed = self
+            .execute(
+                "DELETE FROM members WHERE app_id = $1 AND cid = $2 AND user_id IN (SELECT user_id FROM members \
+                 WHERE app_id = $1 AND cid = $2 LIMIT $3) AND EXISTS (SELECT 1 FROM channels c \
+                 WHERE c.app_id = $1 AND c.cid = $2 AND c.deleted_at IS NOT NULL)",
+                &[&app_id, &cid, &(limit as i64)],
+            )
+            .await?;
+        Ok(removed as usize)
     }
 
     async fn finish_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
@@ -1493,11 +1517,10 @@ impl ChannelRows for PgTx {
         rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
     }
 
-    async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+    async fn reset_reads(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
         self.execute(
-            "UPDATE members m SET updated_at = $1, last_read_sequence = c.unread_sequence FROM channels c \
-             WHERE c.app_id = m.app_id AND c.cid = m.cid AND m.app_id = $2 AND m.cid = $3",
-            &[&micros(&at), &app_id, &cid],
+            "UPDATE channels SET read_floor = unread_sequence WHERE app_id = $1 AND cid = $2",
+            &[&app_id, &cid],
         )
         .await?;
         Ok(())

@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/sqlite/0004_last_updated.sql")),
     (5, include_str!("../../migrations/sqlite/0005_members_by_joined.sql")),
     (6, include_str!("../../migrations/sqlite/0006_purges.sql")),
+    (7, include_str!("../../migrations/sqlite/0007_read_floor.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -514,7 +515,10 @@ fn with_data<T>(rows: Vec<(T, String)>, set: impl Fn(&mut T, Map<String, Value>)
 
 const CHANNEL_COLUMNS: &str = "c.cid, c.type, c.id, c.created_by, c.data, c.frozen, c.disabled, c.team, c.cooldown, \
     c.created_at, c.updated_at, c.deleted_at, c.truncated_at, c.last_message_at, c.member_count, c.message_count, \
-    c.unread_sequence";
+    c.unread_sequence, c.read_floor";
+
+/// How many columns `CHANNEL_COLUMNS` names: where the columns that follow them in a row start.
+const CHANNEL_COLUMN_COUNT: usize = 18;
 
 fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<(Channel, String)> {
     Ok((
@@ -536,6 +540,7 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<(Channel, String)> {
             member_count: row.get(14)?,
             message_count: row.get(15)?,
             unread_sequence: row.get(16)?,
+            read_floor: row.get(17)?,
         },
         row.get(4)?,
     ))
@@ -1171,7 +1176,9 @@ impl SqliteTx {
     fn insert_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
         let columns = CHANNEL_COLUMNS.replace("c.", "");
         let inserted = self.execute(
-            &format!("INSERT OR IGNORE INTO channels (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+            &format!(
+                "INSERT OR IGNORE INTO channels (app_id, {columns}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            ),
             params![
                 app_id,
                 channel.cid,
@@ -1191,6 +1198,7 @@ impl SqliteTx {
                 channel.member_count,
                 channel.message_count,
                 channel.unread_sequence,
+                channel.read_floor,
             ],
         )?;
         Ok(inserted > 0)
@@ -1252,7 +1260,6 @@ impl SqliteTx {
     }
 
     fn mark_channel_deleted(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
-        self.execute("DELETE FROM members WHERE app_id = ? AND cid = ?", params![app_id, cid])?;
         self.execute(
             "UPDATE channels SET deleted_at = ?1, updated_at = ?1, member_count = 0, \
              purge_before = MAX(COALESCE(purge_before, ?1), ?1) WHERE app_id = ?2 AND cid = ?3",
@@ -1262,6 +1269,11 @@ impl SqliteTx {
     }
 
     fn revive_channel(&mut self, app_id: i64, channel: &Channel) -> CoreResult<bool> {
+        self.execute(
+            "DELETE FROM members WHERE app_id = ?1 AND cid = ?2 AND EXISTS (SELECT 1 FROM channels c \
+             WHERE c.app_id = ?1 AND c.cid = ?2 AND c.deleted_at IS NOT NULL)",
+            params![app_id, channel.cid],
+        )?;
         let revived = self.execute(
             "UPDATE channels SET type = ?, id = ?, created_by = ?, data = ?, frozen = ?, disabled = ?, team = ?, \
              cooldown = ?, created_at = ?, updated_at = ?, truncated_at = deleted_at, last_message_at = NULL, \
@@ -1312,6 +1324,16 @@ impl SqliteTx {
             params![app_id, list],
         )?;
         Ok(ids.len())
+    }
+
+    fn purge_members(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<usize> {
+        let removed = self.execute(
+            "DELETE FROM members WHERE app_id = ?1 AND cid = ?2 AND user_id IN (SELECT user_id FROM members \
+             WHERE app_id = ?1 AND cid = ?2 LIMIT ?3) AND EXISTS (SELECT 1 FROM channels c \
+             WHERE c.app_id = ?1 AND c.cid = ?2 AND c.deleted_at IS NOT NULL)",
+            params![app_id, cid, limit as i64],
+        )?;
+        Ok(removed)
     }
 
     fn finish_purge(&mut self, app_id: i64, cid: &str, before: DateTime<Utc>) -> CoreResult<()> {
@@ -1372,8 +1394,9 @@ impl SqliteTx {
              ON c.app_id = m.app_id AND c.cid = m.cid \
              WHERE m.app_id = ? AND m.user_id = ? AND c.deleted_at IS NULL"
         );
-        let rows =
-            self.query(&sql, params![app_id, user_id], |row| Ok((channel_from_row(row)?, member_from_row(row, 17)?)))?;
+        let rows = self.query(&sql, params![app_id, user_id], |row| {
+            Ok((channel_from_row(row)?, member_from_row(row, CHANNEL_COLUMN_COUNT)?))
+        })?;
         rows.into_iter()
             .map(|((mut channel, channel_data), (mut member, member_data))| {
                 channel.data = json_map(&channel_data)?;
@@ -1485,11 +1508,10 @@ impl SqliteTx {
         )
     }
 
-    fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
+    fn reset_reads(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
         self.execute(
-            "UPDATE members SET updated_at = ?1, last_read_sequence = (SELECT c.unread_sequence FROM channels c \
-             WHERE c.app_id = members.app_id AND c.cid = members.cid) WHERE app_id = ?2 AND cid = ?3",
-            params![micros(&at), app_id, cid],
+            "UPDATE channels SET read_floor = unread_sequence WHERE app_id = ?1 AND cid = ?2",
+            params![app_id, cid],
         )?;
         Ok(())
     }
@@ -1505,8 +1527,9 @@ impl SqliteTx {
         for chunk in user_ids.chunks(500) {
             let sql = format!(
                 "SELECT m.user_id, \
-                   SUM(CASE WHEN {PENDING_INVITE} THEN 0 ELSE MAX(c.unread_sequence - m.last_read_sequence, 0) END), \
-                   SUM(NOT {PENDING_INVITE} AND c.unread_sequence > m.last_read_sequence) \
+                   SUM(CASE WHEN {PENDING_INVITE} THEN 0 \
+                     ELSE MAX(c.unread_sequence - MAX(m.last_read_sequence, c.read_floor), 0) END), \
+                   SUM(NOT {PENDING_INVITE} AND c.unread_sequence > MAX(m.last_read_sequence, c.read_floor)) \
                  FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
                  WHERE m.app_id = ? AND c.deleted_at IS NULL AND m.user_id IN ({}) GROUP BY m.user_id",
                 placeholders(chunk.len())
@@ -2151,6 +2174,10 @@ impl ChannelRows for SqliteTx {
         SqliteTx::finish_purge(self, app_id, cid, before)
     }
 
+    async fn purge_members(&mut self, app_id: i64, cid: &str, limit: usize) -> CoreResult<usize> {
+        SqliteTx::purge_members(self, app_id, cid, limit)
+    }
+
     async fn pending_purges(&mut self) -> CoreResult<Vec<(i64, String, DateTime<Utc>)>> {
         SqliteTx::pending_purges(self)
     }
@@ -2205,8 +2232,8 @@ impl ChannelRows for SqliteTx {
         SqliteTx::unhide_members(self, app_id, cid, except_user_id)
     }
 
-    async fn reset_reads(&mut self, app_id: i64, cid: &str, at: DateTime<Utc>) -> CoreResult<()> {
-        SqliteTx::reset_reads(self, app_id, cid, at)
+    async fn reset_reads(&mut self, app_id: i64, cid: &str) -> CoreResult<()> {
+        SqliteTx::reset_reads(self, app_id, cid)
     }
 
     async fn member_ids(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<(String, bool)>> {

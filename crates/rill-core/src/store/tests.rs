@@ -184,6 +184,7 @@ fn placeholder_channel() -> crate::model::Channel {
         member_count: 0,
         message_count: 0,
         unread_sequence: 0,
+        read_floor: 0,
     }
 }
 

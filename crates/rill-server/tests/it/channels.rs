@@ -1117,3 +1117,66 @@ async fn wait_until_purged_except(server: &TestServer, cid: &str, left: usize) {
     }
     panic!("{cid} still holds {} messages", stored_messages(server, cid).await);
 }
+
+/// Deleting a channel reads and writes none of its memberships, however many: they stay, seen by no one, for
+/// the grace in which its connected members are told of the deletion (found at delivery), and then the purge
+/// removes them in batches and the channel's row goes.
+#[tokio::test]
+async fn a_deleted_channels_memberships_go_after_its_members_are_told() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "carol"]).await;
+    server.team_channel("crowd", &["alice", "carol"]).await;
+    let (app_id, joined) = (server.app.id, chrono::Utc::now());
+    server
+        .state
+        .store()
+        .write((), move |tx, ()| {
+            Box::pin(async move {
+                for index in 0..2_500 {
+                    let member = rill_core::model::Member {
+                        cid: "team:crowd".into(),
+                        user_id: format!("extra{index:04}"),
+                        channel_role: "channel_member".into(),
+                        data: serde_json::Map::new(),
+                        created_at: joined,
+                        updated_at: joined,
+                        hidden: false,
+                        last_read_at: joined,
+                        last_read_message_id: None,
+                        last_read_sequence: 0,
+                        hide_messages_before: None,
+                    };
+                    tx.insert_member(app_id, &member).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("members");
+    let mut carol = server.connect("carol").await;
+    post(&server.user_client("alice"), "team:crowd", "one for carol").await;
+    assert_eq!(me_totals(&server, "carol").await, (1, 1));
+
+    let deleted = call(&server.server_client(), Method::DELETE, "/channels/team/crowd", Value::Null).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let memberships = || async {
+        server.state.store().read((), move |tx, ()| tx.member_ids(app_id, "team:crowd")).await.expect("read").len()
+    };
+    assert_eq!(memberships().await, 2_502, "the request removed no membership");
+    let note = carol.wait_for_type("notification.channel_deleted").await.expect("carol is told");
+    assert_eq!(note["channel"]["cid"], "team:crowd");
+    assert_eq!(me_totals(&server, "carol").await, (0, 0), "its unread messages are gone at once");
+    let listed = query_cids(&server.user_client("carol"), json!({"filter_conditions": {}})).await;
+    assert!(listed.is_empty(), "and so is the channel: {listed:?}");
+
+    let grace = rill_core::ops::channels::MEMBERSHIP_GRACE.to_std().expect("grace");
+    let deadline = std::time::Instant::now() + grace + std::time::Duration::from_secs(20);
+    loop {
+        let row = server.state.store().read((), move |tx, ()| tx.channel(app_id, "team:crowd")).await.expect("read");
+        if memberships().await == 0 && row.is_none() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the memberships and the row are purged after the grace");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -236,6 +236,7 @@ async fn load_channels(
                             member_count: 0,
                             message_count: 0,
                             unread_sequence: 0,
+                            read_floor: 0,
                         };
                         tx.insert_channel(app_id, &channel).await?;
                         for member in members {

@@ -1,0 +1,5 @@
+-- Version 7: truncating a channel no longer rewrites every member's read position (one row per member, in the
+-- request's transaction). The channel keeps `read_floor`, its `unread_sequence` at the last truncation, and a
+-- member's unread count is `unread_sequence` less the greater of their own read position and the floor.
+
+ALTER TABLE channels ADD COLUMN read_floor INTEGER NOT NULL DEFAULT 0;
