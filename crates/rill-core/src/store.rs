@@ -367,6 +367,15 @@ pub struct PostEffects {
     pub unhide: bool,
 }
 
+/// A user's messages to delete: those created up to `before`, marked deleted or, `hard`, removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPurge {
+    pub app_id: i64,
+    pub user_id: String,
+    pub hard: bool,
+    pub before: DateTime<Utc>,
+}
+
 /// What [`MessageRows::post_message`] changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posted {
@@ -571,6 +580,35 @@ pub trait MessageRows: ChannelRows + Send {
         limit: usize,
         offset: usize,
     ) -> CoreResult<Vec<Reaction>>;
+    /// Schedules the deletion of a user's messages created up to `before` (soft, or `hard`: removed); a second
+    /// schedule widens the first (the later point, hard if either is).
+    async fn schedule_user_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        hard: bool,
+        before: DateTime<Utc>,
+    ) -> CoreResult<()>;
+    /// Up to `limit` of the user's messages created up to `before` that a purge still has to delete (all of
+    /// them when `hard`, those not deleted yet otherwise), oldest first. Cost: `limit` rows, by `messages_by_user`.
+    async fn messages_to_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        before: DateTime<Utc>,
+        hard: bool,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>>;
+    /// Ends a user's purge that found nothing more to delete (unless a wider one was scheduled meanwhile).
+    async fn finish_user_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        hard: bool,
+        before: DateTime<Utc>,
+    ) -> CoreResult<()>;
+    /// Every scheduled user purge of every app, for the task that resumes them.
+    async fn pending_user_purges(&mut self) -> CoreResult<Vec<UserPurge>>;
     /// Latest (up to `latest`) and the viewer's own reactions, per message.
     async fn message_reactions(
         &mut self,

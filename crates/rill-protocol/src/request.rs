@@ -504,11 +504,13 @@ pub struct DeleteMessageQuery {
     pub hard: bool,
 }
 
-/// `DELETE /users/{id}?hard_delete=`.
+/// `DELETE /users/{id}?hard_delete=&mark_messages_deleted=`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct DeleteUserQuery {
     #[serde(default, deserialize_with = "flag")]
     pub hard_delete: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub mark_messages_deleted: bool,
 }
 
 /// Paging in the query of `GET /messages/{id}/replies` and `/reactions`.

@@ -2,19 +2,21 @@
 //! memberships. The request that deletes or truncates hides the messages at once and records `purge_before`; this
 //! task removes them in batches of `ops::channels::PURGE_BATCH` (memberships `PURGE_MEMBERS_BATCH` at a time,
 //! once their grace is over), one transaction each, so that every other write waits at most one batch behind it.
-//! At start it resumes every purge a previous run left unfinished.
+//! A deleted user's messages go the same way (`ops::users::USER_PURGE_BATCH` at a time). At start it resumes
+//! every purge a previous run left unfinished.
 
 use rill_core::ops::channels::PurgeStep;
 use rill_core::store::Store;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// One channel's messages to remove: those created up to `before`.
+/// What to purge.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Purge {
-    pub app_id: i64,
-    pub cid: String,
-    pub before: chrono::DateTime<chrono::Utc>,
+pub enum Purge {
+    /// A deleted or hard-truncated channel's messages created up to `before` (and a deleted one's memberships).
+    Channel { app_id: i64, cid: String, before: chrono::DateTime<chrono::Utc> },
+    /// A deleted user's messages created up to `before`: marked deleted, or removed when `hard`.
+    UserMessages { app_id: i64, user_id: String, hard: bool, before: chrono::DateTime<chrono::Utc> },
 }
 
 /// Where purges are sent; cloning it is cheap.
@@ -41,10 +43,22 @@ impl Purger {
 }
 
 async fn run(store: Store, mut queue: mpsc::UnboundedReceiver<Purge>) {
-    match store.read((), |tx, ()| tx.pending_purges()).await {
-        Ok(pending) => {
-            for (app_id, cid, before) in pending {
-                purge(&store, &Purge { app_id, cid, before }).await;
+    let pending = store
+        .read((), |tx, ()| {
+            Box::pin(async move {
+                let channels = tx.pending_purges().await?;
+                let users = tx.pending_user_purges().await?;
+                Ok((channels, users))
+            })
+        })
+        .await;
+    match pending {
+        Ok((channels, users)) => {
+            for (app_id, cid, before) in channels {
+                purge(&store, &Purge::Channel { app_id, cid, before }).await;
+            }
+            for rill_core::store::UserPurge { app_id, user_id, hard, before } in users {
+                purge(&store, &Purge::UserMessages { app_id, user_id, hard, before }).await;
             }
         }
         Err(error) => {
@@ -56,19 +70,32 @@ async fn run(store: Store, mut queue: mpsc::UnboundedReceiver<Purge>) {
     }
 }
 
-/// Removes one channel's messages, batch by batch. A failing batch is tried again after a pause, a few times;
-/// what is left then waits for the next start.
+/// One batch of a purge, in its own transaction.
+async fn step(
+    store: &Store,
+    purge: &Purge,
+    now: chrono::DateTime<chrono::Utc>,
+) -> rill_core::error::CoreResult<PurgeStep> {
+    store
+        .write(purge.clone(), move |tx, purge| match purge {
+            Purge::Channel { app_id, cid, before } => {
+                Box::pin(rill_core::ops::channels::purge_channel(tx, *app_id, cid, *before, now))
+            }
+            Purge::UserMessages { app_id, user_id, hard, before } => {
+                Box::pin(rill_core::ops::users::purge_user_messages(tx, *app_id, user_id, *hard, *before, now))
+            }
+        })
+        .await
+}
+
+/// Runs one purge, batch by batch. A failing batch is tried again after a pause, a few times; what is left then
+/// waits for the next start.
 async fn purge(store: &Store, purge: &Purge) {
     let mut batches = 0_u64;
     let mut failures = 0;
     loop {
         let now = store.now();
-        let step = store
-            .write(purge.clone(), move |tx, purge| {
-                Box::pin(rill_core::ops::channels::purge_channel(tx, purge.app_id, &purge.cid, purge.before, now))
-            })
-            .await;
-        match step {
+        match step(store, purge, now).await {
             Ok(PurgeStep::More) => {
                 batches += 1;
                 // Let the writes that queued behind this batch go first.
@@ -79,12 +106,12 @@ async fn purge(store: &Store, purge: &Purge) {
                 tokio::time::sleep((at - now).to_std().unwrap_or_default()).await;
             }
             Ok(PurgeStep::Done) => {
-                tracing::info!(app_id = purge.app_id, cid = %purge.cid, batches = batches + 1, "purged a channel's messages");
+                tracing::info!(?purge, batches = batches + 1, "purged");
                 return;
             }
             Err(error) => {
                 failures += 1;
-                tracing::warn!(app_id = purge.app_id, cid = %purge.cid, error = %error.detail, "a purge batch failed");
+                tracing::warn!(?purge, error = %error.detail, "a purge batch failed");
                 if failures >= 5 {
                     return;
                 }

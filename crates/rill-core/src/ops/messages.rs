@@ -749,7 +749,8 @@ pub async fn delete_message(
     }
     if let Some(parent_id) = &message.parent_id {
         match (hard, already_deleted) {
-            (true, _) => tx.add_reply_counts(ctx.app_id(), parent_id, -1, 0).await?,
+            // A reply removed for good leaves both counts, whichever it was in.
+            (true, already) => tx.add_reply_counts(ctx.app_id(), parent_id, -1, -i64::from(already)).await?,
             (false, false) => tx.add_reply_counts(ctx.app_id(), parent_id, 0, 1).await?,
             (false, true) => {}
         }

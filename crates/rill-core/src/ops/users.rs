@@ -10,6 +10,7 @@ use crate::ops::{refuse_unsortable, MAX_SORTED_IN_MEMORY, SCAN_BATCH};
 use crate::query;
 use crate::store::selection::{self, Condition, FieldKind, OrderKey, Page, RowQuery, WordIndex};
 use crate::store::Tx;
+use chrono::{DateTime, Utc};
 use rill_protocol::filter::{parse_sort, Filter, Operator};
 use rill_protocol::limits::{MAX_USERS_PER_CALL, QUERY_USERS_LIMIT, QUERY_USERS_MAX_OFFSET};
 use rill_protocol::request::{PartialUpdate, QueryUsersRequest, UpsertUsersRequest, UserRequest};
@@ -504,8 +505,25 @@ pub async fn set_deactivated(
     Ok(outcome)
 }
 
+/// How `DELETE /users/{id}` deletes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserDeletion {
+    /// Remove the user's row and memberships (and, with `mark_messages_deleted`, the messages themselves).
+    pub hard: bool,
+    /// Delete the user's messages too: in the background, in batches ([`purge_user_messages`]).
+    pub mark_messages_deleted: bool,
+}
+
 /// `DELETE /users/{id}`: soft delete keeps the row marked deleted; hard delete removes it and its memberships.
-pub async fn delete_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str, hard: bool) -> CoreResult<Outcome<User>> {
+/// With `mark_messages_deleted` the user's messages up to now are deleted afterwards (soft, or hard with a hard
+/// delete), in batches, so the request costs the same however many there are.
+pub async fn delete_user(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    user_id: &str,
+    deletion: UserDeletion,
+) -> CoreResult<Outcome<User>> {
+    let hard = deletion.hard;
     if !ctx.actor.is_server() {
         return Err(CoreError::not_allowed("only server-side calls may delete users"));
     }
@@ -523,7 +541,48 @@ pub async fn delete_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str, hard: bo
     } else {
         tx.mark_user_deleted(ctx.app_id(), user_id, ctx.now).await?;
     }
+    if deletion.mark_messages_deleted {
+        tx.schedule_user_purge(ctx.app_id(), user_id, hard, ctx.now).await?;
+    }
     let mut outcome = Outcome::new(user.clone());
     outcome.users.insert(user.id.clone(), user);
     Ok(outcome)
+}
+
+/// How many messages one step of a user's purge deletes.
+pub const USER_PURGE_BATCH: usize = 100;
+
+/// One step of deleting a user's messages created up to `before`: up to [`USER_PURGE_BATCH`] of them, as
+/// `DeleteMessage` would (soft: marked deleted; hard: removed with their reactions), with their threads' reply
+/// counts; when none is left, ends the purge. Run by a background task, one batch per transaction. Clients
+/// learn of it by querying again (no event per message, as with Stream's bulk deletes).
+pub async fn purge_user_messages(
+    tx: &mut dyn Tx,
+    app_id: i64,
+    user_id: &str,
+    hard: bool,
+    before: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> CoreResult<crate::ops::channels::PurgeStep> {
+    let batch = tx.messages_to_purge(app_id, user_id, before, hard, USER_PURGE_BATCH).await?;
+    for message in &batch {
+        let already_deleted = message.deleted_at.is_some();
+        if hard {
+            tx.delete_message(app_id, &message.id).await?;
+        } else {
+            tx.mark_message_deleted(app_id, &message.id, now).await?;
+        }
+        if let Some(parent_id) = &message.parent_id {
+            // As DeleteMessage counts: a reply removed for good leaves both counts, whichever it was in.
+            match hard {
+                true => tx.add_reply_counts(app_id, parent_id, -1, -i64::from(already_deleted)).await?,
+                false => tx.add_reply_counts(app_id, parent_id, 0, 1).await?,
+            }
+        }
+    }
+    if batch.len() == USER_PURGE_BATCH {
+        return Ok(crate::ops::channels::PurgeStep::More);
+    }
+    tx.finish_user_purge(app_id, user_id, hard, before).await?;
+    Ok(crate::ops::channels::PurgeStep::Done)
 }

@@ -25,7 +25,7 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, NewApp, PostEffects, Posted, UserRows,
+    MessageRows, NewApp, PostEffects, Posted, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/postgres/0005_members_by_joined.sql")),
     (6, include_str!("../../migrations/postgres/0006_purges.sql")),
     (7, include_str!("../../migrations/postgres/0007_read_floor.sql")),
+    (8, include_str!("../../migrations/postgres/0008_user_purges.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1710,6 +1711,64 @@ impl MessageRows for PgTx {
         )
         .await?;
         Ok(())
+    }
+
+    async fn schedule_user_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        hard: bool,
+        before: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO user_purges (app_id, user_id, hard, before) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (app_id, user_id) DO UPDATE SET hard = user_purges.hard OR excluded.hard, \
+             before = GREATEST(user_purges.before, excluded.before)",
+            &[&app_id, &user_id, &hard, &micros(&before)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn messages_to_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        before: DateTime<Utc>,
+        hard: bool,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        let pending = if hard { "" } else { "AND deleted_at IS NULL" };
+        self.messages_where(
+            &format!("app_id = $1 AND user_id = $2 AND created_at <= $3 {pending} ORDER BY created_at LIMIT $4"),
+            &[&app_id, &user_id, &micros(&before), &(limit as i64)],
+        )
+        .await
+    }
+
+    async fn finish_user_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        hard: bool,
+        before: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        self.execute(
+            "DELETE FROM user_purges WHERE app_id = $1 AND user_id = $2 AND hard = $3 AND before = $4",
+            &[&app_id, &user_id, &hard, &micros(&before)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn pending_user_purges(&mut self) -> CoreResult<Vec<UserPurge>> {
+        let rows = self.rows("SELECT app_id, user_id, hard, before FROM user_purges", &[]).await?;
+        rows.iter()
+            .map(|row| {
+                let before = time(row.try_get(3)?);
+                Ok(UserPurge { app_id: row.try_get(0)?, user_id: row.try_get(1)?, hard: row.try_get(2)?, before })
+            })
+            .collect()
     }
 
     async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {

@@ -18,7 +18,7 @@ use crate::store::selection::{
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserRows,
+    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../migrations/sqlite/0005_members_by_joined.sql")),
     (6, include_str!("../../migrations/sqlite/0006_purges.sql")),
     (7, include_str!("../../migrations/sqlite/0007_read_floor.sql")),
+    (8, include_str!("../../migrations/sqlite/0008_user_purges.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1664,6 +1665,48 @@ impl SqliteTx {
         Ok(())
     }
 
+    fn schedule_user_purge(&mut self, app_id: i64, user_id: &str, hard: bool, before: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO user_purges (app_id, user_id, hard, before) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (app_id, user_id) DO UPDATE SET hard = MAX(hard, excluded.hard), \
+             before = MAX(before, excluded.before)",
+            params![app_id, user_id, hard, micros(&before)],
+        )?;
+        Ok(())
+    }
+
+    fn messages_to_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        before: DateTime<Utc>,
+        hard: bool,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        let pending = if hard { "" } else { "AND deleted_at IS NULL" };
+        self.message_query(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ?1 AND user_id = ?2 AND created_at <= ?3 \
+                 {pending} ORDER BY created_at LIMIT ?4"
+            ),
+            params![app_id, user_id, micros(&before), limit as i64],
+        )
+    }
+
+    fn finish_user_purge(&mut self, app_id: i64, user_id: &str, hard: bool, before: DateTime<Utc>) -> CoreResult<()> {
+        self.execute(
+            "DELETE FROM user_purges WHERE app_id = ?1 AND user_id = ?2 AND hard = ?3 AND before = ?4",
+            params![app_id, user_id, hard, micros(&before)],
+        )?;
+        Ok(())
+    }
+
+    fn pending_user_purges(&mut self) -> CoreResult<Vec<UserPurge>> {
+        self.query("SELECT app_id, user_id, hard, before FROM user_purges", [], |row| {
+            Ok(UserPurge { app_id: row.get(0)?, user_id: row.get(1)?, hard: row.get(2)?, before: time(row.get(3)?) })
+        })
+    }
+
     fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {
         self.unindex_messages("app_id = ?1 AND id = ?2", params![app_id, message_id])?;
         self.execute("DELETE FROM reactions WHERE app_id = ? AND message_id = ?", params![app_id, message_id])?;
@@ -2303,6 +2346,41 @@ impl MessageRows for SqliteTx {
         deleted_replies: i64,
     ) -> CoreResult<()> {
         SqliteTx::add_reply_counts(self, app_id, parent_id, replies, deleted_replies)
+    }
+
+    async fn schedule_user_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        hard: bool,
+        before: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        SqliteTx::schedule_user_purge(self, app_id, user_id, hard, before)
+    }
+
+    async fn messages_to_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        before: DateTime<Utc>,
+        hard: bool,
+        limit: usize,
+    ) -> CoreResult<Vec<Message>> {
+        SqliteTx::messages_to_purge(self, app_id, user_id, before, hard, limit)
+    }
+
+    async fn finish_user_purge(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        hard: bool,
+        before: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        SqliteTx::finish_user_purge(self, app_id, user_id, hard, before)
+    }
+
+    async fn pending_user_purges(&mut self) -> CoreResult<Vec<UserPurge>> {
+        SqliteTx::pending_user_purges(self)
     }
 
     async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()> {

@@ -269,7 +269,7 @@ pub(crate) async fn delete_channel(
     let outcome =
         state.store().write((ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::delete_channel(tx, ctx, cid))).await?;
     if let Some(before) = outcome.value.deleted_at {
-        state.purger().schedule(Purge { app_id: auth.app.id, cid: outcome.value.cid.clone(), before });
+        state.purger().schedule(Purge::Channel { app_id: auth.app.id, cid: outcome.value.cid.clone(), before });
     }
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
@@ -308,7 +308,7 @@ pub(crate) async fn truncate_channel(
         })
         .await?;
     if let Some(before) = outcome.value.channel.truncated_at.filter(|_| hard) {
-        state.purger().schedule(Purge { app_id: auth.app.id, cid: outcome.value.channel.cid.clone(), before });
+        state.purger().schedule(Purge::Channel { app_id: auth.app.id, cid: outcome.value.channel.cid.clone(), before });
     }
     Ok(update_response(&state, &auth, outcome))
 }

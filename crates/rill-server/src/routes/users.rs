@@ -4,6 +4,7 @@ use crate::app::AppState;
 use crate::convert;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, Payload};
+use crate::purge::Purge;
 use crate::reply::Reply;
 use crate::routes::check_connection;
 use axum::extract::State;
@@ -138,13 +139,19 @@ pub(crate) async fn delete_user(
     ApiQuery(query): ApiQuery<DeleteUserQuery>,
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
-    let hard = query.hard_delete;
+    let deletion =
+        ops::users::UserDeletion { hard: query.hard_delete, mark_messages_deleted: query.mark_messages_deleted };
+    let before = ctx.now;
     let outcome = state
         .store()
-        .write((ctx, user_id, hard), |tx, (ctx, user_id, hard)| {
-            Box::pin(ops::users::delete_user(tx, ctx, user_id, *hard))
+        .write((ctx, user_id.clone(), deletion), |tx, (ctx, user_id, deletion)| {
+            Box::pin(ops::users::delete_user(tx, ctx, user_id, *deletion))
         })
         .await?;
+    if deletion.mark_messages_deleted {
+        let user_id = user_id.to_string();
+        state.purger().schedule(Purge::UserMessages { app_id: auth.app.id, user_id, hard: deletion.hard, before });
+    }
     single_user(&state, &auth, outcome).await
 }
 

@@ -512,3 +512,88 @@ async fn teams_role_is_set_server_side_only() {
     let patched = patch(&erin, json!([{"id": "erin", "set": {"teams_role": {"red": "owner"}}}])).await;
     assert_eq!((patched.status, patched.body["code"].as_i64()), (403, Some(17)), "{}", patched.body);
 }
+
+/// Whether the stored message is there, and its type.
+async fn stored_type(server: &TestServer, message_id: &str) -> Option<String> {
+    let (app_id, id) = (server.app.id, message_id.to_owned());
+    let message = server.state.store().read(id, move |tx, id| tx.message(app_id, id)).await.expect("read");
+    message.map(|message| message.message_type)
+}
+
+/// Waits until a predicate over the store holds (the purge runs in the background).
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen");
+}
+
+/// `mark_messages_deleted` deletes a user's messages after the request, in batches: marked deleted by default
+/// (their threads counting a deleted reply), removed with `hard_delete`; nobody else's messages change.
+#[tokio::test]
+async fn a_deleted_users_messages_are_deleted_in_the_background() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("general", &["alice", "bob", "carol"]).await;
+    let many = |who: &str| (0..250).map(|index| (format!("{who}{index}"), format!("{who} says {index}"))).collect();
+    server.insert_messages_directly("team:general", "bob", many("bob")).await;
+    server.insert_messages_directly("team:general", "carol", many("carol")).await;
+    let alice = server.user_client("alice");
+    let thread = alice.send_message("team", "general", &json!({"text": "a thread"})).await.unwrap();
+    let thread_id = thread.id.clone();
+    let reply = json!({"text": "bob replies", "parent_id": thread_id});
+    let reply = server.user_client("bob").send_message("team", "general", &reply).await.unwrap();
+    let reply_id = reply.id.clone();
+    let admin = server.server_client();
+
+    let deleted = call(&admin, Method::DELETE, "/users/bob?mark_messages_deleted=true", None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    eventually("bob's messages marked deleted", || async {
+        stored_type(&server, "bob249").await.as_deref() == Some("deleted")
+            && stored_type(&server, &reply_id).await.as_deref() == Some("deleted")
+    })
+    .await;
+    assert_eq!(stored_type(&server, "bob0").await.as_deref(), Some("deleted"));
+    assert_eq!(stored_type(&server, "carol0").await.as_deref(), Some("regular"), "others' messages stay");
+    let (app_id, parent) = (server.app.id, thread_id.clone());
+    let counts = |server: &TestServer| {
+        let parent = parent.clone();
+        let store = server.state.store().clone();
+        async move {
+            let message = store.read(parent, move |tx, id| tx.message(app_id, id)).await.unwrap().unwrap();
+            (message.message_type, message.reply_count, message.deleted_reply_count)
+        }
+    };
+    assert_eq!(counts(&server).await, ("regular".to_owned(), 1, 1), "the thread counts a deleted reply");
+
+    let deleted = call(&admin, Method::DELETE, "/users/bob?mark_messages_deleted=true&hard_delete=true", None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let gone = call(&admin, Method::DELETE, "/users/carol?mark_messages_deleted=true&hard_delete=true", None).await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    eventually("bob's and carol's messages removed", || async {
+        stored_type(&server, "bob249").await.is_none()
+            && stored_type(&server, "carol249").await.is_none()
+            && stored_type(&server, &reply_id).await.is_none()
+    })
+    .await;
+    assert_eq!(stored_type(&server, "carol0").await, None);
+    assert_eq!(counts(&server).await, ("regular".to_owned(), 0, 0), "and the thread counts no reply");
+    assert_eq!(stored_type(&server, &thread_id).await.as_deref(), Some("regular"), "alice's message stays");
+
+    // A purge the store recorded but no task ran (a crash) resumes when the server starts again.
+    server.insert_messages_directly("team:general", "dave", many("dave")).await;
+    let at = chrono::Utc::now();
+    server.state.store().write((), move |tx, ()| tx.schedule_user_purge(app_id, "dave", true, at)).await.unwrap();
+    let server = server.restart().await;
+    eventually("dave's messages removed after a restart", || async {
+        stored_type(&server, "dave0").await.is_none() && stored_type(&server, "dave249").await.is_none()
+    })
+    .await;
+}
