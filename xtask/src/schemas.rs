@@ -30,6 +30,7 @@ const SERVER_SIDE_FILE: &str = "chat-openapi.json";
 const CLIENT_SIDE_FILE: &str = "chat-openapi-clientside.json";
 /// Output file, relative to the workspace root.
 const OUTPUT_FILE: &str = "crates/rill-protocol/schemas/stream.json";
+const OPERATIONS_FILE: &str = "crates/rill-protocol/schemas/stream-operations.json";
 const SPEC_REFERENCE_PREFIX: &str = "#/components/schemas/";
 const OUTPUT_REFERENCE_PREFIX: &str = "#/";
 
@@ -170,6 +171,7 @@ pub(crate) fn run(workspace_root: &Path) -> Result<()> {
         return Ok(());
     }
 
+    write_operations(workspace_root, &[&server_side_path, &client_side_path])?;
     let server_side = read_component_schemas(&server_side_path)?;
     let client_side = read_component_schemas(&client_side_path)?;
     let extracted = extract(&server_side, &client_side)?;
@@ -214,6 +216,39 @@ pub(crate) fn run(workspace_root: &Path) -> Result<()> {
     } else {
         println!("Wrote {OUTPUT_FILE}.");
     }
+    Ok(())
+}
+
+/// Writes every operation of the OpenAPI files (method, path, operation id; sorted, no duplicates) to
+/// `OPERATIONS_FILE`, so the server can answer a path it does not serve with its own 404.
+fn write_operations(workspace_root: &Path, files: &[&Path]) -> Result<()> {
+    let mut operations = BTreeSet::new();
+    for path in files {
+        let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let document: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let Some(Value::Object(paths)) = document.get("paths") else {
+            bail!("{} has no paths object", path.display());
+        };
+        for (route, item) in paths {
+            let Value::Object(methods) = item else { continue };
+            for (method, operation) in methods {
+                if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                    continue;
+                }
+                let id = operation.get("operationId").and_then(Value::as_str).unwrap_or_default();
+                operations.insert((route.clone(), method.to_uppercase(), id.to_owned()));
+            }
+        }
+    }
+    let rows: Vec<Value> = operations
+        .into_iter()
+        .map(|(path, method, operation)| serde_json::json!({"method": method, "path": path, "operation": operation}))
+        .collect();
+    let mut text = serde_json::to_string_pretty(&Value::Array(rows))?;
+    text.push('\n');
+    let output = workspace_root.join(OPERATIONS_FILE);
+    fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
+    println!("Wrote {OPERATIONS_FILE}.");
     Ok(())
 }
 

@@ -10,6 +10,7 @@ pub mod filter;
 pub mod ids;
 pub mod jwt;
 pub mod limits;
+pub mod operations;
 #[cfg(test)]
 mod properties;
 pub mod request;

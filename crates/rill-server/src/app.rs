@@ -396,11 +396,14 @@ fn check_head(request: &Request) -> Result<(), ApiError> {
 async fn request_middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request.extensions().get::<MatchedPath>().map(|path| path.as_str().to_owned());
+    let unserved = request::unserved_operation(request.method(), request.uri().path(), route.as_deref());
     let operation = route.as_deref().and_then(|path| request::operation_name(request.method(), path));
+    let operation = if unserved.is_some() { None } else { operation };
     let created_status = matches!(*request.method(), Method::POST | Method::PUT);
-    let info = RequestInfo { operation: operation.unwrap_or("Request"), started, created_status };
+    let named = operation.or(unserved.map(|unserved| unserved.operation.as_str()));
+    let info = RequestInfo { operation: named.unwrap_or("Request"), started, created_status };
     request::scope(info, async move {
-        match AssertUnwindSafe(admit_and_run(&state, operation, request, next)).catch_unwind().await {
+        match AssertUnwindSafe(admit_and_run(&state, operation, unserved, request, next)).catch_unwind().await {
             Ok(response) => response,
             Err(panic) => panic_response(panic.as_ref()),
         }
@@ -421,18 +424,35 @@ fn client_address(state: &AppState, request: &Request) -> AddressKey {
     }
 }
 
-async fn admit_and_run(state: &AppState, operation: Option<&'static str>, request: Request, next: Next) -> Response {
+async fn admit_and_run(
+    state: &AppState,
+    operation: Option<&'static str>,
+    unserved: Option<&'static rill_protocol::operations::Operation>,
+    request: Request,
+    next: Next,
+) -> Response {
     let address = client_address(state, &request);
     let now = state.store().now().timestamp();
     if let Err(error) = check_head(&request) {
         let verdict = state.limiter().check_address(address, state.http_config().unauthenticated_per_minute, now);
         return with_rate_headers(error.into_response(), &verdict);
     }
-    // Routes outside the API (the error page, unknown paths) need no credentials and count per address.
+    // Routes outside the API (the error page, unknown paths) and operations Rill does not serve need no
+    // credentials and count per address.
     let Some(operation) = operation else {
         let verdict = state.limiter().check_address(address, state.http_config().unauthenticated_per_minute, now);
         if !verdict.allowed {
             return with_rate_headers(address_limited(&verdict).into_response(), &verdict);
+        }
+        if let Some(unserved) = unserved {
+            let refusal = ApiError::new(
+                ErrorCode::DoesNotExist,
+                format!(
+                    "{} ({} {}) is part of Stream's API but Rill does not serve it yet",
+                    unserved.operation, unserved.method, unserved.path
+                ),
+            );
+            return with_rate_headers(refusal.into_response(), &verdict);
         }
         return with_rate_headers(next.run(request).await, &verdict);
     };

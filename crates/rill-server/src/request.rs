@@ -91,3 +91,50 @@ pub fn operation_name(method: &Method, path: &str) -> Option<&'static str> {
     let method = method.as_str();
     ROUTES.iter().find(|route| route.method == method && route.path == path).map(|route| route.operation)
 }
+
+/// Whether two path patterns have the same shape: the same static segments and parameters in the same places,
+/// whatever the parameters are called.
+fn same_shape(a: &str, b: &str) -> bool {
+    let parameter = |segment: &str| segment.starts_with('{');
+    let (left, right): (Vec<&str>, Vec<&str>) = (a.split('/').collect(), b.split('/').collect());
+    left.len() == right.len() && left.iter().zip(&right).all(|(l, r)| (parameter(l) && parameter(r)) || l == r)
+}
+
+/// The public API's operation a request is for when Rill does not serve it: the request matches that
+/// operation's pattern, and Rill has no route for the method there or only a broader one (`route`, the pattern
+/// the router matched). Such a request gets a 404 naming the operation, never another operation's answer.
+pub fn unserved_operation(
+    method: &Method,
+    path: &str,
+    route: Option<&str>,
+) -> Option<&'static rill_protocol::operations::Operation> {
+    use rill_protocol::operations::{all, matches, more_specific};
+    let served = |operation: &rill_protocol::operations::Operation| {
+        ROUTES.iter().any(|route| route.method == operation.method && same_shape(route.path, &operation.path))
+    };
+    let best = all()
+        .iter()
+        .filter(|operation| operation.method == method.as_str() && matches(&operation.path, path))
+        .filter(|operation| !served(operation))
+        .reduce(|best, next| if more_specific(&next.path, &best.path) { next } else { best })?;
+    match route {
+        Some(route) if operation_name(method, route).is_some() && !more_specific(&best.path, route) => None,
+        _ => Some(best),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_rill_does_not_serve_are_found_and_served_ones_are_not() {
+        let history = unserved_operation(&Method::POST, "/messages/history", Some("/messages/{id}"));
+        assert_eq!(history.map(|operation| operation.operation.as_str()), Some("QueryMessageHistory"));
+        assert_eq!(unserved_operation(&Method::POST, "/messages/m1", Some("/messages/{id}")), None);
+        assert_eq!(unserved_operation(&Method::GET, "/messages/m1/replies", Some("/messages/{id}/replies")), None);
+        let get_channel = unserved_operation(&Method::GET, "/channels/team/general", Some("/channels/{type}/{id}"));
+        assert_eq!(get_channel.map(|operation| operation.operation.as_str()), Some("GetChannel"));
+        assert_eq!(unserved_operation(&Method::GET, "/no/such/thing", None), None);
+    }
+}

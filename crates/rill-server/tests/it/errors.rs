@@ -335,3 +335,43 @@ async fn more_info_points_at_a_page_that_explains_every_code() {
         assert!(html.contains(&format!("<tr id=\"{}\">", code.code())), "the page lacks code {}", code.code());
     }
 }
+
+/// Every operation of Stream's public API that Rill does not serve answers a 404 of its own naming it, with or
+/// without credentials; none is taken by a broader route of Rill's (`POST /messages/history` is not an update
+/// of a message called "history").
+#[tokio::test]
+async fn operations_rill_does_not_serve_answer_404_naming_them() {
+    // They count per address, as unknown paths do: raise the window so the walk measures routing.
+    let http = rill_server::app::HttpConfig { unauthenticated_per_minute: 100_000, ..Default::default() };
+    let server = TestServer::start_with(rill_server::app::GatewayConfig { http, ..Default::default() }).await;
+    let shape = |path: &str| -> String {
+        path.split('/')
+            .map(|segment| if segment.starts_with('{') { "{}" } else { segment })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let served: Vec<(String, String)> =
+        rill_server::request::ROUTES.iter().map(|route| (route.method.to_owned(), shape(route.path))).collect();
+    let admin = server.server_client();
+    let mut unserved = 0;
+    for operation in rill_protocol::operations::all() {
+        if served.contains(&(operation.method.clone(), shape(&operation.path))) {
+            continue;
+        }
+        unserved += 1;
+        let path: String = operation
+            .path
+            .split('/')
+            .map(|segment| if segment.starts_with('{') { "x1" } else { segment })
+            .collect::<Vec<_>>()
+            .join("/");
+        let method = Method::from_bytes(operation.method.as_bytes()).unwrap();
+        let body = (method != Method::GET && method != Method::DELETE).then(|| json!({}));
+        let response = admin.raw(method, &path, &[], body.as_ref()).await.unwrap();
+        let detail = assert_api_error(&response, 404, 16, &operation.operation);
+        assert!(detail.contains("does not serve"), "{} {path}: {detail}", operation.method);
+    }
+    assert!(unserved > 100, "only {unserved} operations are left unserved: is the list complete?");
+    let history = server.user_client("alice").raw(Method::POST, "/messages/history", &[], Some(&json!({}))).await;
+    assert_api_error(&history.unwrap(), 404, 16, "QueryMessageHistory");
+}
