@@ -181,6 +181,8 @@ pub(crate) struct Standing {
     pub server: bool,
     /// The viewer is banned app-wide (a server token never is).
     pub banned: bool,
+    /// The viewer moderates the channel: an admin or moderator of the app, or a moderator of the channel.
+    pub moderates: bool,
     /// Messages created at or before this time are hidden from the viewer: the channel's truncation and the
     /// member's own `hide_history`/`clear_history` point, whichever is later.
     pub visible_after: Option<DateTime<Utc>>,
@@ -235,7 +237,7 @@ pub(crate) fn standing_of(
     viewer: Option<&User>,
     member: Option<Member>,
 ) -> Standing {
-    let (capabilities, can_read) = match viewer {
+    let (capabilities, can_read, moderates) = match viewer {
         Some(user) => {
             let access = Access {
                 app_role: &user.role,
@@ -244,9 +246,9 @@ pub(crate) fn standing_of(
                 permissions_disabled: ctx.app.settings.disable_permissions_checks,
                 banned: user.banned,
             };
-            (policy::capabilities(&access, channel, config), policy::can_read(&access, channel))
+            (policy::capabilities(&access, channel, config), policy::can_read(&access, channel), access.moderates())
         }
-        None => (Vec::new(), false),
+        None => (Vec::new(), false, false),
     };
     let server = ctx.actor.is_server();
     let banned = !server && viewer.is_some_and(|user| user.banned);
@@ -255,7 +257,7 @@ pub(crate) fn standing_of(
         (Some(truncated), Some(hidden)) => Some(truncated.max(hidden)),
         (truncated, hidden) => truncated.or(hidden),
     };
-    Standing { member, capabilities, can_read, server, banned, visible_after }
+    Standing { member, capabilities, can_read, server, banned, moderates, visible_after }
 }
 
 /// Loads the acting user, if the request names one. A user token's user always exists (connect or upsert

@@ -1153,7 +1153,7 @@ pub async fn update_channel(
         role_changes.push((input.user_id().to_string(), role.to_owned()));
     }
     if !role_changes.is_empty() {
-        let moderates = standing.server || policy::has(&standing.capabilities, "ban-channel-members");
+        let moderates = standing.server || standing.moderates;
         let owns = channel.created_by.as_deref() == ctx.actor.user_id();
         if !moderates && !owns {
             return Err(CoreError::not_allowed(format!("user is not allowed to change member roles in channel {cid}")));
@@ -1373,7 +1373,7 @@ pub async fn truncate_channel(
     let viewer = acting_user(tx, ctx).await?;
     let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
     let is_owner = channel.created_by.as_deref() == ctx.actor.user_id();
-    let moderates = policy::has(&standing.capabilities, "ban-channel-members");
+    let moderates = standing.moderates;
     if !standing.server && !is_owner && !moderates {
         return Err(CoreError::not_allowed(format!("user is not allowed to truncate channel {cid}")));
     }

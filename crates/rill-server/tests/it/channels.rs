@@ -150,7 +150,7 @@ async fn get_or_create_creates_with_members_and_is_idempotent() {
     for expected in ["send-message", "send-reaction", "read-events", "leave-channel"] {
         assert!(member_caps.contains(&expected.to_owned()), "member lacks {expected}: {member_caps:?}");
     }
-    for refused in ["update-channel", "update-channel-members", "delete-channel", "ban-channel-members"] {
+    for refused in ["update-channel", "update-channel-members", "delete-channel", "freeze-channel"] {
         assert!(!member_caps.contains(&refused.to_owned()), "member has {refused}: {member_caps:?}");
     }
     assert_eq!(as_bob["membership"]["user_id"], "bob");
@@ -506,14 +506,14 @@ async fn members_and_moderators_are_managed_by_the_owner() {
     assert_eq!(member(&promoted.body["members"], "carol")["channel_role"], "channel_member");
     // Bob now moderates: he gets moderator capabilities.
     let as_bob = state_of(&server.user_client("bob"), "team:general").await;
-    assert!(capabilities(&as_bob).contains(&"ban-channel-members".to_owned()), "{:?}", capabilities(&as_bob));
+    assert!(capabilities(&as_bob).contains(&"freeze-channel".to_owned()), "{:?}", capabilities(&as_bob));
     assert_eq!(as_bob["membership"]["channel_role"], "channel_moderator");
 
     let demoted = update(&alice, "team:general", json!({"demote_moderators": ["bob"]})).await;
     assert_eq!(demoted.status, 201, "{}", demoted.body);
     assert_eq!(member(&demoted.body["members"], "bob")["channel_role"], "channel_member");
     let as_bob = state_of(&server.user_client("bob"), "team:general").await;
-    assert!(!capabilities(&as_bob).contains(&"ban-channel-members".to_owned()));
+    assert!(!capabilities(&as_bob).contains(&"freeze-channel".to_owned()));
     let not_member = update(&alice, "team:general", json!({"add_moderators": ["ghost"]})).await;
     assert_error(&not_member, 400, 4, "UpdateChannel", "ghost");
 
