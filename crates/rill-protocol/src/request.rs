@@ -390,8 +390,10 @@ pub struct SearchRequest {
     pub user_id: Option<UserId>,
 }
 
-/// `PATCH /app`.
+/// `PATCH /app`: the settings Rill keeps. Any other key is refused, naming it, rather than dropped while the
+/// answer says 200 (push, event hooks and file upload settings come with M2).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAppRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disable_auth_checks: Option<bool>,

@@ -56,12 +56,18 @@ async fn only_the_server_may_update_the_app() {
         (json!({"enforce_unique_usernames": "sometimes"}), "enforce_unique_usernames"),
         (json!({"webhook_url": "ftp://example.com"}), "webhook_url"),
         (json!({"revoke_tokens_issued_before": 17}), "revoke_tokens_issued_before"),
+        // Settings Rill does not keep yet are refused by name, not dropped: nothing of the request is applied.
+        (json!({"disable_auth_checks": true, "push_config": {"version": "v2"}}), "push_config"),
+        (json!({"event_hooks": [{"hook_type": "webhook", "webhook_url": "https://example.com"}]}), "event_hooks"),
+        (json!({"firebase_config": {"credentials_json": "{}"}}), "firebase_config"),
+        (json!({"file_upload_config": {"size_limit": 1}}), "file_upload_config"),
     ] {
         let response = admin.raw(Method::PATCH, "/app", &[], Some(&body)).await.unwrap();
         let detail = assert_api_error(&response, 400, 4, "UpdateApp");
         assert!(detail.contains(field), "{body}: {detail}");
     }
     let app = admin.raw(Method::GET, "/app", &[], None).await.unwrap();
+    assert_eq!(app.body["app"]["disable_auth_checks"], false, "{}", app.body);
     assert_eq!(app.body["app"]["enforce_unique_usernames"], "no", "{}", app.body);
     assert_eq!(app.body["app"]["webhook_url"], "", "{}", app.body);
 }
