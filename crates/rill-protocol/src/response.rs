@@ -2,10 +2,10 @@
 
 use crate::event::Event;
 use crate::time::rfc3339_option;
-use crate::types::{Channel, ChannelConfig, ChannelState, Member, Message, OwnUser, Reaction};
+use crate::types::{Channel, ChannelState, Member, Message, OwnUser, Reaction};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// A response body followed by `"duration":"1.23ms"` as its last key.
@@ -20,26 +20,66 @@ pub struct WithDuration<T> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Empty {}
 
-/// The `app` object of `GetApplicationResponse`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// The `app` object of `GetApplicationResponse` (`AppResponseFields`): every field the schema requires. Reading
+/// it back (our own client, against any Stream backend) takes what is there and defaults the rest, so a backend
+/// that adds or omits a field still parses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct App {
     /// Stream's app ids are integers; clients and the Hub's Connect and Test read it as one.
     pub id: i64,
     pub name: String,
     pub organization: String,
+    pub placement: String,
     pub disable_auth_checks: bool,
     pub disable_permissions_checks: bool,
     pub permission_version: String,
-    pub channel_configs: BTreeMap<String, ChannelConfig>,
+    /// Each channel type's `ChannelConfig`, commands by name ([`crate::types::ChannelConfig::as_listed_in_app`]).
+    pub channel_configs: BTreeMap<String, Value>,
     pub push_notifications: Value,
     pub webhook_url: String,
     pub webhook_events: Vec<String>,
+    pub moderation_webhook_url: String,
     pub event_hooks: Vec<Value>,
-    #[serde(default, with = "rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub use_hook_v2: bool,
+    #[serde(with = "rfc3339_option", skip_serializing_if = "Option::is_none")]
     pub revoke_tokens_issued_before: Option<DateTime<Utc>>,
     pub enforce_unique_usernames: String,
     pub suspended: bool,
+    pub suspended_explanation: String,
     pub guest_user_creation_disabled: bool,
+    pub call_types: Map<String, Value>,
+    pub policies: Map<String, Value>,
+    pub grants: BTreeMap<String, Vec<String>>,
+    pub user_search_disallowed_roles: Vec<String>,
+    pub multi_tenant_enabled: bool,
+    pub allow_multi_user_devices: bool,
+    pub image_moderation_enabled: bool,
+    pub async_url_enrich_enabled: bool,
+    pub auto_translation_enabled: bool,
+    pub custom_action_handler_url: String,
+    pub sqs_url: String,
+    pub sqs_key: String,
+    /// Never a secret on the wire: always empty.
+    pub sqs_secret: String,
+    pub sns_topic_arn: String,
+    pub sns_key: String,
+    /// Never a secret on the wire: always empty.
+    pub sns_secret: String,
+    pub file_upload_config: Value,
+    pub image_upload_config: Value,
+    pub campaign_enabled: bool,
+    pub reminders_interval: i64,
+    pub cdn_expiration_seconds: i64,
+    pub moderation_enabled: bool,
+    pub moderation_multitenant_blocklist_enabled: bool,
+    pub moderation_llm_configurability_enabled: bool,
+    pub moderation_video_call_moderation_enabled: bool,
+    pub moderation_audio_call_moderation_enabled: bool,
+    pub user_response_time_enabled: bool,
+    pub max_aggregated_activities_length: i64,
+    pub feed_audit_logs_enabled: bool,
+    pub member_custom_on_messages_enabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -85,6 +85,16 @@ pub struct Command {
     pub set: String,
 }
 
+impl ChannelConfig {
+    /// The config as `GET /app` lists it (the schema's `ChannelConfig`): commands by name.
+    pub fn as_listed_in_app(&self) -> serde_json::Value {
+        let mut listed = serde_json::to_value(self).unwrap_or_default();
+        let names: Vec<&str> = self.commands.iter().map(|command| command.name.as_str()).collect();
+        listed["commands"] = serde_json::json!(names);
+        listed
+    }
+}
+
 /// `ChannelConfigWithInfo`: the feature switches of a channel type.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ChannelConfig {

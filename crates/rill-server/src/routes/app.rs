@@ -19,8 +19,18 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
     let server = auth.is_server();
     let channel_configs = policy::DEFAULT_CHANNEL_TYPES
         .iter()
-        .filter_map(|name| policy::channel_type_config(name, app.created_at).map(|config| ((*name).to_owned(), config)))
+        .filter_map(|name| policy::channel_type_config(name, app.created_at))
+        .map(|config| (config.name.clone(), config.as_listed_in_app()))
         .collect();
+    // What Rill does not have yet (push, uploads, moderation, SQS/SNS, calls, campaigns) reads as off or empty,
+    // so a client offers none of it.
+    let upload_config = json!({
+        "size_limit": 0,
+        "allowed_file_extensions": [],
+        "blocked_file_extensions": [],
+        "allowed_mime_types": [],
+        "blocked_mime_types": [],
+    });
     Ok(Reply(GetAppResponse {
         app: App {
             id: app.id,
@@ -33,7 +43,7 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
             push_notifications: json!({
                 "version": "v3",
                 "offline_only": true,
-                "apn": {"enabled": false},
+                "apn": {"enabled": false, "development": false},
                 "firebase": {"enabled": false},
                 "huawei": {"enabled": false},
                 "xiaomi": {"enabled": false},
@@ -41,11 +51,13 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
             }),
             webhook_url: if server { app.settings.webhook_url.clone() } else { String::new() },
             webhook_events: if server { app.settings.webhook_events.clone() } else { Vec::new() },
-            event_hooks: Vec::new(),
             revoke_tokens_issued_before: app.settings.revoke_tokens_issued_before.filter(|_| server),
             enforce_unique_usernames: app.settings.enforce_unique_usernames.clone(),
             suspended: app.settings.suspended,
             guest_user_creation_disabled: app.settings.guest_user_creation_disabled,
+            file_upload_config: upload_config.clone(),
+            image_upload_config: upload_config,
+            ..App::default()
         },
     }))
 }

@@ -8,7 +8,7 @@ use rill_client::token::{server_token, user_token};
 use rill_client::{Client, RawResponse, Socket};
 use rill_core::model::RateLimitSetting;
 use rill_server::testing::{assert_schema, TestServer};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -19,16 +19,21 @@ async fn get_app_reports_the_app_and_its_channel_types() {
     let server = TestServer::start().await;
     let response = server.server_client().raw(Method::GET, "/app", &[], None).await.unwrap();
     assert_eq!(response.status, 200, "{}", response.body);
+    assert_schema("GetApplicationResponse", &response.body);
     let app = &response.body["app"];
     assert!(app["id"].is_i64(), "app.id must be an integer: {}", app["id"]);
+    for secret in ["sqs_secret", "sns_secret"] {
+        assert_eq!(app[secret], "", "{secret} is never sent");
+    }
     assert_eq!(app["id"], server.app.id);
     assert_eq!(app["disable_auth_checks"], false);
     assert!(app["revoke_tokens_issued_before"].is_null(), "{app}");
     let configs = app["channel_configs"].as_object().unwrap();
     for name in DEFAULT_TYPES {
         let config = configs.get(name).unwrap_or_else(|| panic!("channel type {name} missing: {configs:?}"));
-        assert_schema("ChannelConfigWithInfo", config);
+        assert_schema("ChannelConfig", config);
         assert_eq!(config["name"], name);
+        assert!(config["commands"].as_array().unwrap().iter().all(Value::is_string), "commands by name: {config}");
         assert_eq!(config["max_message_length"], 5000);
     }
     assert_eq!(configs["livestream"]["typing_events"], false);
@@ -39,6 +44,11 @@ async fn get_app_reports_the_app_and_its_channel_types() {
     let response = server.user_client("alice").raw(Method::GET, "/app", &[], None).await.unwrap();
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(response.body["app"]["id"], server.app.id);
+    assert_schema("GetApplicationResponse", &response.body);
+    // Our own client reads it back.
+    let read = server.server_client().get_app().await.unwrap();
+    assert_eq!(read.app.id, server.app.id);
+    assert_eq!(read.app.channel_configs["messaging"]["commands"], json!(["giphy"]));
 }
 
 #[tokio::test]
