@@ -50,6 +50,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "EventResponse",
     "FullUserResponse",
     "GetApplicationResponse",
+    "GetManyMessagesResponse",
     "GetMessageResponse",
     "GetReactionsResponse",
     "GetRepliesResponse",

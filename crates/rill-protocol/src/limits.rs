@@ -51,6 +51,8 @@ pub const MAX_MENTIONED_USERS: usize = 100;
 pub const MAX_MEMBERS_PER_CALL: usize = 100;
 /// The most users one `POST /users` or `PATCH /users` call changes.
 pub const MAX_USERS_PER_CALL: usize = 100;
+/// The most messages one `GET /channels/{type}/{id}/messages?ids=` names, as in Stream.
+pub const MAX_MESSAGES_PER_GET: usize = 50;
 /// The most channels one `POST /channels/read` names.
 pub const MAX_CHANNELS_PER_READ: usize = 30;
 /// The most filter tags a channel keeps, and the longest tag in bytes.
@@ -152,6 +154,7 @@ pub const ALL: &[Limit] = &[
     row!("members named per call", "100", "400, code 4"),
     row!("users per `POST`/`PATCH /users`", "100", "400, code 4"),
     row!("channels per `POST /channels/read`", "30", "400, code 4"),
+    row!("message ids per `GET /channels/{type}/{id}/messages`", "50", "400, code 4"),
     row!("filter tags", "64 per channel, 255 bytes each", "400, code 4"),
     row!("filter", "6 levels, 100 conditions, 1,000 values per `$in`", "400, code 4"),
     row!("sort", "5 fields (members and bans: 1)", "400, code 4"),

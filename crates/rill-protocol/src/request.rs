@@ -490,6 +490,36 @@ pub fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D
     }
 }
 
+/// `GET /channels/{type}/{id}/messages?ids=a,b&user_id=`: messages of one channel by id.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct ManyMessagesQuery {
+    /// Comma-separated, each a valid message id, at most [`crate::limits::MAX_MESSAGES_PER_GET`].
+    #[serde(deserialize_with = "message_id_list")]
+    pub ids: Vec<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
+}
+
+/// A comma-separated list of message ids, each checked, without repeats, within the limit.
+fn message_id_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<MessageId>, D::Error> {
+    use crate::limits::MAX_MESSAGES_PER_GET;
+    let text = String::deserialize(deserializer)?;
+    let mut ids: Vec<MessageId> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let id = MessageId::parse(part).map_err(serde::de::Error::custom)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+        if ids.len() > MAX_MESSAGES_PER_GET {
+            return Err(serde::de::Error::custom(format!("ids may name at most {MAX_MESSAGES_PER_GET} messages")));
+        }
+    }
+    if ids.is_empty() {
+        return Err(serde::de::Error::custom("ids must name at least one message"));
+    }
+    Ok(ids)
+}
+
 /// Query parameters naming the acting user of a server-side call (`?user_id=`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct UserQuery {

@@ -28,6 +28,7 @@ pub fn default_limit(operation: &str) -> u32 {
         | "DeleteMessage"
         | "DeleteReaction"
         | "GetMessage"
+        | "GetManyMessages"
         | "GetReplies"
         | "GetReactions"
         | "QueryUsers"

@@ -73,6 +73,7 @@ routes! {
     ("POST", "/channels/{type}/{id}/event", "SendEvent"),
     ("POST", "/channels/{type}/{id}/stop-watching", "StopWatchingChannel"),
     ("POST", "/channels/{type}/{id}/message", "SendMessage"),
+    ("GET", "/channels/{type}/{id}/messages", "GetManyMessages"),
     ("GET", "/messages/{id}", "GetMessage"),
     ("POST", "/messages/{id}", "UpdateMessage"),
     ("PUT", "/messages/{id}", "UpdateMessagePartial"),

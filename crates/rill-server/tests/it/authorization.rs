@@ -99,6 +99,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("StopWatchingChannel", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("SendMessage", "ok   ok   ok   ok   ok   17   17   17   iso  43   5"),
     ("GetMessage", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
+    ("GetManyMessages", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("UpdateMessage", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
     ("UpdateMessagePartial", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
     ("DeleteMessage", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
@@ -236,6 +237,11 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             (Method::POST, format!("{channel_path}/message"), vec![], json!({"message": sent}))
         }
         "GetMessage" => (Method::GET, message_path, acting_query(), Value::Null),
+        "GetManyMessages" => {
+            let mut query = acting_query();
+            query.push(("ids".to_owned(), message.to_string()));
+            (Method::GET, format!("{channel_path}/messages"), query, Value::Null)
+        }
         "UpdateMessage" => {
             let mut edit = json!({"text": "edited"});
             if caller == Caller::Server {

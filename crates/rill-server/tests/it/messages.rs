@@ -613,3 +613,43 @@ async fn reaction_groups_cover_every_type_beyond_the_latest_reactions() {
     assert_eq!(groups["wow"]["count"], 1);
     assert_eq!(groups["wow"]["sum_scores"], 1);
 }
+
+/// GetManyMessages: the channel's messages among the ids, oldest first, each once; another channel's, unknown
+/// and truncated-away ones are left out; a non-member is refused, and so are too many ids or a bad one.
+#[tokio::test]
+async fn many_messages_by_id_within_one_channel() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    server.team_channel("other", &["alice"]).await;
+    let alice = server.user_client("alice");
+    for id in ["m1", "m2", "m3"] {
+        send(&alice, "general", json!({"id": id, "text": format!("message {id}")})).await;
+    }
+    send(&alice, "other", json!({"id": "o1", "text": "elsewhere"})).await;
+    let many = |client: Client, ids: &str| {
+        let ids = ids.to_owned();
+        async move { client.raw(Method::GET, "/channels/team/general/messages", &[("ids", &ids)], None).await.unwrap() }
+    };
+
+    let found = many(server.user_client("bob"), "m3,m1,o1,nope,m1").await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_schema("GetManyMessagesResponse", &found.body);
+    assert_eq!(ids(&found.body["messages"]), ["m1", "m3"]);
+    assert_eq!(found.body["messages"][0]["user"]["id"], "alice");
+
+    assert_error(&many(server.user_client("carol"), "m1").await, 403, 17);
+    let too_many: Vec<String> = (0..51).map(|index| format!("x{index}")).collect();
+    let refused = many(server.user_client("bob"), &too_many.join(",")).await;
+    assert_error(&refused, 400, 4);
+    assert!(refused.body["message"].as_str().unwrap().contains("50"), "{}", refused.body);
+    assert_error(&many(server.user_client("bob"), "").await, 400, 4);
+    assert_error(&many(server.user_client("bob"), "m1,a%2Fb").await, 400, 4);
+
+    let admin = server.server_client();
+    let truncated = send_raw(&admin, Method::POST, "/channels/team/general/truncate", Some(json!({}))).await;
+    assert_eq!(truncated.status, 201, "{}", truncated.body);
+    send(&alice, "general", json!({"id": "m4", "text": "after the truncation"})).await;
+    let found = many(server.user_client("bob"), "m1,m4").await;
+    assert_eq!(ids(&found.body["messages"]), ["m4"], "{}", found.body);
+}
