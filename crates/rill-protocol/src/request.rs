@@ -355,6 +355,21 @@ pub struct SendEventRequest {
     pub event: EventRequest,
 }
 
+/// `POST /users/{user_id}/event`: a custom event for one user's connections.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SendUserEventRequest {
+    pub event: UserEventRequest,
+}
+
+/// The event of [`SendUserEventRequest`]: a type and custom fields, flat as in the classic wire.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UserEventRequest {
+    #[serde(rename = "type")]
+    pub event_type: String,
+    #[serde(flatten)]
+    pub custom: Custom,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EventRequest {
     #[serde(rename = "type")]

@@ -57,6 +57,7 @@ routes! {
     ("DELETE", "/users/{user_id}", "DeleteUser"),
     ("POST", "/users/{user_id}/deactivate", "DeactivateUser"),
     ("POST", "/users/{user_id}/reactivate", "ReactivateUser"),
+    ("POST", "/users/{user_id}/event", "SendUserCustomEvent"),
     ("POST", "/channels", "QueryChannels"),
     ("GET", "/members", "QueryMembers"),
     ("POST", "/channels/read", "MarkChannelsRead"),

@@ -39,6 +39,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "QueryUsers" => get(users::query_users),
         "DeleteUser" => delete(users::delete_user),
         "DeactivateUser" => post(users::deactivate_user),
+        "SendUserCustomEvent" => post(users::send_user_event),
         "ReactivateUser" => post(users::reactivate_user),
         "QueryChannels" => post(channels::query_channels),
         "QueryMembers" => get(channels::query_members),

@@ -586,3 +586,31 @@ pub async fn purge_user_messages(
     tx.finish_user_purge(app_id, user_id, hard, before).await?;
     Ok(crate::ops::channels::PurgeStep::Done)
 }
+
+/// `POST /users/{user_id}/event`: checks a server's custom event for one user (server-side only; a custom type
+/// of 1 to 64 bytes that is not one of the server's own; custom fields within the limits that do not overwrite
+/// built-in ones) and returns the user, who must exist.
+pub async fn authorize_user_event(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    user_id: &str,
+    event_type: &str,
+    custom: &serde_json::Map<String, Value>,
+) -> CoreResult<User> {
+    use rill_protocol::limits::MAX_EVENT_TYPE_BYTES;
+    if !ctx.actor.is_server() {
+        return Err(CoreError::not_allowed("only server-side calls may send events to a user"));
+    }
+    if event_type.is_empty() || event_type.len() > MAX_EVENT_TYPE_BYTES {
+        return Err(CoreError::input(format!("event type must have 1 to {MAX_EVENT_TYPE_BYTES} bytes")));
+    }
+    if rill_protocol::event::kind::is_reserved(event_type) {
+        return Err(CoreError::input(format!("event type {event_type:?} is reserved for the server")));
+    }
+    crate::ops::check_custom_keys(custom, rill_protocol::event::Event::FIELDS, "event")?;
+    rill_protocol::limits::check_custom_data(custom, "event").map_err(CoreError::input)?;
+    tx.user(ctx.app_id(), user_id)
+        .await?
+        .filter(|user| user.deleted_at.is_none())
+        .ok_or_else(|| CoreError::not_found(format!("user {user_id} does not exist")))
+}

@@ -11,8 +11,10 @@ use axum::extract::State;
 use rill_core::ids::UserId;
 use rill_core::model::{UnreadTotals, User};
 use rill_core::ops::{self, Outcome};
-use rill_protocol::request::{DeleteUserQuery, PartialUpdateUsersRequest, QueryUsersRequest, UpsertUsersRequest};
-use rill_protocol::response::{QueryUsersResponse, UserResponseBody, UsersMapResponse};
+use rill_protocol::request::{
+    DeleteUserQuery, PartialUpdateUsersRequest, QueryUsersRequest, SendUserEventRequest, UpsertUsersRequest,
+};
+use rill_protocol::response::{Empty, QueryUsersResponse, UserResponseBody, UsersMapResponse};
 use std::collections::HashMap;
 
 /// Users as `FullUserResponse`s, with what this caller may see: a server token sees every user whole; a user
@@ -179,4 +181,27 @@ pub(crate) async fn reactivate_user(
         .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(ops::users::set_deactivated(tx, ctx, user_id, false)))
         .await?;
     single_user(&state, &auth, outcome).await
+}
+
+/// `POST /users/{user_id}/event`: a server's custom event, delivered to every connection of the user.
+pub(crate) async fn send_user_event(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(user_id): ApiPath<UserId>,
+    ApiJson(request): ApiJson<SendUserEventRequest>,
+) -> ApiResult<Reply<Empty>> {
+    let ctx = auth.context(&state, None);
+    let input = request.event;
+    let (event_type, custom) = (input.event_type.clone(), input.custom.clone());
+    let user = state
+        .store()
+        .read_for_app(auth.app.id, (ctx, user_id, event_type, custom), |tx, (ctx, user_id, event_type, custom)| {
+            Box::pin(ops::users::authorize_user_event(tx, ctx, user_id, event_type, custom))
+        })
+        .await?;
+    let mut event = rill_protocol::event::Event::new(&input.event_type, state.store().now());
+    event.custom = input.custom;
+    let delivery = crate::bus::Delivery::new(crate::registry::Audience::User { user_id: user.id }, event);
+    state.publish_deliveries(auth.app.id, vec![delivery]);
+    Ok(Reply(Empty {}))
 }

@@ -82,6 +82,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("DeleteUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("DeactivateUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("ReactivateUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("SendUserCustomEvent", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("QueryChannels", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("QueryMembers", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("MarkChannelsRead", "ok   17   ok   ok   ok   17   ok   17   iso  43   5"),
@@ -185,6 +186,9 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
         "DeleteUser" => (Method::DELETE, format!("/users/{target}"), vec![], Value::Null),
         "DeactivateUser" => (Method::POST, format!("/users/{target}/deactivate"), vec![], json!({})),
         "ReactivateUser" => (Method::POST, format!("/users/{target}/reactivate"), vec![], json!({})),
+        "SendUserCustomEvent" => {
+            (Method::POST, "/users/member/event".into(), vec![], json!({"event": {"type": "matrix.ping"}}))
+        }
         "QueryChannels" => (
             Method::POST,
             "/channels".into(),

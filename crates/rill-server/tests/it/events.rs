@@ -715,3 +715,40 @@ async fn a_large_channel_with_few_online_notifies_exactly_its_connected_members(
     let heard = outsider.expect_none(QUIET, |event| event["cid"] == "team:crowd").await;
     assert!(heard.is_ok(), "a connected non-member heard about the channel: {heard:?}");
 }
+
+/// `POST /users/{user_id}/event`: a server's custom event reaches every connection of that user and nobody
+/// else; users may not send one, and types, fields and unknown users are checked.
+#[tokio::test]
+async fn a_user_event_reaches_every_connection_of_that_user_only() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    let mut bob_phone = server.connect("bob").await;
+    let mut bob_laptop = server.connect("bob").await;
+    let mut alice = server.connect("alice").await;
+    let admin = server.server_client();
+    let body = json!({"event": {"type": "friendship_request", "from": "alice", "note": {"text": "hi"}}});
+    let sent = ok(&admin, Method::POST, "/users/bob/event", body.clone()).await;
+    assert_schema("Response", &sent);
+    for socket in [&mut bob_phone, &mut bob_laptop] {
+        let event = socket.wait_for_type("friendship_request").await.expect("bob's connection gets it");
+        assert_eq!(event["from"], "alice");
+        assert_eq!(event["note"]["text"], "hi");
+        assert!(event["created_at"].is_string(), "{event}");
+    }
+    expect_none_of(&mut alice, &["friendship_request"]).await;
+
+    let by_user = server.user_client("alice").raw(Method::POST, "/users/bob/event", &[], Some(&body)).await.unwrap();
+    assert_error(&by_user, 403, 17);
+    for refused in [
+        json!({"event": {"type": "message.new"}}),
+        json!({"event": {"type": ""}}),
+        json!({"event": {"type": "x".repeat(65)}}),
+        json!({"event": {"type": "ping", "cid": "team:elsewhere"}}),
+    ] {
+        let response = admin.raw(Method::POST, "/users/bob/event", &[], Some(&refused)).await.unwrap();
+        assert_error(&response, 400, 4);
+    }
+    let unknown = admin.raw(Method::POST, "/users/nobody/event", &[], Some(&body)).await.unwrap();
+    assert_error(&unknown, 404, 16);
+    expect_none_of(&mut bob_phone, &["message.new", "ping"]).await;
+}
