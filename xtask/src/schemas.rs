@@ -51,6 +51,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "FullUserResponse",
     "GetApplicationResponse",
     "GetManyMessagesResponse",
+    "GetPinnedMessagesResponse",
     "GetMessageResponse",
     "GetReactionsResponse",
     "GetRepliesResponse",

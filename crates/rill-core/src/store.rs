@@ -487,6 +487,16 @@ pub trait MessageRows: ChannelRows + Send {
         limit: usize,
         since: Option<DateTime<Utc>>,
     ) -> CoreResult<Vec<Message>>;
+    /// A page of the channel's pins (not deleted, created after `since` if given) within `range`, by `pinned_at`
+    /// in the order asked. Cost: the page, by the pinned index.
+    async fn pinned_page(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &PinRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>>;
     /// The messages a query selects (see [`selection`]), for search. Cost: the word index's matches for a text
     /// query, else the channels' index ranges, plus the page.
     async fn find_messages(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Message>>;
@@ -617,6 +627,32 @@ pub trait MessageRows: ChannelRows + Send {
         viewer: Option<&str>,
         latest: usize,
     ) -> CoreResult<HashMap<String, MessageReactions>>;
+}
+
+/// Which pins a page holds: `pinned_at` after and before points (each inclusive or not), in which order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PinRange {
+    pub after: Option<(DateTime<Utc>, bool)>,
+    pub before: Option<(DateTime<Utc>, bool)>,
+    pub ascending: bool,
+}
+
+impl PinRange {
+    /// The SQL condition and order over `pinned_at` (its two bounds are parameters, `i64::MIN`/`i64::MAX` when
+    /// absent): the same on both backends.
+    pub fn sql(&self) -> (&'static str, &'static str, &'static str) {
+        let after = if self.after.is_some_and(|(_, inclusive)| inclusive) { ">=" } else { ">" };
+        let before = if self.before.is_some_and(|(_, inclusive)| inclusive) { "<=" } else { "<" };
+        let order = if self.ascending { "pinned_at, id" } else { "pinned_at DESC, id DESC" };
+        (after, before, order)
+    }
+
+    /// The bounds in microseconds.
+    pub fn bounds(&self) -> (i64, i64) {
+        let after = self.after.map_or(i64::MIN, |(at, _)| at.timestamp_micros());
+        let before = self.before.map_or(i64::MAX, |(at, _)| at.timestamp_micros());
+        (after, before)
+    }
 }
 
 /// A channel's newest messages and pins, each ascending (the newest last).

@@ -95,6 +95,8 @@ pub const MAX_RATE_LIMIT_ENTRIES: usize = 1_000_000;
 /// Page sizes: `(default, maximum)`.
 pub const QUERY_CHANNELS_LIMIT: (usize, usize) = (10, 30);
 pub const CHANNEL_MESSAGES_LIMIT: (usize, usize) = (25, 300);
+/// GetPinnedMessages `limit`: default and maximum.
+pub const PINNED_MESSAGES_LIMIT: (usize, usize) = (10, 100);
 pub const CHANNEL_MEMBERS_LIMIT: (usize, usize) = (100, 300);
 pub const QUERY_CHANNELS_MEMBER_LIMIT: (usize, usize) = (100, 100);
 pub const QUERY_USERS_LIMIT: (usize, usize) = (30, 100);
@@ -161,6 +163,7 @@ pub const ALL: &[Limit] = &[
     row!("search query", "1,000 bytes", "400, code 4"),
     row!("QueryChannels page", "`limit` 30, `message_limit` 300, `member_limit` 100, `offset` 10,000", PAGE),
     row!("channel view", "`messages.limit` 300, `members.limit` 300, `members.offset` 10,000", PAGE),
+    row!("pinned messages page", "`limit` 100", PAGE),
     row!("QueryUsers page", "`limit` 100, `offset` 1,000", PAGE),
     row!("replies and reactions pages", "`limit` 300, `offset` 10,000", PAGE),
     row!("Search page", "`limit` 100, `offset` 1,000", PAGE),

@@ -29,6 +29,7 @@ pub fn default_limit(operation: &str) -> u32 {
         | "DeleteReaction"
         | "GetMessage"
         | "GetManyMessages"
+        | "GetPinnedMessages"
         | "GetReplies"
         | "GetReactions"
         | "QueryUsers"

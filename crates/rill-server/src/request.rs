@@ -75,6 +75,7 @@ routes! {
     ("POST", "/channels/{type}/{id}/stop-watching", "StopWatchingChannel"),
     ("POST", "/channels/{type}/{id}/message", "SendMessage"),
     ("GET", "/channels/{type}/{id}/messages", "GetManyMessages"),
+    ("GET", "/channels/{type}/{id}/pinned_messages", "GetPinnedMessages"),
     ("GET", "/messages/{id}", "GetMessage"),
     ("POST", "/messages/{id}", "UpdateMessage"),
     ("PUT", "/messages/{id}", "UpdateMessagePartial"),

@@ -59,6 +59,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "SendMessage" => post(messages::send_message),
         "GetMessage" => get(messages::get_message),
         "GetManyMessages" => get(messages::many_messages),
+        "GetPinnedMessages" => get(messages::pinned_messages),
         "UpdateMessage" => post(messages::update_message),
         "UpdateMessagePartial" => put(messages::partial_update_message),
         "DeleteMessage" => delete(messages::delete_message),

@@ -586,6 +586,58 @@ pub async fn many_messages(
     Ok(outcome)
 }
 
+/// `GET /channels/{type}/{id}/pinned_messages`: a page of the channel's pins the viewer may see, by `pinned_at`
+/// (newest first by default), within the `pinned_at_*` bounds. Cost: the page, by the pinned index.
+pub async fn pinned_messages(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    cid: &str,
+    query: &rill_protocol::request::PinnedMessagesQuery,
+) -> CoreResult<Outcome<Vec<MessageView>>> {
+    if let Some(name) = query.unsupported() {
+        return Err(CoreError::input(format!("{name} is not supported for pinned messages: page by pinned_at")));
+    }
+    let (default, max) = rill_protocol::limits::PINNED_MESSAGES_LIMIT;
+    let limit = page_size(query.limit, default, max, "limit")?;
+    let bound = |value: &Option<String>, field: &str, inclusive: bool| {
+        parse_optional_time(&value.clone().map(Value::from), field).map(|at| at.map(|at| (at, inclusive)))
+    };
+    let after = bound(&query.pinned_at_after_or_equal, "pinned_at_after_or_equal", true)?.or(bound(
+        &query.pinned_at_after,
+        "pinned_at_after",
+        false,
+    )?);
+    let before = bound(&query.pinned_at_before_or_equal, "pinned_at_before_or_equal", true)?.or(bound(
+        &query.pinned_at_before,
+        "pinned_at_before",
+        false,
+    )?);
+    let sort = match &query.sort {
+        None => Vec::new(),
+        Some(text) => {
+            let value: Value =
+                serde_json::from_str(text).map_err(|_| CoreError::input("sort must be a JSON sort array"))?;
+            parse_sort(&value).map_err(|error| CoreError::input(error.message))?
+        }
+    };
+    if let Some(other) = sort.iter().find(|field| field.field != "pinned_at") {
+        return Err(CoreError::input(format!("pinned messages sort by pinned_at only, not {:?}", other.field)));
+    }
+    let ascending =
+        sort.first().is_some_and(|field| field.direction == rill_protocol::filter::SortDirection::Ascending);
+    let (channel, config) = crate::ops::load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
+    standing.require_read(cid)?;
+    let range = crate::store::PinRange { after, before, ascending };
+    let pins = tx.pinned_page(ctx.app_id(), cid, &range, limit, standing.visible_after).await?;
+    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
+    let views = message_views(tx, ctx, pins, ctx.actor.user_id(), sees_deleted).await?;
+    let mut outcome = Outcome::new(views);
+    collect_users(tx, ctx.app_id(), &mut outcome.users, outcome.value.iter().flat_map(message_user_ids)).await?;
+    Ok(outcome)
+}
+
 /// Checks that the acting user may edit `message`: their own (`update-own-message`) or any
 /// (`update-any-message`).
 fn require_edit(standing: &Standing, message: &Message, user_id: Option<&str>) -> CoreResult<()> {

@@ -25,7 +25,7 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, NewApp, PostEffects, Posted, UserPurge, UserRows,
+    MessageRows, NewApp, PinRange, PostEffects, Posted, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -1839,6 +1839,27 @@ impl MessageRows for PgTx {
             .await?;
         messages.reverse();
         Ok(messages)
+    }
+
+    async fn pinned_page(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &PinRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let (after, before, order) = range.sql();
+        let (from, to) = range.bounds();
+        let since = since.as_ref().map_or(i64::MIN, micros);
+        self.messages_where(
+            &format!(
+                "app_id = $1 AND cid = $2 AND pinned AND deleted_at IS NULL AND created_at > $3 \
+                 AND pinned_at {after} $4 AND pinned_at {before} $5 ORDER BY {order} LIMIT $6"
+            ),
+            &[&app_id, &cid, &since, &from, &to, &(limit as i64)],
+        )
+        .await
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {

@@ -18,7 +18,8 @@ use crate::store::selection::{
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, UserPurge, UserRows,
+    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, PinRange, UserPurge,
+    UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -1831,6 +1832,26 @@ impl SqliteTx {
         Ok(messages)
     }
 
+    fn pinned_page(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &PinRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        let (after, before, order) = range.sql();
+        let (from, to) = range.bounds();
+        self.message_query(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ?1 AND cid = ?2 AND pinned = 1 \
+                 AND deleted_at IS NULL AND created_at > ?3 AND pinned_at {after} ?4 AND pinned_at {before} ?5 \
+                 ORDER BY {order} LIMIT ?6"
+            ),
+            params![app_id, cid, since.as_ref().map_or(i64::MIN, micros), from, to, limit as i64],
+        )
+    }
+
     fn count_unread_from(
         &mut self,
         app_id: i64,
@@ -2417,6 +2438,17 @@ impl MessageRows for SqliteTx {
         since: DateTime<Utc>,
     ) -> CoreResult<bool> {
         SqliteTx::has_message_since(self, app_id, cid, user_id, since)
+    }
+
+    async fn pinned_page(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        range: &PinRange,
+        limit: usize,
+        since: Option<DateTime<Utc>>,
+    ) -> CoreResult<Vec<Message>> {
+        SqliteTx::pinned_page(self, app_id, cid, range, limit, since)
     }
 
     async fn pinned_messages(

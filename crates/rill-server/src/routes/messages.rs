@@ -11,8 +11,8 @@ use rill_core::model::{Channel, MessageView, Reaction};
 use rill_core::ops::messages::ReactionInput;
 use rill_core::ops::{self, Outcome};
 use rill_protocol::request::{
-    DeleteMessageQuery, ManyMessagesQuery, PagingQuery, PartialUpdateRequest, SearchRequest, SendMessageRequest,
-    SendReactionRequest, UserQuery,
+    DeleteMessageQuery, ManyMessagesQuery, PagingQuery, PartialUpdateRequest, PinnedMessagesQuery, SearchRequest,
+    SendMessageRequest, SendReactionRequest, UserQuery,
 };
 use rill_protocol::response::{MessageBody, MessagesBody, ReactionBody, ReactionsBody, SearchResponse, SearchResult};
 
@@ -125,6 +125,25 @@ pub(crate) async fn many_messages(
         .store()
         .read_for_app(auth.app.id, (ctx, cid, query.ids), |tx, (ctx, cid, ids)| {
             Box::pin(ops::messages::many_messages(tx, ctx, cid, ids))
+        })
+        .await?;
+    Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
+        Reply(MessagesBody { messages: outcome.value.iter().map(|view| renderer.message(view)).collect() })
+    }))
+}
+
+pub(crate) async fn pinned_messages(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath((channel_type, id)): ApiPath<(ChannelType, ChannelId)>,
+    ApiQuery(query): ApiQuery<PinnedMessagesQuery>,
+) -> ApiResult<Reply<MessagesBody>> {
+    let ctx = auth.context(&state, query.user_id.clone());
+    let cid = Cid::new(&channel_type, &id).to_string();
+    let outcome = state
+        .store()
+        .read_for_app(auth.app.id, (ctx, cid, query), |tx, (ctx, cid, query)| {
+            Box::pin(ops::messages::pinned_messages(tx, ctx, cid, query))
         })
         .await?;
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {

@@ -101,6 +101,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("SendMessage", "ok   ok   ok   ok   ok   17   17   17   iso  43   5"),
     ("GetMessage", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("GetManyMessages", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
+    ("GetPinnedMessages", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("UpdateMessage", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
     ("UpdateMessagePartial", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
     ("DeleteMessage", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
@@ -241,6 +242,7 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             (Method::POST, format!("{channel_path}/message"), vec![], json!({"message": sent}))
         }
         "GetMessage" => (Method::GET, message_path, acting_query(), Value::Null),
+        "GetPinnedMessages" => (Method::GET, format!("{channel_path}/pinned_messages"), acting_query(), Value::Null),
         "GetManyMessages" => {
             let mut query = acting_query();
             query.push(("ids".to_owned(), message.to_string()));

@@ -653,3 +653,63 @@ async fn many_messages_by_id_within_one_channel() {
     let found = many(server.user_client("bob"), "m1,m4").await;
     assert_eq!(ids(&found.body["messages"]), ["m4"], "{}", found.body);
 }
+
+/// GetPinnedMessages: the channel's pins by `pinned_at`, newest first or as sorted, paged by `limit` and the
+/// `pinned_at_*` bounds; unpinned and deleted messages leave the list; other paging is refused by name.
+#[tokio::test]
+async fn pinned_messages_page_by_pin_time() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    let alice = server.user_client("alice");
+    for id in ["m1", "m2", "m3", "m4"] {
+        send(&alice, "general", json!({"id": id, "text": format!("message {id}")})).await;
+    }
+    let mut pinned_at = std::collections::HashMap::new();
+    for id in ["m3", "m1", "m4"] {
+        let body = json!({"set": {"pinned": true}});
+        let path = format!("/messages/{id}");
+        let pinned = ok(&alice, Method::PUT, &path, Some(body), "UpdateMessagePartialResponse").await;
+        pinned_at.insert(id, pinned["message"]["pinned_at"].as_str().unwrap().to_owned());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let bob = server.user_client("bob");
+    let page = |query: Vec<(&'static str, String)>| {
+        let bob = bob.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = query.iter().map(|(key, value)| (*key, value.as_str())).collect();
+            bob.raw(Method::GET, "/channels/team/general/pinned_messages", &pairs, None).await.unwrap()
+        }
+    };
+    let newest_first = page(vec![]).await;
+    assert_eq!(newest_first.status, 200, "{}", newest_first.body);
+    assert_schema("GetPinnedMessagesResponse", &newest_first.body);
+    assert_eq!(ids(&newest_first.body["messages"]), ["m4", "m1", "m3"]);
+    let oldest_first = page(vec![("sort", r#"[{"field":"pinned_at","direction":1}]"#.into())]).await;
+    assert_eq!(ids(&oldest_first.body["messages"]), ["m3", "m1", "m4"]);
+    let first = page(vec![("limit", "2".into())]).await;
+    assert_eq!(ids(&first.body["messages"]), ["m4", "m1"]);
+    let next = page(vec![("limit", "2".into()), ("pinned_at_before", pinned_at["m1"].clone())]).await;
+    assert_eq!(ids(&next.body["messages"]), ["m3"]);
+    let from = vec![
+        ("pinned_at_after_or_equal", pinned_at["m1"].clone()),
+        ("sort", r#"[{"field":"pinned_at","direction":1}]"#.into()),
+    ];
+    assert_eq!(ids(&page(from).await.body["messages"]), ["m1", "m4"]);
+
+    for (key, value) in [("id_lt", "m2"), ("offset", "1"), ("sort", r#"[{"field":"created_at","direction":1}]"#)] {
+        let refused = page(vec![(key, value.into())]).await;
+        assert_error(&refused, 400, 4);
+        let message = refused.body["message"].as_str().unwrap();
+        assert!(message.contains(key.split('_').next().unwrap()) || message.contains("created_at"), "{message}");
+    }
+    assert_error(&page(vec![("pinned_at_before", "yesterday".into())]).await, 400, 4);
+    let carol = server.user_client("carol");
+    let outsider = carol.raw(Method::GET, "/channels/team/general/pinned_messages", &[], None).await.unwrap();
+    assert_error(&outsider, 403, 17);
+
+    ok(&alice, Method::PUT, "/messages/m4", Some(json!({"set": {"pinned": false}})), "UpdateMessagePartialResponse")
+        .await;
+    ok(&alice, Method::DELETE, "/messages/m3", None, "DeleteMessageResponse").await;
+    assert_eq!(ids(&page(vec![]).await.body["messages"]), ["m1"]);
+}
