@@ -52,6 +52,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "GetApplicationResponse",
     "GetManyMessagesResponse",
     "GetPinnedMessagesResponse",
+    "GetRateLimitsResponse",
     "GetMessageResponse",
     "GetReactionsResponse",
     "GetRepliesResponse",

@@ -589,6 +589,24 @@ impl PinnedMessagesQuery {
     }
 }
 
+/// `GET /rate_limits?server_side=&android=&ios=&web=&unity=&endpoints=A,B`: none of the platforms named means
+/// all of them; no `endpoints`, every endpoint.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct RateLimitsQuery {
+    #[serde(default, deserialize_with = "flag")]
+    pub server_side: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub android: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub ios: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub web: bool,
+    #[serde(default, deserialize_with = "flag")]
+    pub unity: bool,
+    #[serde(default)]
+    pub endpoints: Option<String>,
+}
+
 /// Query parameters naming the acting user of a server-side call (`?user_id=`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct UserQuery {

@@ -174,3 +174,27 @@ pub struct CreatedApp {
     pub api_key: String,
     pub api_secret: String,
 }
+
+/// One window of `GET /rate_limits` (`LimitInfoResponse`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LimitInfo {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Unix seconds when the window ends.
+    pub reset: i64,
+}
+
+/// `GetRateLimitsResponse`: per platform asked for, each endpoint's window.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RateLimitsResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_side: Option<BTreeMap<String, LimitInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub android: Option<BTreeMap<String, LimitInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ios: Option<BTreeMap<String, LimitInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<BTreeMap<String, LimitInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unity: Option<BTreeMap<String, LimitInfo>>,
+}

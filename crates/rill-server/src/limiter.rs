@@ -60,6 +60,9 @@ pub enum Platform {
 }
 
 impl Platform {
+    pub const ALL: [Platform; 5] =
+        [Platform::ServerSide, Platform::Android, Platform::Ios, Platform::Web, Platform::Unity];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::ServerSide => "server_side",
@@ -208,6 +211,35 @@ impl RateLimiter {
     /// may make `per_minute` of them.
     pub fn check_address(&self, address: AddressKey, per_minute: u32, now_seconds: i64) -> Verdict {
         self.count(Key::Address(address), Some(per_minute), now_seconds)
+    }
+
+    /// An app's window for the operation and platform as it stands, without counting a request: what `GET
+    /// /rate_limits` shows.
+    pub fn peek_app(
+        &self,
+        app_id: i64,
+        operation: &'static str,
+        platform: Platform,
+        setting: RateLimitSetting,
+        now_seconds: i64,
+    ) -> Verdict {
+        let minute = now_seconds.div_euclid(60);
+        let reset = (minute + 1) * 60;
+        let limit = match setting {
+            RateLimitSetting::Off => u64::from(u32::MAX),
+            RateLimitSetting::PerMinute(limit) => u64::from(limit),
+            RateLimitSetting::StreamDefaults => u64::from(default_limit(operation)),
+        };
+        let key = Key::App { app_id, operation, platform };
+        let shard = {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            key.hash(&mut hasher);
+            (hasher.finish() as usize) % SHARDS
+        };
+        let shard = self.shards[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let used = if shard.minute == minute { shard.counts.get(&key).copied().unwrap_or(0) } else { 0 };
+        Verdict { limit, remaining: limit.saturating_sub(used), reset, allowed: used < limit }
     }
 
     /// How many windows are kept, over all shards.

@@ -51,6 +51,7 @@ routes! {
     ("GET", "/app", "GetApp"),
     ("PATCH", "/app", "UpdateApp"),
     ("GET", "/channeltypes/{name}", "GetChannelType"),
+    ("GET", "/rate_limits", "GetRateLimits"),
     ("POST", "/users", "UpdateUsers"),
     ("PATCH", "/users", "UpdateUsersPartial"),
     ("GET", "/users", "QueryUsers"),

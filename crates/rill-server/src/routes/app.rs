@@ -2,15 +2,18 @@
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::ApiQuery;
 use crate::extract::{ApiJson, ApiPath, Auth};
+use crate::limiter::Platform;
 use crate::reply::Reply;
 use axum::extract::State;
 use rill_core::ids::ChannelType;
 use rill_core::policy;
 use rill_protocol::error::ErrorCode;
-use rill_protocol::request::UpdateAppRequest;
-use rill_protocol::response::{App, Empty, GetAppResponse};
+use rill_protocol::request::{RateLimitsQuery, UpdateAppRequest};
+use rill_protocol::response::{App, Empty, GetAppResponse, LimitInfo, RateLimitsResponse};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// `GET /app`. Server configuration (webhooks, hooks, revocation) is shown to server tokens only: a user token
 /// sees what a client needs (channel types, permission mode, whether push is on), not where the app's events go.
@@ -93,4 +96,62 @@ pub(crate) async fn get_channel_type(
         object.insert("grants".into(), json!({}));
     }
     Ok(Reply(body))
+}
+
+/// `GET /rate_limits` (server-side only): this minute's window of each endpoint for the platforms asked for (all
+/// when none is), each endpoint of Rill's API or only those named; unknown endpoint names are refused.
+pub(crate) async fn get_rate_limits(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<RateLimitsQuery>,
+) -> ApiResult<Reply<RateLimitsResponse>> {
+    if !auth.is_server() {
+        return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may read the app's rate limits"));
+    }
+    let known: Vec<&'static str> = crate::request::ROUTES.iter().map(|route| route.operation).collect();
+    let endpoints: Vec<&'static str> = match &query.endpoints {
+        None => known.clone(),
+        Some(list) => {
+            let mut named = Vec::new();
+            for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+                let endpoint = known.iter().find(|known| **known == name).ok_or_else(|| {
+                    let shown = rill_protocol::limits::truncated(name);
+                    ApiError::new(ErrorCode::InputError, format!("endpoints names {shown:?}, which is not an endpoint"))
+                })?;
+                named.push(*endpoint);
+            }
+            named
+        }
+    };
+    let asked = [query.server_side, query.android, query.ios, query.web, query.unity];
+    let all = !asked.contains(&true);
+    let now = state.store().now().timestamp();
+    let setting = auth.app.settings.rate_limits;
+    let windows = |platform: Platform| -> BTreeMap<String, LimitInfo> {
+        endpoints
+            .iter()
+            .map(|endpoint| {
+                let verdict = state.limiter().peek_app(auth.app.id, endpoint, platform, setting, now);
+                let info = LimitInfo { limit: verdict.limit, remaining: verdict.remaining, reset: verdict.reset };
+                ((*endpoint).to_owned(), info)
+            })
+            .collect()
+    };
+    let mut response = RateLimitsResponse::default();
+    for (platform, wanted) in
+        Platform::ALL.into_iter().zip([query.server_side, query.android, query.ios, query.web, query.unity])
+    {
+        if !(all || wanted) {
+            continue;
+        }
+        let map = Some(windows(platform));
+        match platform {
+            Platform::ServerSide => response.server_side = map,
+            Platform::Android => response.android = map,
+            Platform::Ios => response.ios = map,
+            Platform::Web => response.web = map,
+            Platform::Unity => response.unity = map,
+        }
+    }
+    Ok(Reply(response))
 }

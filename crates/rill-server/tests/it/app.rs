@@ -444,3 +444,35 @@ async fn each_user_has_a_per_minute_window_of_their_own() {
     assert_eq!(server.user_client("bob").raw(Method::GET, "/app", &[], None).await.unwrap().status, 200);
     assert_eq!(server.server_client().raw(Method::GET, "/app", &[], None).await.unwrap().status, 200);
 }
+
+/// `GET /rate_limits`: this minute's window of each endpoint, per platform asked for (all when none is), only
+/// the endpoints named when some are; a request counted shows in `remaining`; server-side only.
+#[tokio::test]
+async fn rate_limits_show_this_minutes_windows() {
+    let server = TestServer::start().await;
+    let admin = server.server_client();
+    let all = admin.raw(Method::GET, "/rate_limits", &[], None).await.unwrap();
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert_schema("GetRateLimitsResponse", &all.body);
+    for platform in ["server_side", "android", "ios", "web", "unity"] {
+        let windows = all.body[platform].as_object().unwrap_or_else(|| panic!("{platform} missing: {}", all.body));
+        assert_eq!(windows["SendMessage"]["limit"], 1_000, "{platform}");
+        assert_eq!(windows["GetApp"]["limit"], 10_000, "{platform}");
+    }
+    admin.get_app().await.unwrap();
+    let query = [("server_side", "true"), ("endpoints", "GetApp,SendMessage")];
+    let some = admin.raw(Method::GET, "/rate_limits", &query, None).await.unwrap();
+    assert_eq!(some.status, 200, "{}", some.body);
+    assert!(some.body.get("web").is_none(), "only the platform asked for: {}", some.body);
+    let windows = some.body["server_side"].as_object().unwrap();
+    assert_eq!(windows.keys().collect::<Vec<_>>(), ["GetApp", "SendMessage"]);
+    let remaining = windows["GetApp"]["remaining"].as_i64().unwrap();
+    assert!(remaining < 10_000, "the GetApp just made counts: {}", some.body);
+    assert!(windows["GetApp"]["reset"].as_i64().unwrap() > chrono::Utc::now().timestamp() - 1);
+
+    let unknown = admin.raw(Method::GET, "/rate_limits", &[("endpoints", "Teleport")], None).await.unwrap();
+    let detail = assert_api_error(&unknown, 400, 4, "GetRateLimits");
+    assert!(detail.contains("Teleport"), "{detail}");
+    let by_user = server.user_client("alice").raw(Method::GET, "/rate_limits", &[], None).await.unwrap();
+    assert_api_error(&by_user, 403, 17, "GetRateLimits");
+}
