@@ -77,6 +77,8 @@ const ROOT_SCHEMAS: &[&str] = &[
     "UserResponse",
     // WebSocket events present in the server-side file.
     "ChannelDeletedEvent",
+    "ChannelFrozenEvent",
+    "ChannelUnFrozenEvent",
     "ChannelHiddenEvent",
     "ChannelTruncatedEvent",
     "ChannelUpdatedEvent",

@@ -146,6 +146,11 @@ pub enum Notice {
     ChannelDeleted {
         channel: Channel,
     },
+    /// A moderator froze or unfroze the channel (`channel.frozen` / `channel.unfrozen`, to its watchers).
+    ChannelFrozen {
+        channel: Channel,
+        frozen: bool,
+    },
     /// Its members are found at delivery (the connected ones).
     ChannelTruncated {
         channel: Channel,

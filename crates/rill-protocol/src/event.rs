@@ -164,6 +164,8 @@ pub mod kind {
     pub const MEMBER_REMOVED: &str = "member.removed";
     pub const CHANNEL_CREATED: &str = "channel.created";
     pub const CHANNEL_UPDATED: &str = "channel.updated";
+    pub const CHANNEL_FROZEN: &str = "channel.frozen";
+    pub const CHANNEL_UNFROZEN: &str = "channel.unfrozen";
     pub const CHANNEL_DELETED: &str = "channel.deleted";
     pub const CHANNEL_TRUNCATED: &str = "channel.truncated";
     pub const CHANNEL_HIDDEN: &str = "channel.hidden";

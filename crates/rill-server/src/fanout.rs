@@ -199,6 +199,10 @@ pub fn deliveries(
                 event.event_type = kind::NOTIFICATION_CHANNEL_DELETED.into();
                 out.push(to_connected_members(channel, event));
             }
+            Notice::ChannelFrozen { channel, frozen } => {
+                let kind = if *frozen { kind::CHANNEL_FROZEN } else { kind::CHANNEL_UNFROZEN };
+                out.push(delivery(watchers(channel), channel_event(kind, channel, now)));
+            }
             Notice::ChannelTruncated { channel, by, message } => {
                 let mut event = channel_event(kind::CHANNEL_TRUNCATED, channel, now);
                 event.channel = Some(event_channel(channel));

@@ -1218,6 +1218,7 @@ pub async fn update_channel(
     if channel_changed {
         outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: outcome.value.clone() });
     }
+    announce_freezing(&before, &channel, &mut outcome.notices);
     finish_channel_update(tx, ctx, channel, outcome).await
 }
 
@@ -1278,7 +1279,15 @@ pub async fn partial_update_channel(
     let by = ctx.actor.user_id().map(str::to_owned);
     let mut outcome: Outcome<Option<MessageView>> = Outcome::new(None);
     outcome.notices.push(Notice::ChannelUpdated { channel: channel.clone(), by, message: None });
+    announce_freezing(&before, &channel, &mut outcome.notices);
     finish_channel_update(tx, ctx, channel, outcome).await
+}
+
+/// `channel.frozen` or `channel.unfrozen` when an update changed `frozen`.
+fn announce_freezing(before: &Channel, after: &Channel, notices: &mut Vec<Notice>) {
+    if before.frozen != after.frozen {
+        notices.push(Notice::ChannelFrozen { channel: after.clone(), frozen: after.frozen });
+    }
 }
 
 fn as_bool(value: &Value, field: &str) -> CoreResult<bool> {

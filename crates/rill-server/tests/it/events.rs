@@ -752,3 +752,27 @@ async fn a_user_event_reaches_every_connection_of_that_user_only() {
     assert_error(&unknown, 404, 16);
     expect_none_of(&mut bob_phone, &["message.new", "ping"]).await;
 }
+
+/// Freezing and unfreezing announce `channel.frozen` and `channel.unfrozen` to the channel's watchers, beside
+/// `channel.updated`; an update that leaves `frozen` as it was announces neither.
+#[tokio::test]
+async fn freezing_is_announced_to_watchers() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("general", &["alice", "bob", "carol"]).await;
+    let mut bob = server.connect("bob").await;
+    let mut carol = server.connect("carol").await;
+    watch(&server, "bob", &bob, "general").await;
+    let admin = server.server_client();
+    ok(&admin, Method::PATCH, "/channels/team/general", json!({"set": {"frozen": true}})).await;
+    let frozen = expect(&mut bob, "channel.frozen", "ChannelFrozenEvent").await;
+    assert_eq!(frozen["cid"], "team:general");
+    expect_none_of(&mut carol, &["channel.frozen"]).await;
+    ok(&admin, Method::PATCH, "/channels/team/general", json!({"set": {"topic": "still frozen"}})).await;
+    expect(&mut bob, "channel.updated", "ChannelUpdatedEvent").await;
+    expect_none_of(&mut bob, &["channel.frozen", "channel.unfrozen"]).await;
+    let unfreeze = json!({"data": {"frozen": false}});
+    ok(&admin, Method::POST, "/channels/team/general", unfreeze).await;
+    let unfrozen = expect(&mut bob, "channel.unfrozen", "ChannelUnFrozenEvent").await;
+    assert_eq!(unfrozen["channel_id"], "general");
+}
