@@ -306,3 +306,13 @@ impl Actor {
         matches!(self, Actor::Server { .. })
     }
 }
+
+/// A user's mute of another user: the muter's own, until `expires` (or until they unmute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMute {
+    pub user_id: String,
+    pub target_id: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires: Option<DateTime<Utc>>,
+}

@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod channels;
 pub mod messages;
+pub mod moderation;
 pub mod users;
 
 use crate::error::{CoreError, CoreResult};

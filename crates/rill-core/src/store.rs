@@ -16,7 +16,9 @@ mod tests;
 
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
-use crate::model::{App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User};
+use crate::model::{
+    App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rill_protocol::limits::{MAX_ATTACHMENTS_BYTES, MAX_CUSTOM_DEPTH};
@@ -140,6 +142,12 @@ pub trait UserRows: Send {
     async fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>>;
     /// Marks every channel of the user read, up to each channel's newest message.
     async fn mark_all_read(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
+    /// Stores a mute, or renews it (its expiry and `updated_at`; `created_at` stays).
+    async fn put_user_mute(&mut self, app_id: i64, mute: &UserMute) -> CoreResult<()>;
+    /// Removes a mute; whether there was one.
+    async fn delete_user_mute(&mut self, app_id: i64, user_id: &str, target_id: &str) -> CoreResult<bool>;
+    /// The user's mutes that have not expired at `now`, oldest first. Cost: the user's mutes (primary key range).
+    async fn user_mutes(&mut self, app_id: i64, user_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<UserMute>>;
     /// Unread totals across all channels of each named user.
     async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>>;
 }

@@ -49,6 +49,8 @@ pub const MAX_MENTIONED_USERS: usize = 100;
 /// The most users one member operation names (`members`, `add_members`, `invites`, `remove_members`,
 /// `add_moderators`, `demote_moderators`, `assign_roles`), as in Stream.
 pub const MAX_MEMBERS_PER_CALL: usize = 100;
+/// The longest mute of a user, in minutes (a year); without a timeout a mute lasts until it is lifted.
+pub const MAX_MUTE_MINUTES: i64 = 525_600;
 /// The most users one `POST /users` or `PATCH /users` call changes.
 pub const MAX_USERS_PER_CALL: usize = 100;
 /// The most messages one `GET /channels/{type}/{id}/messages?ids=` names, as in Stream.
@@ -155,6 +157,7 @@ pub const ALL: &[Limit] = &[
     row!("mentioned users", "100 per message", "400, code 4"),
     row!("members named per call", "100", "400, code 4"),
     row!("users per `POST`/`PATCH /users`", "100", "400, code 4"),
+    row!("users muted or unmuted per call; mute timeout", "100; 1-525,600 minutes", "400, code 4"),
     row!("channels per `POST /channels/read`", "30", "400, code 4"),
     row!("message ids per `GET /channels/{type}/{id}/messages`", "50", "400, code 4"),
     row!("filter tags", "64 per channel, 255 bytes each", "400, code 4"),

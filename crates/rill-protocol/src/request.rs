@@ -607,6 +607,31 @@ pub struct RateLimitsQuery {
     pub endpoints: Option<String>,
 }
 
+/// `POST /moderation/mute` and `/moderation/unmute`: whom to mute (`target_ids`, or the legacy `target_id`), for
+/// `timeout` minutes (mute only; none: until unmuted), as `user_id` for a server-side call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MuteRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ids: Option<Vec<UserId>>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub target_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}
+
+impl MuteRequest {
+    /// Every target named, the list and the legacy single id together.
+    pub fn targets(&self) -> Vec<UserId> {
+        let mut targets = self.target_ids.clone().unwrap_or_default();
+        targets.extend(self.target_id.clone());
+        targets
+    }
+}
+
 /// Query parameters naming the acting user of a server-side call (`?user_id=`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct UserQuery {

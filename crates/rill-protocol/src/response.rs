@@ -198,3 +198,24 @@ pub struct RateLimitsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unity: Option<BTreeMap<String, LimitInfo>>,
 }
+
+/// `MuteUserResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MuteResponse {
+    /// The mute made, when the call named one target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mute: Option<crate::types::UserMute>,
+    /// The mutes made.
+    #[serde(default)]
+    pub mutes: Vec<crate::types::UserMute>,
+    pub own_user: OwnUser,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_existing_users: Option<Vec<String>>,
+}
+
+/// `UnmuteResponse`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UnmuteResponse {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_existing_users: Option<Vec<String>>,
+}

@@ -55,6 +55,19 @@ pub struct User {
     pub custom: Custom,
 }
 
+/// `UserMuteResponse`: one user's mute of another, in `me.mutes` and the mute responses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserMute {
+    pub user: User,
+    pub target: User,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
+}
+
 /// `OwnUserResponse` (the `me` object) and `FullUserResponse`: a user with its own devices, mutes and unread totals.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OwnUser {
@@ -63,7 +76,7 @@ pub struct OwnUser {
     #[serde(default)]
     pub devices: Vec<Value>,
     #[serde(default)]
-    pub mutes: Vec<Value>,
+    pub mutes: Vec<UserMute>,
     #[serde(default)]
     pub channel_mutes: Vec<Value>,
     #[serde(default)]

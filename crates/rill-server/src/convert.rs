@@ -72,6 +72,17 @@ pub fn other_user(user_record: &CoreUser, online: bool) -> OwnUser {
     full
 }
 
+/// A mute as the wire shows it (`UserMuteResponse`), its users from the renderer's directory.
+pub fn user_mute(renderer: &Renderer<'_>, mute: &rill_core::model::UserMute) -> rill_protocol::types::UserMute {
+    rill_protocol::types::UserMute {
+        user: renderer.user(&mute.user_id),
+        target: renderer.user(&mute.target_id),
+        created_at: mute.created_at,
+        updated_at: mute.updated_at,
+        expires: mute.expires,
+    }
+}
+
 /// Renders users by id from a directory; an id missing from it (a deleted user) renders as a bare user.
 pub struct Renderer<'a> {
     pub users: &'a UserDirectory,

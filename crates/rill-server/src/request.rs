@@ -59,6 +59,8 @@ routes! {
     ("POST", "/users/{user_id}/deactivate", "DeactivateUser"),
     ("POST", "/users/{user_id}/reactivate", "ReactivateUser"),
     ("POST", "/users/{user_id}/event", "SendUserCustomEvent"),
+    ("POST", "/moderation/mute", "MuteUser"),
+    ("POST", "/moderation/unmute", "UnmuteUser"),
     ("POST", "/channels", "QueryChannels"),
     ("GET", "/members", "QueryMembers"),
     ("POST", "/channels/read", "MarkChannelsRead"),

@@ -5,6 +5,7 @@
 mod app;
 mod channels;
 mod messages;
+mod moderation;
 mod users;
 
 use crate::app::AppState;
@@ -41,6 +42,8 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "DeleteUser" => delete(users::delete_user),
         "DeactivateUser" => post(users::deactivate_user),
         "SendUserCustomEvent" => post(users::send_user_event),
+        "MuteUser" => post(moderation::mute),
+        "UnmuteUser" => post(moderation::unmute),
         "ReactivateUser" => post(users::reactivate_user),
         "QueryChannels" => post(channels::query_channels),
         "QueryMembers" => get(channels::query_members),

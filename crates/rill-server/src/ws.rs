@@ -208,7 +208,7 @@ async fn open_session(
         .store()
         .write((ctx, details), |tx, (ctx, details)| Box::pin(ops::users::connect_user(tx, ctx, details.as_ref())))
         .await;
-    let (user, totals) = match connected {
+    let connected = match connected {
         Ok(connected) => connected,
         Err(error) => {
             refuse(socket, error.into()).await;
@@ -221,7 +221,13 @@ async fn open_session(
         refuse(socket, ApiError::input(format!("user {user_id} has too many open connections"))).await;
         return None;
     };
-    let hello = health_frame(&connection_id, state.store().now(), Some(convert::own_user(&user, true, totals)));
+    let user = connected.user.clone();
+    let me = crate::routes::with_renderer(state, app.id, &connected.users, |renderer| {
+        let mut me = convert::own_user(&user, true, connected.totals);
+        me.mutes = connected.mutes.iter().map(|mute| convert::user_mute(renderer, mute)).collect();
+        me
+    });
+    let hello = health_frame(&connection_id, state.store().now(), Some(me));
     if first {
         publish_presence(state, app, &user, true);
     }

@@ -407,13 +407,19 @@ pub async fn query_users(
     }
 }
 
+/// What a connection's first frame tells its user about themselves.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub user: User,
+    pub totals: UnreadTotals,
+    pub mutes: Vec<crate::model::UserMute>,
+    /// The users the mutes name.
+    pub users: crate::model::UserDirectory,
+}
+
 /// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored
 /// user, while role, teams, bans and deactivation are never taken from a client.
-pub async fn connect_user(
-    tx: &mut dyn Tx,
-    ctx: &Context,
-    details: Option<&UserRequest>,
-) -> CoreResult<(User, UnreadTotals)> {
+pub async fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest>) -> CoreResult<Connected> {
     let user_id = UserId::parse(ctx.acting_user_id("connect")?)?.into_string();
     let existing = tx.user_for_update(ctx.app_id(), &user_id).await?;
     if let Some(existing) = &existing {
@@ -437,7 +443,12 @@ pub async fn connect_user(
     tx.set_last_active(ctx.app_id(), &user_id, ctx.now).await?;
     let totals =
         tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id)).await?.remove(&user_id).unwrap_or_default();
-    Ok((user, totals))
+    let mutes = tx.user_mutes(ctx.app_id(), &user_id, ctx.now).await?;
+    let mut users = crate::model::UserDirectory::new();
+    users.insert(user.id.clone(), user.clone());
+    let targets: Vec<&str> = mutes.iter().map(|mute| mute.target_id.as_str()).collect();
+    crate::ops::collect_users(tx, ctx.app_id(), &mut users, targets).await?;
+    Ok(Connected { user, totals, mutes, users })
 }
 
 /// Refuses a deactivated or deleted user: their tokens stay valid, but they may not act.

@@ -12,7 +12,9 @@
 //! back.
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::{App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User};
+use crate::model::{
+    App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+};
 use crate::secret::SealingKey;
 use crate::store::codec::{
     collect_reaction, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
@@ -51,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/postgres/0006_purges.sql")),
     (7, include_str!("../../migrations/postgres/0007_read_floor.sql")),
     (8, include_str!("../../migrations/postgres/0008_user_purges.sql")),
+    (9, include_str!("../../migrations/postgres/0009_user_mutes.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1153,6 +1156,55 @@ impl UserRows for PgTx {
         )
         .await?;
         Ok(())
+    }
+
+    async fn put_user_mute(&mut self, app_id: i64, mute: &UserMute) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO user_mutes (app_id, user_id, target_id, created_at, updated_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id, user_id, target_id) \
+             DO UPDATE SET updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            &[
+                &app_id,
+                &mute.user_id,
+                &mute.target_id,
+                &micros(&mute.created_at),
+                &micros(&mute.updated_at),
+                &optional_micros(&mute.expires),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_user_mute(&mut self, app_id: i64, user_id: &str, target_id: &str) -> CoreResult<bool> {
+        let removed = self
+            .execute(
+                "DELETE FROM user_mutes WHERE app_id = $1 AND user_id = $2 AND target_id = $3",
+                &[&app_id, &user_id, &target_id],
+            )
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn user_mutes(&mut self, app_id: i64, user_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<UserMute>> {
+        let rows = self
+            .rows(
+                "SELECT user_id, target_id, created_at, updated_at, expires_at FROM user_mutes \
+                 WHERE app_id = $1 AND user_id = $2 AND (expires_at IS NULL OR expires_at > $3) ORDER BY created_at",
+                &[&app_id, &user_id, &micros(&now)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserMute {
+                    user_id: row.try_get(0)?,
+                    target_id: row.try_get(1)?,
+                    created_at: time(row.try_get(2)?),
+                    updated_at: time(row.try_get(3)?),
+                    expires: optional_time(row.try_get(4)?),
+                })
+            })
+            .collect()
     }
 
     async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {

@@ -6,7 +6,9 @@
 //! savepoint so that one failing job rolls back alone, then commits once for all of them.
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::{App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User};
+use crate::model::{
+    App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+};
 use crate::secret::{SealingKey, Secret};
 use crate::store::codec::{
     collect_reaction, json_map, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
@@ -46,6 +48,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../migrations/sqlite/0006_purges.sql")),
     (7, include_str!("../../migrations/sqlite/0007_read_floor.sql")),
     (8, include_str!("../../migrations/sqlite/0008_user_purges.sql")),
+    (9, include_str!("../../migrations/sqlite/0009_user_mutes.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1524,6 +1527,48 @@ impl SqliteTx {
         })
     }
 
+    fn put_user_mute(&mut self, app_id: i64, mute: &UserMute) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO user_mutes (app_id, user_id, target_id, created_at, updated_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (app_id, user_id, target_id) \
+             DO UPDATE SET updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            params![
+                app_id,
+                mute.user_id,
+                mute.target_id,
+                micros(&mute.created_at),
+                micros(&mute.updated_at),
+                optional_micros(&mute.expires)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn delete_user_mute(&mut self, app_id: i64, user_id: &str, target_id: &str) -> CoreResult<bool> {
+        let removed = self.execute(
+            "DELETE FROM user_mutes WHERE app_id = ? AND user_id = ? AND target_id = ?",
+            params![app_id, user_id, target_id],
+        )?;
+        Ok(removed > 0)
+    }
+
+    fn user_mutes(&mut self, app_id: i64, user_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<UserMute>> {
+        self.query(
+            "SELECT user_id, target_id, created_at, updated_at, expires_at FROM user_mutes \
+             WHERE app_id = ? AND user_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY created_at",
+            params![app_id, user_id, micros(&now)],
+            |row| {
+                Ok(UserMute {
+                    user_id: row.get(0)?,
+                    target_id: row.get(1)?,
+                    created_at: time(row.get(2)?),
+                    updated_at: time(row.get(3)?),
+                    expires: optional_time(row.get(4)?),
+                })
+            },
+        )
+    }
+
     fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
         let mut totals = HashMap::with_capacity(user_ids.len());
         for chunk in user_ids.chunks(500) {
@@ -2180,6 +2225,18 @@ impl UserRows for SqliteTx {
 
     async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
         SqliteTx::unread_totals(self, app_id, user_ids)
+    }
+
+    async fn put_user_mute(&mut self, app_id: i64, mute: &UserMute) -> CoreResult<()> {
+        SqliteTx::put_user_mute(self, app_id, mute)
+    }
+
+    async fn delete_user_mute(&mut self, app_id: i64, user_id: &str, target_id: &str) -> CoreResult<bool> {
+        SqliteTx::delete_user_mute(self, app_id, user_id, target_id)
+    }
+
+    async fn user_mutes(&mut self, app_id: i64, user_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<UserMute>> {
+        SqliteTx::user_mutes(self, app_id, user_id, now)
     }
 }
 

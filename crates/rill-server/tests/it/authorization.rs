@@ -84,6 +84,8 @@ const MATRIX: &[(&str, &str)] = &[
     ("DeactivateUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("ReactivateUser", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("SendUserCustomEvent", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("MuteUser", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("UnmuteUser", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("QueryChannels", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("QueryMembers", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("MarkChannelsRead", "ok   17   ok   ok   ok   17   ok   17   iso  43   5"),
@@ -189,6 +191,14 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
         "DeleteUser" => (Method::DELETE, format!("/users/{target}"), vec![], Value::Null),
         "DeactivateUser" => (Method::POST, format!("/users/{target}/deactivate"), vec![], json!({})),
         "ReactivateUser" => (Method::POST, format!("/users/{target}/reactivate"), vec![], json!({})),
+        "MuteUser" => {
+            let target = if user == "owner" { "member" } else { "owner" };
+            (Method::POST, "/moderation/mute".into(), vec![], acting(json!({"target_ids": [target], "timeout": 5})))
+        }
+        "UnmuteUser" => {
+            let target = if user == "owner" { "member" } else { "owner" };
+            (Method::POST, "/moderation/unmute".into(), vec![], acting(json!({"target_ids": [target]})))
+        }
         "SendUserCustomEvent" => {
             (Method::POST, "/users/member/event".into(), vec![], json!({"event": {"type": "matrix.ping"}}))
         }

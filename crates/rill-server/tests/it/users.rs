@@ -597,3 +597,71 @@ async fn a_deleted_users_messages_are_deleted_in_the_background() {
     })
     .await;
 }
+
+/// Muting: a user mutes others, for a while or until they unmute; `me.mutes` is real on connecting and in
+/// `notification.mutes_updated`; unknown targets are reported; expired mutes are gone; self-mutes, too many
+/// targets and bad timeouts are refused.
+#[tokio::test]
+async fn users_mute_and_unmute_others() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol", "dave"]).await;
+    let alice = server.user_client("alice");
+    let mut socket = server.connect("alice").await;
+    assert_eq!(socket.me["mutes"], json!([]));
+
+    let muted =
+        call(&alice, Method::POST, "/moderation/mute", Some(json!({"target_ids": ["bob", "ghost"], "timeout": 60})));
+    let muted = muted.await;
+    assert_eq!(muted.status, 201, "{}", muted.body);
+    assert_schema("MuteUserResponse", &muted.body);
+    assert_eq!(muted.body["mute"]["user"]["id"], "alice");
+    assert_eq!(muted.body["mute"]["target"]["id"], "bob");
+    assert!(muted.body["mute"]["expires"].is_string(), "{}", muted.body);
+    assert_eq!(muted.body["non_existing_users"], json!(["ghost"]));
+    assert_eq!(muted.body["own_user"]["mutes"].as_array().unwrap().len(), 1);
+    let event = socket.wait_for_type("notification.mutes_updated").await.expect("the muter is told");
+    assert_schema("NotificationMutesUpdatedEvent", &event);
+    assert_eq!(event["me"]["mutes"][0]["target"]["id"], "bob");
+
+    let forever = call(&alice, Method::POST, "/moderation/mute", Some(json!({"target_id": "carol"}))).await;
+    assert_eq!(forever.status, 201, "{}", forever.body);
+    assert!(forever.body["mute"].get("expires").is_none(), "no timeout, no expiry: {}", forever.body);
+    // A mute that has run out is no mute.
+    let (app_id, past) = (server.app.id, chrono::Utc::now() - chrono::Duration::minutes(1));
+    let expired = rill_core::model::UserMute {
+        user_id: "alice".into(),
+        target_id: "dave".into(),
+        created_at: past - chrono::Duration::hours(1),
+        updated_at: past - chrono::Duration::hours(1),
+        expires: Some(past),
+    };
+    server.state.store().write(expired, move |tx, mute| tx.put_user_mute(app_id, mute)).await.unwrap();
+    let again = server.connect("alice").await;
+    let targets: Vec<&str> =
+        again.me["mutes"].as_array().unwrap().iter().map(|mute| mute["target"]["id"].as_str().unwrap()).collect();
+    assert_eq!(targets, ["bob", "carol"]);
+
+    let unmuted = call(&alice, Method::POST, "/moderation/unmute", Some(json!({"target_ids": ["bob"]}))).await;
+    assert_eq!(unmuted.status, 201, "{}", unmuted.body);
+    assert_schema("UnmuteUserResponse", &unmuted.body);
+    let event = socket.wait_for(std::time::Duration::from_secs(5), |event| {
+        event["type"] == "notification.mutes_updated" && event["me"]["mutes"].as_array().is_some_and(|m| m.len() == 1)
+    });
+    let event = event.await.expect("told again");
+    assert_eq!(event["me"]["mutes"][0]["target"]["id"], "carol");
+
+    let too_many: Vec<String> = (0..101).map(|index| format!("u{index}")).collect();
+    for (body, needle) in [
+        (json!({"target_ids": ["alice"]}), "themselves"),
+        (json!({"target_ids": too_many}), "100"),
+        (json!({"target_ids": []}), "100"),
+        (json!({"target_ids": ["bob"], "timeout": -1}), "timeout"),
+        (json!({"target_ids": ["bob"], "timeout": 600_000}), "timeout"),
+    ] {
+        let refused = call(&alice, Method::POST, "/moderation/mute", Some(body.clone())).await;
+        assert_error(&refused, 400, 4, "MuteUser", needle);
+    }
+    let admin = server.server_client();
+    let no_muter = call(&admin, Method::POST, "/moderation/mute", Some(json!({"target_ids": ["bob"]}))).await;
+    assert_error(&no_muter, 400, 4, "MuteUser", "user");
+}
