@@ -297,6 +297,9 @@ pub trait ChannelRows: Send {
     async fn find_members(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Member>>;
     /// Adds a member unless the user is one already (and counts it in `member_count`); whether it did.
     async fn insert_member(&mut self, app_id: i64, member: &Member) -> CoreResult<bool>;
+    /// Removes every membership of a user (uncounting each from its channel): a user deleted for good. Cost: the
+    /// user's memberships, in two statements whatever their number.
+    async fn delete_memberships_of(&mut self, app_id: i64, user_id: &str) -> CoreResult<usize>;
     /// Removes a member (and uncounts it); the membership removed, if there was one.
     async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>>;
     async fn update_member(&mut self, app_id: i64, cid: &str, user_id: &str, changes: &MemberChanges)

@@ -545,9 +545,7 @@ pub async fn delete_user(
     user.deleted_at = Some(ctx.now);
     user.updated_at = ctx.now;
     if hard {
-        for (channel, _) in tx.memberships(ctx.app_id(), user_id).await? {
-            tx.delete_member(ctx.app_id(), &channel.cid, user_id).await?;
-        }
+        tx.delete_memberships_of(ctx.app_id(), user_id).await?;
         tx.delete_user(ctx.app_id(), user_id).await?;
     } else {
         tx.mark_user_deleted(ctx.app_id(), user_id, ctx.now).await?;

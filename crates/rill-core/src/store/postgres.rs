@@ -1509,6 +1509,18 @@ impl ChannelRows for PgTx {
         Ok(inserted > 0)
     }
 
+    async fn delete_memberships_of(&mut self, app_id: i64, user_id: &str) -> CoreResult<usize> {
+        let rows = self
+            .rows(
+                "WITH gone AS (DELETE FROM members WHERE app_id = $1 AND user_id = $2 RETURNING cid), \
+                 counted AS (UPDATE channels c SET member_count = GREATEST(c.member_count - 1, 0) FROM gone \
+                 WHERE c.app_id = $1 AND c.cid = gone.cid) SELECT COUNT(*) FROM gone",
+                &[&app_id, &user_id],
+            )
+            .await?;
+        Ok(rows.first().map(|row| row.try_get::<_, i64>(0)).transpose()?.unwrap_or(0) as usize)
+    }
+
     async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
         let columns = MEMBER_COLUMNS.replace("m.", "");
         let rows = self

@@ -2335,6 +2335,15 @@ impl ChannelRows for SqliteTx {
         SqliteTx::insert_member(self, app_id, member)
     }
 
+    async fn delete_memberships_of(&mut self, app_id: i64, user_id: &str) -> CoreResult<usize> {
+        self.execute(
+            "UPDATE channels SET member_count = MAX(member_count - 1, 0) WHERE app_id = ?1 \
+             AND cid IN (SELECT cid FROM members WHERE app_id = ?1 AND user_id = ?2)",
+            params![app_id, user_id],
+        )?;
+        self.execute("DELETE FROM members WHERE app_id = ? AND user_id = ?", params![app_id, user_id])
+    }
+
     async fn delete_member(&mut self, app_id: i64, cid: &str, user_id: &str) -> CoreResult<Option<Member>> {
         SqliteTx::delete_member(self, app_id, cid, user_id)
     }

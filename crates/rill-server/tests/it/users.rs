@@ -665,3 +665,29 @@ async fn users_mute_and_unmute_others() {
     let no_muter = call(&admin, Method::POST, "/moderation/mute", Some(json!({"target_ids": ["bob"]}))).await;
     assert_error(&no_muter, 400, 4, "MuteUser", "user");
 }
+
+/// A user deleted for good leaves every channel they were in, each counting one member fewer; others stay.
+#[tokio::test]
+async fn a_hard_deleted_user_leaves_every_channel() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob"]).await;
+    for (channel, members) in [("a", vec!["alice", "bob"]), ("b", vec!["bob", "alice"]), ("c", vec!["alice"])] {
+        server.team_channel(channel, &members).await;
+    }
+    let deleted = call(&server.server_client(), Method::DELETE, "/users/bob?hard_delete=true", None).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let app_id = server.app.id;
+    for cid in ["team:a", "team:b", "team:c"] {
+        let (members, channel) = server
+            .state
+            .store()
+            .read(cid.to_owned(), move |tx, cid| {
+                Box::pin(async move { Ok((tx.member_ids(app_id, cid).await?, tx.channel(app_id, cid).await?)) })
+            })
+            .await
+            .unwrap();
+        let ids: Vec<String> = members.into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["alice"], "{cid}");
+        assert_eq!(channel.unwrap().member_count, 1, "{cid} counts one member");
+    }
+}
