@@ -28,11 +28,12 @@ install_postgres() {
     fi
 }
 
-# A port nothing listens on: random ones until a connection attempt is refused.
+# A port nothing listens on: random ones until a connection attempt is refused. Below the kernel's ephemeral
+# range (32768 and up), so an outgoing connection's local port is never picked.
 free_port() {
     local port
     for _ in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
+        port=$((20000 + RANDOM % 12000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0
@@ -53,12 +54,21 @@ start_postgres() {
         as_owner=(runuser -u postgres --)
     fi
     "${as_owner[@]}" "$bin/initdb" -D "$PG_TEST_DIR/data" -U rill --auth=trust --no-sync >/dev/null || return 1
-    "${as_owner[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" -w -t 60 start -o \
-        "-c listen_addresses=127.0.0.1 -p $PG_TEST_PORT -k $PG_TEST_DIR -c fsync=off -c synchronous_commit=on \
-         -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" >/dev/null || {
-        cat "$PG_TEST_DIR/log" >&2
-        return 1
-    }
+    # A port free when picked can be taken before the server binds it: try a few.
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        if "${as_owner[@]}" "$bin/pg_ctl" -D "$PG_TEST_DIR/data" -l "$PG_TEST_DIR/log" -w -t 60 start -o \
+            "-c listen_addresses=127.0.0.1 -p $PG_TEST_PORT -k $PG_TEST_DIR -c fsync=off -c synchronous_commit=on \
+             -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB" >/dev/null; then
+            break
+        fi
+        if [ "$attempt" = 5 ] || ! grep -q "could not bind\|could not create any TCP/IP sockets" "$PG_TEST_DIR/log"; then
+            cat "$PG_TEST_DIR/log" >&2
+            return 1
+        fi
+        echo "port $PG_TEST_PORT was taken; trying another" >&2
+        PG_TEST_PORT=$(free_port) || return 1
+    done
     export RILL_TEST_DATABASE_URL="postgres://rill@127.0.0.1:$PG_TEST_PORT/postgres"
     echo "PostgreSQL for the tests at $RILL_TEST_DATABASE_URL" >&2
 }

@@ -50,6 +50,7 @@ macro_rules! routes {
 routes! {
     ("GET", "/app", "GetApp"),
     ("PATCH", "/app", "UpdateApp"),
+    ("GET", "/channeltypes", "ListChannelTypes"),
     ("GET", "/channeltypes/{name}", "GetChannelType"),
     ("GET", "/rate_limits", "GetRateLimits"),
     ("POST", "/users", "UpdateUsers"),

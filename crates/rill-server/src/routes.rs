@@ -35,6 +35,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "GetApp" => get(app::get_app),
         "UpdateApp" => patch(app::update_app),
         "GetChannelType" => get(app::get_channel_type),
+        "ListChannelTypes" => get(app::list_channel_types),
         "GetRateLimits" => get(app::get_rate_limits),
         "UpdateUsers" => post(users::upsert_users),
         "UpdateUsersPartial" => patch(users::partial_update_users),

@@ -89,13 +89,33 @@ pub(crate) async fn get_channel_type(
 ) -> ApiResult<Reply<serde_json::Value>> {
     let config = policy::channel_type_config(&name, auth.app.created_at)
         .ok_or_else(|| ApiError::new(ErrorCode::DoesNotExist, format!("channel type {name} does not exist")))?;
+    Ok(Reply(channel_type_body(&config)?))
+}
+
+/// `GET /channeltypes`: every channel type of the app, by name.
+pub(crate) async fn list_channel_types(
+    State(_state): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Reply<serde_json::Value>> {
+    let mut types = serde_json::Map::new();
+    for name in policy::DEFAULT_CHANNEL_TYPES {
+        if let Some(config) = policy::channel_type_config(name, auth.app.created_at) {
+            types.insert((*name).to_owned(), channel_type_body(&config)?);
+        }
+    }
+    Ok(Reply(json!({ "channel_types": types })))
+}
+
+/// A channel type as `ChannelTypeConfig`: its config, with the permissions and grants of the defaults (none
+/// configured).
+fn channel_type_body(config: &rill_protocol::types::ChannelConfig) -> ApiResult<serde_json::Value> {
     let mut body =
-        serde_json::to_value(&config).map_err(|error| ApiError::new(ErrorCode::Internal, error.to_string()))?;
+        serde_json::to_value(config).map_err(|error| ApiError::new(ErrorCode::Internal, error.to_string()))?;
     if let Some(object) = body.as_object_mut() {
         object.insert("permissions".into(), json!([]));
         object.insert("grants".into(), json!({}));
     }
-    Ok(Reply(body))
+    Ok(body)
 }
 
 /// `GET /rate_limits` (server-side only): this minute's window of each endpoint for the platforms asked for (all

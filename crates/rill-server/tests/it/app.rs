@@ -103,6 +103,13 @@ async fn channel_types_can_be_read_and_unknown_ones_are_404() {
     let admin = server.server_client();
     let response = admin.raw(Method::GET, "/channeltypes/messaging", &[], None).await.unwrap();
     assert_eq!(response.status, 200, "{}", response.body);
+    assert_schema("GetChannelTypeResponse", &response.body);
+    let listed = server.user_client("alice").raw(Method::GET, "/channeltypes", &[], None).await.unwrap();
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_schema("ListChannelTypesResponse", &listed.body);
+    let names: Vec<&String> = listed.body["channel_types"].as_object().unwrap().keys().collect();
+    assert_eq!(names.len(), DEFAULT_TYPES.len(), "{names:?}");
+    assert_eq!(listed.body["channel_types"]["messaging"]["max_message_length"], 5000);
     let config = &response.body;
     assert_eq!(config["name"], "messaging");
     assert_eq!(config["max_message_length"], 5000);
