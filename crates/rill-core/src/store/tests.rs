@@ -40,6 +40,7 @@ on_both_backends!(
     compiled_channel_filters_agree_with_the_evaluator,
     batched_reads_agree_with_one_at_a_time,
     one_apps_slow_reads_leave_a_slot_for_other_apps,
+    user_mutes_renew_expire_and_lift,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -865,4 +866,63 @@ async fn one_apps_slow_reads_leave_a_slot_for_other_apps(kind: BackendKind) {
     }
     let waited = tokio::time::timeout(std::time::Duration::from_secs(5), same_app).await;
     assert!(matches!(waited, Ok(Ok(Ok(None)))), "and then it is served: {waited:?}");
+}
+
+/// A mute stored again renews its expiry and keeps its creation; an expired one is left out; lifting one removes
+/// it alone; another app's rows never show.
+async fn user_mutes_renew_expire_and_lift(kind: BackendKind) {
+    use crate::model::UserMute;
+    let (_directory, _database, store) = fresh(kind).await;
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let mute = |target: &str, at: i64, expires: Option<i64>| UserMute {
+        user_id: "alice".into(),
+        target_id: target.into(),
+        created_at: base + chrono::Duration::seconds(at),
+        updated_at: base + chrono::Duration::seconds(at),
+        expires: expires.map(|seconds| base + chrono::Duration::seconds(seconds)),
+    };
+    let rows =
+        vec![mute("bob", 0, Some(100)), mute("carol", 1, None), mute("dave", 2, Some(50)), mute("bob", 10, Some(500))];
+    store
+        .write(rows, |tx, rows| {
+            Box::pin(async move {
+                for row in rows {
+                    tx.put_user_mute(1, row).await?;
+                }
+                let mut elsewhere = row_for_other_app();
+                elsewhere.target_id = "erin".into();
+                tx.put_user_mute(2, &elsewhere).await
+            })
+        })
+        .await
+        .expect("mutes");
+    let at = |seconds: i64| base + chrono::Duration::seconds(seconds);
+    let read = |now: chrono::DateTime<chrono::Utc>| {
+        let store = store.clone();
+        async move { store.read(now, |tx, now| tx.user_mutes(1, "alice", *now)).await.expect("read") }
+    };
+    let now = read(at(200)).await;
+    let targets: Vec<&str> = now.iter().map(|mute| mute.target_id.as_str()).collect();
+    assert_eq!(targets, ["bob", "carol"], "dave's mute ran out at 50; bob's was renewed to 500");
+    assert_eq!(now[0].created_at, at(0), "a renewed mute keeps when it was made");
+    assert_eq!(now[0].updated_at, at(10));
+    assert_eq!(now[0].expires, Some(at(500)));
+    assert_eq!(read(at(600)).await.len(), 1, "only the mute without an end is left after 500");
+    let lifted = store.write((), |tx, ()| tx.delete_user_mute(1, "alice", "bob")).await.expect("lift");
+    assert!(lifted);
+    let again = store.write((), |tx, ()| tx.delete_user_mute(1, "alice", "bob")).await.expect("lift again");
+    assert!(!again, "nothing left to lift");
+    let targets: Vec<String> = read(at(200)).await.into_iter().map(|mute| mute.target_id).collect();
+    assert_eq!(targets, ["carol"]);
+}
+
+fn row_for_other_app() -> crate::model::UserMute {
+    let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    crate::model::UserMute {
+        user_id: "alice".into(),
+        target_id: String::new(),
+        created_at: at,
+        updated_at: at,
+        expires: None,
+    }
 }
