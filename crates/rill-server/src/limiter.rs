@@ -49,6 +49,26 @@ pub fn default_limit(operation: &str) -> u32 {
     }
 }
 
+/// An app's limit for an operation under its setting; `None`: unlimited.
+fn app_limit(setting: RateLimitSetting, operation: &str) -> Option<u32> {
+    match setting {
+        RateLimitSetting::Off => None,
+        RateLimitSetting::PerMinute(limit) => Some(limit),
+        RateLimitSetting::StreamDefaults => Some(default_limit(operation)),
+    }
+}
+
+/// The minute a time falls in, and when its window ends (Unix seconds): windows are aligned to the minute.
+fn window_of(now_seconds: i64) -> (i64, i64) {
+    let minute = now_seconds.div_euclid(60);
+    (minute, (minute + 1) * 60)
+}
+
+/// What an unlimited window reports.
+fn unlimited(reset: i64) -> Verdict {
+    Verdict { limit: u64::from(u32::MAX), remaining: u64::from(u32::MAX), reset, allowed: true }
+}
+
 /// The platform a request counts against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Platform {
@@ -179,12 +199,7 @@ impl RateLimiter {
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
-        let limit = match setting {
-            RateLimitSetting::Off => None,
-            RateLimitSetting::PerMinute(limit) => Some(limit),
-            RateLimitSetting::StreamDefaults => Some(default_limit(operation)),
-        };
-        self.count(Key::App { app_id, operation, platform }, limit, now_seconds)
+        self.count(Key::App { app_id, operation, platform }, app_limit(setting, operation), now_seconds)
     }
 
     /// Counts one request of a verified user token against that user's own window (60 per minute with Stream's
@@ -223,21 +238,12 @@ impl RateLimiter {
         setting: RateLimitSetting,
         now_seconds: i64,
     ) -> Verdict {
-        let minute = now_seconds.div_euclid(60);
-        let reset = (minute + 1) * 60;
-        let limit = match setting {
-            RateLimitSetting::Off => u64::from(u32::MAX),
-            RateLimitSetting::PerMinute(limit) => u64::from(limit),
-            RateLimitSetting::StreamDefaults => u64::from(default_limit(operation)),
+        let (minute, reset) = window_of(now_seconds);
+        let Some(limit) = app_limit(setting, operation).map(u64::from) else {
+            return unlimited(reset);
         };
         let key = Key::App { app_id, operation, platform };
-        let shard = {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            key.hash(&mut hasher);
-            (hasher.finish() as usize) % SHARDS
-        };
-        let shard = self.shards[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shard = self.shard_of(&key);
         let used = if shard.minute == minute { shard.counts.get(&key).copied().unwrap_or(0) } else { 0 };
         Verdict { limit, remaining: limit.saturating_sub(used), reset, allowed: used < limit }
     }
@@ -247,20 +253,21 @@ impl RateLimiter {
         self.shards.iter().map(|shard| shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).counts.len()).sum()
     }
 
+    /// The shard that keeps `key`'s window, locked: a plain mutex, held for one map access, never across an await.
+    fn shard_of(&self, key: &Key) -> std::sync::MutexGuard<'_, Shard> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        key.hash(&mut hasher);
+        let index = (hasher.finish() as usize) % SHARDS;
+        self.shards[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn count(&self, key: Key, limit: Option<u32>, now_seconds: i64) -> Verdict {
-        let minute = now_seconds.div_euclid(60);
-        let reset = (minute + 1) * 60;
+        let (minute, reset) = window_of(now_seconds);
         let Some(limit) = limit.map(u64::from) else {
-            return Verdict { limit: u64::from(u32::MAX), remaining: u64::from(u32::MAX), reset, allowed: true };
+            return unlimited(reset);
         };
-        let shard = {
-            use std::hash::{Hash, Hasher};
-            let mut hasher = std::collections::hash_map::DefaultHasher::new();
-            key.hash(&mut hasher);
-            (hasher.finish() as usize) % SHARDS
-        };
-        // A plain mutex: held for one map update, never across an await.
-        let mut shard = self.shards[shard].lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut shard = self.shard_of(&key);
         if shard.minute != minute {
             // Windows are aligned to the minute, so every window of the shard ends together: dropping them all
             // at once costs nothing per request.
