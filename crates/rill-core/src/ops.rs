@@ -211,6 +211,11 @@ impl Standing {
         self.visible_after.is_none_or(|after| message.created_at > after)
     }
 
+    /// Whether the viewer sees deleted messages' content: server calls and those who may delete any message.
+    pub(crate) fn sees_deleted(&self) -> bool {
+        self.server || policy::has(&self.capabilities, "delete-any-message")
+    }
+
     pub(crate) fn require_read(&self, cid: &str) -> CoreResult<()> {
         if self.server || self.can_read {
             Ok(())

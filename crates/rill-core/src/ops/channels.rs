@@ -83,10 +83,6 @@ impl Default for ViewOptions {
     }
 }
 
-fn sees_deleted(standing: &Standing) -> bool {
-    standing.server || policy::has(&standing.capabilities, "delete-any-message")
-}
-
 /// Pinned messages in a channel view (the newest pins).
 const PINNED_IN_VIEW: usize = 10;
 
@@ -207,7 +203,7 @@ async fn render_view_messages(
     for sees in [false, true] {
         let mut batch = Vec::new();
         let mut lengths = Vec::new();
-        for (index, part) in parts.iter_mut().enumerate().filter(|(_, part)| sees_deleted(&part.standing) == sees) {
+        for (index, part) in parts.iter_mut().enumerate().filter(|(_, part)| part.standing.sees_deleted() == sees) {
             lengths.push((index, part.messages.len(), part.pinned.len()));
             batch.append(&mut part.messages);
             batch.append(&mut part.pinned);

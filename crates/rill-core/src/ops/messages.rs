@@ -143,8 +143,7 @@ async fn add_view_users(
 
 /// A message view for one message, rendered for the acting user.
 async fn single_view(tx: &mut dyn Tx, ctx: &Context, message: Message, standing: &Standing) -> CoreResult<MessageView> {
-    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
-    let mut views = message_views(tx, ctx, vec![message], ctx.actor.user_id(), sees_deleted).await?;
+    let mut views = message_views(tx, ctx, vec![message], ctx.actor.user_id(), standing.sees_deleted()).await?;
     views.pop().ok_or_else(|| CoreError::internal("message view missing"))
 }
 
@@ -557,6 +556,29 @@ pub async fn get_message(
     Ok(outcome)
 }
 
+/// The acting user's standing in a channel they must be able to read.
+async fn reader_standing(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<Standing> {
+    let (channel, config) = crate::ops::load_channel(tx, ctx, cid).await?;
+    let viewer = acting_user(tx, ctx).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
+    standing.require_read(cid)?;
+    Ok(standing)
+}
+
+/// Messages rendered for the acting user (deleted content blanked unless they may see it), with every user the
+/// views name.
+async fn views_for_reader(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    standing: &Standing,
+    messages: Vec<Message>,
+) -> CoreResult<Outcome<Vec<MessageView>>> {
+    let views = message_views(tx, ctx, messages, ctx.actor.user_id(), standing.sees_deleted()).await?;
+    let mut outcome = Outcome::new(views);
+    collect_users(tx, ctx.app_id(), &mut outcome.users, outcome.value.iter().flat_map(message_user_ids)).await?;
+    Ok(outcome)
+}
+
 /// `GET /channels/{type}/{id}/messages?ids=`: the channel's messages among `ids` that the viewer may see (not
 /// before their horizon; a shadowed one only to its author), oldest first. Ids of other channels' messages, or
 /// of none, are left out. Cost: one primary-key probe per id.
@@ -566,10 +588,7 @@ pub async fn many_messages(
     cid: &str,
     ids: &[MessageId],
 ) -> CoreResult<Outcome<Vec<MessageView>>> {
-    let (channel, config) = crate::ops::load_channel(tx, ctx, cid).await?;
-    let viewer = acting_user(tx, ctx).await?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
-    standing.require_read(cid)?;
+    let standing = reader_standing(tx, ctx, cid).await?;
     let ids: Vec<String> = ids.iter().map(MessageId::to_string).collect();
     let reader = ctx.actor.user_id();
     let visible: Vec<Message> = tx
@@ -579,11 +598,7 @@ pub async fn many_messages(
         .filter(|message| message.cid == cid && standing.sees(message))
         .filter(|message| !message.shadowed || reader == Some(message.user_id.as_str()) || standing.server)
         .collect();
-    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
-    let views = message_views(tx, ctx, visible, reader, sees_deleted).await?;
-    let mut outcome = Outcome::new(views);
-    collect_users(tx, ctx.app_id(), &mut outcome.users, outcome.value.iter().flat_map(message_user_ids)).await?;
-    Ok(outcome)
+    views_for_reader(tx, ctx, &standing, visible).await
 }
 
 /// `GET /channels/{type}/{id}/pinned_messages`: a page of the channel's pins the viewer may see, by `pinned_at`
@@ -625,17 +640,10 @@ pub async fn pinned_messages(
     }
     let ascending =
         sort.first().is_some_and(|field| field.direction == rill_protocol::filter::SortDirection::Ascending);
-    let (channel, config) = crate::ops::load_channel(tx, ctx, cid).await?;
-    let viewer = acting_user(tx, ctx).await?;
-    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
-    standing.require_read(cid)?;
+    let standing = reader_standing(tx, ctx, cid).await?;
     let range = crate::store::PinRange { after, before, ascending };
     let pins = tx.pinned_page(ctx.app_id(), cid, &range, limit, standing.visible_after).await?;
-    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
-    let views = message_views(tx, ctx, pins, ctx.actor.user_id(), sees_deleted).await?;
-    let mut outcome = Outcome::new(views);
-    collect_users(tx, ctx.app_id(), &mut outcome.users, outcome.value.iter().flat_map(message_user_ids)).await?;
-    Ok(outcome)
+    views_for_reader(tx, ctx, &standing, pins).await
 }
 
 /// Checks that the acting user may edit `message`: their own (`update-own-message`) or any
@@ -829,12 +837,7 @@ pub async fn delete_message(
         tx.mark_message_deleted(ctx.app_id(), message_id, ctx.now).await?;
     }
     if let Some(parent_id) = &message.parent_id {
-        match (hard, already_deleted) {
-            // A reply removed for good leaves both counts, whichever it was in.
-            (true, already) => tx.add_reply_counts(ctx.app_id(), parent_id, -1, -i64::from(already)).await?,
-            (false, false) => tx.add_reply_counts(ctx.app_id(), parent_id, 0, 1).await?,
-            (false, true) => {}
-        }
+        uncount_reply(tx, ctx.app_id(), parent_id, hard, already_deleted).await?;
     }
     // Deleted messages never show their content to others, whoever asks.
     blank(&mut message);
@@ -849,6 +852,22 @@ pub async fn delete_message(
         by: ctx.actor.user_id().map(str::to_owned),
     });
     Ok(outcome)
+}
+
+/// Moves a thread's reply counts for a reply being deleted: one deleted reply more (soft), or one reply fewer,
+/// uncounted from the deleted ones too if it was one (hard). A reply deleted softly again changes nothing.
+pub(crate) async fn uncount_reply(
+    tx: &mut dyn Tx,
+    app_id: i64,
+    parent_id: &str,
+    hard: bool,
+    already_deleted: bool,
+) -> CoreResult<()> {
+    match (hard, already_deleted) {
+        (true, already) => tx.add_reply_counts(app_id, parent_id, -1, -i64::from(already)).await,
+        (false, false) => tx.add_reply_counts(app_id, parent_id, 0, 1).await,
+        (false, true) => Ok(()),
+    }
 }
 
 /// Resolves `id_lt`-style paging into a range; `None` means the reference message does not exist.
@@ -887,11 +906,7 @@ pub async fn replies(
         Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit, standing.visible_after).await?,
         None => Vec::new(),
     };
-    let sees_deleted = standing.server || crate::policy::has(&standing.capabilities, "delete-any-message");
-    let views = message_views(tx, ctx, messages, ctx.actor.user_id(), sees_deleted).await?;
-    let mut outcome = Outcome::new(views);
-    collect_users(tx, ctx.app_id(), &mut outcome.users, outcome.value.iter().flat_map(message_user_ids)).await?;
-    Ok(outcome)
+    views_for_reader(tx, ctx, &standing, messages).await
 }
 
 /// Options of `SendReaction`.

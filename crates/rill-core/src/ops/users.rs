@@ -582,11 +582,7 @@ pub async fn purge_user_messages(
             tx.mark_message_deleted(app_id, &message.id, now).await?;
         }
         if let Some(parent_id) = &message.parent_id {
-            // As DeleteMessage counts: a reply removed for good leaves both counts, whichever it was in.
-            match hard {
-                true => tx.add_reply_counts(app_id, parent_id, -1, -i64::from(already_deleted)).await?,
-                false => tx.add_reply_counts(app_id, parent_id, 0, 1).await?,
-            }
+            crate::ops::messages::uncount_reply(tx, app_id, parent_id, hard, already_deleted).await?;
         }
     }
     if batch.len() == USER_PURGE_BATCH {
