@@ -110,24 +110,63 @@ fn same_shape(a: &str, b: &str) -> bool {
 /// The public API's operation a request is for when Rill does not serve it: the request matches that
 /// operation's pattern, and Rill has no route for the method there or only a broader one (`route`, the pattern
 /// the router matched). Such a request gets a 404 naming the operation, never another operation's answer.
+///
+/// Cost: for a request a route of Rill's matched, the few unserved operations more specific than that route
+/// (none for most routes, worked out once); the whole list only for a request no route serves.
 pub fn unserved_operation(
     method: &Method,
     path: &str,
     route: Option<&str>,
 ) -> Option<&'static rill_protocol::operations::Operation> {
-    use rill_protocol::operations::{all, matches, more_specific};
-    let served = |operation: &rill_protocol::operations::Operation| {
-        ROUTES.iter().any(|route| route.method == operation.method && same_shape(route.path, &operation.path))
+    use rill_protocol::operations::{matches, more_specific};
+    let candidates: &[&Operation] = match route {
+        Some(route) if operation_name(method, route).is_some() => {
+            narrower_than(method.as_str(), route).map_or(&[], Vec::as_slice)
+        }
+        _ => unserved_operations(),
     };
-    let best = all()
+    candidates
         .iter()
+        .copied()
         .filter(|operation| operation.method == method.as_str() && matches(&operation.path, path))
-        .filter(|operation| !served(operation))
-        .reduce(|best, next| if more_specific(&next.path, &best.path) { next } else { best })?;
-    match route {
-        Some(route) if operation_name(method, route).is_some() && !more_specific(&best.path, route) => None,
-        _ => Some(best),
-    }
+        .reduce(|best, next| if more_specific(&next.path, &best.path) { next } else { best })
+}
+
+type Operation = rill_protocol::operations::Operation;
+
+/// The public API's operations that no route of Rill's serves.
+fn unserved_operations() -> &'static [&'static Operation] {
+    static UNSERVED: std::sync::OnceLock<Vec<&'static Operation>> = std::sync::OnceLock::new();
+    UNSERVED.get_or_init(|| {
+        let served = |operation: &Operation| {
+            ROUTES.iter().any(|route| route.method == operation.method && same_shape(route.path, &operation.path))
+        };
+        rill_protocol::operations::all().iter().filter(|operation| !served(operation)).collect()
+    })
+}
+
+/// The unserved operations of `method` more specific than Rill's route `route`: the paths it would otherwise
+/// take from them. Worked out once, in the order of `ROUTES`.
+fn narrower_than(method: &str, route: &str) -> Option<&'static Vec<&'static Operation>> {
+    static NARROWER: std::sync::OnceLock<Vec<Vec<&'static Operation>>> = std::sync::OnceLock::new();
+    let narrower = NARROWER.get_or_init(|| {
+        let depth = |path: &str| path.split('/').count();
+        ROUTES
+            .iter()
+            .map(|served| {
+                unserved_operations()
+                    .iter()
+                    .copied()
+                    .filter(|operation| {
+                        operation.method == served.method && depth(&operation.path) == depth(served.path)
+                    })
+                    .filter(|operation| rill_protocol::operations::more_specific(&operation.path, served.path))
+                    .collect()
+            })
+            .collect()
+    });
+    let index = ROUTES.iter().position(|served| served.method == method && served.path == route)?;
+    narrower.get(index)
 }
 
 #[cfg(test)]
