@@ -72,11 +72,26 @@ pub struct User {
     pub last_active: Option<DateTime<Utc>>,
     pub deactivated_at: Option<DateTime<Utc>>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Banned app-wide (not in shadow), until `ban_expires` if set: the user keeps reading but may not post.
     pub banned: bool,
     pub revoke_tokens_issued_before: Option<DateTime<Utc>>,
+    /// Shadow-banned app-wide, until `ban_expires` if set: their messages are shown only to them.
+    pub shadow_banned: bool,
+    /// When the app-wide ban (shadow or not) runs out.
+    pub ban_expires: Option<DateTime<Utc>>,
 }
 
 impl User {
+    /// Whether an app-wide ban (not in shadow) holds at `now`.
+    pub fn banned_at(&self, now: DateTime<Utc>) -> bool {
+        self.banned && self.ban_expires.is_none_or(|expires| expires > now)
+    }
+
+    /// Whether an app-wide shadow ban holds at `now`.
+    pub fn shadow_banned_at(&self, now: DateTime<Utc>) -> bool {
+        self.shadow_banned && self.ban_expires.is_none_or(|expires| expires > now)
+    }
+
     pub fn name(&self) -> Option<&str> {
         self.data.get("name").and_then(Value::as_str)
     }
@@ -150,6 +165,9 @@ pub struct Member {
     pub last_read_sequence: i64,
     /// Set by hiding with `clear_history`: older messages are not shown to this member.
     pub hide_messages_before: Option<DateTime<Utc>>,
+    /// The member's ban in this channel, when one holds: filled in by the operations that show members (the
+    /// store leaves it `None`).
+    pub ban: Option<Ban>,
 }
 
 impl Member {
@@ -304,6 +322,28 @@ impl Actor {
 
     pub fn is_server(&self) -> bool {
         matches!(self, Actor::Server { .. })
+    }
+}
+
+/// A ban of a user, app-wide (`channel_cid` `None`) or in one channel, until `expires` (or until lifted). A
+/// shadow ban lets the user post, but only they see what they post; `future_channels` (channel bans) also bans
+/// them from the channels `created_by` creates later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ban {
+    pub user_id: String,
+    pub channel_cid: Option<String>,
+    pub created_by: Option<String>,
+    pub reason: Option<String>,
+    pub shadow: bool,
+    pub future_channels: bool,
+    pub created_at: DateTime<Utc>,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+impl Ban {
+    /// Whether the ban holds at `now`.
+    pub fn holds_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires.is_none_or(|expires| expires > now)
     }
 }
 

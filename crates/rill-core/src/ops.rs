@@ -10,9 +10,9 @@ pub mod users;
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::FieldPath;
-use crate::model::{Actor, App, Channel, Member, MessageView, Reaction, UnreadTotals, User, UserDirectory};
+use crate::model::{Actor, App, Ban, Channel, Member, MessageView, Reaction, UnreadTotals, User, UserDirectory};
 use crate::policy::{self, Access};
-use crate::store::{ChannelChanges, MemberChanges, Tx};
+use crate::store::{ChannelChanges, MemberChanges, Sight, Tx};
 use chrono::{DateTime, Utc};
 use rill_protocol::types::ChannelConfig;
 use serde_json::{Map, Value};
@@ -170,6 +170,13 @@ pub enum Notice {
     UserUpdated {
         user: User,
     },
+    /// A ban (not in shadow) was made, or `lifted`: `user.banned` / `user.unbanned` to the user, and to the
+    /// channel's watchers for a channel ban.
+    UserBanned {
+        ban: Ban,
+        channel: Option<Channel>,
+        lifted: bool,
+    },
 }
 
 /// The configuration of a channel's type.
@@ -181,12 +188,19 @@ pub(crate) fn config_of(channel_type: &str, app: &App) -> CoreResult<ChannelConf
 /// A viewer's standing in a channel: membership, capabilities, and whether checks are bypassed (server tokens).
 #[derive(Debug, Clone)]
 pub(crate) struct Standing {
+    pub cid: String,
+    /// The user the request acts as, if any.
+    pub viewer_id: Option<String>,
     pub member: Option<Member>,
     pub capabilities: Vec<&'static str>,
     pub can_read: bool,
     pub server: bool,
-    /// The viewer is banned app-wide (a server token never is).
-    pub banned: bool,
+    /// The ban (not in shadow) that keeps the viewer from posting here, app-wide or in this channel; a server
+    /// call is never banned.
+    pub ban: Option<BanScope>,
+    /// The viewer is shadow-banned here: what they post is stored `shadowed`, shown only to them, and they are
+    /// never told.
+    pub shadowed: bool,
     /// The viewer moderates the channel: an admin or moderator of the app, or a moderator of the channel.
     pub moderates: bool,
     /// Messages created at or before this time are hidden from the viewer: the channel's truncation and the
@@ -194,21 +208,62 @@ pub(crate) struct Standing {
     pub visible_after: Option<DateTime<Utc>>,
 }
 
+/// Where a ban holds, and until when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BanScope {
+    pub app_wide: bool,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+impl BanScope {
+    /// "banned from this app until ..." or "banned in channel X", for a code-17 message.
+    fn describe(&self, cid: &str) -> String {
+        let scope = if self.app_wide { "from this app".to_owned() } else { format!("in channel {cid}") };
+        match self.expires {
+            Some(expires) => format!("banned {scope} until {}", rill_protocol::time::format(&expires)),
+            None => format!("banned {scope}"),
+        }
+    }
+}
+
 impl Standing {
     /// Fails with code 17 naming the refused action unless the viewer may do it.
     pub(crate) fn require(&self, capability: &str, action: &str) -> CoreResult<()> {
         if self.server || policy::has(&self.capabilities, capability) {
-            Ok(())
-        } else if self.banned && policy::is_withheld_from_banned(capability) {
-            Err(CoreError::not_allowed(format!("user is banned: they may read this channel but not {action}")))
-        } else {
-            Err(CoreError::not_allowed(format!("user is not allowed to {action} (missing capability {capability})")))
+            return Ok(());
+        }
+        match &self.ban {
+            Some(ban) if policy::is_withheld_from_banned(capability) => Err(CoreError::not_allowed(format!(
+                "user is {}: they may read this channel but not {action}",
+                ban.describe(&self.cid)
+            ))),
+            _ => Err(CoreError::not_allowed(format!(
+                "user is not allowed to {action} (missing capability {capability})"
+            ))),
         }
     }
 
-    /// Whether the viewer can see a message of this channel (not truncated away or hidden from them).
+    /// Fails with code 17 when a ban keeps the viewer from posting here.
+    pub(crate) fn require_not_banned(&self, action: &str) -> CoreResult<()> {
+        match &self.ban {
+            Some(ban) => Err(CoreError::not_allowed(format!(
+                "user is {}: they may read this channel but not {action}",
+                ban.describe(&self.cid)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether the viewer can see a message of this channel: not truncated away or hidden from them, and not
+    /// someone else's shadowed message (unless a server call).
     pub(crate) fn sees(&self, message: &crate::model::Message) -> bool {
         self.visible_after.is_none_or(|after| message.created_at > after)
+            && (!message.shadowed || self.server || self.viewer_id.as_deref() == Some(message.user_id.as_str()))
+    }
+
+    /// The messages the viewer sees, as the store selects them.
+    pub(crate) fn sight(&self) -> Sight {
+        Sight { since: self.visible_after, reader: self.viewer_id.clone(), all_shadowed: self.server }
     }
 
     /// Whether the viewer sees deleted messages' content: server calls and those who may delete any message.
@@ -225,7 +280,8 @@ impl Standing {
     }
 }
 
-/// Works out a viewer's standing in a channel; `viewer` is the user the request acts as, if any.
+/// Works out a viewer's standing in a channel; `viewer` is the user the request acts as, if any. Costs the
+/// membership's lookup, and for a user token also the channel ban's.
 pub(crate) async fn standing(
     tx: &mut dyn Tx,
     ctx: &Context,
@@ -233,21 +289,40 @@ pub(crate) async fn standing(
     config: &ChannelConfig,
     viewer: Option<&User>,
 ) -> CoreResult<Standing> {
-    let member = match viewer {
-        Some(user) => tx.member(ctx.app_id(), &channel.cid, &user.id).await?,
-        None => None,
+    let (member, channel_ban) = match viewer {
+        Some(user) => {
+            let member = tx.member(ctx.app_id(), &channel.cid, &user.id).await?;
+            let ban = if ctx.actor.is_server() {
+                None
+            } else {
+                tx.bans_of(ctx.app_id(), &user.id, std::slice::from_ref(&channel.cid), ctx.now).await?.pop()
+            };
+            (member, ban)
+        }
+        None => (None, None),
     };
-    Ok(standing_of(ctx, channel, config, viewer, member))
+    Ok(standing_of(ctx, channel, config, viewer, member, channel_ban.as_ref()))
 }
 
-/// A viewer's standing in a channel, given their membership (already read).
+/// A viewer's standing in a channel, given their membership and their ban in the channel (already read).
 pub(crate) fn standing_of(
     ctx: &Context,
     channel: &Channel,
     config: &ChannelConfig,
     viewer: Option<&User>,
     member: Option<Member>,
+    channel_ban: Option<&Ban>,
 ) -> Standing {
+    let server = ctx.actor.is_server();
+    let mut member = member;
+    if let Some(member) = member.as_mut() {
+        member.ban = channel_ban.filter(|ban| ban.holds_at(ctx.now)).cloned();
+    }
+    let (ban, shadowed) = match viewer {
+        Some(_) if server => (None, false),
+        Some(user) => ban_standing(user, channel_ban, ctx.now),
+        None => (None, false),
+    };
     let (capabilities, can_read, moderates) = match viewer {
         Some(user) => {
             let access = Access {
@@ -255,20 +330,53 @@ pub(crate) fn standing_of(
                 channel_role: member.as_ref().map(|member| member.channel_role.as_str()),
                 is_owner: channel.created_by.as_deref() == Some(user.id.as_str()),
                 permissions_disabled: ctx.app.settings.disable_permissions_checks,
-                banned: user.banned,
+                banned: ban.is_some(),
             };
             (policy::capabilities(&access, channel, config), policy::can_read(&access, channel), access.moderates())
         }
         None => (Vec::new(), false, false),
     };
-    let server = ctx.actor.is_server();
-    let banned = !server && viewer.is_some_and(|user| user.banned);
     let hidden_before = member.as_ref().and_then(|member| member.hide_messages_before);
     let visible_after = match (channel.truncated_at, hidden_before) {
         (Some(truncated), Some(hidden)) => Some(truncated.max(hidden)),
         (truncated, hidden) => truncated.or(hidden),
     };
-    Standing { member, capabilities, can_read, server, banned, moderates, visible_after }
+    let (cid, viewer_id) = (channel.cid.clone(), viewer.map(|user| user.id.clone()));
+    Standing { cid, viewer_id, member, capabilities, can_read, server, ban, shadowed, moderates, visible_after }
+}
+
+/// The ban that holds for a user in a channel at `now` (app-wide first), and whether they are shadow-banned
+/// there.
+fn ban_standing(user: &User, channel_ban: Option<&Ban>, now: DateTime<Utc>) -> (Option<BanScope>, bool) {
+    let channel_ban = channel_ban.filter(|ban| ban.holds_at(now));
+    let ban = if user.banned_at(now) {
+        Some(BanScope { app_wide: true, expires: user.ban_expires })
+    } else {
+        channel_ban.filter(|ban| !ban.shadow).map(|ban| BanScope { app_wide: false, expires: ban.expires })
+    };
+    let shadowed = user.shadow_banned_at(now) || channel_ban.is_some_and(|ban| ban.shadow);
+    (ban, shadowed)
+}
+
+/// Sets each member's `ban` to their ban in their channel that holds now, if any. Cost: one query for all.
+pub(crate) async fn attach_bans(tx: &mut dyn Tx, ctx: &Context, mut members: Vec<&mut Member>) -> CoreResult<()> {
+    if members.is_empty() {
+        return Ok(());
+    }
+    let mut cids: Vec<String> = members.iter().map(|member| member.cid.clone()).collect();
+    let mut user_ids: Vec<String> = members.iter().map(|member| member.user_id.clone()).collect();
+    for list in [&mut cids, &mut user_ids] {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let bans = tx.channel_bans(ctx.app_id(), &cids, &user_ids, ctx.now).await?;
+    for member in members.iter_mut() {
+        member.ban = bans
+            .iter()
+            .find(|ban| ban.user_id == member.user_id && ban.channel_cid.as_deref() == Some(member.cid.as_str()))
+            .cloned();
+    }
+    Ok(())
 }
 
 /// Loads the acting user, if the request names one. A user token's user always exists (connect or upsert
@@ -297,6 +405,8 @@ pub(crate) fn placeholder_user(user_id: &str, now: DateTime<Utc>) -> User {
         deleted_at: None,
         banned: false,
         revoke_tokens_issued_before: None,
+        shadow_banned: false,
+        ban_expires: None,
     }
 }
 

@@ -75,7 +75,8 @@ pub struct Access<'a> {
     pub is_owner: bool,
     /// The app has `disable_permissions_checks` on: everyone may do everything a member may.
     pub permissions_disabled: bool,
-    /// The user is banned app-wide: they keep reading but may not post, react, edit or send events.
+    /// A ban (app-wide or in this channel, not in shadow) holds: they keep reading but may not post, react, edit
+    /// or send events.
     pub banned: bool,
 }
 
@@ -149,7 +150,7 @@ pub fn capabilities(access: &Access<'_>, channel: &Channel, config: &ChannelConf
     add("delete-channel", access.is_owner || access.app_role == "admin");
     add("update-any-message", access.moderates());
     add("delete-any-message", access.moderates());
-    // `ban-channel-members` comes with bans (issue 7): not advertised before they exist.
+    add("ban-channel-members", access.moderates());
     add("freeze-channel", access.moderates());
     add("set-channel-cooldown", access.moderates());
     add("skip-slow-mode", access.moderates());
@@ -160,7 +161,7 @@ pub fn capabilities(access: &Access<'_>, channel: &Channel, config: &ChannelConf
     capabilities
 }
 
-/// Capabilities an app-wide ban takes away: everything that puts content in front of others.
+/// Capabilities a ban takes away: everything that puts content in front of others.
 pub fn is_withheld_from_banned(capability: &str) -> bool {
     matches!(
         capability,
@@ -222,7 +223,8 @@ mod tests {
         Access { app_role, channel_role, is_owner, permissions_disabled: false, banned: false }
     }
 
-    /// What Rill cannot do yet is never offered: clients show actions from the capabilities and the type.
+    /// What Rill cannot do yet is never offered: clients show actions from the capabilities and the type. What
+    /// it can (bans) is offered to those who may.
     #[test]
     fn features_not_built_are_not_advertised() {
         for name in ["messaging", "team", "livestream", "commerce", "gaming"] {
@@ -231,9 +233,10 @@ mod tests {
             assert!(!config.uploads && !config.mutes, "{name} advertises uploads or mutes");
             for viewer in [access("admin", None, true), access("user", Some("channel_moderator"), false)] {
                 let granted = capabilities(&viewer, &channel, &config);
-                for missing in ["flag-message", "mute-channel", "ban-channel-members", "upload-file"] {
+                for missing in ["flag-message", "mute-channel", "upload-file"] {
                     assert!(!has(&granted, missing), "{name} grants {missing}: {granted:?}");
                 }
+                assert!(has(&granted, "ban-channel-members"), "moderators ban in {name}: {granted:?}");
             }
         }
     }

@@ -6,7 +6,7 @@
 //! durability costs one fsync per batch rather than one per message; its methods never wait, so the writer
 //! drives each operation's future to completion in place. Reads run on a small pool of read connections.
 
-mod codec;
+pub(crate) mod codec;
 pub mod postgres;
 pub mod selection;
 pub mod sqlite;
@@ -17,7 +17,7 @@ mod tests;
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -75,7 +75,7 @@ pub enum MessageRange {
 /// channel's or a message's custom data) are read `..._for_update`, which locks them until the commit on a
 /// backend with concurrent writers. So operations stay correct when transactions run concurrently at
 /// PostgreSQL's default isolation, as they do on SQLite's single writer.
-pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + Maintenance + Send {}
+pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + Maintenance + Send {}
 
 /// Upkeep of the database itself, across apps.
 #[async_trait]
@@ -86,7 +86,45 @@ pub trait Maintenance: Send {
     async fn refresh_statistics(&mut self) -> CoreResult<()>;
 }
 
-impl<T: AppRows + UserRows + ChannelRows + MessageRows + Maintenance + Send> Tx for T {}
+impl<T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + Maintenance + Send> Tx for T {}
+
+/// Bans: app-wide (scope `None`) or in one channel.
+#[async_trait]
+pub trait ModerationRows: Send {
+    /// Stores a ban, replacing the user's ban in the same scope. An app-wide ban is also written to the user's
+    /// row (`banned` or `shadow_banned`, and `ban_expires`).
+    async fn put_ban(&mut self, app_id: i64, ban: &Ban) -> CoreResult<()>;
+    /// Lifts the user's ban in the scope (clearing the user's row for an app-wide one); the ban there was.
+    async fn delete_ban(&mut self, app_id: i64, user_id: &str, channel_cid: Option<&str>) -> CoreResult<Option<Ban>>;
+    /// The user's bans in these channels that hold at `now`. Cost: a primary-key lookup per channel.
+    async fn bans_of(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        cids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<Ban>>;
+    /// The bans in these channels of these users that hold at `now` (for members shown). Cost: a primary-key
+    /// lookup per user and channel.
+    async fn channel_bans(
+        &mut self,
+        app_id: i64,
+        cids: &[String],
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<Ban>>;
+    /// The bans a query selects (see [`selection`]; app-wide bans have `channel_cid` ''). Cost: the index range
+    /// the condition names (by time, by channel or by user), plus the page.
+    async fn find_bans(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Ban>>;
+    /// The channel bans `created_by` made with `ban_from_future_channels`, holding at `now`. Cost: theirs, by a
+    /// partial index.
+    async fn future_bans_by(&mut self, app_id: i64, created_by: &str, now: DateTime<Utc>) -> CoreResult<Vec<Ban>>;
+    /// Removes every ban in a channel (it was deleted). Cost: its bans, by the channel index.
+    async fn delete_channel_bans(&mut self, app_id: i64, cid: &str) -> CoreResult<usize>;
+    /// Clears app-wide bans that ran out by `now` from the users' rows, in every app, at most `limit`; how many.
+    /// Cost: those rows, by the expiry index.
+    async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize>;
+}
 
 /// An app as `create_app` stores it; the store assigns its id.
 #[derive(Debug, Clone)]
@@ -136,7 +174,6 @@ pub trait UserRows: Send {
         updated_at: DateTime<Utc>,
     ) -> CoreResult<()>;
     async fn mark_user_deleted(&mut self, app_id: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<()>;
-    async fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()>;
     async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()>;
     /// The channels a user is a member of, with the membership.
     async fn memberships(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<(Channel, Member)>>;
@@ -335,12 +372,38 @@ pub trait ChannelRows: Send {
     }
 }
 
-/// One channel's messages as one viewer sees them: those created after `since` (a truncation or the viewer's
-/// hidden history), if given.
+/// One channel's messages as one viewer sees them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChannelScope {
     pub cid: String,
+    pub sight: Sight,
+}
+
+/// Which messages a reader sees: those created after `since` (a truncation or the reader's hidden history), if
+/// given; and of the shadowed ones (a shadow-banned sender's), only the reader's own, or all for a server call.
+/// Shadowed messages are rare, so a page filtered so in SQL still reads about as many rows as it returns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sight {
     pub since: Option<DateTime<Utc>>,
+    pub reader: Option<String>,
+    pub all_shadowed: bool,
+}
+
+impl Sight {
+    /// Everything after `since` that is not shadowed.
+    pub fn after(since: Option<DateTime<Utc>>) -> Sight {
+        Sight { since, reader: None, all_shadowed: false }
+    }
+
+    /// The lower bound in microseconds (`i64::MIN` for none).
+    pub fn since_micros(&self) -> i64 {
+        self.since.as_ref().map_or(i64::MIN, codec::micros)
+    }
+
+    /// The user whose shadowed messages are shown ("" for nobody: no user id is empty).
+    pub fn reader_id(&self) -> &str {
+        self.reader.as_deref().unwrap_or("")
+    }
 }
 
 /// Content columns of a message an edit changes.
@@ -463,23 +526,23 @@ pub trait MessageRows: ChannelRows + Send {
         deleted_replies: i64,
     ) -> CoreResult<()>;
     async fn delete_message(&mut self, app_id: i64, message_id: &str) -> CoreResult<()>;
-    /// Channel messages (thread replies only with `show_in_channel`), ascending, newer than `since` if given.
+    /// Channel messages (thread replies only with `show_in_channel`), ascending, as `sight` sees them.
     async fn channel_messages(
         &mut self,
         app_id: i64,
         cid: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>>;
-    /// Replies of a thread, ascending, newer than `since` if given.
+    /// Replies of a thread, ascending, as `sight` sees them.
     async fn replies(
         &mut self,
         app_id: i64,
         parent_id: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>>;
     /// Whether the user posted in the channel after `since` (slow mode). Scans the channel's messages since then
     /// by the channel index: with slow mode on, that is at most one message per active sender.
@@ -490,23 +553,23 @@ pub trait MessageRows: ChannelRows + Send {
         user_id: &str,
         since: DateTime<Utc>,
     ) -> CoreResult<bool>;
-    /// Pinned messages of a channel created after `since` if given, newest pin last.
+    /// Pinned messages of a channel as `sight` sees them, newest pin last.
     async fn pinned_messages(
         &mut self,
         app_id: i64,
         cid: &str,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>>;
-    /// A page of the channel's pins (not deleted, created after `since` if given) within `range`, by `pinned_at`
-    /// in the order asked. Cost: the page, by the pinned index.
+    /// A page of the channel's pins (not deleted, as `sight` sees them) within `range`, by `pinned_at` in the
+    /// order asked. Cost: the page, by the pinned index.
     async fn pinned_page(
         &mut self,
         app_id: i64,
         cid: &str,
         range: &PinRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>>;
     /// The messages a query selects (see [`selection`]), for search. Cost: the word index's matches for a text
     /// query, else the channels' index ranges, plus the page.
@@ -556,12 +619,12 @@ pub trait MessageRows: ChannelRows + Send {
             let messages = if limit == 0 {
                 Vec::new()
             } else {
-                self.channel_messages(app_id, &scope.cid, &MessageRange::Latest, limit, scope.since).await?
+                self.channel_messages(app_id, &scope.cid, &MessageRange::Latest, limit, &scope.sight).await?
             };
             let pinned = if pinned == 0 {
                 Vec::new()
             } else {
-                self.pinned_messages(app_id, &scope.cid, pinned, scope.since).await?
+                self.pinned_messages(app_id, &scope.cid, pinned, &scope.sight).await?
             };
             latest.insert(scope.cid.clone(), LatestMessages { messages, pinned });
         }

@@ -67,6 +67,16 @@ pub struct Event {
     pub unread_channels: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ApiErrorBody>,
+    /// Who banned or unbanned (`user.banned`, `user.unbanned`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When a ban runs out.
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<bool>,
     #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,
     /// Custom event fields, flat beside the built-in ones.
@@ -106,6 +116,10 @@ impl Event {
         "total_unread_count",
         "unread_channels",
         "error",
+        "created_by",
+        "reason",
+        "expiration",
+        "shadow",
         "created_at",
     ];
 
@@ -140,6 +154,10 @@ impl Event {
             total_unread_count: None,
             unread_channels: None,
             error: None,
+            created_by: None,
+            reason: None,
+            expiration: None,
+            shadow: None,
             created_at,
             custom: Custom::new(),
         }
@@ -185,6 +203,8 @@ pub mod kind {
     pub const USER_UPDATED: &str = "user.updated";
     pub const USER_WATCHING_START: &str = "user.watching.start";
     pub const USER_WATCHING_STOP: &str = "user.watching.stop";
+    pub const USER_BANNED: &str = "user.banned";
+    pub const USER_UNBANNED: &str = "user.unbanned";
 
     /// Types a client may not send through `SendEvent`: they are the server's to emit.
     pub fn is_reserved(event_type: &str) -> bool {
@@ -224,7 +244,8 @@ mod tests {
             last_read_message_id => "last_read_message_id", first_unread_message_id => "first_unread_message_id",
             last_read_at => "last_read_at", unread_messages => "unread_messages", watcher_count => "watcher_count",
             unread_count => "unread_count", total_unread_count => "total_unread_count",
-            unread_channels => "unread_channels", error => "error", created_at => "created_at",
+            unread_channels => "unread_channels", error => "error", created_by => "created_by",
+            reason => "reason", expiration => "expiration", shadow => "shadow", created_at => "created_at",
         );
         assert_eq!(names, Event::FIELDS);
         // Each listed name really is the field's wire name: set on a deserialized event, it does not land in

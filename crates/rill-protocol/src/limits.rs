@@ -51,6 +51,12 @@ pub const MAX_MENTIONED_USERS: usize = 100;
 pub const MAX_MEMBERS_PER_CALL: usize = 100;
 /// The longest mute of a user, in minutes (a year); without a timeout a mute lasts until it is lifted.
 pub const MAX_MUTE_MINUTES: i64 = 525_600;
+/// The longest ban with a timeout, in minutes (a year); without a timeout a ban lasts until it is lifted.
+pub const MAX_BAN_MINUTES: i64 = 525_600;
+/// The longest reason of a ban or a flag, in characters, as in Stream.
+pub const MAX_MODERATION_REASON_CHARS: usize = 255;
+/// The most bans one `GET /query_banned_users` page holds, as in Stream (a larger `limit` is lowered to it).
+pub const MAX_BANS_PER_PAGE: usize = 300;
 /// The most users one `POST /users` or `PATCH /users` call changes.
 pub const MAX_USERS_PER_CALL: usize = 100;
 /// The most messages one `GET /channels/{type}/{id}/messages?ids=` names, as in Stream.
@@ -158,6 +164,7 @@ pub const ALL: &[Limit] = &[
     row!("members named per call", "100", "400, code 4"),
     row!("users per `POST`/`PATCH /users`", "100", "400, code 4"),
     row!("users muted or unmuted per call; mute timeout", "100; 1-525,600 minutes", "400, code 4"),
+    row!("ban timeout; ban or flag reason", "1-525,600 minutes; 255 characters", "400, code 4"),
     row!("channels per `POST /channels/read`", "30", "400, code 4"),
     row!("message ids per `GET /channels/{type}/{id}/messages`", "50", "400, code 4"),
     row!("filter tags", "64 per channel, 255 bytes each", "400, code 4"),
@@ -170,6 +177,7 @@ pub const ALL: &[Limit] = &[
     row!("QueryUsers page", "`limit` 100, `offset` 1,000", PAGE),
     row!("replies and reactions pages", "`limit` 300, `offset` 10,000", PAGE),
     row!("Search page", "`limit` 100, `offset` 1,000", PAGE),
+    row!("QueryBannedUsers page", "`limit` 300, `offset` 10,000", PAGE),
     row!("slow mode cooldown", "0-120 s", "400, code 4; sends inside it: 403, code 60"),
     row!("WebSocket frame or message from a client", "64 KiB", "close 1009"),
     row!("WebSocket handshake", "10 s to the first `health.check`", "close 1001"),

@@ -689,3 +689,118 @@ impl PagingQuery {
         }
     }
 }
+
+/// `POST /moderation/ban`: whom to ban (`target_user_id`), where (`channel_cid`, or `type` and `id`; neither:
+/// app-wide), for `timeout` minutes (none: until lifted), why, whether in shadow, and for a channel ban whether
+/// the banner's future channels too. The banner is `banned_by_id`/`banned_by`, or `user_id`/`user`, on a
+/// server-side call. `ip_ban`, `delete_messages` and `delete_reactions` are refused, not ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BanRequest {
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub target_user_id: Option<UserId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub banned_by_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banned_by: Option<UserRef>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub channel_cid: Option<Cid>,
+    #[serde(
+        default,
+        rename = "type",
+        deserialize_with = "crate::ids::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub channel_type: Option<ChannelType>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id: Option<ChannelId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ban_from_future_channels: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_ban: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_messages: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_reactions: Option<bool>,
+}
+
+impl BanRequest {
+    /// The channel named, by `channel_cid` or by `type` and `id`.
+    pub fn channel(&self) -> Option<Cid> {
+        channel_of(&self.channel_cid, &self.channel_type, &self.id)
+    }
+}
+
+/// `DELETE /moderation/ban?target_user_id=&channel_cid=` (or `type` and `id`), as `created_by` on a server-side
+/// call. `remove_future_channels_ban` is accepted: lifting a channel ban always lifts its future-channels part.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UnbanQuery {
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub target_user_id: Option<UserId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub channel_cid: Option<Cid>,
+    #[serde(
+        default,
+        rename = "type",
+        deserialize_with = "crate::ids::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub channel_type: Option<ChannelType>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub id: Option<ChannelId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<UserId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_future_channels_ban: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shadow: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl UnbanQuery {
+    /// The channel named, by `channel_cid` or by `type` and `id`.
+    pub fn channel(&self) -> Option<Cid> {
+        channel_of(&self.channel_cid, &self.channel_type, &self.id)
+    }
+}
+
+fn channel_of(cid: &Option<Cid>, channel_type: &Option<ChannelType>, id: &Option<ChannelId>) -> Option<Cid> {
+    match (cid, channel_type, id) {
+        (Some(cid), _, _) => Some(cid.clone()),
+        (None, Some(channel_type), Some(id)) => Some(Cid::new(channel_type, id)),
+        _ => None,
+    }
+}
+
+/// `GET /query_banned_users?payload=`: `filter_conditions` over `user_id`, `channel_cid`, `banned_by_id`,
+/// `created_at` and `reason`; `sort` by `created_at` (at most one field); `limit`, `offset`;
+/// `exclude_expired_bans`; as `user_id` on a server-side call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryBannedUsersRequest {
+    #[serde(default)]
+    pub filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_expired_bans: Option<bool>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}

@@ -213,6 +213,12 @@ pub struct MuteResponse {
     pub non_existing_users: Option<Vec<String>>,
 }
 
+/// `QueryBannedUsersResponse`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryBannedUsersResponse {
+    pub bans: Vec<crate::types::Ban>,
+}
+
 /// `UnmuteResponse`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct UnmuteResponse {

@@ -68,6 +68,25 @@ pub struct UserMute {
     pub expires: Option<DateTime<Utc>>,
 }
 
+/// `BanResponse`: one ban, in `GET /query_banned_users`. `channel` is absent for an app-wide ban.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Ban {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banned_by: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Box<Channel>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub shadow: bool,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+}
+
 /// `OwnUserResponse` (the `me` object) and `FullUserResponse`: a user with its own devices, mutes and unread totals.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OwnUser {
@@ -200,6 +219,9 @@ pub struct Member {
     pub banned: bool,
     #[serde(default)]
     pub shadow_banned: bool,
+    /// When the member's ban in this channel runs out.
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub ban_expires: Option<DateTime<Utc>>,
     pub channel_role: String,
     #[serde(default)]
     pub notifications_muted: bool,

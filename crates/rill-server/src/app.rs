@@ -158,6 +158,9 @@ pub struct AppState {
     shared: Arc<Shared>,
 }
 
+/// The most expired app-wide bans one sweep clears (one short transaction; the next sweep takes the rest).
+const BAN_SWEEP_BATCH: usize = 500;
+
 impl AppState {
     /// Builds the state over a store, loading its apps, and starts this node's event dispatcher.
     pub async fn new(store: Store, gateway: GatewayConfig) -> Result<AppState, ApiError> {
@@ -206,6 +209,24 @@ impl AppState {
                         tracing::debug!(millis = started.elapsed().as_millis() as u64, "refreshed planner statistics")
                     }
                     Err(error) => tracing::warn!(error = %error.detail, "refreshing planner statistics failed"),
+                }
+            }
+        });
+        // App-wide bans that ran out leave the users' rows within seconds, so `banned` filters on users match
+        // what enforcement (which judges the expiry itself) already does.
+        let sweep_store = state.shared.store.clone();
+        let sweep_owner = Arc::downgrade(&state.shared);
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                interval.tick().await;
+                if sweep_owner.upgrade().is_none() {
+                    return;
+                }
+                let now = sweep_store.now();
+                let cleared = sweep_store.write(now, |tx, now| tx.clear_expired_user_bans(*now, BAN_SWEEP_BATCH));
+                if let Err(error) = cleared.await {
+                    tracing::warn!(error = %error.detail, "clearing expired bans failed");
                 }
             }
         });

@@ -11,8 +11,9 @@ use rill_protocol::types::{
 };
 use serde_json::Value;
 
-/// Renders a user; `online` comes from the connection registry.
-pub fn user(user: &CoreUser, online: bool) -> User {
+/// Renders a user as of `now` (an app-wide ban that ran out shows as none); `online` comes from the connection
+/// registry. A shadow ban never shows: the user it hides is not to learn of it.
+pub fn user(user: &CoreUser, online: bool, now: chrono::DateTime<chrono::Utc>) -> User {
     let mut custom = user.data.clone();
     let name = custom.remove("name").and_then(|value| value.as_str().map(str::to_owned));
     let image = custom.remove("image").and_then(|value| value.as_str().map(str::to_owned));
@@ -31,7 +32,7 @@ pub fn user(user: &CoreUser, online: bool) -> User {
         language,
         created_at: user.created_at,
         updated_at: user.updated_at,
-        banned: user.banned,
+        banned: user.banned_at(now),
         online: online && !invisible,
         blocked_user_ids: Vec::new(),
         shadow_banned: false,
@@ -49,8 +50,13 @@ pub fn user(user: &CoreUser, online: bool) -> User {
 }
 
 /// The `me` object and `FullUserResponse`.
-pub fn own_user(user_record: &CoreUser, online: bool, totals: UnreadTotals) -> OwnUser {
-    let mut public = user(user_record, online);
+pub fn own_user(
+    user_record: &CoreUser,
+    online: bool,
+    totals: UnreadTotals,
+    now: chrono::DateTime<chrono::Utc>,
+) -> OwnUser {
+    let mut public = user(user_record, online, now);
     public.revoke_tokens_issued_before = user_record.revoke_tokens_issued_before;
     OwnUser {
         user: public,
@@ -66,8 +72,8 @@ pub fn own_user(user_record: &CoreUser, online: bool, totals: UnreadTotals) -> O
 
 /// Another user as a `FullUserResponse`, for a user token's query: the public profile, with the private fields
 /// (devices, mutes, unread totals, revocation) empty.
-pub fn other_user(user_record: &CoreUser, online: bool) -> OwnUser {
-    let mut full = own_user(user_record, online, UnreadTotals::default());
+pub fn other_user(user_record: &CoreUser, online: bool, now: chrono::DateTime<chrono::Utc>) -> OwnUser {
+    let mut full = own_user(user_record, online, UnreadTotals::default(), now);
     full.user.revoke_tokens_issued_before = None;
     full
 }
@@ -87,12 +93,14 @@ pub fn user_mute(renderer: &Renderer<'_>, mute: &rill_core::model::UserMute) -> 
 pub struct Renderer<'a> {
     pub users: &'a UserDirectory,
     pub is_online: &'a dyn Fn(&str) -> bool,
+    /// What bans and other expiries are judged against.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 impl Renderer<'_> {
     pub fn user(&self, user_id: &str) -> User {
         match self.users.get(user_id) {
-            Some(record) => user(record, (self.is_online)(user_id)),
+            Some(record) => user(record, (self.is_online)(user_id), self.now),
             None => {
                 let epoch = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
                 User {
@@ -227,8 +235,10 @@ impl Renderer<'_> {
             user: Some(self.user(&member.user_id)),
             created_at: member.created_at,
             updated_at: member.updated_at,
-            banned: false,
+            banned: member.ban.as_ref().is_some_and(|ban| !ban.shadow),
+            // A shadow ban never shows: the member it hides is not to learn of it.
             shadow_banned: false,
+            ban_expires: member.ban.as_ref().filter(|ban| !ban.shadow).and_then(|ban| ban.expires),
             channel_role: member.channel_role.clone(),
             notifications_muted: false,
             role: Some(legacy_role.to_owned()),

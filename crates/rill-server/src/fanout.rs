@@ -7,7 +7,7 @@
 use crate::bus::{Batch, Delivery, MembersOf, UnreadFields};
 use crate::convert::{self, Renderer};
 use crate::registry::{Audience, Frame, Registry};
-use rill_core::model::{App, Channel, Member, UserDirectory};
+use rill_core::model::{App, Channel, Member, MessageView, UserDirectory};
 use rill_core::ops::Notice;
 use rill_core::policy;
 use rill_core::store::Store;
@@ -47,6 +47,11 @@ fn to_connected_members(channel: &Channel, event: Event) -> Delivery {
     to_members
 }
 
+/// A shadowed message's events go to its author alone: nobody else knows it exists.
+fn only_author(message: &MessageView) -> Audience {
+    Audience::User { user_id: message.message.user_id.clone() }
+}
+
 /// Builds the deliveries for a committed operation's notices.
 pub fn deliveries(
     app: &App,
@@ -56,7 +61,7 @@ pub fn deliveries(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Vec<Delivery> {
     let is_online = |user_id: &str| registry.is_online(app.id, user_id);
-    let renderer = Renderer { users, is_online: &is_online };
+    let renderer = Renderer { users, is_online: &is_online, now };
     let config_of = |channel: &Channel| policy::channel_type_config(&channel.channel_type, app.created_at);
     let event_channel = |channel: &Channel| Box::new(renderer.channel(channel, None, None));
     let mut out = Vec::new();
@@ -69,6 +74,10 @@ pub fn deliveries(
                 event.message_id = Some(rendered.id.clone());
                 event.user = Some(rendered.user.clone());
                 event.message = Some(Box::new(rendered));
+                if message.message.shadowed {
+                    out.push(delivery(only_author(message), event));
+                    continue;
+                }
                 let members_of = MembersOf { cid: channel.cid.clone(), member_count: channel.member_count };
                 let mut to_watchers = delivery(watchers(channel), event.clone());
                 to_watchers.members_of = Some(members_of.clone());
@@ -97,7 +106,8 @@ pub fn deliveries(
                 if let Notice::MessageDeleted { hard, .. } = notice {
                     event.hard_delete = Some(*hard);
                 }
-                out.push(delivery(watchers(channel), event));
+                let audience = if message.message.shadowed { only_author(message) } else { watchers(channel) };
+                out.push(delivery(audience, event));
             }
             Notice::Reaction { event_type, channel, message, reaction } => {
                 let mut event = channel_event(event_type, channel, now);
@@ -110,7 +120,8 @@ pub fn deliveries(
                 event.reaction = Some(renderer.reaction(reaction));
                 event.user = Some(renderer.user(&reaction.user_id));
                 event.channel = Some(event_channel(channel));
-                out.push(delivery(watchers(channel), event));
+                let audience = if message.message.shadowed { only_author(message) } else { watchers(channel) };
+                out.push(delivery(audience, event));
             }
             Notice::MessageRead { channel, user_id, last_read_message_id, totals } => {
                 let reader = users.get(user_id);
@@ -227,12 +238,45 @@ pub fn deliveries(
             }
             Notice::UserUpdated { user } => {
                 let mut event = Event::new(kind::USER_UPDATED, now);
-                event.user = Some(convert::user(user, is_online(&user.id)));
+                event.user = Some(convert::user(user, is_online(&user.id), now));
                 out.push(delivery(Audience::Presence { user_id: user.id.clone() }, event));
+            }
+            Notice::UserBanned { ban, channel, lifted } => {
+                out.extend(ban_deliveries(ban, channel.as_ref(), *lifted, &renderer, now))
             }
         }
     }
     out
+}
+
+/// `user.banned` / `user.unbanned`: to the user, and for a channel ban to the channel's watchers (the user once,
+/// watching or not).
+fn ban_deliveries(
+    ban: &rill_core::model::Ban,
+    channel: Option<&Channel>,
+    lifted: bool,
+    renderer: &Renderer<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Delivery> {
+    let event_type = if lifted { kind::USER_UNBANNED } else { kind::USER_BANNED };
+    let mut event = match channel {
+        Some(channel) => channel_event(event_type, channel, now),
+        None => Event::new(event_type, now),
+    };
+    event.user = Some(renderer.user(&ban.user_id));
+    event.created_by = ban.created_by.as_deref().map(|id| renderer.user(id));
+    event.shadow = Some(ban.shadow);
+    if !lifted {
+        event.reason = ban.reason.clone();
+        event.expiration = ban.expires;
+    }
+    match channel {
+        Some(channel) => vec![
+            delivery(watchers(channel), event.clone()),
+            delivery(members_not_watching(channel, vec![ban.user_id.clone()], None), event),
+        ],
+        None => vec![delivery(Audience::User { user_id: ban.user_id.clone() }, event)],
+    }
 }
 
 /// An event about one membership: the member, their user and the channel.

@@ -36,7 +36,11 @@ pub fn default_limit(operation: &str) -> u32 {
         | "StopWatchingChannel"
         | "UpdateMessage"
         | "UpdateMessagePartial" => 1_000,
-        "HideChannel"
+        "Ban"
+        | "Unban"
+        | "MuteUser"
+        | "UnmuteUser"
+        | "HideChannel"
         | "ShowChannel"
         | "Search"
         | "UpdateChannel"

@@ -45,6 +45,9 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "SendUserCustomEvent" => post(users::send_user_event),
         "MuteUser" => post(moderation::mute),
         "UnmuteUser" => post(moderation::unmute),
+        "Ban" => post(moderation::ban),
+        "Unban" => delete(moderation::unban),
+        "QueryBannedUsers" => get(moderation::query_banned_users),
         "ReactivateUser" => post(users::reactivate_user),
         "QueryChannels" => post(channels::query_channels),
         "QueryMembers" => get(channels::query_members),
@@ -117,7 +120,7 @@ pub(crate) fn with_renderer<T>(
 ) -> T {
     let registry = state.registry().clone();
     let is_online = move |user_id: &str| registry.is_online(app_id, user_id);
-    let renderer = Renderer { users, is_online: &is_online };
+    let renderer = Renderer { users, is_online: &is_online, now: state.store().now() };
     render(&renderer)
 }
 

@@ -146,10 +146,20 @@ impl TestServer {
         self.state.apps().put(app);
     }
 
-    /// Bans a user app-wide by setting the stored flag (the ban endpoints come with moderation).
+    /// Bans a user app-wide, for good, straight in the store (no events).
     pub async fn set_banned(&self, user_id: &str) {
-        let (app_id, user_id) = (self.app.id, user_id.to_owned());
-        self.state.store().write(user_id, move |tx, user_id| tx.set_banned(app_id, user_id, true)).await.expect("ban");
+        let app_id = self.app.id;
+        let ban = rill_core::model::Ban {
+            user_id: user_id.to_owned(),
+            channel_cid: None,
+            created_by: None,
+            reason: None,
+            shadow: false,
+            future_channels: false,
+            created_at: chrono::Utc::now(),
+            expires: None,
+        };
+        self.state.store().write(ban, move |tx, ban| tx.put_ban(app_id, ban)).await.expect("ban");
     }
 
     /// Stores regular messages straight into a channel's rows, in one transaction, newest last: volume for

@@ -146,7 +146,7 @@ pub fn publish_presence(state: &AppState, app: &App, user: &User, online: bool) 
         return;
     }
     let mut event = Event::new(kind::USER_PRESENCE_CHANGED, state.store().now());
-    event.user = Some(convert::user(user, online));
+    event.user = Some(convert::user(user, online, state.store().now()));
     let delivery = Delivery::new(Audience::Presence { user_id: user.id.clone() }, event);
     state.publish_deliveries(app.id, vec![delivery]);
 }
@@ -167,7 +167,7 @@ pub fn publish_watching(
     }
     let event_type = if started { kind::USER_WATCHING_START } else { kind::USER_WATCHING_STOP };
     let mut event = channel_event(event_type, channel, state.store().now());
-    event.user = Some(convert::user(user, true));
+    event.user = Some(convert::user(user, true, state.store().now()));
     event.watcher_count = Some(watcher_count);
     let delivery = Delivery::new(Audience::Watchers { cid: channel.cid.clone() }, event);
     state.publish_deliveries(app.id, vec![delivery]);
@@ -223,7 +223,7 @@ async fn open_session(
     };
     let user = connected.user.clone();
     let me = crate::routes::with_renderer(state, app.id, &connected.users, |renderer| {
-        let mut me = convert::own_user(&user, true, connected.totals);
+        let mut me = convert::own_user(&user, true, connected.totals, renderer.now);
         me.mutes = connected.mutes.iter().map(|mute| convert::user_mute(renderer, mute)).collect();
         me
     });

@@ -20,7 +20,7 @@ use crate::store::selection::{
     self, Comparison, Condition, FieldKind, MembershipTest, OrderKey, Page, RowQuery, Scalar, WordIndex,
     MEMBERS_BY_JOINING,
 };
-use crate::store::{ChannelScope, MessageRange, Tx};
+use crate::store::{ChannelScope, MessageRange, Sight, Tx};
 use rill_protocol::error::ErrorCode;
 use rill_protocol::filter::{parse_sort, Filter, SortField};
 use rill_protocol::limits::{
@@ -97,7 +97,7 @@ pub(crate) async fn channel_view(
     users: &mut UserDirectory,
 ) -> CoreResult<ChannelView> {
     let messages = view_messages(tx, ctx, &channel, standing, &options.messages).await?;
-    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, PINNED_IN_VIEW, standing.visible_after).await?;
+    let pinned = tx.pinned_messages(ctx.app_id(), &channel.cid, PINNED_IN_VIEW, &standing.sight()).await?;
     let part = ViewParts { channel, standing: standing.clone(), read_events: config.read_events, messages, pinned };
     let page = Page { offset: options.member_offset, limit: options.member_limit.min(MEMBER_PAGE_MAX) };
     let mut views = assemble_views(tx, ctx, vec![part], page, users).await?;
@@ -114,7 +114,7 @@ async fn view_messages(
 ) -> CoreResult<Vec<Message>> {
     let (default, max) = CHANNEL_MESSAGES_LIMIT;
     let limit = page_size(paging.limit, default, max, "messages.limit")?;
-    let since = standing.visible_after;
+    let since = &standing.sight();
     let Some(around) = &paging.id_around else {
         return match message_range(tx, ctx, paging).await? {
             Some(range) => tx.channel_messages(ctx.app_id(), &channel.cid, &range, limit, since).await,
@@ -160,6 +160,8 @@ async fn assemble_views(
     let rendered = render_view_messages(tx, ctx, &mut parts).await?;
     let cids: Vec<String> = parts.iter().map(|part| part.channel.cid.clone()).collect();
     let mut pages = tx.member_pages(ctx.app_id(), &cids, member_page).await?;
+    let shown: Vec<&mut Member> = pages.values_mut().flatten().collect();
+    crate::ops::attach_bans(tx, ctx, shown).await?;
     let mut views = Vec::with_capacity(parts.len());
     for (part, (messages, pinned_messages)) in parts.into_iter().zip(rendered) {
         let members = pages.remove(&part.channel.cid).unwrap_or_default();
@@ -271,8 +273,9 @@ pub(crate) fn member_document(member: &Member, cid: &str, user: Option<&User>) -
         document.insert("invite".into(), Value::from(status.as_str()));
     }
     document.insert("joined".into(), Value::from(invite.is_none_or(|status| status == InviteStatus::Accepted)));
+    // Banned in this channel (as the member response shows it); a shadow ban is not visible.
+    document.insert("banned".into(), Value::from(member.ban.as_ref().is_some_and(|ban| !ban.shadow)));
     if let Some(user) = user {
-        document.insert("banned".into(), Value::from(user.banned));
         if let Some(name) = user.data.get("name") {
             document.insert("name".into(), name.clone());
         }
@@ -361,7 +364,8 @@ pub async fn query_members(
                 let mut query =
                     members_of(&cid, compiled.condition.clone(), Page { offset: scanned, limit: SCAN_BATCH });
                 query.order = order.clone();
-                let rows = tx.find_members(ctx.app_id(), &query).await?;
+                let mut rows = tx.find_members(ctx.app_id(), &query).await?;
+                crate::ops::attach_bans(tx, ctx, rows.iter_mut().collect()).await?;
                 scanned += rows.len();
                 let done = rows.len() < SCAN_BATCH;
                 collect_users(tx, ctx.app_id(), &mut outcome.users, rows.iter().map(|m| m.user_id.as_str())).await?;
@@ -376,8 +380,9 @@ pub async fn query_members(
         }
         None => {
             let everything = Page { offset: 0, limit: MAX_SORTED_IN_MEMORY + 1 };
-            let rows = tx.find_members(ctx.app_id(), &members_of(&cid, compiled.condition, everything)).await?;
+            let mut rows = tx.find_members(ctx.app_id(), &members_of(&cid, compiled.condition, everything)).await?;
             refuse_unsortable(rows.len(), &sort)?;
+            crate::ops::attach_bans(tx, ctx, rows.iter_mut().collect()).await?;
             collect_users(tx, ctx.app_id(), &mut outcome.users, rows.iter().map(|m| m.user_id.as_str())).await?;
             let mut matching: Vec<(Member, Map<String, Value>)> = rows
                 .into_iter()
@@ -391,6 +396,8 @@ pub async fn query_members(
             apply_page(matching.into_iter().map(|(member, _)| member).collect(), Some(page))
         }
     };
+    let mut members = members;
+    crate::ops::attach_bans(tx, ctx, members.iter_mut().collect()).await?;
     collect_users(tx, ctx.app_id(), &mut outcome.users, members.iter().map(|m| m.user_id.as_str())).await?;
     Ok(Outcome { value: (channel, members), notices: outcome.notices, users: outcome.users })
 }
@@ -461,6 +468,7 @@ async fn add_members(
             // New members start with nothing unread: history before joining is not news to them.
             last_read_sequence: channel.unread_sequence,
             hide_messages_before,
+            ban: None,
         };
         // An existing member (or one a concurrent request just added) stays as they are.
         if tx.insert_member(ctx.app_id(), &member).await? {
@@ -573,6 +581,7 @@ async fn create_channel(
         // Its old messages, until they are purged, lie behind the truncation at its deletion.
         channel.truncated_at = stored.and_then(|old| old.deleted_at);
     }
+    crate::ops::moderation::carry_future_bans(tx, ctx, &channel).await?;
     let inputs = data.members.clone().unwrap_or_default();
     let added = add_members(tx, ctx, &mut channel, &inputs, None, false).await?;
     let invites = data.invites.clone().unwrap_or_default();
@@ -959,15 +968,21 @@ pub async fn query_channels(
     let channels = matching_channels(tx, ctx, &filter_value, viewer.as_ref(), &sort, Some(page)).await?;
     // The page's views in a fixed number of queries: its messages and pins at once, then the rest.
     let mut parts = Vec::with_capacity(channels.len());
+    let bans = match &viewer {
+        Some(user) if !ctx.actor.is_server() => {
+            let cids: Vec<String> = channels.iter().map(|(channel, _)| channel.cid.clone()).collect();
+            tx.bans_of(ctx.app_id(), &user.id, &cids, ctx.now).await?
+        }
+        _ => Vec::new(),
+    };
     for (channel, member) in channels {
         let config = config_of(&channel.channel_type, &ctx.app)?;
-        let standing = standing_of(ctx, &channel, &config, viewer.as_ref(), member);
+        let ban = bans.iter().find(|ban| ban.channel_cid.as_deref() == Some(channel.cid.as_str()));
+        let standing = standing_of(ctx, &channel, &config, viewer.as_ref(), member, ban);
         parts.push(ViewParts { channel, standing, read_events: config.read_events, messages: vec![], pinned: vec![] });
     }
-    let scopes: Vec<ChannelScope> = parts
-        .iter()
-        .map(|part| ChannelScope { cid: part.channel.cid.clone(), since: part.standing.visible_after })
-        .collect();
+    let scopes: Vec<ChannelScope> =
+        parts.iter().map(|part| ChannelScope { cid: part.channel.cid.clone(), sight: part.standing.sight() }).collect();
     let mut latest = tx.latest_messages_of(ctx.app_id(), &scopes, message_limit, PINNED_IN_VIEW).await?;
     for part in &mut parts {
         let page = latest.remove(&part.channel.cid).unwrap_or_default();
@@ -1302,6 +1317,7 @@ pub async fn delete_channel(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreRe
     // `purge_channel`), and the members to tell are found at delivery: the request costs the same however large
     // the channel.
     tx.mark_channel_deleted(ctx.app_id(), cid, ctx.now).await?;
+    tx.delete_channel_bans(ctx.app_id(), cid).await?;
     channel.deleted_at = Some(ctx.now);
     channel.updated_at = ctx.now;
     let mut outcome = Outcome::new(channel.clone());
@@ -1494,7 +1510,9 @@ pub async fn mark_read(
         }
         None => {
             member.last_read_sequence = channel.unread_sequence;
-            let newest = tx.channel_messages(ctx.app_id(), cid, &MessageRange::Latest, 1, channel.truncated_at).await?;
+            let newest = tx
+                .channel_messages(ctx.app_id(), cid, &MessageRange::Latest, 1, &Sight::after(channel.truncated_at))
+                .await?;
             member.last_read_message_id =
                 newest.into_iter().next().map(|message| message.id).or(member.last_read_message_id);
         }
@@ -1538,7 +1556,7 @@ pub async fn mark_unread(
             .ok_or_else(|| CoreError::not_found(format!("message {message_id} does not exist in channel {cid}")))?,
         (None, Some(at)) => {
             let range = MessageRange::After { at, id: String::new(), inclusive: true };
-            tx.channel_messages(ctx.app_id(), cid, &range, 1, channel.truncated_at)
+            tx.channel_messages(ctx.app_id(), cid, &range, 1, &Sight::after(channel.truncated_at))
                 .await?
                 .into_iter()
                 .next()
@@ -1550,7 +1568,11 @@ pub async fn mark_unread(
         .count_unread_from(ctx.app_id(), cid, (first.created_at, &first.id), &member.user_id, channel.truncated_at)
         .await?;
     let earlier = MessageRange::Before { at: first.created_at, id: first.id.clone(), inclusive: false };
-    let previous = tx.channel_messages(ctx.app_id(), cid, &earlier, 1, channel.truncated_at).await?.into_iter().next();
+    let previous = tx
+        .channel_messages(ctx.app_id(), cid, &earlier, 1, &Sight::after(channel.truncated_at))
+        .await?
+        .into_iter()
+        .next();
     let before = member.clone();
     member.last_read_sequence = (channel.unread_sequence - unread).max(0);
     member.last_read_at =

@@ -296,9 +296,7 @@ pub(crate) async fn post_message(
     let user = acting_user(tx, ctx).await?.ok_or_else(|| CoreError::input("message.user_id is required"))?;
     let standing = standing(tx, ctx, &channel, config, Some(&user)).await?;
     standing.require_read(&channel.cid)?;
-    if standing.banned {
-        return Err(CoreError::not_allowed(format!("user {} is banned and cannot send messages", user.id)));
-    }
+    standing.require_not_banned("send messages")?;
     let text = request.text.clone().unwrap_or_default();
     check_text(&text, config)?;
     let message_type = message_type_of(ctx, &request, forced_type)?;
@@ -314,17 +312,19 @@ pub(crate) async fn post_message(
     let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
     let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
     let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;
-    if let Some(parent) = &parent {
+    // A shadow-banned sender's message is theirs alone: it moves no counter or position anyone else sees.
+    message.shadowed = standing.shadowed;
+    if let Some(parent) = parent.as_ref().filter(|_| !message.shadowed) {
         tx.add_reply_counts(ctx.app_id(), &parent.id, 1, 0).await?;
     }
     // The channel's counters move in SQL, so concurrent sends each get their own sequence number; its row stays
     // locked until the commit, so this is the send's last write.
-    let shows_in_channel = message.parent_id.is_none() || message.show_in_channel;
+    let shows_in_channel = (message.parent_id.is_none() || message.show_in_channel) && !message.shadowed;
     let effects = PostEffects {
         counts_unread: counts_as_unread(&message),
         shows_in_channel,
         sender_is_member: standing.member.is_some(),
-        unhide: !options.keep_channel_hidden,
+        unhide: !options.keep_channel_hidden && !message.shadowed,
     };
     let posted = tx.post_message(ctx.app_id(), &mut message, effects, ctx.now).await?;
     channel.message_count = posted.counters.message_count;
@@ -642,7 +642,7 @@ pub async fn pinned_messages(
         sort.first().is_some_and(|field| field.direction == rill_protocol::filter::SortDirection::Ascending);
     let standing = reader_standing(tx, ctx, cid).await?;
     let range = crate::store::PinRange { after, before, ascending };
-    let pins = tx.pinned_page(ctx.app_id(), cid, &range, limit, standing.visible_after).await?;
+    let pins = tx.pinned_page(ctx.app_id(), cid, &range, limit, &standing.sight()).await?;
     views_for_reader(tx, ctx, &standing, pins).await
 }
 
@@ -903,7 +903,7 @@ pub async fn replies(
     let (default, max) = REPLIES_LIMIT;
     let limit = page_size(paging.limit, default, max, "limit")?;
     let messages = match message_range(tx, ctx, paging).await? {
-        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit, standing.visible_after).await?,
+        Some(range) => tx.replies(ctx.app_id(), parent_id, &range, limit, &standing.sight()).await?,
         None => Vec::new(),
     };
     views_for_reader(tx, ctx, &standing, messages).await

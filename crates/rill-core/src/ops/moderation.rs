@@ -1,12 +1,23 @@
-//! Moderation by users and moderators: for now, muting users. A mute is the muter's own (it hides nothing from
-//! anyone else); it lasts `timeout` minutes or until the muter unmutes.
+//! Moderation by users and moderators. A mute is the muter's own (it hides nothing from anyone else); it lasts
+//! `timeout` minutes or until the muter unmutes. A ban is a moderator's: app-wide or in one channel, it keeps
+//! the user reading but not posting, reacting or sending events there until it runs out or is lifted; a shadow
+//! ban instead lets them post what only they see.
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
-use crate::model::{User, UserMute};
-use crate::ops::{collect_users, Context, Outcome};
+use crate::model::{Ban, Channel, User, UserMute};
+use crate::ops::{collect_users, load_channel, page_offset, page_size, standing, Context, Notice, Outcome};
+use crate::policy::is_app_moderator;
+use crate::query;
+use crate::store::selection::{self, Comparison, Condition, FieldKind, OrderKey, Page, RowQuery, Scalar};
 use crate::store::Tx;
-use rill_protocol::limits::{MAX_MUTE_MINUTES, MAX_USERS_PER_CALL};
+use rill_protocol::filter::{parse_sort, Filter, Operator, SortDirection};
+use rill_protocol::ids::Cid;
+use rill_protocol::limits::{
+    MAX_BANS_PER_PAGE, MAX_BAN_MINUTES, MAX_MODERATION_REASON_CHARS, MAX_MUTE_MINUTES, MAX_USERS_PER_CALL,
+};
+use rill_protocol::request::{BanRequest, QueryBannedUsersRequest, UnbanQuery};
+use serde_json::{Map, Value};
 
 /// What muting or unmuting leaves: the muter, their mutes now, the mutes this call made, and the targets that
 /// do not exist.
@@ -90,4 +101,295 @@ async fn finish(
     let targets: Vec<String> = outcome.value.all.iter().map(|mute| mute.target_id.clone()).collect();
     collect_users(tx, ctx.app_id(), &mut outcome.users, targets.iter().map(String::as_str)).await?;
     Ok(outcome)
+}
+
+/// `POST /moderation/ban`: bans `target_user_id` app-wide or in one channel. App-wide bans are for the app's
+/// admins and moderators (and server calls); a channel ban needs `ban-channel-members` there. Banning again
+/// replaces the ban in that scope.
+pub async fn ban_user(tx: &mut dyn Tx, ctx: &Context, request: &BanRequest) -> CoreResult<Outcome<Ban>> {
+    for (refused, what) in [
+        (request.ip_ban == Some(true), "ip_ban"),
+        (request.delete_messages.is_some(), "delete_messages (delete the user's messages with DELETE /users/{id})"),
+        (request.delete_reactions == Some(true), "delete_reactions"),
+    ] {
+        if refused {
+            return Err(CoreError::input(format!("{what} is not supported by this server")));
+        }
+    }
+    let target_id = request.target_user_id.as_ref().ok_or_else(|| CoreError::input("target_user_id is required"))?;
+    let expires = match request.timeout {
+        None | Some(0) => None,
+        Some(minutes) if (1..=MAX_BAN_MINUTES).contains(&minutes) => Some(ctx.now + chrono::Duration::minutes(minutes)),
+        Some(_) => return Err(CoreError::input(format!("timeout must be 1 to {MAX_BAN_MINUTES} minutes"))),
+    };
+    let reason = request.reason.clone().filter(|reason| !reason.is_empty());
+    if reason.as_ref().is_some_and(|reason| reason.chars().count() > MAX_MODERATION_REASON_CHARS) {
+        return Err(CoreError::input(format!("reason must be at most {MAX_MODERATION_REASON_CHARS} characters")));
+    }
+    let channel_cid = request.channel();
+    let future_channels = request.ban_from_future_channels.unwrap_or(false);
+    if future_channels && channel_cid.is_none() {
+        return Err(CoreError::input("ban_from_future_channels needs a channel ban: pass channel_cid"));
+    }
+    let scope = BanScope::authorize(tx, ctx, channel_cid.as_ref(), "ban").await?;
+    let target = ban_target(tx, ctx, target_id, &scope).await?;
+    let ban = Ban {
+        user_id: target.id.clone(),
+        channel_cid: channel_cid.map(Cid::into_string),
+        created_by: scope.moderator.as_ref().map(|user| user.id.clone()),
+        reason,
+        shadow: request.shadow.unwrap_or(false),
+        future_channels,
+        created_at: ctx.now,
+        expires,
+    };
+    tx.put_ban(ctx.app_id(), &ban).await?;
+    let mut outcome = Outcome::new(ban.clone());
+    outcome.users.insert(target.id.clone(), target);
+    if let Some(moderator) = scope.moderator {
+        outcome.users.insert(moderator.id.clone(), moderator);
+    }
+    if !ban.shadow {
+        outcome.notices.push(Notice::UserBanned { ban, channel: scope.channel, lifted: false });
+    }
+    Ok(outcome)
+}
+
+/// `DELETE /moderation/ban`: lifts the target's ban in the scope (none there is no error), by whoever may
+/// ban there.
+pub async fn unban_user(tx: &mut dyn Tx, ctx: &Context, query: &UnbanQuery) -> CoreResult<Outcome<Option<Ban>>> {
+    let target_id = query.target_user_id.as_ref().ok_or_else(|| CoreError::input("target_user_id is required"))?;
+    let channel_cid = query.channel();
+    let scope = BanScope::authorize(tx, ctx, channel_cid.as_ref(), "unban").await?;
+    let lifted = tx.delete_ban(ctx.app_id(), target_id.as_str(), channel_cid.as_ref().map(Cid::as_str)).await?;
+    let mut outcome = Outcome::new(lifted.clone());
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [target_id.as_str()]).await?;
+    if let Some(moderator) = scope.moderator {
+        outcome.users.insert(moderator.id.clone(), moderator);
+    }
+    if let Some(mut ban) = lifted.filter(|ban| !ban.shadow) {
+        ban.created_by = ctx.actor.user_id().map(str::to_owned);
+        outcome.notices.push(Notice::UserBanned { ban, channel: scope.channel, lifted: true });
+    }
+    Ok(outcome)
+}
+
+/// Where a ban or unban applies and who makes it, once they are found allowed to.
+struct BanScope {
+    channel: Option<Channel>,
+    moderator: Option<User>,
+}
+
+impl BanScope {
+    /// Refuses (code 17) a ban the actor may not make: app-wide needs an admin or moderator of the app, a channel
+    /// ban `ban-channel-members` in that channel. Server calls may do both.
+    async fn authorize(tx: &mut dyn Tx, ctx: &Context, cid: Option<&Cid>, action: &str) -> CoreResult<BanScope> {
+        let moderator = crate::ops::acting_user(tx, ctx).await?;
+        let channel = match cid {
+            Some(cid) => {
+                let (channel, config) = load_channel(tx, ctx, cid.as_str()).await?;
+                let standing = standing(tx, ctx, &channel, &config, moderator.as_ref()).await?;
+                standing.require("ban-channel-members", &format!("{action} members of channel {cid}"))?;
+                Some(channel)
+            }
+            None => {
+                let allowed =
+                    ctx.actor.is_server() || moderator.as_ref().is_some_and(|user| is_app_moderator(&user.role));
+                if !allowed {
+                    return Err(CoreError::not_allowed(format!(
+                        "only an admin or moderator of the app may {action} users app-wide"
+                    )));
+                }
+                None
+            }
+        };
+        Ok(BanScope { channel, moderator })
+    }
+}
+
+/// The user to ban: they exist, are not the moderator, and (for a user token) are not an admin.
+async fn ban_target(tx: &mut dyn Tx, ctx: &Context, target_id: &UserId, scope: &BanScope) -> CoreResult<User> {
+    let target = tx
+        .user(ctx.app_id(), target_id.as_str())
+        .await?
+        .ok_or_else(|| CoreError::input(format!("target user {target_id} does not exist")))?;
+    if scope.moderator.as_ref().is_some_and(|moderator| moderator.id == target.id) {
+        return Err(CoreError::input("a user cannot ban themselves"));
+    }
+    if !ctx.actor.is_server() && target.role == "admin" {
+        return Err(CoreError::not_allowed(format!("user {target_id} is an admin of the app and cannot be banned")));
+    }
+    Ok(target)
+}
+
+/// A channel its creator just made: the bans they made "from future channels" apply in it too.
+pub(crate) async fn carry_future_bans(tx: &mut dyn Tx, ctx: &Context, channel: &Channel) -> CoreResult<()> {
+    let Some(creator) = &channel.created_by else { return Ok(()) };
+    for ban in tx.future_bans_by(ctx.app_id(), creator, ctx.now).await? {
+        let carried =
+            Ban { channel_cid: Some(channel.cid.clone()), future_channels: false, created_at: ctx.now, ..ban };
+        tx.put_ban(ctx.app_id(), &carried).await?;
+    }
+    Ok(())
+}
+
+/// The order of bans: newest first unless asked otherwise, ties by user and channel.
+fn ban_order(descending: bool) -> Vec<OrderKey> {
+    ["created_at", "user_id", "channel_cid"].into_iter().map(|column| OrderKey { column, descending }).collect()
+}
+
+fn ban_field(field: &str) -> Option<FieldKind> {
+    Some(match field {
+        "user_id" => FieldKind::Text { column: "user_id", nullable: false },
+        "channel_cid" => FieldKind::Text { column: "channel_cid", nullable: false },
+        "banned_by_id" => FieldKind::Text { column: "created_by", nullable: true },
+        "reason" => FieldKind::Text { column: "reason", nullable: true },
+        "created_at" => FieldKind::Time { column: "created_at", nullable: false },
+        _ => return None,
+    })
+}
+
+fn ban_filter_allows(field: &str, operator: Operator) -> bool {
+    use Operator::*;
+    match field {
+        "user_id" | "banned_by_id" | "created_at" | "reason" => {
+            matches!(operator, Eq | Gt | Gte | Lt | Lte | In | Exists)
+        }
+        "channel_cid" => matches!(operator, Eq | In),
+        _ => false,
+    }
+}
+
+/// The document a ban filter is checked against in memory (for conditions SQL cannot judge exactly).
+fn ban_document(ban: &Ban) -> Map<String, Value> {
+    let mut document = Map::new();
+    document.insert("user_id".into(), Value::from(ban.user_id.as_str()));
+    document.insert("channel_cid".into(), Value::from(ban.channel_cid.as_deref().unwrap_or("")));
+    if let Some(by) = &ban.created_by {
+        document.insert("banned_by_id".into(), Value::from(by.as_str()));
+    }
+    if let Some(reason) = &ban.reason {
+        document.insert("reason".into(), Value::from(reason.as_str()));
+    }
+    document.insert("created_at".into(), Value::from(rill_protocol::time::format(&ban.created_at)));
+    document
+}
+
+/// The bans a page holds, with the channels of its channel bans.
+#[derive(Debug, Clone, Default)]
+pub struct BanPage {
+    pub bans: Vec<Ban>,
+    pub channels: Vec<Channel>,
+}
+
+/// `GET /query_banned_users`: the bans the filter selects, newest first (or by `created_at` as sorted), paged.
+/// Server calls and the app's admins and moderators see every ban; a channel moderator sees the bans of a
+/// channel they moderate, named by `channel_cid`. Cost: the index range the filter names, plus the page.
+pub async fn query_banned_users(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &QueryBannedUsersRequest,
+) -> CoreResult<Outcome<BanPage>> {
+    let filter_value = request.filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
+    let filter = Filter::parse(&filter_value).map_err(|error| CoreError::input(error.message))?;
+    filter.validate(&ban_filter_allows).map_err(|error| {
+        CoreError::input(format!(
+            "{} (bans filter on user_id, channel_cid, banned_by_id, created_at and reason)",
+            error.message
+        ))
+    })?;
+    let sort =
+        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    let descending = match sort.as_slice() {
+        [] => true,
+        [only] if only.field == "created_at" => only.direction == SortDirection::Descending,
+        _ => return Err(CoreError::input("bans can be sorted by created_at only")),
+    };
+    let page = Page {
+        limit: page_size(request.limit, 25, MAX_BANS_PER_PAGE, "limit")?,
+        offset: page_offset(request.offset, 10_000, "offset")?,
+    };
+    authorize_ban_query(tx, ctx, &filter).await?;
+    let compiled = selection::compile(&filter, ban_field, None);
+    let mut condition = compiled.condition;
+    if request.exclude_expired_bans == Some(true) {
+        let now = Scalar::Int(crate::store::codec::micros(&ctx.now));
+        let unexpired = Condition::Any(vec![
+            Condition::Null { column: "expires_at" },
+            Condition::Column { column: "expires_at", op: Comparison::Gt, value: now },
+        ]);
+        condition = Condition::All(vec![condition, unexpired]);
+    }
+    let order = ban_order(descending);
+    let bans = if compiled.exact {
+        tx.find_bans(ctx.app_id(), &RowQuery { condition, order, page: Some(page) }).await?
+    } else {
+        let mut kept = Vec::new();
+        let mut scanned = 0;
+        loop {
+            let batch = Page { offset: scanned, limit: crate::ops::SCAN_BATCH };
+            let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
+            let rows = tx.find_bans(ctx.app_id(), &query).await?;
+            scanned += rows.len();
+            let done = rows.len() < crate::ops::SCAN_BATCH;
+            kept.extend(rows.into_iter().filter(|ban| query::matches(&filter, &ban_document(ban))));
+            if done || kept.len() >= page.offset + page.limit {
+                break;
+            }
+        }
+        kept.into_iter().skip(page.offset).take(page.limit).collect()
+    };
+    let mut outcome = Outcome::new(BanPage::default());
+    let mut mentioned: Vec<String> = Vec::with_capacity(bans.len() * 2);
+    for ban in &bans {
+        mentioned.push(ban.user_id.clone());
+        mentioned.extend(ban.created_by.clone());
+    }
+    collect_users(tx, ctx.app_id(), &mut outcome.users, mentioned.iter().map(String::as_str)).await?;
+    let mut cids: Vec<String> = bans.iter().filter_map(|ban| ban.channel_cid.clone()).collect();
+    cids.sort_unstable();
+    cids.dedup();
+    // At most one lookup per channel of the page.
+    for cid in &cids {
+        outcome.value.channels.extend(tx.channel(ctx.app_id(), cid).await?);
+    }
+    outcome.value.bans = bans;
+    Ok(outcome)
+}
+
+/// Refuses (code 17) a ban query by someone who is neither a server call, an app admin or moderator, nor a
+/// moderator of the one channel the filter names with `channel_cid: {$eq: ...}` at its top level.
+async fn authorize_ban_query(tx: &mut dyn Tx, ctx: &Context, filter: &Filter) -> CoreResult<()> {
+    if ctx.actor.is_server() {
+        return Ok(());
+    }
+    let viewer = crate::ops::acting_user(tx, ctx).await?;
+    if viewer.as_ref().is_some_and(|user| is_app_moderator(&user.role)) {
+        return Ok(());
+    }
+    let refused = || {
+        CoreError::not_allowed(
+            "only moderators may query bans: the app's admins and moderators, or a channel's moderators with \
+             filter_conditions.channel_cid naming that channel",
+        )
+    };
+    let cid = named_channel(filter).ok_or_else(refused)?;
+    let (channel, config) = load_channel(tx, ctx, &cid).await?;
+    let standing = standing(tx, ctx, &channel, &config, viewer.as_ref()).await?;
+    if standing.moderates {
+        Ok(())
+    } else {
+        Err(refused())
+    }
+}
+
+/// The channel a filter pins with a top-level `channel_cid` equality (alone or in a top-level `$and`).
+fn named_channel(filter: &Filter) -> Option<String> {
+    match filter {
+        Filter::Condition { field, op: Operator::Eq, value } if field == "channel_cid" => {
+            value.as_str().map(str::to_owned)
+        }
+        Filter::And(children) => children.iter().find_map(named_channel),
+        _ => None,
+    }
 }

@@ -188,6 +188,8 @@ pub async fn upsert_users(
             deleted_at: None,
             banned: existing.as_ref().is_some_and(|user| user.banned),
             revoke_tokens_issued_before: revoke,
+            shadow_banned: existing.as_ref().is_some_and(|user| user.shadow_banned),
+            ban_expires: existing.as_ref().and_then(|user| user.ban_expires),
         };
         let unique_name = unique_name_of(tx, ctx, &user).await?;
         tx.upsert_user(ctx.app_id(), &user, unique_name.as_deref()).await?;

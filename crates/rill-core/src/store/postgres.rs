@@ -13,7 +13,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
 };
 use crate::secret::SealingKey;
 use crate::store::codec::{
@@ -22,12 +22,12 @@ use crate::store::codec::{
 };
 use crate::store::selection::{
     message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, Page, RowQuery, Scalar, WordIndex,
-    CHANNELS, MEMBERS, MESSAGES, USERS,
+    BANS, CHANNELS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, NewApp, PinRange, PostEffects, Posted, UserPurge, UserRows,
+    MessageRows, ModerationRows, NewApp, PinRange, PostEffects, Posted, Sight, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/postgres/0007_read_floor.sql")),
     (8, include_str!("../../migrations/postgres/0008_user_purges.sql")),
     (9, include_str!("../../migrations/postgres/0009_user_mutes.sql")),
+    (10, include_str!("../../migrations/postgres/0010_bans.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -609,7 +610,7 @@ impl PgTx {
     }
 
     async fn users_where(&mut self, condition: &str, params: &[Param<'_>]) -> CoreResult<Vec<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {condition}");
+        let sql = format!("SELECT {USER_READ_COLUMNS} FROM users WHERE {condition}");
         self.rows(&sql, params).await?.iter().map(user_from_row).collect()
     }
 
@@ -664,17 +665,19 @@ impl PgTx {
         scope: PageScope<'_>,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+        let (since, all, reader) = (sight.since_micros(), sight.all_shadowed, sight.reader_id());
         let limit = limit as i64;
         let PageScope { column, key, visible } = scope;
-        let base = format!("app_id = $1 AND {column} = $2 {visible} AND created_at > $3");
+        let base = format!(
+            "app_id = $1 AND {column} = $2 {visible} AND created_at > $3 AND (NOT shadowed OR $4 OR user_id = $5)"
+        );
         let mut messages = match range {
             MessageRange::Latest => {
                 self.messages_where(
-                    &format!("{base} ORDER BY created_at DESC, id DESC LIMIT $4"),
-                    &[&app_id, &key, &since, &limit],
+                    &format!("{base} ORDER BY created_at DESC, id DESC LIMIT $6"),
+                    &[&app_id, &key, &since, &all, &reader, &limit],
                 )
                 .await?
             }
@@ -682,9 +685,9 @@ impl PgTx {
                 let comparison = if *inclusive { "<=" } else { "<" };
                 self.messages_where(
                     &format!(
-                        "{base} AND (created_at, id) {comparison} ($4, $5) ORDER BY created_at DESC, id DESC LIMIT $6"
+                        "{base} AND (created_at, id) {comparison} ($6, $7) ORDER BY created_at DESC, id DESC LIMIT $8"
                     ),
-                    &[&app_id, &key, &since, &micros(at), id, &limit],
+                    &[&app_id, &key, &since, &all, &reader, &micros(at), id, &limit],
                 )
                 .await?
             }
@@ -692,8 +695,8 @@ impl PgTx {
                 let comparison = if *inclusive { ">=" } else { ">" };
                 let mut ascending = self
                     .messages_where(
-                        &format!("{base} AND (created_at, id) {comparison} ($4, $5) ORDER BY created_at, id LIMIT $6"),
-                        &[&app_id, &key, &since, &micros(at), id, &limit],
+                        &format!("{base} AND (created_at, id) {comparison} ($6, $7) ORDER BY created_at, id LIMIT $8"),
+                        &[&app_id, &key, &since, &all, &reader, &micros(at), id, &limit],
                     )
                     .await?;
                 ascending.reverse();
@@ -798,6 +801,11 @@ struct PageScope<'a> {
 const USER_COLUMNS: &str =
     "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, banned, revoke_tokens_issued_before";
 
+/// What a read of a user selects: [`USER_COLUMNS`] and the app-wide ban's shadow flag and expiry, which only the
+/// ban statements write.
+const USER_READ_COLUMNS: &str = "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, \
+    banned, revoke_tokens_issued_before, shadow_banned, ban_expires_at";
+
 fn user_from_row(row: &Row) -> CoreResult<User> {
     Ok(User {
         id: row.try_get(0)?,
@@ -810,6 +818,8 @@ fn user_from_row(row: &Row) -> CoreResult<User> {
         deleted_at: optional_time(row.try_get(7)?),
         banned: row.try_get(8)?,
         revoke_tokens_issued_before: optional_time(row.try_get(9)?),
+        shadow_banned: row.try_get(10)?,
+        ban_expires: optional_time(row.try_get(11)?),
     })
 }
 
@@ -864,6 +874,7 @@ fn member_from_row(row: &Row, offset: usize) -> CoreResult<Member> {
         last_read_message_id: row.try_get(offset + 8)?,
         last_read_sequence: row.try_get(offset + 9)?,
         hide_messages_before: optional_time(row.try_get(offset + 10)?),
+        ban: None,
     })
 }
 
@@ -1013,7 +1024,7 @@ impl UserRows for PgTx {
     }
 
     async fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, params) = render_select(&PostgresDialect, USER_COLUMNS, USERS, app_id, query);
+        let (sql, params) = render_select(&PostgresDialect, USER_READ_COLUMNS, USERS, app_id, query);
         self.rows_built(&sql, &params).await?.iter().map(user_from_row).collect()
     }
 
@@ -1125,12 +1136,6 @@ impl UserRows for PgTx {
         Ok(())
     }
 
-    async fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()> {
-        self.execute("UPDATE users SET banned = $1 WHERE app_id = $2 AND id = $3", &[&banned, &app_id, &user_id])
-            .await?;
-        Ok(())
-    }
-
     async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
         self.execute("DELETE FROM user_words WHERE app_id = $1 AND user_id = $2", &[&app_id, &user_id]).await?;
         self.execute("DELETE FROM users WHERE app_id = $1 AND id = $2", &[&app_id, &user_id]).await?;
@@ -1229,6 +1234,138 @@ impl UserRows for PgTx {
             totals.entry(user_id.clone()).or_default();
         }
         Ok(totals)
+    }
+}
+
+/// The columns of a ban, in [`ban_from_row`]'s order.
+const BAN_COLUMNS: &str = "user_id, channel_cid, created_by, reason, shadow, future_channels, created_at, expires_at";
+
+fn ban_from_row(row: &Row) -> CoreResult<Ban> {
+    let channel_cid: String = row.try_get(1)?;
+    Ok(Ban {
+        user_id: row.try_get(0)?,
+        channel_cid: (!channel_cid.is_empty()).then_some(channel_cid),
+        created_by: row.try_get(2)?,
+        reason: row.try_get(3)?,
+        shadow: row.try_get(4)?,
+        future_channels: row.try_get(5)?,
+        created_at: time(row.try_get(6)?),
+        expires: optional_time(row.try_get(7)?),
+    })
+}
+
+#[async_trait]
+impl ModerationRows for PgTx {
+    async fn put_ban(&mut self, app_id: i64, ban: &Ban) -> CoreResult<()> {
+        let scope = ban.channel_cid.as_deref().unwrap_or("");
+        self.execute(
+            &format!(
+                "INSERT INTO bans (app_id, {BAN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (app_id, user_id, channel_cid) DO UPDATE SET created_by = excluded.created_by, \
+                 reason = excluded.reason, shadow = excluded.shadow, future_channels = excluded.future_channels, \
+                 created_at = excluded.created_at, expires_at = excluded.expires_at"
+            ),
+            &[
+                &app_id,
+                &ban.user_id,
+                &scope,
+                &ban.created_by,
+                &ban.reason,
+                &ban.shadow,
+                &ban.future_channels,
+                &micros(&ban.created_at),
+                &optional_micros(&ban.expires),
+            ],
+        )
+        .await?;
+        if ban.channel_cid.is_none() {
+            self.execute(
+                "UPDATE users SET banned = $1, shadow_banned = $2, ban_expires_at = $3 WHERE app_id = $4 AND id = $5",
+                &[&!ban.shadow, &ban.shadow, &optional_micros(&ban.expires), &app_id, &ban.user_id],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_ban(&mut self, app_id: i64, user_id: &str, channel_cid: Option<&str>) -> CoreResult<Option<Ban>> {
+        let scope = channel_cid.unwrap_or("");
+        let sql =
+            format!("DELETE FROM bans WHERE app_id = $1 AND user_id = $2 AND channel_cid = $3 RETURNING {BAN_COLUMNS}");
+        let removed = self.rows(&sql, &[&app_id, &user_id, &scope]).await?;
+        if channel_cid.is_none() {
+            self.execute(
+                "UPDATE users SET banned = FALSE, shadow_banned = FALSE, ban_expires_at = NULL \
+                 WHERE app_id = $1 AND id = $2",
+                &[&app_id, &user_id],
+            )
+            .await?;
+        }
+        removed.first().map(ban_from_row).transpose()
+    }
+
+    async fn bans_of(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        cids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<Ban>> {
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM bans WHERE app_id = $1 AND user_id = $2 AND channel_cid = ANY($3) \
+             AND (expires_at IS NULL OR expires_at > $4)"
+        );
+        let rows = self.rows(&sql, &[&app_id, &user_id, &cids, &micros(&now)]).await?;
+        rows.iter().map(ban_from_row).collect()
+    }
+
+    async fn channel_bans(
+        &mut self,
+        app_id: i64,
+        cids: &[String],
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<Ban>> {
+        if cids.is_empty() || user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM bans WHERE app_id = $1 AND channel_cid = ANY($2) AND user_id = ANY($3) \
+             AND (expires_at IS NULL OR expires_at > $4)"
+        );
+        let rows = self.rows(&sql, &[&app_id, &cids, &user_ids, &micros(&now)]).await?;
+        rows.iter().map(ban_from_row).collect()
+    }
+
+    async fn find_bans(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Ban>> {
+        let (sql, params) = render_select(&PostgresDialect, BAN_COLUMNS, BANS, app_id, query);
+        self.rows_built(&sql, &params).await?.iter().map(ban_from_row).collect()
+    }
+
+    async fn future_bans_by(&mut self, app_id: i64, created_by: &str, now: DateTime<Utc>) -> CoreResult<Vec<Ban>> {
+        let sql = format!(
+            "SELECT {BAN_COLUMNS} FROM bans WHERE app_id = $1 AND created_by = $2 AND future_channels \
+             AND (expires_at IS NULL OR expires_at > $3) ORDER BY created_at, user_id"
+        );
+        let rows = self.rows(&sql, &[&app_id, &created_by, &micros(&now)]).await?;
+        rows.iter().map(ban_from_row).collect()
+    }
+
+    async fn delete_channel_bans(&mut self, app_id: i64, cid: &str) -> CoreResult<usize> {
+        let removed = self.execute("DELETE FROM bans WHERE app_id = $1 AND channel_cid = $2", &[&app_id, &cid]).await?;
+        Ok(removed as usize)
+    }
+
+    async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        let cleared = self
+            .execute(
+                "UPDATE users SET banned = FALSE, shadow_banned = FALSE, ban_expires_at = NULL \
+                 WHERE (app_id, id) IN (SELECT app_id, id FROM users WHERE ban_expires_at IS NOT NULL \
+                 AND ban_expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                &[&micros(&now), &(limit as i64)],
+            )
+            .await?;
+        Ok(cleared as usize)
     }
 }
 
@@ -1853,10 +1990,10 @@ impl MessageRows for PgTx {
         cid: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
         let scope = PageScope { column: "cid", key: cid, visible: "AND (parent_id IS NULL OR show_in_channel)" };
-        self.message_page(app_id, scope, range, limit, since).await
+        self.message_page(app_id, scope, range, limit, sight).await
     }
 
     async fn replies(
@@ -1865,10 +2002,10 @@ impl MessageRows for PgTx {
         parent_id: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
         let scope = PageScope { column: "parent_id", key: parent_id, visible: "" };
-        self.message_page(app_id, scope, range, limit, since).await
+        self.message_page(app_id, scope, range, limit, sight).await
     }
 
     async fn has_message_since(
@@ -1891,14 +2028,14 @@ impl MessageRows for PgTx {
         app_id: i64,
         cid: &str,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+        let (since, all, reader) = (sight.since_micros(), sight.all_shadowed, sight.reader_id());
         let mut messages = self
             .messages_where(
                 "app_id = $1 AND cid = $2 AND pinned AND deleted_at IS NULL AND created_at > $3 \
-                 ORDER BY pinned_at DESC LIMIT $4",
-                &[&app_id, &cid, &since, &(limit as i64)],
+                 AND (NOT shadowed OR $5 OR user_id = $6) ORDER BY pinned_at DESC LIMIT $4",
+                &[&app_id, &cid, &since, &(limit as i64), &all, &reader],
             )
             .await?;
         messages.reverse();
@@ -1911,17 +2048,18 @@ impl MessageRows for PgTx {
         cid: &str,
         range: &PinRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
         let (after, before, order) = range.sql();
         let (from, to) = range.bounds();
-        let since = since.as_ref().map_or(i64::MIN, micros);
+        let (since, all, reader) = (sight.since_micros(), sight.all_shadowed, sight.reader_id());
         self.messages_where(
             &format!(
                 "app_id = $1 AND cid = $2 AND pinned AND deleted_at IS NULL AND created_at > $3 \
-                 AND pinned_at {after} $4 AND pinned_at {before} $5 ORDER BY {order} LIMIT $6"
+                 AND pinned_at {after} $4 AND pinned_at {before} $5 AND (NOT shadowed OR $7 OR user_id = $8) \
+                 ORDER BY {order} LIMIT $6"
             ),
-            &[&app_id, &cid, &since, &from, &to, &(limit as i64)],
+            &[&app_id, &cid, &since, &from, &to, &(limit as i64), &all, &reader],
         )
         .await
     }
@@ -1979,26 +2117,30 @@ impl MessageRows for PgTx {
         // One index range per channel (messages_by_channel, messages_pinned) for each of the two pages: two round
         // trips for the whole list, as many rows as the pages hold.
         let cids: Vec<&str> = scopes.iter().map(|scope| scope.cid.as_str()).collect();
-        let since: Vec<i64> = scopes.iter().map(|scope| scope.since.as_ref().map_or(i64::MIN, micros)).collect();
+        let since: Vec<i64> = scopes.iter().map(|scope| scope.sight.since_micros()).collect();
+        let all: Vec<bool> = scopes.iter().map(|scope| scope.sight.all_shadowed).collect();
+        let readers: Vec<&str> = scopes.iter().map(|scope| scope.sight.reader_id()).collect();
         let mut latest: HashMap<String, LatestMessages> =
             scopes.iter().map(|scope| (scope.cid.clone(), LatestMessages::default())).collect();
         let lateral = |condition: &str, order: &str| {
             format!(
-                "SELECT l.* FROM unnest($2::text[], $3::int8[]) AS s(cid, since) CROSS JOIN LATERAL \
-                 (SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = $1 AND cid = s.cid COLLATE \"C\" \
-                 AND created_at > s.since AND {condition} ORDER BY {order} LIMIT $4) l"
+                "SELECT l.* FROM unnest($2::text[], $3::int8[], $5::bool[], $6::text[]) AS s(cid, since, all_shadowed, \
+                 reader) CROSS JOIN LATERAL (SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = $1 \
+                 AND cid = s.cid COLLATE \"C\" AND created_at > s.since \
+                 AND (NOT shadowed OR s.all_shadowed OR user_id = s.reader COLLATE \"C\") AND {condition} \
+                 ORDER BY {order} LIMIT $4) l"
             )
         };
         if limit > 0 {
             let sql = lateral("(parent_id IS NULL OR show_in_channel)", "created_at DESC, id DESC");
-            for row in self.rows(&sql, &[&app_id, &cids, &since, &(limit as i64)]).await? {
+            for row in self.rows(&sql, &[&app_id, &cids, &since, &(limit as i64), &all, &readers]).await? {
                 let message = message_from_row(&row)?;
                 latest.entry(message.cid.clone()).or_default().messages.push(message);
             }
         }
         if pinned > 0 {
             let sql = lateral("pinned AND deleted_at IS NULL", "pinned_at DESC");
-            for row in self.rows(&sql, &[&app_id, &cids, &since, &(pinned as i64)]).await? {
+            for row in self.rows(&sql, &[&app_id, &cids, &since, &(pinned as i64), &all, &readers]).await? {
                 let message = message_from_row(&row)?;
                 latest.entry(message.cid.clone()).or_default().pinned.push(message);
             }

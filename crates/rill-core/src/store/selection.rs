@@ -159,6 +159,9 @@ pub const NULLABLE_COLUMNS: &[&str] = &[
     "quoted_message_id",
     "text_updated_at",
     "search_rowid",
+    "ban_expires_at",
+    "reason",
+    "expires_at",
 ];
 
 /// How a table's rows are ordered: columns, each ascending or descending, missing values last.
@@ -914,6 +917,8 @@ pub const CHANNELS: Target = Target { from: "channels c", table: "c", word_key: 
 pub const MEMBERS: Target =
     Target { from: "members mb", table: "mb", word_key: "user_id", primary_key: &["cid", "user_id"] };
 pub const MESSAGES: Target = Target { from: "messages", table: "messages", word_key: "id", primary_key: &["id"] };
+pub const BANS: Target =
+    Target { from: "bans", table: "bans", word_key: "user_id", primary_key: &["user_id", "channel_cid"] };
 
 /// `SELECT columns` of the rows a query selects, in its order, paged. A page is chosen on the primary key
 /// alone and its rows read afterwards, so that sorting many candidates moves keys, not whole rows (with their

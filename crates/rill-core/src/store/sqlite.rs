@@ -7,7 +7,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
 };
 use crate::secret::{SealingKey, Secret};
 use crate::store::codec::{
@@ -15,13 +15,13 @@ use crate::store::codec::{
     RankedReaction,
 };
 use crate::store::selection::{
-    message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex,
+    message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex, BANS,
     CHANNELS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, NewApp, PinRange, UserPurge,
-    UserRows,
+    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows, NewApp,
+    PinRange, Sight, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../migrations/sqlite/0007_read_floor.sql")),
     (8, include_str!("../../migrations/sqlite/0008_user_purges.sql")),
     (9, include_str!("../../migrations/sqlite/0009_user_mutes.sql")),
+    (10, include_str!("../../migrations/sqlite/0010_bans.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -487,6 +488,11 @@ fn placeholders(count: usize) -> String {
 const USER_COLUMNS: &str =
     "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, banned, revoke_tokens_issued_before";
 
+/// What a read of a user selects: [`USER_COLUMNS`] and the app-wide ban's shadow flag and expiry, which only the
+/// ban statements write.
+const USER_READ_COLUMNS: &str = "id, role, data, created_at, updated_at, last_active, deactivated_at, deleted_at, \
+    banned, revoke_tokens_issued_before, shadow_banned, ban_expires_at";
+
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<(User, String)> {
     user_from_row_at(row, 0)
 }
@@ -504,6 +510,8 @@ fn user_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<(User, String)
             deleted_at: optional_time(row.get(at + 7)?),
             banned: row.get(at + 8)?,
             revoke_tokens_issued_before: optional_time(row.get(at + 9)?),
+            shadow_banned: row.get(at + 10)?,
+            ban_expires: optional_time(row.get(at + 11)?),
         },
         row.get(at + 2)?,
     ))
@@ -573,6 +581,7 @@ fn member_from_row(row: &Row<'_>, offset: usize) -> rusqlite::Result<(Member, St
             last_read_message_id: row.get(offset + 8)?,
             last_read_sequence: row.get(offset + 9)?,
             hide_messages_before: optional_time(row.get(offset + 10)?),
+            ban: None,
         },
         row.get(offset + 3)?,
     ))
@@ -793,10 +802,11 @@ impl SqliteTx {
 
     /// Indexes the rows stored before the word indexes existed (migration 3).
     fn index_existing_rows(&mut self) -> CoreResult<()> {
-        let users = self.query(&format!("SELECT app_id, {USER_COLUMNS} FROM users"), [], |row| {
-            Ok((row.get::<_, i64>(0)?, user_from_row_at(row, 1)?))
-        })?;
-        for (app_id, (mut user, data)) in users {
+        // Only the columns of version 3: this runs before the later migrations add theirs.
+        let users: Vec<(i64, String, String)> =
+            self.query("SELECT app_id, id, data FROM users", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        for (app_id, id, data) in users {
+            let mut user = crate::ops::placeholder_user(&id, chrono::DateTime::<Utc>::UNIX_EPOCH);
             user.data = json_map(&data)?;
             self.index_user(app_id, &user)?;
         }
@@ -825,7 +835,7 @@ impl SqliteTx {
     }
 
     fn find_users(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<User>> {
-        let (sql, parameters) = render_select(&SqliteDialect, USER_COLUMNS, USERS, app_id, query);
+        let (sql, parameters) = render_select(&SqliteDialect, USER_READ_COLUMNS, USERS, app_id, query);
         let rows = self.query_built(&sql, &parameters, user_from_row)?;
         with_data(rows, |user, data| user.data = data)
     }
@@ -1021,8 +1031,10 @@ impl SqliteTx {
         let mut found = Vec::with_capacity(user_ids.len());
         // SQLite limits bound parameters; 500 ids per statement stays well inside it.
         for chunk in user_ids.chunks(500) {
-            let sql =
-                format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ? AND id IN ({})", placeholders(chunk.len()));
+            let sql = format!(
+                "SELECT {USER_READ_COLUMNS} FROM users WHERE app_id = ? AND id IN ({})",
+                placeholders(chunk.len())
+            );
             let parameters =
                 std::iter::once(Value::from(app_id)).chain(chunk.iter().map(|id| Value::from(id.as_str())));
             let rows = self.query(&sql, params_from_iter(parameters.map(SqlValue)), user_from_row)?;
@@ -1033,7 +1045,7 @@ impl SqliteTx {
 
     fn all_users(&mut self, app_id: i64) -> CoreResult<Vec<User>> {
         let rows = self.query(
-            &format!("SELECT {USER_COLUMNS} FROM users WHERE app_id = ? ORDER BY created_at, id"),
+            &format!("SELECT {USER_READ_COLUMNS} FROM users WHERE app_id = ? ORDER BY created_at, id"),
             [app_id],
             user_from_row,
         )?;
@@ -1139,11 +1151,6 @@ impl SqliteTx {
             "UPDATE users SET deleted_at = ?1, updated_at = ?1, unique_name = NULL WHERE app_id = ?2 AND id = ?3",
             params![micros(&at), app_id, user_id],
         )?;
-        Ok(())
-    }
-
-    fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()> {
-        self.execute("UPDATE users SET banned = ? WHERE app_id = ? AND id = ?", params![banned, app_id, user_id])?;
         Ok(())
     }
 
@@ -1767,17 +1774,18 @@ impl SqliteTx {
         cid: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
-        let visible = "app_id = ? AND cid = ? AND (parent_id IS NULL OR show_in_channel = 1) AND created_at > ?";
+        let (since, all, reader) = (sight.since_micros(), sight.all_shadowed, sight.reader_id());
+        let visible = "app_id = ? AND cid = ? AND (parent_id IS NULL OR show_in_channel = 1) AND created_at > ? \
+            AND (shadowed = 0 OR ? OR user_id = ?)";
         let limit = limit as i64;
         let mut messages = match range {
             MessageRange::Latest => self.message_query(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT ?"
                 ),
-                params![app_id, cid, since, limit],
+                params![app_id, cid, since, all, reader, limit],
             )?,
             MessageRange::Before { at, id, inclusive } => {
                 let comparison = if *inclusive { "<=" } else { "<" };
@@ -1786,7 +1794,7 @@ impl SqliteTx {
                         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
                          ORDER BY created_at DESC, id DESC LIMIT ?"
                     ),
-                    params![app_id, cid, since, micros(at), id, limit],
+                    params![app_id, cid, since, all, reader, micros(at), id, limit],
                 )?
             }
             MessageRange::After { at, id, inclusive } => {
@@ -1796,7 +1804,7 @@ impl SqliteTx {
                         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
                          ORDER BY created_at ASC, id ASC LIMIT ?"
                     ),
-                    params![app_id, cid, since, micros(at), id, limit],
+                    params![app_id, cid, since, all, reader, micros(at), id, limit],
                 )?;
                 ascending.reverse();
                 ascending
@@ -1812,17 +1820,17 @@ impl SqliteTx {
         parent_id: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
-        let visible = "app_id = ? AND parent_id = ? AND created_at > ?";
+        let (since, all, reader) = (sight.since_micros(), sight.all_shadowed, sight.reader_id());
+        let visible = "app_id = ? AND parent_id = ? AND created_at > ? AND (shadowed = 0 OR ? OR user_id = ?)";
         let limit = limit as i64;
         let mut messages = match range {
             MessageRange::Latest => self.message_query(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT ?"
                 ),
-                params![app_id, parent_id, since, limit],
+                params![app_id, parent_id, since, all, reader, limit],
             )?,
             MessageRange::Before { at, id, inclusive } => {
                 let comparison = if *inclusive { "<=" } else { "<" };
@@ -1831,7 +1839,7 @@ impl SqliteTx {
                         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
                          ORDER BY created_at DESC, id DESC LIMIT ?"
                     ),
-                    params![app_id, parent_id, since, micros(at), id, limit],
+                    params![app_id, parent_id, since, all, reader, micros(at), id, limit],
                 )?
             }
             MessageRange::After { at, id, inclusive } => {
@@ -1841,7 +1849,7 @@ impl SqliteTx {
                         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE {visible} AND (created_at, id) {comparison} (?, ?) \
                          ORDER BY created_at ASC, id ASC LIMIT ?"
                     ),
-                    params![app_id, parent_id, since, micros(at), id, limit],
+                    params![app_id, parent_id, since, all, reader, micros(at), id, limit],
                 )?;
                 ascending.reverse();
                 ascending
@@ -1858,20 +1866,14 @@ impl SqliteTx {
         Ok(statement.query_row(params![app_id, cid, micros(&since), user_id], |row| row.get(0))?)
     }
 
-    fn pinned_messages(
-        &mut self,
-        app_id: i64,
-        cid: &str,
-        limit: usize,
-        since: Option<DateTime<Utc>>,
-    ) -> CoreResult<Vec<Message>> {
-        let since = since.as_ref().map(micros).unwrap_or(i64::MIN);
+    fn pinned_messages(&mut self, app_id: i64, cid: &str, limit: usize, sight: &Sight) -> CoreResult<Vec<Message>> {
         let mut messages = self.message_query(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ? AND cid = ? AND pinned = 1 \
-                 AND deleted_at IS NULL AND created_at > ? ORDER BY pinned_at DESC LIMIT ?"
+                 AND deleted_at IS NULL AND created_at > ? AND (shadowed = 0 OR ? OR user_id = ?) \
+                 ORDER BY pinned_at DESC LIMIT ?"
             ),
-            params![app_id, cid, since, limit as i64],
+            params![app_id, cid, sight.since_micros(), sight.all_shadowed, sight.reader_id(), limit as i64],
         )?;
         messages.reverse();
         Ok(messages)
@@ -1883,7 +1885,7 @@ impl SqliteTx {
         cid: &str,
         range: &PinRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
         let (after, before, order) = range.sql();
         let (from, to) = range.bounds();
@@ -1891,9 +1893,9 @@ impl SqliteTx {
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages WHERE app_id = ?1 AND cid = ?2 AND pinned = 1 \
                  AND deleted_at IS NULL AND created_at > ?3 AND pinned_at {after} ?4 AND pinned_at {before} ?5 \
-                 ORDER BY {order} LIMIT ?6"
+                 AND (shadowed = 0 OR ?7 OR user_id = ?8) ORDER BY {order} LIMIT ?6"
             ),
-            params![app_id, cid, since.as_ref().map_or(i64::MIN, micros), from, to, limit as i64],
+            params![app_id, cid, sight.since_micros(), from, to, limit as i64, sight.all_shadowed, sight.reader_id()],
         )
     }
 
@@ -2207,10 +2209,6 @@ impl UserRows for SqliteTx {
         SqliteTx::mark_user_deleted(self, app_id, user_id, at)
     }
 
-    async fn set_banned(&mut self, app_id: i64, user_id: &str, banned: bool) -> CoreResult<()> {
-        SqliteTx::set_banned(self, app_id, user_id, banned)
-    }
-
     async fn delete_user(&mut self, app_id: i64, user_id: &str) -> CoreResult<()> {
         SqliteTx::delete_user(self, app_id, user_id)
     }
@@ -2237,6 +2235,144 @@ impl UserRows for SqliteTx {
 
     async fn user_mutes(&mut self, app_id: i64, user_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<UserMute>> {
         SqliteTx::user_mutes(self, app_id, user_id, now)
+    }
+}
+
+/// The columns of a ban, in [`ban_from_row`]'s order.
+const BAN_COLUMNS: &str = "user_id, channel_cid, created_by, reason, shadow, future_channels, created_at, expires_at";
+
+fn ban_from_row(row: &Row<'_>) -> rusqlite::Result<Ban> {
+    let channel_cid: String = row.get(1)?;
+    Ok(Ban {
+        user_id: row.get(0)?,
+        channel_cid: (!channel_cid.is_empty()).then_some(channel_cid),
+        created_by: row.get(2)?,
+        reason: row.get(3)?,
+        shadow: row.get(4)?,
+        future_channels: row.get(5)?,
+        created_at: time(row.get(6)?),
+        expires: optional_time(row.get(7)?),
+    })
+}
+
+#[async_trait]
+impl ModerationRows for SqliteTx {
+    async fn put_ban(&mut self, app_id: i64, ban: &Ban) -> CoreResult<()> {
+        self.execute(
+            &format!(
+                "INSERT INTO bans (app_id, {BAN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+                 ON CONFLICT (app_id, user_id, channel_cid) DO UPDATE SET created_by = excluded.created_by, \
+                 reason = excluded.reason, shadow = excluded.shadow, future_channels = excluded.future_channels, \
+                 created_at = excluded.created_at, expires_at = excluded.expires_at"
+            ),
+            params![
+                app_id,
+                ban.user_id,
+                ban.channel_cid.as_deref().unwrap_or(""),
+                ban.created_by,
+                ban.reason,
+                ban.shadow,
+                ban.future_channels,
+                micros(&ban.created_at),
+                optional_micros(&ban.expires)
+            ],
+        )?;
+        if ban.channel_cid.is_none() {
+            self.execute(
+                "UPDATE users SET banned = ?1, shadow_banned = ?2, ban_expires_at = ?3 WHERE app_id = ?4 AND id = ?5",
+                params![!ban.shadow, ban.shadow, optional_micros(&ban.expires), app_id, ban.user_id],
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn delete_ban(&mut self, app_id: i64, user_id: &str, channel_cid: Option<&str>) -> CoreResult<Option<Ban>> {
+        let scope = channel_cid.unwrap_or("");
+        let removed = self.query(
+            &format!(
+                "DELETE FROM bans WHERE app_id = ?1 AND user_id = ?2 AND channel_cid = ?3 RETURNING {BAN_COLUMNS}"
+            ),
+            params![app_id, user_id, scope],
+            ban_from_row,
+        )?;
+        if channel_cid.is_none() {
+            self.execute(
+                "UPDATE users SET banned = 0, shadow_banned = 0, ban_expires_at = NULL WHERE app_id = ?1 AND id = ?2",
+                params![app_id, user_id],
+            )?;
+        }
+        Ok(removed.into_iter().next())
+    }
+
+    async fn bans_of(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        cids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<Ban>> {
+        let mut found = Vec::new();
+        for chunk in cids.chunks(500) {
+            let sql = format!(
+                "SELECT {BAN_COLUMNS} FROM bans WHERE app_id = ? AND user_id = ? AND channel_cid IN ({}) \
+                 AND (expires_at IS NULL OR expires_at > ?)",
+                placeholders(chunk.len())
+            );
+            let mut parameters: Vec<rusqlite::types::Value> =
+                vec![rusqlite::types::Value::Integer(app_id), rusqlite::types::Value::Text(user_id.to_owned())];
+            parameters.extend(chunk.iter().map(|cid| rusqlite::types::Value::Text(cid.clone())));
+            parameters.push(rusqlite::types::Value::Integer(micros(&now)));
+            found.extend(self.query(&sql, params_from_iter(parameters), ban_from_row)?);
+        }
+        Ok(found)
+    }
+
+    async fn channel_bans(
+        &mut self,
+        app_id: i64,
+        cids: &[String],
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<Ban>> {
+        if cids.is_empty() || user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.query(
+            &format!(
+                "SELECT {BAN_COLUMNS} FROM bans WHERE app_id = ?1 AND channel_cid IN (SELECT value FROM json_each(?2)) \
+                 AND user_id IN (SELECT value FROM json_each(?3)) AND (expires_at IS NULL OR expires_at > ?4)"
+            ),
+            params![app_id, json_text(&cids), json_text(&user_ids), micros(&now)],
+            ban_from_row,
+        )
+    }
+
+    async fn find_bans(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Ban>> {
+        let (sql, parameters) = render_select(&SqliteDialect, BAN_COLUMNS, BANS, app_id, query);
+        self.query_built(&sql, &parameters, ban_from_row)
+    }
+
+    async fn future_bans_by(&mut self, app_id: i64, created_by: &str, now: DateTime<Utc>) -> CoreResult<Vec<Ban>> {
+        self.query(
+            &format!(
+                "SELECT {BAN_COLUMNS} FROM bans WHERE app_id = ?1 AND created_by = ?2 AND future_channels = 1 \
+                 AND (expires_at IS NULL OR expires_at > ?3) ORDER BY created_at, user_id"
+            ),
+            params![app_id, created_by, micros(&now)],
+            ban_from_row,
+        )
+    }
+
+    async fn delete_channel_bans(&mut self, app_id: i64, cid: &str) -> CoreResult<usize> {
+        self.execute("DELETE FROM bans WHERE app_id = ?1 AND channel_cid = ?2", params![app_id, cid])
+    }
+
+    async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        self.execute(
+            "UPDATE users SET banned = 0, shadow_banned = 0, ban_expires_at = NULL WHERE (app_id, id) IN \
+             (SELECT app_id, id FROM users WHERE ban_expires_at IS NOT NULL AND ban_expires_at <= ?1 LIMIT ?2)",
+            params![micros(&now), limit as i64],
+        )
     }
 }
 
@@ -2480,9 +2616,9 @@ impl MessageRows for SqliteTx {
         cid: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        SqliteTx::channel_messages(self, app_id, cid, range, limit, since)
+        SqliteTx::channel_messages(self, app_id, cid, range, limit, sight)
     }
 
     async fn replies(
@@ -2491,9 +2627,9 @@ impl MessageRows for SqliteTx {
         parent_id: &str,
         range: &MessageRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        SqliteTx::replies(self, app_id, parent_id, range, limit, since)
+        SqliteTx::replies(self, app_id, parent_id, range, limit, sight)
     }
 
     async fn has_message_since(
@@ -2512,9 +2648,9 @@ impl MessageRows for SqliteTx {
         cid: &str,
         range: &PinRange,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        SqliteTx::pinned_page(self, app_id, cid, range, limit, since)
+        SqliteTx::pinned_page(self, app_id, cid, range, limit, sight)
     }
 
     async fn pinned_messages(
@@ -2522,9 +2658,9 @@ impl MessageRows for SqliteTx {
         app_id: i64,
         cid: &str,
         limit: usize,
-        since: Option<DateTime<Utc>>,
+        sight: &Sight,
     ) -> CoreResult<Vec<Message>> {
-        SqliteTx::pinned_messages(self, app_id, cid, limit, since)
+        SqliteTx::pinned_messages(self, app_id, cid, limit, sight)
     }
 
     async fn find_messages(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Message>> {
@@ -2789,7 +2925,8 @@ mod tests {
         let path = directory.path().join("rill.db");
         let connection = migrate(open_connection(&path).unwrap(), &Arc::new(SealingKey::generate().unwrap())).unwrap();
         let mut nullable = std::collections::BTreeSet::new();
-        for table in ["apps", "users", "channels", "members", "messages", "reactions", "reaction_totals", "user_words"]
+        for table in
+            ["apps", "users", "channels", "members", "messages", "reactions", "reaction_totals", "user_words", "bans"]
         {
             let mut statement = connection.prepare(&format!("PRAGMA table_info({table})")).unwrap();
             let columns = statement

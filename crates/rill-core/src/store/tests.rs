@@ -4,7 +4,7 @@ use crate::clock::SystemClock;
 use crate::error::{CoreError, CoreResult};
 use crate::ops::placeholder_user;
 use crate::store::testing::{BackendKind, TestDatabase};
-use crate::store::Store;
+use crate::store::{Sight, Store};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -41,6 +41,7 @@ on_both_backends!(
     batched_reads_agree_with_one_at_a_time,
     one_apps_slow_reads_leave_a_slot_for_other_apps,
     user_mutes_renew_expire_and_lift,
+    bans_scope_expire_page_and_lift,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -294,6 +295,7 @@ async fn updates_change_every_named_column_and_no_other(kind: BackendKind) {
         last_read_message_id: None,
         last_read_sequence: 0,
         hide_messages_before: None,
+        ban: None,
     };
     let inserted = member.clone();
     store
@@ -619,6 +621,7 @@ async fn compiled_channel_filters_agree_with_the_evaluator(kind: BackendKind) {
                     last_read_message_id: None,
                     last_read_sequence: 0,
                     hide_messages_before: None,
+                    ban: None,
                 };
                 if random.below(4) == 0 {
                     member.data.insert("invited".into(), true.into());
@@ -751,7 +754,10 @@ async fn batched_reads_agree_with_one_at_a_time(kind: BackendKind) {
     let since = Some(base + chrono::Duration::seconds(5));
     let scopes: Vec<ChannelScope> = cids
         .iter()
-        .map(|cid| ChannelScope { cid: (*cid).into(), since: if *cid == "messaging:b" { since } else { None } })
+        .map(|cid| ChannelScope {
+            cid: (*cid).into(),
+            sight: Sight::after(if *cid == "messaging:b" { since } else { None }),
+        })
         .collect();
     let page = Page { offset: 2, limit: 3 };
     let all_cids: Vec<String> = cids.iter().map(|cid| (*cid).to_owned()).collect();
@@ -773,8 +779,8 @@ async fn batched_reads_agree_with_one_at_a_time(kind: BackendKind) {
             .read(scope.clone(), move |tx, scope| {
                 Box::pin(async move {
                     Ok((
-                        tx.channel_messages(1, &scope.cid, &MessageRange::Latest, 4, scope.since).await?,
-                        tx.pinned_messages(1, &scope.cid, 2, scope.since).await?,
+                        tx.channel_messages(1, &scope.cid, &MessageRange::Latest, 4, &scope.sight).await?,
+                        tx.pinned_messages(1, &scope.cid, 2, &scope.sight).await?,
                         tx.find_members(1, &members_of(&scope.cid, Condition::True, page)).await?,
                     ))
                 })
@@ -815,6 +821,7 @@ fn member_of(cid: &str, user_id: &str, joined: chrono::DateTime<chrono::Utc>) ->
         last_read_message_id: None,
         last_read_sequence: 0,
         hide_messages_before: None,
+        ban: None,
     }
 }
 
@@ -925,4 +932,118 @@ fn row_for_other_app() -> crate::model::UserMute {
         updated_at: at,
         expires: None,
     }
+}
+
+/// Bans: one per user and scope (a new one replaces it); an app-wide one is also on the user's row until it is
+/// lifted or swept after expiry; lookups leave out expired bans and other apps' rows; a query pages them by
+/// time; future-channel bans are found by their author.
+async fn bans_scope_expire_page_and_lift(kind: BackendKind) {
+    use crate::model::Ban;
+    use crate::store::selection::{Comparison, Condition, OrderKey, Page, RowQuery, Scalar};
+    let (_directory, _database, store) = fresh(kind).await;
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let at = move |seconds: i64| base + chrono::Duration::seconds(seconds);
+    let ban = move |user: &str, cid: Option<&str>, created: i64, expires: Option<i64>| Ban {
+        user_id: user.into(),
+        channel_cid: cid.map(str::to_owned),
+        created_by: Some("mod".into()),
+        reason: Some(format!("{user} in {cid:?}")),
+        shadow: false,
+        future_channels: false,
+        created_at: at(created),
+        expires: expires.map(at),
+    };
+    let rows = vec![
+        ban("alice", None, 0, Some(100)),
+        ban("alice", Some("team:a"), 1, None),
+        ban("bob", Some("team:a"), 2, Some(50)),
+        Ban { future_channels: true, ..ban("carol", Some("team:b"), 3, None) },
+        Ban { shadow: true, ..ban("dave", None, 4, None) },
+        ban("bob", Some("team:a"), 5, Some(500)),
+    ];
+    let elsewhere = ban("alice", Some("team:a"), 9, None);
+    store
+        .write((rows, elsewhere), move |tx, (rows, elsewhere)| {
+            Box::pin(async move {
+                for user in ["alice", "bob", "carol", "dave"] {
+                    tx.upsert_user(1, &placeholder_user(user, base), None).await?;
+                }
+                for row in rows {
+                    tx.put_ban(1, row).await?;
+                }
+                tx.put_ban(2, elsewhere).await
+            })
+        })
+        .await
+        .expect("bans");
+    let user = |id: &'static str| {
+        let store = store.clone();
+        async move { store.read((), move |tx, ()| tx.user(1, id)).await.expect("user").expect("exists") }
+    };
+    let alice = user("alice").await;
+    assert!(alice.banned && !alice.shadow_banned && alice.ban_expires == Some(at(100)), "{alice:?}");
+    assert!(alice.banned_at(at(99)) && !alice.banned_at(at(100)), "an app-wide ban ends at its expiry");
+    let dave = user("dave").await;
+    assert!(!dave.banned && dave.shadow_banned_at(at(10_000)), "{dave:?}");
+
+    let cids = vec!["team:a".to_owned(), "team:b".to_owned()];
+    let of = |user: &'static str, now: i64| {
+        let (store, cids) = (store.clone(), cids.clone());
+        async move { store.read(cids, move |tx, cids| tx.bans_of(1, user, cids, at(now))).await.expect("read") }
+    };
+    assert_eq!(of("alice", 200).await.len(), 1, "the channel ban has no end; the app-wide one is not a channel's");
+    let bob = of("bob", 200).await;
+    assert_eq!((bob.len(), bob[0].created_at, bob[0].expires), (1, at(5), Some(at(500))), "replaced, not added");
+    assert!(of("bob", 600).await.is_empty(), "expired bans are left out");
+    let users = vec!["alice".to_owned(), "bob".to_owned(), "carol".to_owned()];
+    let shown = store
+        .read((cids.clone(), users), move |tx, (cids, users)| tx.channel_bans(1, cids, users, at(200)))
+        .await
+        .expect("channel bans");
+    let mut pairs: Vec<(String, Option<String>)> =
+        shown.into_iter().map(|ban| (ban.user_id, ban.channel_cid)).collect();
+    pairs.sort();
+    let expected = [("alice", "team:a"), ("bob", "team:a"), ("carol", "team:b")];
+    let expected: Vec<(String, Option<String>)> =
+        expected.iter().map(|(user, cid)| ((*user).to_owned(), Some((*cid).to_owned()))).collect();
+    assert_eq!(pairs, expected);
+    let future = store.read((), move |tx, ()| tx.future_bans_by(1, "mod", at(200))).await.expect("future");
+    assert_eq!(future.iter().map(|ban| ban.user_id.as_str()).collect::<Vec<_>>(), ["carol"]);
+
+    // Newest first, paged; the filter by channel and the app-wide scope ('').
+    let page = |condition: Condition, offset: usize| {
+        let store = store.clone();
+        let order = ["created_at", "user_id", "channel_cid"]
+            .into_iter()
+            .map(|column| OrderKey { column, descending: true })
+            .collect();
+        let query = RowQuery { condition, order, page: Some(Page { offset, limit: 2 }) };
+        async move {
+            let found = store.read(query, |tx, query| tx.find_bans(1, query)).await.expect("find");
+            found.into_iter().map(|ban| (ban.user_id, ban.created_at)).collect::<Vec<_>>()
+        }
+    };
+    let first = page(Condition::True, 0).await;
+    assert_eq!(first, [("bob".to_owned(), at(5)), ("dave".to_owned(), at(4))]);
+    let third = page(Condition::True, 4).await;
+    assert_eq!(third, [("alice".to_owned(), at(0))], "five bans in all: bob's second replaced his first");
+    let in_a = Condition::Column { column: "channel_cid", op: Comparison::Eq, value: Scalar::Text("team:a".into()) };
+    assert_eq!(page(in_a, 0).await, [("bob".to_owned(), at(5)), ("alice".to_owned(), at(1))]);
+    let app_wide = Condition::Column { column: "channel_cid", op: Comparison::Eq, value: Scalar::Text(String::new()) };
+    assert_eq!(page(app_wide, 0).await, [("dave".to_owned(), at(4)), ("alice".to_owned(), at(0))]);
+
+    // The sweep clears alice's expired app-wide ban from her row (and leaves dave's, which has no end).
+    let cleared = store.write((), move |tx, ()| tx.clear_expired_user_bans(at(150), 10)).await.expect("sweep");
+    assert_eq!(cleared, 1);
+    let alice = user("alice").await;
+    assert!(!alice.banned && alice.ban_expires.is_none(), "{alice:?}");
+    assert!(user("dave").await.shadow_banned);
+    // Lifting removes the ban and, app-wide, the row's flags.
+    let lifted = store.write((), |tx, ()| tx.delete_ban(1, "dave", None)).await.expect("lift");
+    assert_eq!(lifted.map(|ban| ban.shadow), Some(true));
+    assert!(!user("dave").await.shadow_banned);
+    let again = store.write((), |tx, ()| tx.delete_ban(1, "dave", None)).await.expect("lift again");
+    assert!(again.is_none());
+    let removed = store.write((), |tx, ()| tx.delete_channel_bans(1, "team:a")).await.expect("channel deleted");
+    assert_eq!(removed, 2, "alice's and bob's bans in team:a; the other app's stays");
 }

@@ -435,7 +435,8 @@ pub(crate) async fn send_event(
         .await?;
     let mut event: Event = channel_event(&input.event_type, &grant.channel, state.store().now());
     let user: &User = &grant.user;
-    event.user = Some(crate::convert::user(user, state.registry().is_online(auth.app.id, &user.id)));
+    event.user =
+        Some(crate::convert::user(user, state.registry().is_online(auth.app.id, &user.id), state.store().now()));
     event.parent_id = input.parent_id.as_ref().map(ToString::to_string);
     event.custom = input.custom.clone();
     let is_typing = input.event_type.starts_with("typing.");

@@ -1,16 +1,16 @@
-//! `POST /moderation/mute`, `POST /moderation/unmute`.
+//! `POST /moderation/mute` and `/unmute`; `POST` and `DELETE /moderation/ban`, `GET /query_banned_users`.
 
 use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, Auth};
+use crate::extract::{ApiJson, ApiQuery, Auth, Payload};
 use crate::reply::Reply;
 use crate::routes::{named_user, with_renderer};
 use axum::extract::State;
 use rill_core::ops::moderation::Mutes;
 use rill_core::ops::{self, Outcome};
 use rill_protocol::event::Event;
-use rill_protocol::request::MuteRequest;
-use rill_protocol::response::{MuteResponse, UnmuteResponse};
+use rill_protocol::request::{BanRequest, MuteRequest, QueryBannedUsersRequest, UnbanQuery};
+use rill_protocol::response::{Empty, MuteResponse, QueryBannedUsersResponse, UnmuteResponse};
 use rill_protocol::types::OwnUser;
 
 pub(crate) async fn mute(
@@ -64,7 +64,8 @@ async fn announce(state: &AppState, auth: &Auth, outcome: &Outcome<Mutes>) -> Ap
     let totals = state.store().read_for_app(app_id, (app_id, ids), |tx, (app_id, ids)| tx.unread_totals(*app_id, ids));
     let totals = totals.await?.remove(&muter.id).unwrap_or_default();
     let own_user = with_renderer(state, app_id, &outcome.users, |renderer| {
-        let mut own = crate::convert::own_user(muter, state.registry().is_online(app_id, &muter.id), totals);
+        let mut own =
+            crate::convert::own_user(muter, state.registry().is_online(app_id, &muter.id), totals, state.store().now());
         own.mutes = outcome.value.all.iter().map(|mute| crate::convert::user_mute(renderer, mute)).collect();
         own
     });
@@ -73,4 +74,74 @@ async fn announce(state: &AppState, auth: &Auth, outcome: &Outcome<Mutes>) -> Ap
     let audience = crate::registry::Audience::User { user_id: muter.id.clone() };
     state.publish_deliveries(app_id, vec![crate::bus::Delivery::new(audience, event)]);
     Ok(own_user)
+}
+
+/// `POST /moderation/ban`.
+pub(crate) async fn ban(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<BanRequest>,
+) -> ApiResult<Reply<Empty>> {
+    let banner = request.banned_by_id.clone().or_else(|| request.banned_by.as_ref().map(|user| user.id.clone()));
+    let ctx = auth.context(&state, banner.or_else(|| named_user(&request.user_id, &request.user)));
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::ban_user(tx, ctx, request)))
+        .await?;
+    state.publish(&auth.app, &outcome.notices, &outcome.users);
+    Ok(Reply(Empty {}))
+}
+
+/// `DELETE /moderation/ban`.
+pub(crate) async fn unban(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(query): ApiQuery<UnbanQuery>,
+) -> ApiResult<Reply<Empty>> {
+    let ctx = auth.context(&state, query.created_by.clone().or_else(|| query.user_id.clone()));
+    let outcome = state
+        .store()
+        .write((ctx, query), |tx, (ctx, query)| Box::pin(ops::moderation::unban_user(tx, ctx, query)))
+        .await?;
+    state.publish(&auth.app, &outcome.notices, &outcome.users);
+    Ok(Reply(Empty {}))
+}
+
+/// `GET /query_banned_users?payload=`.
+pub(crate) async fn query_banned_users(
+    State(state): State<AppState>,
+    auth: Auth,
+    Payload(request): Payload<QueryBannedUsersRequest>,
+) -> ApiResult<Reply<QueryBannedUsersResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .read_for_app(auth.app.id, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::moderation::query_banned_users(tx, ctx, request))
+        })
+        .await?;
+    let page = &outcome.value;
+    Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
+        let bans = page
+            .bans
+            .iter()
+            .map(|ban| {
+                let channel = ban
+                    .channel_cid
+                    .as_deref()
+                    .and_then(|cid| page.channels.iter().find(|channel| channel.cid == cid))
+                    .map(|channel| Box::new(renderer.channel(channel, None, None)));
+                rill_protocol::types::Ban {
+                    user: Some(renderer.user(&ban.user_id)),
+                    banned_by: ban.created_by.as_deref().map(|id| renderer.user(id)),
+                    channel,
+                    reason: ban.reason.clone(),
+                    expires: ban.expires,
+                    shadow: ban.shadow,
+                    created_at: ban.created_at,
+                }
+            })
+            .collect();
+        Reply(QueryBannedUsersResponse { bans })
+    }))
 }

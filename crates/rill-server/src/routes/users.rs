@@ -26,16 +26,16 @@ fn full_users(
     users: &[User],
     totals: &HashMap<String, UnreadTotals>,
 ) -> UsersMapResponse {
-    let app_id = auth.app.id;
+    let (app_id, now) = (auth.app.id, state.store().now());
     UsersMapResponse {
         users: users
             .iter()
             .map(|user| {
                 let online = state.registry().is_online(app_id, &user.id);
                 let full = if sees_private_fields(auth, &user.id) {
-                    convert::own_user(user, online, totals.get(&user.id).copied().unwrap_or_default())
+                    convert::own_user(user, online, totals.get(&user.id).copied().unwrap_or_default(), now)
                 } else {
-                    convert::other_user(user, online)
+                    convert::other_user(user, online, now)
                 };
                 (user.id.clone(), full)
             })
@@ -131,7 +131,9 @@ pub(crate) async fn query_users(
 async fn single_user(state: &AppState, auth: &Auth, outcome: Outcome<User>) -> ApiResult<Reply<UserResponseBody>> {
     state.publish(&auth.app, &outcome.notices, &outcome.users);
     let online = state.registry().is_online(auth.app.id, &outcome.value.id);
-    Ok(Reply(UserResponseBody { user: convert::own_user(&outcome.value, online, UnreadTotals::default()) }))
+    Ok(Reply(UserResponseBody {
+        user: convert::own_user(&outcome.value, online, UnreadTotals::default(), state.store().now()),
+    }))
 }
 
 pub(crate) async fn delete_user(

@@ -87,6 +87,9 @@ const MATRIX: &[(&str, &str)] = &[
     ("SendUserCustomEvent", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("MuteUser", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("UnmuteUser", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("Ban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
+    ("Unban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
+    ("QueryBannedUsers", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("QueryChannels", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("QueryMembers", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("MarkChannelsRead", "ok   17   ok   ok   ok   17   ok   17   iso  43   5"),
@@ -200,6 +203,23 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
         "UnmuteUser" => {
             let target = if user == "owner" { "member" } else { "owner" };
             (Method::POST, "/moderation/unmute".into(), vec![], acting(json!({"target_ids": [target]})))
+        }
+        "Ban" => {
+            let ban = json!({"target_user_id": target, "channel_cid": format!("team:{channel}"), "timeout": 5});
+            (Method::POST, "/moderation/ban".into(), vec![], acting(ban))
+        }
+        "Unban" => {
+            let mut query = acting_query();
+            query.push(("target_user_id".to_owned(), target.to_string()));
+            query.push(("channel_cid".to_owned(), format!("team:{channel}")));
+            (Method::DELETE, "/moderation/ban".into(), query, Value::Null)
+        }
+        "QueryBannedUsers" => {
+            let mut document = json!({"filter_conditions": {"channel_cid": format!("team:{channel}")}});
+            if caller == Caller::Server {
+                document["user_id"] = json!("member");
+            }
+            (Method::GET, "/query_banned_users".into(), payload(document), Value::Null)
         }
         "SendUserCustomEvent" => {
             (Method::POST, "/users/member/event".into(), vec![], json!({"event": {"type": "matrix.ping"}}))

@@ -1145,6 +1145,7 @@ async fn a_deleted_channels_memberships_go_after_its_members_are_told() {
                         last_read_message_id: None,
                         last_read_sequence: 0,
                         hide_messages_before: None,
+                        ban: None,
                     };
                     tx.insert_member(app_id, &member).await?;
                 }

@@ -11,6 +11,7 @@ mod events;
 mod gateway;
 mod hardening;
 mod messages;
+mod moderation;
 mod properties;
 mod smoke;
 mod support;

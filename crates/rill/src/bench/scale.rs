@@ -157,6 +157,8 @@ fn user_row(index: usize, now: chrono::DateTime<chrono::Utc>) -> User {
         deleted_at: None,
         banned: false,
         revoke_tokens_issued_before: None,
+        shadow_banned: false,
+        ban_expires: None,
     }
 }
 
@@ -196,6 +198,7 @@ fn member_row(cid: &str, user_id: &str, now: chrono::DateTime<chrono::Utc>) -> M
         last_read_message_id: None,
         last_read_sequence: 0,
         hide_messages_before: None,
+        ban: None,
     }
 }
 

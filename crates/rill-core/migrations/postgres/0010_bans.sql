@@ -1,0 +1,25 @@
+-- Version 10: bans (`POST /moderation/ban`), app-wide (`channel_cid` '') or in one channel, for a while or until
+-- lifted, optionally shadow. `bans` is the record `GET /query_banned_users` pages through; an app-wide ban is
+-- also kept on the user's row (`banned`, `shadow_banned`, `ban_expires_at`), which every read of a user has at
+-- hand, and the expiry sweep clears it there once it runs out. A channel ban with `future_channels` also bans
+-- the user from channels its author creates later.
+
+CREATE TABLE bans (
+    app_id BIGINT NOT NULL,
+    user_id TEXT COLLATE "C" NOT NULL,
+    channel_cid TEXT COLLATE "C" NOT NULL,
+    created_by TEXT COLLATE "C",
+    reason TEXT COLLATE "C",
+    shadow BOOLEAN NOT NULL,
+    future_channels BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    PRIMARY KEY (app_id, user_id, channel_cid)
+);
+CREATE INDEX bans_by_time ON bans (app_id, created_at);
+CREATE INDEX bans_by_channel ON bans (app_id, channel_cid, created_at);
+CREATE INDEX bans_for_future_channels ON bans (app_id, created_by) WHERE future_channels;
+
+ALTER TABLE users ADD COLUMN shadow_banned BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE users ADD COLUMN ban_expires_at BIGINT;
+CREATE INDEX users_by_ban_expiry ON users (ban_expires_at) WHERE ban_expires_at IS NOT NULL;

@@ -1,0 +1,302 @@
+//! Bans: app-wide and per channel, with timeouts, reasons, shadow bans and bans from future channels; who may
+//! make and query them; what a banned user may still do; and the events, to exactly whom.
+
+use crate::support::{assert_error, call, ok, send, QUIET};
+use reqwest::Method;
+use rill_client::Socket;
+use rill_server::testing::{assert_schema, TestServer};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// `team:{channel}` with a channel moderator `mod`, created by `owner`, with `members` besides.
+async fn moderated_channel(server: &TestServer, channel: &str, members: &[&str]) {
+    let mut all: Vec<Value> = vec![json!("owner"), json!({"user_id": "mod", "channel_role": "channel_moderator"})];
+    all.extend(members.iter().map(|member| json!(member)));
+    let body = json!({"data": {"created_by_id": "owner", "members": all}});
+    ok(&server.server_client(), Method::POST, &format!("/channels/team/{channel}/query"), body).await;
+}
+
+/// Makes `socket` (a connection of `user`) watch `team:{channel}`.
+async fn watch(server: &TestServer, user: &str, socket: &Socket, channel: &str) -> Value {
+    let client = server.user_client(user).on_connection(&socket.connection_id);
+    ok(&client, Method::POST, &format!("/channels/team/{channel}/query"), json!({"watch": true})).await
+}
+
+/// A request with a query string of owned pairs.
+async fn with_query(
+    client: &rill_client::Client,
+    method: Method,
+    path: &str,
+    pairs: &[(String, String)],
+) -> rill_client::RawResponse {
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
+    client.raw(method, path, &pairs, None).await.unwrap()
+}
+
+fn unban_query(target: &str, cid: Option<&str>) -> Vec<(String, String)> {
+    let mut query = vec![("target_user_id".to_owned(), target.to_owned())];
+    query.extend(cid.map(|cid| ("channel_cid".to_owned(), cid.to_owned())));
+    query
+}
+
+async fn bans(client: &rill_client::Client, document: Value) -> rill_client::RawResponse {
+    let payload = vec![("payload".to_owned(), document.to_string())];
+    with_query(client, Method::GET, "/query_banned_users", &payload).await
+}
+
+fn capabilities(state: &Value) -> Vec<&str> {
+    state["channel"]["own_capabilities"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect()
+}
+
+/// A channel moderator bans a member in the channel for an hour: the member is told (and the channel's watchers),
+/// keeps reading, cannot post, react or type there (403, code 17, saying why and until when), and posts
+/// elsewhere as before; members and the ban query show the ban; lifting it is told too and restores posting.
+#[tokio::test]
+async fn a_channel_ban_stops_posting_in_that_channel_only_until_lifted() {
+    let server = TestServer::start().await;
+    server.create_users(&["owner", "mod", "alice", "bob"]).await;
+    moderated_channel(&server, "ops", &["alice", "bob"]).await;
+    server.team_channel("lounge", &["alice", "bob"]).await;
+    let message = send(&server, "bob", "ops", json!({"text": "react to me"})).await;
+    let mut alice_socket = server.connect("alice").await;
+    let mut bob_socket = server.connect("bob").await;
+    watch(&server, "bob", &bob_socket, "ops").await;
+
+    let moderator = server.user_client("mod");
+    let ban = json!({"target_user_id": "alice", "channel_cid": "team:ops", "timeout": 60, "reason": "spam"});
+    let banned = call(&moderator, Method::POST, "/moderation/ban", ban).await;
+    assert_eq!(banned.status, 201, "{}", banned.body);
+    assert_schema("Response", &banned.body);
+    for socket in [&mut alice_socket, &mut bob_socket] {
+        let event = socket.wait_for_type("user.banned").await.expect("told of the ban");
+        assert_schema("UserBannedEvent", &event);
+        assert_eq!(event["user"]["id"], "alice");
+        assert_eq!(event["created_by"]["id"], "mod");
+        assert_eq!(event["cid"], "team:ops");
+        assert_eq!(event["reason"], "spam");
+        assert!(event["expiration"].is_string(), "{event}");
+    }
+
+    let alice = server.user_client("alice");
+    let refused = call(&alice, Method::POST, "/channels/team/ops/message", json!({"message": {"text": "hi"}})).await;
+    let why = assert_error(&refused, 403, 17);
+    assert!(why.contains("banned in channel team:ops until"), "{why}");
+    let path = format!("/messages/{}/reaction", message["id"].as_str().unwrap());
+    assert_error(&call(&alice, Method::POST, &path, json!({"reaction": {"type": "like"}})).await, 403, 17);
+    let typing = json!({"event": {"type": "typing.start"}});
+    assert_error(&call(&alice, Method::POST, "/channels/team/ops/event", typing).await, 403, 17);
+    let state = ok(&alice, Method::POST, "/channels/team/ops/query", json!({})).await;
+    assert_eq!(state["messages"].as_array().unwrap().len(), 1, "a banned member still reads");
+    assert!(!capabilities(&state).contains(&"send-message"), "{:?}", capabilities(&state));
+    send(&server, "alice", "lounge", json!({"text": "still here"})).await;
+
+    let members = vec![(
+        "payload".to_owned(),
+        json!({"type": "team", "id": "ops", "filter_conditions": {"banned": true}}).to_string(),
+    )];
+    let members = with_query(&alice, Method::GET, "/members", &members).await;
+    assert_eq!(members.status, 200, "{}", members.body);
+    let listed: Vec<&str> =
+        members.body["members"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["alice"]);
+    assert!(members.body["members"][0]["ban_expires"].is_string(), "{}", members.body);
+
+    let found = bans(&moderator, json!({"filter_conditions": {"channel_cid": "team:ops"}})).await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_schema("QueryBannedUsersResponse", &found.body);
+    let listed = &found.body["bans"];
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{}", found.body);
+    assert_eq!(listed[0]["user"]["id"], "alice");
+    assert_eq!(listed[0]["banned_by"]["id"], "mod");
+    assert_eq!(listed[0]["channel"]["cid"], "team:ops");
+    assert_eq!(listed[0]["reason"], "spam");
+    assert_eq!(listed[0]["shadow"], false);
+
+    let lifted =
+        with_query(&moderator, Method::DELETE, "/moderation/ban", &unban_query("alice", Some("team:ops"))).await;
+    assert_eq!(lifted.status, 200, "{}", lifted.body);
+    let event = alice_socket.wait_for_type("user.unbanned").await.expect("told of the unban");
+    assert_schema("UserUnbannedEvent", &event);
+    assert_eq!(event["cid"], "team:ops");
+    send(&server, "alice", "ops", json!({"text": "back"})).await;
+    let none = bans(&moderator, json!({"filter_conditions": {"channel_cid": "team:ops"}})).await;
+    assert_eq!(none.body["bans"], json!([]), "{}", none.body);
+}
+
+/// Only moderators ban: a plain member cannot ban in a channel, a channel moderator cannot ban app-wide or
+/// ban an admin, nobody bans themselves; bad timeouts, long reasons, unknown targets and the options Rill does
+/// not have are refused by name; only moderators query bans.
+#[tokio::test]
+async fn bans_are_for_moderators_and_bad_bans_are_refused_by_name() {
+    let server = TestServer::start().await;
+    server.create_users(&["owner", "mod", "alice", "bob"]).await;
+    let admin =
+        json!({"users": {"boss": {"id": "boss", "role": "admin"}, "appmod": {"id": "appmod", "role": "moderator"}}});
+    ok(&server.server_client(), Method::POST, "/users", admin).await;
+    moderated_channel(&server, "ops", &["alice", "bob", "boss"]).await;
+    let in_ops = |target: &str| json!({"target_user_id": target, "channel_cid": "team:ops"});
+
+    let member = server.user_client("bob");
+    let refused = call(&member, Method::POST, "/moderation/ban", in_ops("alice")).await;
+    assert!(assert_error(&refused, 403, 17).contains("ban members of channel team:ops"), "{}", refused.body);
+    let moderator = server.user_client("mod");
+    let app_wide = call(&moderator, Method::POST, "/moderation/ban", json!({"target_user_id": "alice"})).await;
+    assert!(assert_error(&app_wide, 403, 17).contains("app-wide"), "{}", app_wide.body);
+    let the_admin = call(&moderator, Method::POST, "/moderation/ban", in_ops("boss")).await;
+    assert!(assert_error(&the_admin, 403, 17).contains("admin"), "{}", the_admin.body);
+    let unban = with_query(&member, Method::DELETE, "/moderation/ban", &unban_query("alice", Some("team:ops"))).await;
+    assert_error(&unban, 403, 17);
+
+    let long_reason = "x".repeat(256);
+    for (body, needle) in [
+        (in_ops("mod"), "themselves"),
+        (json!({"target_user_id": "alice", "channel_cid": "team:ops", "timeout": -1}), "timeout"),
+        (json!({"target_user_id": "alice", "channel_cid": "team:ops", "timeout": 600_000}), "timeout"),
+        (json!({"target_user_id": "alice", "channel_cid": "team:ops", "reason": long_reason}), "255"),
+        (json!({"target_user_id": "ghost", "channel_cid": "team:ops"}), "ghost"),
+        (json!({"channel_cid": "team:ops"}), "target_user_id"),
+        (json!({"target_user_id": "alice", "channel_cid": "team:ops", "ip_ban": true}), "ip_ban"),
+        (json!({"target_user_id": "alice", "channel_cid": "team:ops", "delete_messages": "hard"}), "delete_messages"),
+        (json!({"target_user_id": "alice", "ban_from_future_channels": true, "banned_by_id": "mod"}), "channel"),
+    ] {
+        let client = if body.get("banned_by_id").is_some() { server.server_client() } else { moderator.clone() };
+        let response = call(&client, Method::POST, "/moderation/ban", body.clone()).await;
+        let message = assert_error(&response, 400, 4);
+        assert!(message.contains(needle), "{body}: {message:?} should mention {needle:?}");
+    }
+    let missing = call(
+        &moderator,
+        Method::POST,
+        "/moderation/ban",
+        json!({"target_user_id": "alice", "channel_cid": "team:nope"}),
+    )
+    .await;
+    assert_error(&missing, 404, 16);
+
+    // The app's moderators ban app-wide; channel moderators query the bans of their channel only.
+    let appmod = server.user_client("appmod");
+    ok(&appmod, Method::POST, "/moderation/ban", json!({"target_user_id": "bob"})).await;
+    assert_eq!(bans(&appmod, json!({})).await.body["bans"].as_array().unwrap().len(), 1);
+    assert_error(&bans(&moderator, json!({})).await, 403, 17);
+    assert_error(&bans(&member, json!({"filter_conditions": {"channel_cid": "team:ops"}})).await, 403, 17);
+    for (document, needle) in [
+        (json!({"filter_conditions": {"team": "x"}}), "team"),
+        (json!({"sort": [{"field": "reason", "direction": 1}]}), "created_at"),
+        (json!({"offset": 10_001}), "offset"),
+    ] {
+        let response = bans(&appmod, document.clone()).await;
+        assert_eq!(response.status, 400, "{document}: {}", response.body);
+        assert!(assert_error(&response, 400, 4).contains(needle), "{document}: {}", response.body);
+    }
+}
+
+/// An app-wide ban holds everywhere until it runs out: the user shows `banned` (and QueryUsers finds them by
+/// it) while it holds, and neither once it has expired.
+#[tokio::test]
+async fn app_wide_bans_hold_everywhere_until_they_expire() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "carol"]).await;
+    server.team_channel("one", &["alice", "carol"]).await;
+    server.team_channel("two", &["carol", "alice"]).await;
+    let mut carol_socket = server.connect("carol").await;
+    let admin = server.server_client();
+    let ban = json!({"target_user_id": "carol", "banned_by_id": "alice", "timeout": 30, "reason": "cool off"});
+    ok(&admin, Method::POST, "/moderation/ban", ban).await;
+    let event = carol_socket.wait_for_type("user.banned").await.expect("told");
+    assert!(event.get("cid").is_none(), "an app-wide ban names no channel: {event}");
+    let carol = server.user_client("carol");
+    for channel in ["one", "two"] {
+        let path = format!("/channels/team/{channel}/message");
+        let refused = call(&carol, Method::POST, &path, json!({"message": {"text": "hi"}})).await;
+        assert!(assert_error(&refused, 403, 17).contains("banned from this app until"), "{}", refused.body);
+    }
+    let query =
+        |banned: bool| vec![("payload".to_owned(), json!({"filter_conditions": {"banned": banned}}).to_string())];
+    let found = with_query(&admin, Method::GET, "/users", &query(true)).await;
+    let ids: Vec<&str> = found.body["users"].as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["carol"]);
+    assert_eq!(found.body["users"][0]["banned"], true);
+
+    // The ban runs out (stored as expired a minute ago): carol posts again, and the user row is swept clean.
+    let app_id = server.app.id;
+    let now = chrono::Utc::now();
+    let expired = rill_core::model::Ban {
+        user_id: "carol".into(),
+        channel_cid: None,
+        created_by: Some("alice".into()),
+        reason: None,
+        shadow: false,
+        future_channels: false,
+        created_at: now - chrono::Duration::hours(1),
+        expires: Some(now - chrono::Duration::minutes(1)),
+    };
+    server.state.store().write(expired, move |tx, ban| tx.put_ban(app_id, ban)).await.unwrap();
+    send(&server, "carol", "one", json!({"text": "free"})).await;
+    let mut swept = false;
+    for _ in 0..200 {
+        let found = with_query(&admin, Method::GET, "/users", &query(true)).await;
+        if found.body["users"].as_array().unwrap().is_empty() {
+            swept = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(swept, "an expired ban leaves the user's row within seconds");
+    let found = with_query(&admin, Method::GET, "/users", &query(false)).await;
+    assert_eq!(found.body["users"].as_array().unwrap().len(), 2, "{}", found.body);
+}
+
+/// A shadow ban: the user posts as before and is never told; their messages are `shadowed` and reach only
+/// them (their own socket, their own reads), not the channel's watchers, its unread counts or anyone's reads.
+#[tokio::test]
+async fn shadow_banned_messages_reach_only_their_author() {
+    let server = TestServer::start().await;
+    server.create_users(&["owner", "mod", "dave", "bob"]).await;
+    moderated_channel(&server, "ops", &["dave", "bob"]).await;
+    let mut dave_socket = server.connect("dave").await;
+    let mut bob_socket = server.connect("bob").await;
+    watch(&server, "dave", &dave_socket, "ops").await;
+    watch(&server, "bob", &bob_socket, "ops").await;
+    let ban = json!({"target_user_id": "dave", "channel_cid": "team:ops", "shadow": true});
+    ok(&server.user_client("mod"), Method::POST, "/moderation/ban", ban).await;
+    let told = dave_socket.expect_none(QUIET, |event| event["type"] == "user.banned").await;
+    assert!(told.is_ok(), "a shadow ban is never announced: {told:?}");
+
+    let sent = send(&server, "dave", "ops", json!({"text": "nobody sees this"})).await;
+    assert_eq!(sent["shadowed"], true, "{sent}");
+    let id = sent["id"].as_str().unwrap().to_owned();
+    let own = dave_socket.wait_for_type("message.new").await.expect("the author sees their message");
+    assert_eq!(own["message"]["id"], id.as_str());
+    let leaked = bob_socket.expect_none(QUIET, |event| event["message"]["id"] == id.as_str()).await;
+    assert!(leaked.is_ok(), "bob must not get the shadowed message: {leaked:?}");
+
+    let for_bob = ok(&server.user_client("bob"), Method::POST, "/channels/team/ops/query", json!({})).await;
+    assert!(for_bob["messages"].as_array().unwrap().iter().all(|m| m["id"] != id.as_str()), "{for_bob}");
+    let read = for_bob["read"].as_array().unwrap().iter().find(|r| r["user"]["id"] == "bob").cloned().unwrap();
+    assert_eq!(read["unread_messages"], 0, "a shadowed message is unread for nobody");
+    let for_dave = ok(&server.user_client("dave"), Method::POST, "/channels/team/ops/query", json!({})).await;
+    assert!(for_dave["messages"].as_array().unwrap().iter().any(|m| m["id"] == id.as_str()), "{for_dave}");
+    let fetched = call(&server.user_client("bob"), Method::GET, &format!("/messages/{id}"), json!(null)).await;
+    assert_error(&fetched, 404, 16);
+    let listed = bans(&server.server_client(), json!({"filter_conditions": {"user_id": "dave"}})).await;
+    assert_eq!(listed.body["bans"][0]["shadow"], true, "{}", listed.body);
+    // The member list shows no ban: the shadow-banned are not to find out from it.
+    assert!(capabilities(&for_dave).contains(&"send-message"));
+}
+
+/// A channel ban with `ban_from_future_channels` also bans the user from the channels the banner creates later,
+/// and from no one else's.
+#[tokio::test]
+async fn future_channel_bans_follow_the_banner() {
+    let server = TestServer::start().await;
+    server.create_users(&["owner", "mod", "eve", "bob"]).await;
+    moderated_channel(&server, "first", &["eve", "bob"]).await;
+    let ban = json!({"target_user_id": "eve", "channel_cid": "team:first", "ban_from_future_channels": true});
+    ok(&server.user_client("mod"), Method::POST, "/moderation/ban", ban).await;
+    server.team_channel("by-mod", &["mod", "eve"]).await;
+    server.team_channel("by-bob", &["bob", "eve"]).await;
+    let eve = server.user_client("eve");
+    let refused = call(&eve, Method::POST, "/channels/team/by-mod/message", json!({"message": {"text": "hi"}})).await;
+    assert!(assert_error(&refused, 403, 17).contains("team:by-mod"), "{}", refused.body);
+    send(&server, "eve", "by-bob", json!({"text": "fine here"})).await;
+}
