@@ -347,6 +347,38 @@ impl Ban {
     }
 }
 
+/// A user's report of a message (`target_message_id`, with its channel and author as `target_user_id`) or of a
+/// user (`target_user_id` alone), once per reporter and target. A moderator's review marks it `reviewed_at`
+/// and, for a message they removed, `rejected_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    /// Stable id, answered as `review_queue_item_id`.
+    pub id: String,
+    pub user_id: String,
+    pub target_message_id: Option<String>,
+    pub target_user_id: String,
+    pub channel_cid: Option<String>,
+    pub reason: Option<String>,
+    pub data: Map<String, Value>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub reviewed_by: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub rejected_at: Option<DateTime<Utc>>,
+    pub message_deleted_at: Option<DateTime<Utc>>,
+}
+
+impl Flag {
+    /// The flag's target as stored: its kind and id.
+    pub fn target(&self) -> (&'static str, &str) {
+        match &self.target_message_id {
+            Some(message_id) => ("message", message_id),
+            None => ("user", &self.target_user_id),
+        }
+    }
+}
+
 /// A user's mute of another user: the muter's own, until `expires` (or until they unmute).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserMute {

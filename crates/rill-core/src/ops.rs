@@ -170,6 +170,13 @@ pub enum Notice {
     UserUpdated {
         user: User,
     },
+    /// A user reported a message: `message.flagged` to the reporter's own connections (moderators read the
+    /// queue; nobody else learns who reported).
+    MessageFlagged {
+        channel: Channel,
+        message: MessageView,
+        flag: crate::model::Flag,
+    },
     /// A ban (not in shadow) was made, or `lifted`: `user.banned` / `user.unbanned` to the user, and to the
     /// channel's watchers for a channel ban.
     UserBanned {

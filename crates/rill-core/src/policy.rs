@@ -138,7 +138,7 @@ pub fn capabilities(access: &Access<'_>, channel: &Channel, config: &ChannelConf
     add("create-attachment", writes && config.uploads);
     add("update-own-message", participates);
     add("delete-own-message", participates);
-    // `flag-message` comes with moderation (issue 7): not advertised before flags are kept.
+    add("flag-message", participates);
     add("mute-channel", participates && config.mutes);
     add("pin-message", participates && !channel.frozen || access.moderates());
     add("leave-channel", access.is_member());
@@ -224,7 +224,7 @@ mod tests {
     }
 
     /// What Rill cannot do yet is never offered: clients show actions from the capabilities and the type. What
-    /// it can (bans) is offered to those who may.
+    /// it can (bans, flags) is offered to those who may.
     #[test]
     fn features_not_built_are_not_advertised() {
         for name in ["messaging", "team", "livestream", "commerce", "gaming"] {
@@ -233,10 +233,11 @@ mod tests {
             assert!(!config.uploads && !config.mutes, "{name} advertises uploads or mutes");
             for viewer in [access("admin", None, true), access("user", Some("channel_moderator"), false)] {
                 let granted = capabilities(&viewer, &channel, &config);
-                for missing in ["flag-message", "mute-channel", "upload-file"] {
+                for missing in ["mute-channel", "upload-file"] {
                     assert!(!has(&granted, missing), "{name} grants {missing}: {granted:?}");
                 }
                 assert!(has(&granted, "ban-channel-members"), "moderators ban in {name}: {granted:?}");
+                assert!(has(&granted, "flag-message"), "members flag in {name}: {granted:?}");
             }
         }
     }

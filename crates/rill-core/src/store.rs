@@ -17,7 +17,7 @@ mod tests;
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -88,7 +88,7 @@ pub trait Maintenance: Send {
 
 impl<T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + Maintenance + Send> Tx for T {}
 
-/// Bans: app-wide (scope `None`) or in one channel.
+/// Bans (app-wide, scope `None`, or in one channel) and flags.
 #[async_trait]
 pub trait ModerationRows: Send {
     /// Stores a ban, replacing the user's ban in the same scope. An app-wide ban is also written to the user's
@@ -121,6 +121,29 @@ pub trait ModerationRows: Send {
     async fn future_bans_by(&mut self, app_id: i64, created_by: &str, now: DateTime<Utc>) -> CoreResult<Vec<Ban>>;
     /// Removes every ban in a channel (it was deleted). Cost: its bans, by the channel index.
     async fn delete_channel_bans(&mut self, app_id: i64, cid: &str) -> CoreResult<usize>;
+    /// Stores a new flag; `false` (and nothing written) when the reporter already flagged that target.
+    async fn insert_flag(&mut self, app_id: i64, flag: &Flag) -> CoreResult<bool>;
+    /// Removes the reporter's flag of a target (`kind` `message` or `user`); the flag there was.
+    async fn delete_flag(
+        &mut self,
+        app_id: i64,
+        kind: &str,
+        target_id: &str,
+        user_id: &str,
+    ) -> CoreResult<Option<Flag>>;
+    /// The flags a query selects (see [`selection`]). Cost: the index range the condition names (by kind and
+    /// time, or by channel and time), plus the page.
+    async fn find_flags(&mut self, app_id: i64, query: &selection::RowQuery) -> CoreResult<Vec<Flag>>;
+    /// A message was deleted at `at`: its flags say so, and with `review` (a moderator or a server call deleted
+    /// it; the moderator's id if any) those not yet reviewed are reviewed and rejected. Cost: the message's
+    /// flags (primary-key range).
+    async fn close_message_flags(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        at: DateTime<Utc>,
+        review: Option<Option<&str>>,
+    ) -> CoreResult<usize>;
     /// Clears app-wide bans that ran out by `now` from the users' rows, in every app, at most `limit`; how many.
     /// Cost: those rows, by the expiry index.
     async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize>;

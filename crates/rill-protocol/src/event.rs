@@ -204,6 +204,7 @@ pub mod kind {
     pub const USER_WATCHING_START: &str = "user.watching.start";
     pub const USER_WATCHING_STOP: &str = "user.watching.stop";
     pub const USER_BANNED: &str = "user.banned";
+    pub const MESSAGE_FLAGGED: &str = "message.flagged";
     pub const USER_UNBANNED: &str = "user.unbanned";
 
     /// Types a client may not send through `SendEvent`: they are the server's to emit.

@@ -57,6 +57,8 @@ pub const MAX_BAN_MINUTES: i64 = 525_600;
 pub const MAX_MODERATION_REASON_CHARS: usize = 255;
 /// The most bans one `GET /query_banned_users` page holds, as in Stream (a larger `limit` is lowered to it).
 pub const MAX_BANS_PER_PAGE: usize = 300;
+/// The most flags one `GET /moderation/flags/message` page holds, as in Stream (a larger `limit` is lowered to it).
+pub const MAX_FLAGS_PER_PAGE: usize = 300;
 /// The most users one `POST /users` or `PATCH /users` call changes.
 pub const MAX_USERS_PER_CALL: usize = 100;
 /// The most messages one `GET /channels/{type}/{id}/messages?ids=` names, as in Stream.
@@ -178,6 +180,7 @@ pub const ALL: &[Limit] = &[
     row!("replies and reactions pages", "`limit` 300, `offset` 10,000", PAGE),
     row!("Search page", "`limit` 100, `offset` 1,000", PAGE),
     row!("QueryBannedUsers page", "`limit` 300, `offset` 10,000", PAGE),
+    row!("QueryMessageFlags page", "`limit` 300, `offset` 10,000", PAGE),
     row!("slow mode cooldown", "0-120 s", "400, code 4; sends inside it: 403, code 60"),
     row!("WebSocket frame or message from a client", "64 KiB", "close 1009"),
     row!("WebSocket handshake", "10 s to the first `health.check`", "close 1001"),

@@ -804,3 +804,43 @@ pub struct QueryBannedUsersRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
+
+/// `POST /moderation/flag` and `/moderation/unflag`: the message (`target_message_id`) or the user
+/// (`target_user_id`) reported, why (≤ 255 characters) and custom data, by `user_id`/`user` on a server-side
+/// call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FlagRequest {
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub target_message_id: Option<MessageId>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub target_user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Custom>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}
+
+/// `GET /moderation/flags/message?payload=`: `filter_conditions` over `channel_cid`, `message_id`, `user_id`
+/// (the reporter; `reporter_id` too), `created_at` and `is_reviewed`; newest first; `limit`, `offset`;
+/// `show_deleted_messages`; as `user_id` on a server-side call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryMessageFlagsRequest {
+    #[serde(default)]
+    pub filter_conditions: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_deleted_messages: Option<bool>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}

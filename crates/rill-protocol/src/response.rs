@@ -213,6 +213,19 @@ pub struct MuteResponse {
     pub non_existing_users: Option<Vec<String>>,
 }
 
+/// `FlagMessageResponse` (and the unflag answer): the report and its review-queue id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FlagResponse {
+    pub flag: crate::types::Flag,
+    pub review_queue_item_id: String,
+}
+
+/// `QueryMessageFlagsResponse`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryMessageFlagsResponse {
+    pub flags: Vec<crate::types::MessageFlag>,
+}
+
 /// `QueryBannedUsersResponse`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct QueryBannedUsersResponse {

@@ -87,6 +87,61 @@ pub struct Ban {
     pub created_at: DateTime<Utc>,
 }
 
+/// `FlagResponse`: one report, as flagging answers it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Flag {
+    pub created_by_automod: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub custom: Map<String, Value>,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<String>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub rejected_at: Option<DateTime<Utc>>,
+}
+
+/// `MessageFlagResponse`: one report of a message in the review queue, with the message (its author and
+/// channel) and the reporter.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageFlag {
+    pub created_by_automod: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Box<Message>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub custom: Map<String, Value>,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<User>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub approved_at: Option<DateTime<Utc>>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub rejected_at: Option<DateTime<Utc>>,
+}
+
 /// `OwnUserResponse` (the `me` object) and `FullUserResponse`: a user with its own devices, mutes and unread totals.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OwnUser {

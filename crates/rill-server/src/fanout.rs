@@ -241,6 +241,15 @@ pub fn deliveries(
                 event.user = Some(convert::user(user, is_online(&user.id), now));
                 out.push(delivery(Audience::Presence { user_id: user.id.clone() }, event));
             }
+            Notice::MessageFlagged { channel, message, flag } => {
+                let mut event = channel_event(kind::MESSAGE_FLAGGED, channel, now);
+                let rendered = renderer.message(message);
+                event.message_id = Some(rendered.id.clone());
+                event.message = Some(Box::new(rendered));
+                event.user = Some(renderer.user(&flag.user_id));
+                event.reason = flag.reason.clone();
+                out.push(delivery(Audience::User { user_id: flag.user_id.clone() }, event));
+            }
             Notice::UserBanned { ban, channel, lifted } => {
                 out.extend(ban_deliveries(ban, channel.as_ref(), *lifted, &renderer, now))
             }

@@ -38,6 +38,8 @@ pub fn default_limit(operation: &str) -> u32 {
         | "UpdateMessagePartial" => 1_000,
         "Ban"
         | "Unban"
+        | "Flag"
+        | "Unflag"
         | "MuteUser"
         | "UnmuteUser"
         | "HideChannel"

@@ -213,7 +213,7 @@ fn custom_of(request: &MessageRequest) -> CoreResult<Map<String, Value>> {
 /// Whoever cannot read the channel is refused, and a message the viewer cannot see (truncated away, or before
 /// their `hide_history` point) does not exist for them: every operation on a message starts with both checks, so
 /// none can forget them.
-async fn message_context(
+pub(crate) async fn message_context(
     tx: &mut dyn Tx,
     ctx: &Context,
     message_id: &str,
@@ -836,6 +836,10 @@ pub async fn delete_message(
     } else {
         tx.mark_message_deleted(ctx.app_id(), message_id, ctx.now).await?;
     }
+    // Its reports are settled: removed by a moderator (or a server call), they are reviewed and rejected.
+    let by_author = ctx.actor.user_id() == Some(message.user_id.as_str());
+    let review = (!by_author).then(|| ctx.actor.user_id());
+    tx.close_message_flags(ctx.app_id(), message_id, ctx.now, review).await?;
     if let Some(parent_id) = &message.parent_id {
         uncount_reply(tx, ctx.app_id(), parent_id, hard, already_deleted).await?;
     }

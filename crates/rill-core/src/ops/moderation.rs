@@ -5,7 +5,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
-use crate::model::{Ban, Channel, User, UserMute};
+use crate::model::{Ban, Channel, Flag, MessageView, User, UserMute};
 use crate::ops::{collect_users, load_channel, page_offset, page_size, standing, Context, Notice, Outcome};
 use crate::policy::is_app_moderator;
 use crate::query;
@@ -14,9 +14,10 @@ use crate::store::Tx;
 use rill_protocol::filter::{parse_sort, Filter, Operator, SortDirection};
 use rill_protocol::ids::Cid;
 use rill_protocol::limits::{
-    MAX_BANS_PER_PAGE, MAX_BAN_MINUTES, MAX_MODERATION_REASON_CHARS, MAX_MUTE_MINUTES, MAX_USERS_PER_CALL,
+    MAX_BANS_PER_PAGE, MAX_BAN_MINUTES, MAX_FLAGS_PER_PAGE, MAX_MODERATION_REASON_CHARS, MAX_MUTE_MINUTES,
+    MAX_USERS_PER_CALL,
 };
-use rill_protocol::request::{BanRequest, QueryBannedUsersRequest, UnbanQuery};
+use rill_protocol::request::{BanRequest, FlagRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest, UnbanQuery};
 use serde_json::{Map, Value};
 
 /// What muting or unmuting leaves: the muter, their mutes now, the mutes this call made, and the targets that
@@ -309,7 +310,7 @@ pub async fn query_banned_users(
         limit: page_size(request.limit, 25, MAX_BANS_PER_PAGE, "limit")?,
         offset: page_offset(request.offset, 10_000, "offset")?,
     };
-    authorize_ban_query(tx, ctx, &filter).await?;
+    authorize_moderator_query(tx, ctx, &filter, "bans").await?;
     let compiled = selection::compile(&filter, ban_field, None);
     let mut condition = compiled.condition;
     if request.exclude_expired_bans == Some(true) {
@@ -357,9 +358,10 @@ pub async fn query_banned_users(
     Ok(outcome)
 }
 
-/// Refuses (code 17) a ban query by someone who is neither a server call, an app admin or moderator, nor a
-/// moderator of the one channel the filter names with `channel_cid: {$eq: ...}` at its top level.
-async fn authorize_ban_query(tx: &mut dyn Tx, ctx: &Context, filter: &Filter) -> CoreResult<()> {
+/// Refuses (code 17) a query of `what` (bans, flags) by someone who is neither a server call, an app admin or
+/// moderator, nor a moderator of the one channel the filter names with `channel_cid: {$eq: ...}` at its top
+/// level.
+async fn authorize_moderator_query(tx: &mut dyn Tx, ctx: &Context, filter: &Filter, what: &str) -> CoreResult<()> {
     if ctx.actor.is_server() {
         return Ok(());
     }
@@ -368,10 +370,10 @@ async fn authorize_ban_query(tx: &mut dyn Tx, ctx: &Context, filter: &Filter) ->
         return Ok(());
     }
     let refused = || {
-        CoreError::not_allowed(
-            "only moderators may query bans: the app's admins and moderators, or a channel's moderators with \
-             filter_conditions.channel_cid naming that channel",
-        )
+        CoreError::not_allowed(format!(
+            "only moderators may query {what}: the app's admins and moderators, or a channel's moderators with \
+             filter_conditions.channel_cid naming that channel"
+        ))
     };
     let cid = named_channel(filter).ok_or_else(refused)?;
     let (channel, config) = load_channel(tx, ctx, &cid).await?;
@@ -392,4 +394,266 @@ fn named_channel(filter: &Filter) -> Option<String> {
         Filter::And(children) => children.iter().find_map(named_channel),
         _ => None,
     }
+}
+
+/// What flagging or unflagging leaves: the flag, and for a message its view and channel.
+#[derive(Debug, Clone)]
+pub struct Flagged {
+    pub flag: Flag,
+    pub message: Option<(Channel, MessageView)>,
+}
+
+/// `POST /moderation/flag`: the acting user reports a message they can read (not their own) or another user,
+/// once per target, with a reason (≤ 255 characters) and custom data.
+pub async fn flag(tx: &mut dyn Tx, ctx: &Context, request: &FlagRequest) -> CoreResult<Outcome<Flagged>> {
+    let reporter_id = ctx.acting_user_id("Flag")?.to_owned();
+    let reason = request.reason.clone().filter(|reason| !reason.is_empty());
+    if reason.as_ref().is_some_and(|reason| reason.chars().count() > MAX_MODERATION_REASON_CHARS) {
+        return Err(CoreError::input(format!("reason must be at most {MAX_MODERATION_REASON_CHARS} characters")));
+    }
+    let data = request.custom.clone().unwrap_or_default();
+    let target = flag_target(tx, ctx, request, &reporter_id).await?;
+    let flag = Flag {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: reporter_id.clone(),
+        target_message_id: target.message.as_ref().map(|(_, view)| view.message.id.clone()),
+        target_user_id: target.user_id.clone(),
+        channel_cid: target.message.as_ref().map(|(channel, _)| channel.cid.clone()),
+        reason,
+        data,
+        created_at: ctx.now,
+        updated_at: ctx.now,
+        reviewed_at: None,
+        reviewed_by: None,
+        approved_at: None,
+        rejected_at: None,
+        message_deleted_at: None,
+    };
+    if !tx.insert_flag(ctx.app_id(), &flag).await? {
+        let (kind, id) = flag.target();
+        return Err(CoreError::input(format!("{kind} {id} is already flagged by user {reporter_id}")));
+    }
+    let mut outcome = Outcome::new(Flagged { flag: flag.clone(), message: target.message.clone() });
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [reporter_id.as_str(), target.user_id.as_str()]).await?;
+    if let Some((channel, view)) = target.message {
+        collect_users(tx, ctx.app_id(), &mut outcome.users, crate::ops::message_user_ids(&view)).await?;
+        outcome.notices.push(Notice::MessageFlagged { channel, message: view, flag });
+    }
+    Ok(outcome)
+}
+
+/// `POST /moderation/unflag`: the acting user withdraws their report of the target (404 when there is none).
+pub async fn unflag(tx: &mut dyn Tx, ctx: &Context, request: &FlagRequest) -> CoreResult<Outcome<Flagged>> {
+    let reporter_id = ctx.acting_user_id("Unflag")?.to_owned();
+    let (kind, target_id) = match (&request.target_message_id, &request.target_user_id) {
+        (Some(message_id), None) => ("message", message_id.to_string()),
+        (None, Some(user_id)) => ("user", user_id.to_string()),
+        _ => return Err(CoreError::input("name one of target_message_id and target_user_id")),
+    };
+    let removed = tx.delete_flag(ctx.app_id(), kind, &target_id, &reporter_id).await?;
+    let flag = removed
+        .ok_or_else(|| CoreError::not_found(format!("{kind} {target_id} is not flagged by user {reporter_id}")))?;
+    let mut outcome = Outcome::new(Flagged { flag, message: None });
+    let target_user = outcome.value.flag.target_user_id.clone();
+    collect_users(tx, ctx.app_id(), &mut outcome.users, [reporter_id.as_str(), target_user.as_str()]).await?;
+    Ok(outcome)
+}
+
+/// What a flag reports: a message (with its channel; its author is `user_id`) or a user.
+struct FlagTarget {
+    user_id: String,
+    message: Option<(Channel, MessageView)>,
+}
+
+async fn flag_target(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &FlagRequest,
+    reporter_id: &str,
+) -> CoreResult<FlagTarget> {
+    match (&request.target_message_id, &request.target_user_id) {
+        (Some(message_id), None) => {
+            let (message, channel, _config, standing, _user) =
+                crate::ops::messages::message_context(tx, ctx, message_id).await?;
+            standing.require("flag-message", "flag messages")?;
+            if message.user_id == reporter_id {
+                return Err(CoreError::input("a user cannot flag their own message"));
+            }
+            if message.deleted_at.is_some() {
+                return Err(CoreError::input(format!("message {message_id} is deleted")));
+            }
+            let user_id = message.user_id.clone();
+            let mut views =
+                crate::ops::messages::message_views(tx, ctx, vec![message], Some(reporter_id), false).await?;
+            let view = views.pop().ok_or_else(|| CoreError::internal("flagged message view missing"))?;
+            Ok(FlagTarget { user_id, message: Some((channel, view)) })
+        }
+        (None, Some(user_id)) => {
+            if user_id.as_str() == reporter_id {
+                return Err(CoreError::input("a user cannot flag themselves"));
+            }
+            if tx.user(ctx.app_id(), user_id.as_str()).await?.is_none() {
+                return Err(CoreError::input(format!("target user {user_id} does not exist")));
+            }
+            Ok(FlagTarget { user_id: user_id.to_string(), message: None })
+        }
+        _ => Err(CoreError::input("name one of target_message_id and target_user_id")),
+    }
+}
+
+fn flag_field(field: &str) -> Option<FieldKind> {
+    Some(match field {
+        "channel_cid" => FieldKind::Text { column: "channel_cid", nullable: false },
+        "message_id" => FieldKind::Text { column: "target_id", nullable: false },
+        "user_id" | "reporter_id" => FieldKind::Text { column: "user_id", nullable: false },
+        "created_at" => FieldKind::Time { column: "created_at", nullable: false },
+        _ => return None,
+    })
+}
+
+fn flag_filter_allows(field: &str, operator: Operator) -> bool {
+    use Operator::*;
+    match field {
+        "channel_cid" | "message_id" | "user_id" => matches!(operator, Eq | In),
+        "reporter_id" | "is_reviewed" => operator == Eq,
+        "created_at" => matches!(operator, Eq | Gt | Gte | Lt | Lte),
+        _ => false,
+    }
+}
+
+fn flag_document(flag: &Flag) -> Map<String, Value> {
+    let mut document = Map::new();
+    document.insert("channel_cid".into(), Value::from(flag.channel_cid.as_deref().unwrap_or("")));
+    document.insert("message_id".into(), Value::from(flag.target_message_id.as_deref().unwrap_or("")));
+    document.insert("user_id".into(), Value::from(flag.user_id.as_str()));
+    document.insert("reporter_id".into(), Value::from(flag.user_id.as_str()));
+    document.insert("created_at".into(), Value::from(rill_protocol::time::format(&flag.created_at)));
+    document.insert("is_reviewed".into(), Value::from(flag.reviewed_at.is_some()));
+    document
+}
+
+/// Takes a top-level `is_reviewed: bool` out of a flags filter (it is a column's presence, not a value); the
+/// condition it stands for is returned beside the rest. Anywhere else it is refused.
+fn split_reviewed(filter: Filter) -> CoreResult<(Filter, Option<Condition>)> {
+    let reviewed = |value: &Value| -> CoreResult<Condition> {
+        let reviewed = value.as_bool().ok_or_else(|| CoreError::input("is_reviewed must be true or false"))?;
+        let null = Condition::Null { column: "reviewed_at" };
+        Ok(if reviewed { Condition::Not(Box::new(null)) } else { null })
+    };
+    let nested = |filter: &Filter| filter.to_json().to_string().contains("\"is_reviewed\"");
+    match filter {
+        Filter::Condition { field, value, .. } if field == "is_reviewed" => {
+            Ok((Filter::And(Vec::new()), Some(reviewed(&value)?)))
+        }
+        Filter::And(children) => {
+            let mut condition = None;
+            let mut rest = Vec::with_capacity(children.len());
+            for child in children {
+                match child {
+                    Filter::Condition { field, value, .. } if field == "is_reviewed" => {
+                        condition = Some(reviewed(&value)?)
+                    }
+                    other if nested(&other) => {
+                        return Err(CoreError::input("is_reviewed is supported at the top level only"))
+                    }
+                    other => rest.push(other),
+                }
+            }
+            Ok((Filter::And(rest), condition))
+        }
+        other if nested(&other) => Err(CoreError::input("is_reviewed is supported at the top level only")),
+        other => Ok((other, None)),
+    }
+}
+
+/// The queue's page: flags with their messages (as moderators see them: deleted content too) and channels.
+#[derive(Debug, Clone, Default)]
+pub struct FlagPage {
+    pub flags: Vec<Flag>,
+    pub messages: Vec<MessageView>,
+    pub channels: Vec<Channel>,
+}
+
+/// `GET /moderation/flags/message`: message flags, newest first (or by `created_at` as sorted), paged; without
+/// `show_deleted_messages`, only those whose message still stands. Who may: as for bans. Cost: the index range
+/// the filter names, plus the page and its messages.
+pub async fn query_message_flags(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &QueryMessageFlagsRequest,
+) -> CoreResult<Outcome<FlagPage>> {
+    let filter_value = request.filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
+    let filter = Filter::parse(&filter_value).map_err(|error| CoreError::input(error.message))?;
+    filter.validate(&flag_filter_allows).map_err(|error| {
+        CoreError::input(format!(
+            "{} (message flags filter on channel_cid, message_id, user_id, reporter_id, created_at and is_reviewed)",
+            error.message
+        ))
+    })?;
+    let sort =
+        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    let descending = match sort.as_slice() {
+        [] => true,
+        [only] if only.field == "created_at" => only.direction == SortDirection::Descending,
+        _ => return Err(CoreError::input("message flags can be sorted by created_at only")),
+    };
+    let page = Page {
+        limit: page_size(request.limit, 25, MAX_FLAGS_PER_PAGE, "limit")?,
+        offset: page_offset(request.offset, 10_000, "offset")?,
+    };
+    authorize_moderator_query(tx, ctx, &filter, "message flags").await?;
+    let (rest, reviewed) = split_reviewed(filter.clone())?;
+    let compiled = selection::compile(&rest, flag_field, None);
+    let kind = Condition::Column { column: "target_kind", op: Comparison::Eq, value: Scalar::Text("message".into()) };
+    let mut conditions = vec![kind, compiled.condition];
+    conditions.extend(reviewed);
+    if request.show_deleted_messages != Some(true) {
+        conditions.push(Condition::Null { column: "message_deleted_at" });
+    }
+    let condition = Condition::All(conditions);
+    let order: Vec<OrderKey> =
+        ["created_at", "target_id", "user_id"].into_iter().map(|column| OrderKey { column, descending }).collect();
+    let flags = if compiled.exact {
+        tx.find_flags(ctx.app_id(), &RowQuery { condition, order, page: Some(page) }).await?
+    } else {
+        let mut kept = Vec::new();
+        let mut scanned = 0;
+        loop {
+            let batch = Page { offset: scanned, limit: crate::ops::SCAN_BATCH };
+            let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
+            let rows = tx.find_flags(ctx.app_id(), &query).await?;
+            scanned += rows.len();
+            let done = rows.len() < crate::ops::SCAN_BATCH;
+            kept.extend(rows.into_iter().filter(|flag| query::matches(&filter, &flag_document(flag))));
+            if done || kept.len() >= page.offset + page.limit {
+                break;
+            }
+        }
+        kept.into_iter().skip(page.offset).take(page.limit).collect()
+    };
+    let mut ids: Vec<String> = flags.iter().filter_map(|flag| flag.target_message_id.clone()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let messages = tx.messages(ctx.app_id(), &ids).await?;
+    let messages = crate::ops::messages::message_views(tx, ctx, messages, ctx.actor.user_id(), true).await?;
+    let mut cids: Vec<String> = messages.iter().map(|view| view.message.cid.clone()).collect();
+    cids.sort_unstable();
+    cids.dedup();
+    let mut outcome = Outcome::new(FlagPage::default());
+    // At most one lookup per channel of the page.
+    for cid in &cids {
+        outcome.value.channels.extend(tx.channel(ctx.app_id(), cid).await?);
+    }
+    let mut mentioned: Vec<String> = Vec::new();
+    for flag in &flags {
+        mentioned.push(flag.user_id.clone());
+        mentioned.extend(flag.reviewed_by.clone());
+    }
+    for view in &messages {
+        mentioned.extend(crate::ops::message_user_ids(view).into_iter().map(str::to_owned));
+    }
+    collect_users(tx, ctx.app_id(), &mut outcome.users, mentioned.iter().map(String::as_str)).await?;
+    outcome.value.flags = flags;
+    outcome.value.messages = messages;
+    Ok(outcome)
 }

@@ -13,7 +13,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
 };
 use crate::secret::SealingKey;
 use crate::store::codec::{
@@ -22,7 +22,7 @@ use crate::store::codec::{
 };
 use crate::store::selection::{
     message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, Page, RowQuery, Scalar, WordIndex,
-    BANS, CHANNELS, MEMBERS, MESSAGES, USERS,
+    BANS, CHANNELS, FLAGS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
@@ -55,6 +55,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/postgres/0008_user_purges.sql")),
     (9, include_str!("../../migrations/postgres/0009_user_mutes.sql")),
     (10, include_str!("../../migrations/postgres/0010_bans.sql")),
+    (11, include_str!("../../migrations/postgres/0011_flags.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1237,6 +1238,32 @@ impl UserRows for PgTx {
     }
 }
 
+/// The columns of a flag after its kind and target, in [`flag_from_row`]'s order.
+const FLAG_COLUMNS: &str =
+    "target_kind, target_id, user_id, id, channel_cid, target_user_id, reason, data, created_at, \
+    updated_at, reviewed_at, reviewed_by, approved_at, rejected_at, message_deleted_at";
+
+fn flag_from_row(row: &Row) -> CoreResult<Flag> {
+    let kind: String = row.try_get(0)?;
+    let channel_cid: String = row.try_get(4)?;
+    Ok(Flag {
+        target_message_id: if kind == "message" { Some(row.try_get(1)?) } else { None },
+        user_id: row.try_get(2)?,
+        id: row.try_get(3)?,
+        channel_cid: (!channel_cid.is_empty()).then_some(channel_cid),
+        target_user_id: row.try_get(5)?,
+        reason: row.try_get(6)?,
+        data: object(row.try_get(7)?),
+        created_at: time(row.try_get(8)?),
+        updated_at: time(row.try_get(9)?),
+        reviewed_at: optional_time(row.try_get(10)?),
+        reviewed_by: row.try_get(11)?,
+        approved_at: optional_time(row.try_get(12)?),
+        rejected_at: optional_time(row.try_get(13)?),
+        message_deleted_at: optional_time(row.try_get(14)?),
+    })
+}
+
 /// The columns of a ban, in [`ban_from_row`]'s order.
 const BAN_COLUMNS: &str = "user_id, channel_cid, created_by, reason, shadow, future_channels, created_at, expires_at";
 
@@ -1354,6 +1381,77 @@ impl ModerationRows for PgTx {
     async fn delete_channel_bans(&mut self, app_id: i64, cid: &str) -> CoreResult<usize> {
         let removed = self.execute("DELETE FROM bans WHERE app_id = $1 AND channel_cid = $2", &[&app_id, &cid]).await?;
         Ok(removed as usize)
+    }
+
+    async fn insert_flag(&mut self, app_id: i64, flag: &Flag) -> CoreResult<bool> {
+        let (kind, target_id) = flag.target();
+        let inserted = self
+            .execute(
+                &format!(
+                    "INSERT INTO flags (app_id, {FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+                     $12, $13, $14, $15, $16) ON CONFLICT (app_id, target_kind, target_id, user_id) DO NOTHING"
+                ),
+                &[
+                    &app_id,
+                    &kind,
+                    &target_id,
+                    &flag.user_id,
+                    &flag.id,
+                    &flag.channel_cid.as_deref().unwrap_or(""),
+                    &flag.target_user_id,
+                    &flag.reason,
+                    &Jsonb(data_json(&flag.data, "flag")?),
+                    &micros(&flag.created_at),
+                    &micros(&flag.updated_at),
+                    &optional_micros(&flag.reviewed_at),
+                    &flag.reviewed_by,
+                    &optional_micros(&flag.approved_at),
+                    &optional_micros(&flag.rejected_at),
+                    &optional_micros(&flag.message_deleted_at),
+                ],
+            )
+            .await?;
+        Ok(inserted > 0)
+    }
+
+    async fn delete_flag(
+        &mut self,
+        app_id: i64,
+        kind: &str,
+        target_id: &str,
+        user_id: &str,
+    ) -> CoreResult<Option<Flag>> {
+        let sql = format!(
+            "DELETE FROM flags WHERE app_id = $1 AND target_kind = $2 AND target_id = $3 AND user_id = $4 \
+             RETURNING {FLAG_COLUMNS}"
+        );
+        let removed = self.rows(&sql, &[&app_id, &kind, &target_id, &user_id]).await?;
+        removed.first().map(flag_from_row).transpose()
+    }
+
+    async fn find_flags(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Flag>> {
+        let (sql, params) = render_select(&PostgresDialect, FLAG_COLUMNS, FLAGS, app_id, query);
+        self.rows_built(&sql, &params).await?.iter().map(flag_from_row).collect()
+    }
+
+    async fn close_message_flags(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        at: DateTime<Utc>,
+        review: Option<Option<&str>>,
+    ) -> CoreResult<usize> {
+        let closed = self
+            .execute(
+                "UPDATE flags SET message_deleted_at = COALESCE(message_deleted_at, $1), updated_at = $1, \
+                 reviewed_by = CASE WHEN $2 AND reviewed_at IS NULL THEN $5 ELSE reviewed_by END, \
+                 rejected_at = CASE WHEN $2 AND reviewed_at IS NULL THEN $1 ELSE rejected_at END, \
+                 reviewed_at = CASE WHEN $2 AND reviewed_at IS NULL THEN $1 ELSE reviewed_at END \
+                 WHERE app_id = $3 AND target_kind = 'message' AND target_id = $4",
+                &[&micros(&at), &review.is_some(), &app_id, &message_id, &review.flatten()],
+            )
+            .await?;
+        Ok(closed as usize)
     }
 
     async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {

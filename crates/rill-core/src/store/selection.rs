@@ -162,6 +162,11 @@ pub const NULLABLE_COLUMNS: &[&str] = &[
     "ban_expires_at",
     "reason",
     "expires_at",
+    "reviewed_at",
+    "reviewed_by",
+    "approved_at",
+    "rejected_at",
+    "message_deleted_at",
 ];
 
 /// How a table's rows are ordered: columns, each ascending or descending, missing values last.
@@ -917,6 +922,8 @@ pub const CHANNELS: Target = Target { from: "channels c", table: "c", word_key: 
 pub const MEMBERS: Target =
     Target { from: "members mb", table: "mb", word_key: "user_id", primary_key: &["cid", "user_id"] };
 pub const MESSAGES: Target = Target { from: "messages", table: "messages", word_key: "id", primary_key: &["id"] };
+pub const FLAGS: Target =
+    Target { from: "flags", table: "flags", word_key: "id", primary_key: &["target_kind", "target_id", "user_id"] };
 pub const BANS: Target =
     Target { from: "bans", table: "bans", word_key: "user_id", primary_key: &["user_id", "channel_cid"] };
 

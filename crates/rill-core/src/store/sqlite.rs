@@ -7,7 +7,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
 };
 use crate::secret::{SealingKey, Secret};
 use crate::store::codec::{
@@ -16,7 +16,7 @@ use crate::store::codec::{
 };
 use crate::store::selection::{
     message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex, BANS,
-    CHANNELS, MEMBERS, MESSAGES, USERS,
+    CHANNELS, FLAGS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../migrations/sqlite/0008_user_purges.sql")),
     (9, include_str!("../../migrations/sqlite/0009_user_mutes.sql")),
     (10, include_str!("../../migrations/sqlite/0010_bans.sql")),
+    (11, include_str!("../../migrations/sqlite/0011_flags.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -2238,6 +2239,35 @@ impl UserRows for SqliteTx {
     }
 }
 
+/// The columns of a flag after its kind and target, in [`flag_from_row`]'s order.
+const FLAG_COLUMNS: &str =
+    "target_kind, target_id, user_id, id, channel_cid, target_user_id, reason, data, created_at, \
+    updated_at, reviewed_at, reviewed_by, approved_at, rejected_at, message_deleted_at";
+
+fn flag_from_row(row: &Row<'_>) -> rusqlite::Result<(Flag, String)> {
+    let kind: String = row.get(0)?;
+    let channel_cid: String = row.get(4)?;
+    Ok((
+        Flag {
+            target_message_id: if kind == "message" { Some(row.get(1)?) } else { None },
+            user_id: row.get(2)?,
+            id: row.get(3)?,
+            channel_cid: (!channel_cid.is_empty()).then_some(channel_cid),
+            target_user_id: row.get(5)?,
+            reason: row.get(6)?,
+            data: Map::new(),
+            created_at: time(row.get(8)?),
+            updated_at: time(row.get(9)?),
+            reviewed_at: optional_time(row.get(10)?),
+            reviewed_by: row.get(11)?,
+            approved_at: optional_time(row.get(12)?),
+            rejected_at: optional_time(row.get(13)?),
+            message_deleted_at: optional_time(row.get(14)?),
+        },
+        row.get(7)?,
+    ))
+}
+
 /// The columns of a ban, in [`ban_from_row`]'s order.
 const BAN_COLUMNS: &str = "user_id, channel_cid, created_by, reason, shadow, future_channels, created_at, expires_at";
 
@@ -2365,6 +2395,76 @@ impl ModerationRows for SqliteTx {
 
     async fn delete_channel_bans(&mut self, app_id: i64, cid: &str) -> CoreResult<usize> {
         self.execute("DELETE FROM bans WHERE app_id = ?1 AND channel_cid = ?2", params![app_id, cid])
+    }
+
+    async fn insert_flag(&mut self, app_id: i64, flag: &Flag) -> CoreResult<bool> {
+        let (kind, target_id) = flag.target();
+        let inserted = self.execute(
+            &format!(
+                "INSERT INTO flags (app_id, {FLAG_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+                 ?13, ?14, ?15, ?16) ON CONFLICT (app_id, target_kind, target_id, user_id) DO NOTHING"
+            ),
+            params![
+                app_id,
+                kind,
+                target_id,
+                flag.user_id,
+                flag.id,
+                flag.channel_cid.as_deref().unwrap_or(""),
+                flag.target_user_id,
+                flag.reason,
+                data_json(&flag.data, "flag")?,
+                micros(&flag.created_at),
+                micros(&flag.updated_at),
+                optional_micros(&flag.reviewed_at),
+                flag.reviewed_by,
+                optional_micros(&flag.approved_at),
+                optional_micros(&flag.rejected_at),
+                optional_micros(&flag.message_deleted_at)
+            ],
+        )?;
+        Ok(inserted > 0)
+    }
+
+    async fn delete_flag(
+        &mut self,
+        app_id: i64,
+        kind: &str,
+        target_id: &str,
+        user_id: &str,
+    ) -> CoreResult<Option<Flag>> {
+        let removed = self.query(
+            &format!(
+                "DELETE FROM flags WHERE app_id = ?1 AND target_kind = ?2 AND target_id = ?3 AND user_id = ?4 \
+                 RETURNING {FLAG_COLUMNS}"
+            ),
+            params![app_id, kind, target_id, user_id],
+            flag_from_row,
+        )?;
+        with_data(removed, |flag, data| flag.data = data).map(|flags| flags.into_iter().next())
+    }
+
+    async fn find_flags(&mut self, app_id: i64, query: &RowQuery) -> CoreResult<Vec<Flag>> {
+        let (sql, parameters) = render_select(&SqliteDialect, FLAG_COLUMNS, FLAGS, app_id, query);
+        let rows = self.query_built(&sql, &parameters, flag_from_row)?;
+        with_data(rows, |flag, data| flag.data = data)
+    }
+
+    async fn close_message_flags(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        at: DateTime<Utc>,
+        review: Option<Option<&str>>,
+    ) -> CoreResult<usize> {
+        self.execute(
+            "UPDATE flags SET message_deleted_at = COALESCE(message_deleted_at, ?1), updated_at = ?1, \
+             reviewed_by = CASE WHEN ?2 AND reviewed_at IS NULL THEN ?5 ELSE reviewed_by END, \
+             rejected_at = CASE WHEN ?2 AND reviewed_at IS NULL THEN ?1 ELSE rejected_at END, \
+             reviewed_at = CASE WHEN ?2 AND reviewed_at IS NULL THEN ?1 ELSE reviewed_at END \
+             WHERE app_id = ?3 AND target_kind = 'message' AND target_id = ?4",
+            params![micros(&at), review.is_some(), app_id, message_id, review.flatten()],
+        )
     }
 
     async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
@@ -2925,9 +3025,18 @@ mod tests {
         let path = directory.path().join("rill.db");
         let connection = migrate(open_connection(&path).unwrap(), &Arc::new(SealingKey::generate().unwrap())).unwrap();
         let mut nullable = std::collections::BTreeSet::new();
-        for table in
-            ["apps", "users", "channels", "members", "messages", "reactions", "reaction_totals", "user_words", "bans"]
-        {
+        for table in [
+            "apps",
+            "users",
+            "channels",
+            "members",
+            "messages",
+            "reactions",
+            "reaction_totals",
+            "user_words",
+            "bans",
+            "flags",
+        ] {
             let mut statement = connection.prepare(&format!("PRAGMA table_info({table})")).unwrap();
             let columns = statement
                 .query_map([], |row| Ok((row.get::<_, String>(1)?, row.get::<_, i64>(3)?, row.get::<_, i64>(5)?)))

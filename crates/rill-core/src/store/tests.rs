@@ -42,6 +42,7 @@ on_both_backends!(
     one_apps_slow_reads_leave_a_slot_for_other_apps,
     user_mutes_renew_expire_and_lift,
     bans_scope_expire_page_and_lift,
+    flags_once_per_reporter_review_and_withdraw,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1046,4 +1047,98 @@ async fn bans_scope_expire_page_and_lift(kind: BackendKind) {
     assert!(again.is_none());
     let removed = store.write((), |tx, ()| tx.delete_channel_bans(1, "team:a")).await.expect("channel deleted");
     assert_eq!(removed, 2, "alice's and bob's bans in team:a; the other app's stays");
+}
+
+/// A reporter flags a target once (a second insert writes nothing); a query pages message flags by time and
+/// channel, with their data; closing a message's flags marks them deleted and, for a moderator, reviewed and
+/// rejected, once; withdrawing removes the reporter's flag alone.
+async fn flags_once_per_reporter_review_and_withdraw(kind: BackendKind) {
+    use crate::model::Flag;
+    use crate::store::selection::{Comparison, Condition, OrderKey, Page, RowQuery, Scalar};
+    let (_directory, _database, store) = fresh(kind).await;
+    let base = chrono::DateTime::from_timestamp(1_700_000_000, 0).expect("time");
+    let at = move |seconds: i64| base + chrono::Duration::seconds(seconds);
+    let flag = move |reporter: &str, message: Option<&str>, created: i64| Flag {
+        id: format!("{reporter}-{message:?}"),
+        user_id: reporter.into(),
+        target_message_id: message.map(str::to_owned),
+        target_user_id: "bob".into(),
+        channel_cid: message.map(|_| "team:a".to_owned()),
+        reason: Some("spam".into()),
+        data: serde_json::json!({"severity": created}).as_object().cloned().unwrap_or_default(),
+        created_at: at(created),
+        updated_at: at(created),
+        reviewed_at: None,
+        reviewed_by: None,
+        approved_at: None,
+        rejected_at: None,
+        message_deleted_at: None,
+    };
+    let rows = vec![
+        flag("alice", Some("m1"), 1),
+        flag("carol", Some("m1"), 2),
+        flag("alice", Some("m2"), 3),
+        flag("alice", None, 4),
+    ];
+    let again = flag("alice", Some("m1"), 9);
+    let inserted = store
+        .write((rows, again), |tx, (rows, again)| {
+            Box::pin(async move {
+                let mut inserted = Vec::new();
+                for row in rows.iter() {
+                    inserted.push(tx.insert_flag(1, row).await?);
+                }
+                inserted.push(tx.insert_flag(1, again).await?);
+                inserted.push(tx.insert_flag(2, again).await?);
+                Ok(inserted)
+            })
+        })
+        .await
+        .expect("flags");
+    assert_eq!(inserted, [true, true, true, true, false, true], "once per reporter and target, per app");
+    let messages = |extra: Option<Condition>| {
+        let store = store.clone();
+        let mut all = vec![Condition::Column {
+            column: "target_kind",
+            op: Comparison::Eq,
+            value: Scalar::Text("message".into()),
+        }];
+        all.extend(extra);
+        let order = ["created_at", "target_id", "user_id"]
+            .into_iter()
+            .map(|column| OrderKey { column, descending: true })
+            .collect();
+        let query = RowQuery { condition: Condition::All(all), order, page: Some(Page { offset: 0, limit: 10 }) };
+        async move { store.read(query, |tx, query| tx.find_flags(1, query)).await.expect("find") }
+    };
+    let found = messages(None).await;
+    let order: Vec<(&str, &str)> =
+        found.iter().map(|f| (f.target_message_id.as_deref().unwrap(), f.user_id.as_str())).collect();
+    assert_eq!(order, [("m2", "alice"), ("m1", "carol"), ("m1", "alice")]);
+    assert_eq!(found[2].data.get("severity"), Some(&serde_json::json!(1)), "the first report stays as it was");
+    assert_eq!(found[2].channel_cid.as_deref(), Some("team:a"));
+
+    let closed = store.write((), move |tx, ()| tx.close_message_flags(1, "m1", at(20), Some(Some("mod")))).await;
+    assert_eq!(closed.expect("close"), 2);
+    let later = store.write((), move |tx, ()| tx.close_message_flags(1, "m1", at(30), Some(Some("other")))).await;
+    later.expect("close again");
+    let open = Condition::Null { column: "message_deleted_at" };
+    let standing = messages(Some(open)).await;
+    assert_eq!(standing.iter().map(|f| f.target_message_id.as_deref().unwrap()).collect::<Vec<_>>(), ["m2"]);
+    let closed: Vec<Flag> =
+        messages(None).await.into_iter().filter(|f| f.target_message_id.as_deref() == Some("m1")).collect();
+    for flag in &closed {
+        assert_eq!(
+            (flag.reviewed_by.as_deref(), flag.reviewed_at, flag.rejected_at),
+            (Some("mod"), Some(at(20)), Some(at(20)))
+        );
+        assert_eq!(flag.message_deleted_at, Some(at(20)), "the first deletion is the one recorded");
+    }
+
+    let withdrawn = store.write((), |tx, ()| tx.delete_flag(1, "message", "m2", "alice")).await.expect("withdraw");
+    assert_eq!(withdrawn.map(|flag| flag.id), Some("alice-Some(\"m2\")".to_owned()));
+    let none = store.write((), |tx, ()| tx.delete_flag(1, "message", "m2", "alice")).await.expect("again");
+    assert!(none.is_none());
+    let user_flag = store.write((), |tx, ()| tx.delete_flag(1, "user", "bob", "alice")).await.expect("user flag");
+    assert!(user_flag.is_some_and(|flag| flag.target_message_id.is_none() && flag.target_user_id == "bob"));
 }

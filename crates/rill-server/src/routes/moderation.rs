@@ -1,4 +1,5 @@
-//! `POST /moderation/mute` and `/unmute`; `POST` and `DELETE /moderation/ban`, `GET /query_banned_users`.
+//! `POST /moderation/mute` and `/unmute`; `POST` and `DELETE /moderation/ban`, `GET /query_banned_users`;
+//! `POST /moderation/flag` and `/unflag`, `GET /moderation/flags/message`.
 
 use crate::app::AppState;
 use crate::error::ApiResult;
@@ -6,11 +7,15 @@ use crate::extract::{ApiJson, ApiQuery, Auth, Payload};
 use crate::reply::Reply;
 use crate::routes::{named_user, with_renderer};
 use axum::extract::State;
-use rill_core::ops::moderation::Mutes;
+use rill_core::ops::moderation::{Flagged, Mutes};
 use rill_core::ops::{self, Outcome};
 use rill_protocol::event::Event;
-use rill_protocol::request::{BanRequest, MuteRequest, QueryBannedUsersRequest, UnbanQuery};
-use rill_protocol::response::{Empty, MuteResponse, QueryBannedUsersResponse, UnmuteResponse};
+use rill_protocol::request::{
+    BanRequest, FlagRequest, MuteRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest, UnbanQuery,
+};
+use rill_protocol::response::{
+    Empty, FlagResponse, MuteResponse, QueryBannedUsersResponse, QueryMessageFlagsResponse, UnmuteResponse,
+};
 use rill_protocol::types::OwnUser;
 
 pub(crate) async fn mute(
@@ -143,5 +148,106 @@ pub(crate) async fn query_banned_users(
             })
             .collect();
         Reply(QueryBannedUsersResponse { bans })
+    }))
+}
+
+/// `POST /moderation/flag`.
+pub(crate) async fn flag(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<FlagRequest>,
+) -> ApiResult<Reply<FlagResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::flag(tx, ctx, request)))
+        .await?;
+    state.publish(&auth.app, &outcome.notices, &outcome.users);
+    Ok(flag_reply(&state, &auth, &outcome))
+}
+
+/// `POST /moderation/unflag`.
+pub(crate) async fn unflag(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<FlagRequest>,
+) -> ApiResult<Reply<FlagResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::unflag(tx, ctx, request)))
+        .await?;
+    Ok(flag_reply(&state, &auth, &outcome))
+}
+
+fn flag_reply(state: &AppState, auth: &Auth, outcome: &Outcome<Flagged>) -> Reply<FlagResponse> {
+    let flag = &outcome.value.flag;
+    with_renderer(state, auth.app.id, &outcome.users, |renderer| {
+        Reply(FlagResponse {
+            flag: rill_protocol::types::Flag {
+                created_by_automod: false,
+                user: Some(renderer.user(&flag.user_id)),
+                target_message_id: flag.target_message_id.clone(),
+                target_user: Some(renderer.user(&flag.target_user_id)),
+                reason: flag.reason.clone(),
+                custom: flag.data.clone(),
+                created_at: flag.created_at,
+                updated_at: flag.updated_at,
+                reviewed_at: flag.reviewed_at,
+                reviewed_by: flag.reviewed_by.clone(),
+                approved_at: flag.approved_at,
+                rejected_at: flag.rejected_at,
+            },
+            review_queue_item_id: flag.id.clone(),
+        })
+    })
+}
+
+/// `GET /moderation/flags/message?payload=`.
+pub(crate) async fn query_message_flags(
+    State(state): State<AppState>,
+    auth: Auth,
+    Payload(request): Payload<QueryMessageFlagsRequest>,
+) -> ApiResult<Reply<QueryMessageFlagsResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .read_for_app(auth.app.id, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::moderation::query_message_flags(tx, ctx, request))
+        })
+        .await?;
+    let page = &outcome.value;
+    Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
+        let flags = page
+            .flags
+            .iter()
+            .map(|flag| {
+                let message =
+                    page.messages.iter().find(|view| Some(&view.message.id) == flag.target_message_id.as_ref());
+                let message = message.map(|view| {
+                    let mut rendered = renderer.message(view);
+                    rendered.channel = page
+                        .channels
+                        .iter()
+                        .find(|channel| channel.cid == view.message.cid)
+                        .map(|channel| Box::new(renderer.channel(channel, None, None)));
+                    Box::new(rendered)
+                });
+                rill_protocol::types::MessageFlag {
+                    created_by_automod: false,
+                    message,
+                    user: Some(renderer.user(&flag.user_id)),
+                    reason: flag.reason.clone(),
+                    custom: flag.data.clone(),
+                    created_at: flag.created_at,
+                    updated_at: flag.updated_at,
+                    reviewed_at: flag.reviewed_at,
+                    reviewed_by: flag.reviewed_by.as_deref().map(|id| renderer.user(id)),
+                    approved_at: flag.approved_at,
+                    rejected_at: flag.rejected_at,
+                }
+            })
+            .collect();
+        Reply(QueryMessageFlagsResponse { flags })
     }))
 }

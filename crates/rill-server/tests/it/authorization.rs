@@ -90,6 +90,9 @@ const MATRIX: &[(&str, &str)] = &[
     ("Ban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("Unban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("QueryBannedUsers", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
+    ("Flag", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
+    ("Unflag", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("QueryMessageFlags", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("QueryChannels", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("QueryMembers", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("MarkChannelsRead", "ok   17   ok   ok   ok   17   ok   17   iso  43   5"),
@@ -146,7 +149,7 @@ async fn fixture(server: &TestServer, number: usize) -> Fixture {
     let message = format!("message{number}");
     let send = json!({"message": {"id": message, "text": "hello matrix", "user_id": "member"}});
     expect_ok(client.raw(Method::POST, &format!("/channels/team/{channel}/message"), &[], Some(&send)).await);
-    let reply = json!({"message": {"text": "a reply", "user_id": "owner", "parent_id": message}});
+    let reply = json!({"message": {"id": format!("reply{number}"), "text": "a reply", "user_id": "owner", "parent_id": message}});
     expect_ok(client.raw(Method::POST, &format!("/channels/team/{channel}/message"), &[], Some(&reply)).await);
     for user in ["owner", "moderator", "member", "banned", "admin"] {
         let like = json!({"reaction": {"type": "like", "user_id": user}});
@@ -220,6 +223,24 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
                 document["user_id"] = json!("member");
             }
             (Method::GET, "/query_banned_users".into(), payload(document), Value::Null)
+        }
+        "Flag" => {
+            // Nobody flags their own message: the owner flags the member's, everyone else the owner's reply.
+            let target = if user == "owner" { message.clone() } else { message.replace("message", "reply") };
+            (
+                Method::POST,
+                "/moderation/flag".into(),
+                vec![],
+                acting(json!({"target_message_id": target, "reason": "matrix"})),
+            )
+        }
+        "Unflag" => (Method::POST, "/moderation/unflag".into(), vec![], acting(json!({"target_user_id": target}))),
+        "QueryMessageFlags" => {
+            let mut document = json!({"filter_conditions": {"channel_cid": format!("team:{channel}")}});
+            if caller == Caller::Server {
+                document["user_id"] = json!("member");
+            }
+            (Method::GET, "/moderation/flags/message".into(), payload(document), Value::Null)
         }
         "SendUserCustomEvent" => {
             (Method::POST, "/users/member/event".into(), vec![], json!({"event": {"type": "matrix.ping"}}))
@@ -429,6 +450,11 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
                     failures.push(format!("{operation} as {caller:?}: expected {expected}, got {got}"));
                 }
                 continue;
+            }
+            if *operation == "Unflag" {
+                // The flag to withdraw: the caller's own report of the fixture's throwaway user.
+                let flag = json!({"target_user_id": fixture.target, "user_id": caller.user()});
+                expect_ok(server.server_client().raw(Method::POST, "/moderation/flag", &[], Some(&flag)).await);
             }
             let (method, path, query, body) = request(operation, *caller, &fixture);
             let query: Vec<(&str, &str)> = query.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();

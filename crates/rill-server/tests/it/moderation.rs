@@ -300,3 +300,116 @@ async fn future_channel_bans_follow_the_banner() {
     assert!(assert_error(&refused, 403, 17).contains("team:by-mod"), "{}", refused.body);
     send(&server, "eve", "by-bob", json!({"text": "fine here"})).await;
 }
+
+async fn flags(client: &rill_client::Client, document: Value) -> rill_client::RawResponse {
+    let payload = vec![("payload".to_owned(), document.to_string())];
+    with_query(client, Method::GET, "/moderation/flags/message", &payload).await
+}
+
+fn flagged(body: &Value) -> Vec<(String, String)> {
+    let pair = |flag: &Value| {
+        (flag["message"]["id"].as_str().unwrap_or_default().to_owned(), flag["user"]["id"].as_str().unwrap().to_owned())
+    };
+    body["flags"].as_array().unwrap().iter().map(pair).collect()
+}
+
+/// Members report messages (once each, never their own) and users; only the reporter hears of it; moderators
+/// page the queue newest first, filtered by reporter and review state, each flag with its message, author and
+/// channel; a moderator's deletion reviews and rejects the message's flags and takes it out of the default
+/// queue; a withdrawn report is gone.
+#[tokio::test]
+async fn members_flag_and_moderators_work_the_review_queue() {
+    let server = TestServer::start().await;
+    server.create_users(&["owner", "mod", "alice", "bob", "carol"]).await;
+    moderated_channel(&server, "ops", &["alice", "bob", "carol"]).await;
+    let first = send(&server, "bob", "ops", json!({"text": "buy now"})).await["id"].as_str().unwrap().to_owned();
+    let second = send(&server, "bob", "ops", json!({"text": "again"})).await["id"].as_str().unwrap().to_owned();
+    let mut alice_socket = server.connect("alice").await;
+    let mut bob_socket = server.connect("bob").await;
+    watch(&server, "bob", &bob_socket, "ops").await;
+
+    let alice = server.user_client("alice");
+    let report = json!({"target_message_id": first, "reason": "spam", "custom": {"severity": 2}});
+    let made = call(&alice, Method::POST, "/moderation/flag", report.clone()).await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_schema("FlagMessageResponse", &made.body);
+    assert_eq!(made.body["flag"]["user"]["id"], "alice");
+    assert_eq!(made.body["flag"]["target_message_id"], first.as_str());
+    assert_eq!(made.body["flag"]["target_user"]["id"], "bob");
+    assert_eq!(made.body["flag"]["custom"]["severity"], 2);
+    assert!(made.body["review_queue_item_id"].as_str().is_some_and(|id| !id.is_empty()));
+    let event = alice_socket.wait_for_type("message.flagged").await.expect("the reporter hears of it");
+    assert_schema("MessageFlaggedEvent", &event);
+    assert_eq!(event["message"]["id"], first.as_str());
+    let leaked = bob_socket.expect_none(QUIET, |event| event["type"] == "message.flagged").await;
+    assert!(leaked.is_ok(), "the author does not learn who reported: {leaked:?}");
+
+    let carol = server.user_client("carol");
+    ok(&carol, Method::POST, "/moderation/flag", json!({"target_message_id": first, "reason": "abuse"})).await;
+    ok(&alice, Method::POST, "/moderation/flag", json!({"target_message_id": second})).await;
+    let user_flag = ok(&alice, Method::POST, "/moderation/flag", json!({"target_user_id": "carol"})).await;
+    assert_eq!(user_flag["flag"]["target_user"]["id"], "carol");
+    for (client, body, needle) in [
+        (&alice, report.clone(), "already flagged"),
+        (&server.user_client("bob"), json!({"target_message_id": first}), "own message"),
+        (&alice, json!({"target_user_id": "alice"}), "themselves"),
+        (&alice, json!({"target_message_id": first, "target_user_id": "bob"}), "one of"),
+        (&alice, json!({"target_message_id": first, "reason": "r".repeat(256)}), "255"),
+    ] {
+        let refused = call(client, Method::POST, "/moderation/flag", body.clone()).await;
+        assert!(assert_error(&refused, 400, 4).contains(needle), "{body}: {}", refused.body);
+    }
+    let missing = call(&alice, Method::POST, "/moderation/flag", json!({"target_message_id": "nope"})).await;
+    assert_error(&missing, 404, 16);
+
+    let moderator = server.user_client("mod");
+    let in_ops = json!({"filter_conditions": {"channel_cid": "team:ops"}});
+    let queue = flags(&moderator, in_ops.clone()).await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert_schema("QueryMessageFlagsResponse", &queue.body);
+    let expected = [(second.clone(), "alice"), (first.clone(), "carol"), (first.clone(), "alice")];
+    let expected: Vec<(String, String)> = expected.iter().map(|(m, u)| (m.clone(), (*u).to_owned())).collect();
+    assert_eq!(flagged(&queue.body), expected, "newest first, messages only");
+    let item = &queue.body["flags"][2];
+    assert_eq!(item["message"]["user"]["id"], "bob");
+    assert_eq!(item["message"]["channel"]["cid"], "team:ops");
+    assert_eq!(item["reason"], "spam");
+    let by_carol =
+        flags(&moderator, json!({"filter_conditions": {"channel_cid": "team:ops", "user_id": "carol"}})).await;
+    assert_eq!(flagged(&by_carol.body), [(first.clone(), "carol".to_owned())]);
+    let paged =
+        flags(&moderator, json!({"filter_conditions": {"channel_cid": "team:ops"}, "limit": 1, "offset": 1})).await;
+    assert_eq!(flagged(&paged.body), [(first.clone(), "carol".to_owned())]);
+
+    let deleted = call(&moderator, Method::DELETE, &format!("/messages/{first}"), json!(null)).await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    assert_eq!(flagged(&flags(&moderator, in_ops.clone()).await.body), [(second.clone(), "alice".to_owned())]);
+    let reviewed =
+        json!({"filter_conditions": {"channel_cid": "team:ops", "is_reviewed": true}, "show_deleted_messages": true});
+    let reviewed = flags(&moderator, reviewed).await;
+    assert_eq!(reviewed.status, 200, "{}", reviewed.body);
+    let items = reviewed.body["flags"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", reviewed.body);
+    for item in items {
+        assert_eq!(item["reviewed_by"]["id"], "mod");
+        assert!(item["rejected_at"].is_string() && item["reviewed_at"].is_string(), "{item}");
+        assert_eq!(item["message"]["text"], "buy now", "moderators see the deleted message's content");
+    }
+
+    let withdrawn = ok(&alice, Method::POST, "/moderation/unflag", json!({"target_message_id": second})).await;
+    assert_eq!(withdrawn["flag"]["target_message_id"], second.as_str());
+    assert_eq!(flags(&moderator, in_ops.clone()).await.body["flags"], json!([]));
+    let again = call(&alice, Method::POST, "/moderation/unflag", json!({"target_message_id": second})).await;
+    assert_error(&again, 404, 16);
+
+    assert_error(&flags(&server.user_client("bob"), in_ops).await, 403, 17);
+    for (document, needle) in [
+        (json!({"filter_conditions": {"team": "x"}}), "team"),
+        (json!({"filter_conditions": {"$or": [{"is_reviewed": true}, {"user_id": "alice"}]}}), "top level"),
+        (json!({"sort": [{"field": "reason", "direction": 1}]}), "created_at"),
+    ] {
+        let response = flags(&server.server_client(), document.clone()).await;
+        assert_eq!(response.status, 400, "{document}: {}", response.body);
+        assert!(assert_error(&response, 400, 4).contains(needle), "{document}: {}", response.body);
+    }
+}
