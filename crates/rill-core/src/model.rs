@@ -293,6 +293,8 @@ pub struct ChannelView {
     pub membership: Option<Member>,
     pub own_capabilities: Vec<&'static str>,
     pub hidden: bool,
+    /// The viewer's mute of the channel, when one holds.
+    pub muted: Option<ChannelMute>,
 }
 
 /// A user's unread totals across all their channels.
@@ -377,6 +379,16 @@ impl Flag {
             None => ("user", &self.target_user_id),
         }
     }
+}
+
+/// A user's mute of a channel: it adds nothing to their unread totals until `expires` (or until they unmute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelMute {
+    pub user_id: String,
+    pub channel_cid: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires: Option<DateTime<Utc>>,
 }
 
 /// A user's mute of another user: the muter's own, until `expires` (or until they unmute).

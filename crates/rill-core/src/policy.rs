@@ -33,8 +33,8 @@ pub fn channel_type_config(name: &str, created_at: DateTime<Utc>) -> Option<Chan
         reactions: true,
         replies: true,
         quotes: true,
-        // Off until channel mutes and uploads exist (issue 7): clients offer what the type says it has.
-        mutes: false,
+        mutes: true,
+        // Off until uploads exist (issue 7): clients offer what the type says it has.
         uploads: false,
         url_enrichment,
         push_notifications: true,
@@ -224,20 +224,19 @@ mod tests {
     }
 
     /// What Rill cannot do yet is never offered: clients show actions from the capabilities and the type. What
-    /// it can (bans, flags) is offered to those who may.
+    /// it can (bans, flags, mutes) is offered to those who may.
     #[test]
     fn features_not_built_are_not_advertised() {
         for name in ["messaging", "team", "livestream", "commerce", "gaming"] {
             let channel = channel(name);
             let config = channel_type_config(name, channel.created_at).unwrap();
-            assert!(!config.uploads && !config.mutes, "{name} advertises uploads or mutes");
+            assert!(!config.uploads && config.mutes, "{name}: uploads are not built, mutes are");
             for viewer in [access("admin", None, true), access("user", Some("channel_moderator"), false)] {
                 let granted = capabilities(&viewer, &channel, &config);
-                for missing in ["mute-channel", "upload-file"] {
-                    assert!(!has(&granted, missing), "{name} grants {missing}: {granted:?}");
-                }
+                assert!(!has(&granted, "upload-file"), "{name} grants upload-file: {granted:?}");
                 assert!(has(&granted, "ban-channel-members"), "moderators ban in {name}: {granted:?}");
                 assert!(has(&granted, "flag-message"), "members flag in {name}: {granted:?}");
+                assert!(has(&granted, "mute-channel"), "members mute {name}: {granted:?}");
             }
         }
     }

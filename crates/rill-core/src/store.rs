@@ -17,7 +17,8 @@ mod tests;
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User,
+    UserMute,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -88,7 +89,7 @@ pub trait Maintenance: Send {
 
 impl<T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + Maintenance + Send> Tx for T {}
 
-/// Bans (app-wide, scope `None`, or in one channel) and flags.
+/// Bans (app-wide, scope `None`, or in one channel), flags and channel mutes.
 #[async_trait]
 pub trait ModerationRows: Send {
     /// Stores a ban, replacing the user's ban in the same scope. An app-wide ban is also written to the user's
@@ -144,6 +145,22 @@ pub trait ModerationRows: Send {
         at: DateTime<Utc>,
         review: Option<Option<&str>>,
     ) -> CoreResult<usize>;
+    /// Stores a channel mute, or renews it (its expiry and `updated_at`; `created_at` stays).
+    async fn put_channel_mute(&mut self, app_id: i64, mute: &ChannelMute) -> CoreResult<()>;
+    /// Removes a channel mute; whether there was one.
+    async fn delete_channel_mute(&mut self, app_id: i64, user_id: &str, cid: &str) -> CoreResult<bool>;
+    /// The user's channel mutes that hold at `now` (all, or those among `cids`), oldest first. Cost: the user's
+    /// mutes (primary-key range).
+    async fn channel_mutes(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        cids: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<ChannelMute>>;
+    /// Removes channel mutes that ran out by `now`, in every app, at most `limit`; how many. Cost: those rows,
+    /// by the expiry index.
+    async fn delete_expired_channel_mutes(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize>;
     /// Clears app-wide bans that ran out by `now` from the users' rows, in every app, at most `limit`; how many.
     /// Cost: those rows, by the expiry index.
     async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize>;
@@ -208,8 +225,13 @@ pub trait UserRows: Send {
     async fn delete_user_mute(&mut self, app_id: i64, user_id: &str, target_id: &str) -> CoreResult<bool>;
     /// The user's mutes that have not expired at `now`, oldest first. Cost: the user's mutes (primary key range).
     async fn user_mutes(&mut self, app_id: i64, user_id: &str, now: DateTime<Utc>) -> CoreResult<Vec<UserMute>>;
-    /// Unread totals across all channels of each named user.
-    async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>>;
+    /// Unread totals across all channels of each named user, leaving out the channels they muted (as of `now`).
+    async fn unread_totals(
+        &mut self,
+        app_id: i64,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<HashMap<String, UnreadTotals>>;
 }
 
 /// Columns of a channel an update changes; `None` leaves a column as it is.

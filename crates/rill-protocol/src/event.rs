@@ -184,6 +184,7 @@ pub mod kind {
     pub const CHANNEL_UPDATED: &str = "channel.updated";
     pub const CHANNEL_FROZEN: &str = "channel.frozen";
     pub const NOTIFICATION_MUTES_UPDATED: &str = "notification.mutes_updated";
+    pub const NOTIFICATION_CHANNEL_MUTES_UPDATED: &str = "notification.channel_mutes_updated";
     pub const CHANNEL_UNFROZEN: &str = "channel.unfrozen";
     pub const CHANNEL_DELETED: &str = "channel.deleted";
     pub const CHANNEL_TRUNCATED: &str = "channel.truncated";

@@ -59,6 +59,12 @@ pub const MAX_MODERATION_REASON_CHARS: usize = 255;
 pub const MAX_BANS_PER_PAGE: usize = 300;
 /// The most flags one `GET /moderation/flags/message` page holds, as in Stream (a larger `limit` is lowered to it).
 pub const MAX_FLAGS_PER_PAGE: usize = 300;
+/// The most users, and the most channels, one user keeps muted: `me` carries every mute.
+pub const MAX_MUTES_PER_USER: usize = 1_000;
+/// The most channels one `POST /moderation/mute/channel` or `/unmute/channel` names, as in Stream.
+pub const MAX_CHANNELS_PER_MUTE: usize = 25;
+/// The longest channel mute with an expiration, in milliseconds (a year).
+pub const MAX_CHANNEL_MUTE_MILLIS: i64 = 525_600 * 60_000;
 /// The most users one `POST /users` or `PATCH /users` call changes.
 pub const MAX_USERS_PER_CALL: usize = 100;
 /// The most messages one `GET /channels/{type}/{id}/messages?ids=` names, as in Stream.
@@ -166,6 +172,8 @@ pub const ALL: &[Limit] = &[
     row!("members named per call", "100", "400, code 4"),
     row!("users per `POST`/`PATCH /users`", "100", "400, code 4"),
     row!("users muted or unmuted per call; mute timeout", "100; 1-525,600 minutes", "400, code 4"),
+    row!("channels muted or unmuted per call; channel mute expiration", "25; 1 ms to a year", "400, code 4"),
+    row!("users, and channels, one user keeps muted", "1,000 each", "400, code 4"),
     row!("ban timeout; ban or flag reason", "1-525,600 minutes; 255 characters", "400, code 4"),
     row!("channels per `POST /channels/read`", "30", "400, code 4"),
     row!("message ids per `GET /channels/{type}/{id}/messages`", "50", "400, code 4"),

@@ -844,3 +844,29 @@ pub struct QueryMessageFlagsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
+
+/// `POST /moderation/mute/channel` and `/moderation/unmute/channel`: which channels (`channel_cids`, or the
+/// legacy `channel_cid`), for `expiration` milliseconds (mute only; none: until unmuted), as `user_id` on a
+/// server-side call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct MuteChannelRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_cids: Option<Vec<Cid>>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub channel_cid: Option<Cid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<i64>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}
+
+impl MuteChannelRequest {
+    /// Every channel named, the list and the legacy single cid together.
+    pub fn channels(&self) -> Vec<Cid> {
+        let mut cids = self.channel_cids.clone().unwrap_or_default();
+        cids.extend(self.channel_cid.clone());
+        cids
+    }
+}

@@ -232,6 +232,17 @@ pub struct QueryBannedUsersResponse {
     pub bans: Vec<crate::types::Ban>,
 }
 
+/// `MuteChannelResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MuteChannelResponse {
+    /// The mute made, when the call named one channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_mute: Option<crate::types::ChannelMute>,
+    #[serde(default)]
+    pub channel_mutes: Vec<crate::types::ChannelMute>,
+    pub own_user: OwnUser,
+}
+
 /// `UnmuteResponse`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct UnmuteResponse {

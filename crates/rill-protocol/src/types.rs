@@ -142,6 +142,21 @@ pub struct MessageFlag {
     pub rejected_at: Option<DateTime<Utc>>,
 }
 
+/// `ChannelMute`: one user's mute of a channel, in `me.channel_mutes` and the mute responses.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChannelMute {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Box<Channel>>,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
+}
+
 /// `OwnUserResponse` (the `me` object) and `FullUserResponse`: a user with its own devices, mutes and unread totals.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OwnUser {
@@ -152,7 +167,7 @@ pub struct OwnUser {
     #[serde(default)]
     pub mutes: Vec<UserMute>,
     #[serde(default)]
-    pub channel_mutes: Vec<Value>,
+    pub channel_mutes: Vec<ChannelMute>,
     #[serde(default)]
     pub unread_count: i64,
     #[serde(default)]
@@ -254,6 +269,11 @@ pub struct Channel {
     pub truncated_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hidden: Option<bool>,
+    /// Whether the viewer muted the channel, and until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub mute_expires_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub members: Option<Vec<Member>>,
     #[serde(flatten)]

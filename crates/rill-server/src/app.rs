@@ -158,8 +158,9 @@ pub struct AppState {
     shared: Arc<Shared>,
 }
 
-/// The most expired app-wide bans one sweep clears (one short transaction; the next sweep takes the rest).
-const BAN_SWEEP_BATCH: usize = 500;
+/// The most expired app-wide bans, and channel mutes, one sweep clears (one short transaction; the next sweep
+/// takes the rest).
+const SWEEP_BATCH: usize = 500;
 
 impl AppState {
     /// Builds the state over a store, loading its apps, and starts this node's event dispatcher.
@@ -213,7 +214,7 @@ impl AppState {
             }
         });
         // App-wide bans that ran out leave the users' rows within seconds, so `banned` filters on users match
-        // what enforcement (which judges the expiry itself) already does.
+        // what enforcement (which judges the expiry itself) already does; channel mutes that ran out go too.
         let sweep_store = state.shared.store.clone();
         let sweep_owner = Arc::downgrade(&state.shared);
         tokio::spawn(async move {
@@ -224,9 +225,14 @@ impl AppState {
                     return;
                 }
                 let now = sweep_store.now();
-                let cleared = sweep_store.write(now, |tx, now| tx.clear_expired_user_bans(*now, BAN_SWEEP_BATCH));
-                if let Err(error) = cleared.await {
-                    tracing::warn!(error = %error.detail, "clearing expired bans failed");
+                let swept = sweep_store.write(now, |tx, now| {
+                    Box::pin(async move {
+                        tx.clear_expired_user_bans(*now, SWEEP_BATCH).await?;
+                        tx.delete_expired_channel_mutes(*now, SWEEP_BATCH).await
+                    })
+                });
+                if let Err(error) = swept.await {
+                    tracing::warn!(error = %error.detail, "clearing expired bans and channel mutes failed");
                 }
             }
         });

@@ -89,6 +89,36 @@ pub fn user_mute(renderer: &Renderer<'_>, mute: &rill_core::model::UserMute) -> 
     }
 }
 
+/// A channel mute as the wire shows it (`ChannelMute`), its channel from `channels` when there.
+pub fn channel_mute(
+    renderer: &Renderer<'_>,
+    mute: &rill_core::model::ChannelMute,
+    channels: &[CoreChannel],
+) -> rill_protocol::types::ChannelMute {
+    let channel = channels.iter().find(|channel| channel.cid == mute.channel_cid);
+    rill_protocol::types::ChannelMute {
+        user: Some(renderer.user(&mute.user_id)),
+        channel: channel.map(|channel| Box::new(renderer.channel(channel, None, None))),
+        created_at: mute.created_at,
+        updated_at: mute.updated_at,
+        expires: mute.expires,
+    }
+}
+
+/// The `me` object with the user's mutes of users and of channels.
+pub fn own_user_with_mutes(
+    renderer: &Renderer<'_>,
+    user_record: &CoreUser,
+    online: bool,
+    totals: UnreadTotals,
+    own: &rill_core::ops::moderation::OwnMutes,
+) -> OwnUser {
+    let mut me = own_user(user_record, online, totals, renderer.now);
+    me.mutes = own.users.iter().map(|mute| user_mute(renderer, mute)).collect();
+    me.channel_mutes = own.channels.iter().map(|mute| channel_mute(renderer, mute, &own.muted_channels)).collect();
+    me
+}
+
 /// Renders users by id from a directory; an id missing from it (a deleted user) renders as a bare user.
 pub struct Renderer<'a> {
     pub users: &'a UserDirectory,
@@ -272,6 +302,8 @@ impl Renderer<'_> {
             team: channel.team.clone(),
             truncated_at: channel.truncated_at,
             hidden: None,
+            muted: None,
+            mute_expires_at: None,
             members: None,
             custom: channel.data.clone(),
         }
@@ -298,6 +330,8 @@ impl Renderer<'_> {
         if view.hidden {
             channel.hidden = Some(true);
         }
+        channel.muted = Some(view.muted.is_some());
+        channel.mute_expires_at = view.muted.as_ref().and_then(|mute| mute.expires);
         let (watcher_count, watcher_users) = match watchers {
             Some((count, ids)) => (Some(count), Some(ids.iter().map(|id| self.user(id)).collect())),
             None => (None, None),

@@ -401,7 +401,10 @@ async fn fill_unread(registry: &Registry, store: &Store, batches: &mut [Batch]) 
         }
         wanted.sort_unstable();
         wanted.dedup();
-        let totals = match store.read((app_id, wanted), |tx, (app_id, wanted)| tx.unread_totals(*app_id, wanted)).await
+        let now = store.now();
+        let totals = match store
+            .read((app_id, wanted, now), |tx, (app_id, wanted, now)| tx.unread_totals(*app_id, wanted, *now))
+            .await
         {
             Ok(totals) => totals,
             Err(error) => {

@@ -42,6 +42,8 @@ pub fn default_limit(operation: &str) -> u32 {
         | "Unflag"
         | "MuteUser"
         | "UnmuteUser"
+        | "MuteChannel"
+        | "UnmuteChannel"
         | "HideChannel"
         | "ShowChannel"
         | "Search"

@@ -62,6 +62,8 @@ routes! {
     ("POST", "/users/{user_id}/event", "SendUserCustomEvent"),
     ("POST", "/moderation/mute", "MuteUser"),
     ("POST", "/moderation/unmute", "UnmuteUser"),
+    ("POST", "/moderation/mute/channel", "MuteChannel"),
+    ("POST", "/moderation/unmute/channel", "UnmuteChannel"),
     ("POST", "/moderation/ban", "Ban"),
     ("DELETE", "/moderation/ban", "Unban"),
     ("GET", "/query_banned_users", "QueryBannedUsers"),

@@ -45,6 +45,8 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "SendUserCustomEvent" => post(users::send_user_event),
         "MuteUser" => post(moderation::mute),
         "UnmuteUser" => post(moderation::unmute),
+        "MuteChannel" => post(moderation::mute_channel),
+        "UnmuteChannel" => post(moderation::unmute_channel),
         "Ban" => post(moderation::ban),
         "Unban" => delete(moderation::unban),
         "QueryBannedUsers" => get(moderation::query_banned_users),

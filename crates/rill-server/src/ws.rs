@@ -223,9 +223,7 @@ async fn open_session(
     };
     let user = connected.user.clone();
     let me = crate::routes::with_renderer(state, app.id, &connected.users, |renderer| {
-        let mut me = convert::own_user(&user, true, connected.totals, renderer.now);
-        me.mutes = connected.mutes.iter().map(|mute| convert::user_mute(renderer, mute)).collect();
-        me
+        convert::own_user_with_mutes(renderer, &user, true, connected.totals, &connected.mutes)
     });
     let hello = health_frame(&connection_id, state.store().now(), Some(me));
     if first {

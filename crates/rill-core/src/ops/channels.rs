@@ -162,6 +162,10 @@ async fn assemble_views(
     let mut pages = tx.member_pages(ctx.app_id(), &cids, member_page).await?;
     let shown: Vec<&mut Member> = pages.values_mut().flatten().collect();
     crate::ops::attach_bans(tx, ctx, shown).await?;
+    let mut mutes = match ctx.actor.user_id() {
+        Some(user_id) => tx.channel_mutes(ctx.app_id(), user_id, Some(&cids), ctx.now).await?,
+        None => Vec::new(),
+    };
     let mut views = Vec::with_capacity(parts.len());
     for (part, (messages, pinned_messages)) in parts.into_iter().zip(rendered) {
         let members = pages.remove(&part.channel.cid).unwrap_or_default();
@@ -171,6 +175,8 @@ async fn assemble_views(
             reads.push(own.clone());
         }
         let hidden = membership.as_ref().is_some_and(|member| member.hidden);
+        let muted =
+            mutes.iter().position(|mute| mute.channel_cid == part.channel.cid).map(|index| mutes.swap_remove(index));
         views.push(ChannelView {
             channel: part.channel,
             members,
@@ -180,6 +186,7 @@ async fn assemble_views(
             membership,
             own_capabilities: part.standing.capabilities,
             hidden,
+            muted,
         });
     }
     let mut ids: Vec<&str> = Vec::new();
@@ -1519,8 +1526,11 @@ pub async fn mark_read(
     }
     member.last_read_at = ctx.now;
     save_member(tx, ctx, &before, &member).await?;
-    let totals =
-        tx.unread_totals(ctx.app_id(), &[member.user_id.clone()]).await?.remove(&member.user_id).unwrap_or_default();
+    let totals = tx
+        .unread_totals(ctx.app_id(), &[member.user_id.clone()], ctx.now)
+        .await?
+        .remove(&member.user_id)
+        .unwrap_or_default();
     let mut outcome = Outcome::new(ReadMark {
         channel: channel.clone(),
         user_id: member.user_id.clone(),
@@ -1581,7 +1591,7 @@ pub async fn mark_unread(
     member.updated_at = ctx.now;
     save_member(tx, ctx, &before, &member).await?;
     let totals = tx
-        .unread_totals(ctx.app_id(), std::slice::from_ref(&member.user_id))
+        .unread_totals(ctx.app_id(), std::slice::from_ref(&member.user_id), ctx.now)
         .await?
         .remove(&member.user_id)
         .unwrap_or_default();
@@ -1623,8 +1633,11 @@ pub async fn mark_channels_read(
             outcome.notices.push(Notice::AllRead { user_id: user_id.clone(), totals: UnreadTotals::default() });
         }
     }
-    outcome.value =
-        tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id)).await?.remove(&user_id).unwrap_or_default();
+    outcome.value = tx
+        .unread_totals(ctx.app_id(), std::slice::from_ref(&user_id), ctx.now)
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default();
     collect_users(tx, ctx.app_id(), &mut outcome.users, [user_id.as_str()]).await?;
     Ok(outcome)
 }

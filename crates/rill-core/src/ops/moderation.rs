@@ -5,7 +5,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::ids::UserId;
-use crate::model::{Ban, Channel, Flag, MessageView, User, UserMute};
+use crate::model::{Ban, Channel, ChannelMute, Flag, MessageView, User, UserDirectory, UserMute};
 use crate::ops::{collect_users, load_channel, page_offset, page_size, standing, Context, Notice, Outcome};
 use crate::policy::is_app_moderator;
 use crate::query;
@@ -14,20 +14,54 @@ use crate::store::Tx;
 use rill_protocol::filter::{parse_sort, Filter, Operator, SortDirection};
 use rill_protocol::ids::Cid;
 use rill_protocol::limits::{
-    MAX_BANS_PER_PAGE, MAX_BAN_MINUTES, MAX_FLAGS_PER_PAGE, MAX_MODERATION_REASON_CHARS, MAX_MUTE_MINUTES,
-    MAX_USERS_PER_CALL,
+    MAX_BANS_PER_PAGE, MAX_BAN_MINUTES, MAX_CHANNELS_PER_MUTE, MAX_CHANNEL_MUTE_MILLIS, MAX_FLAGS_PER_PAGE,
+    MAX_MODERATION_REASON_CHARS, MAX_MUTES_PER_USER, MAX_MUTE_MINUTES, MAX_USERS_PER_CALL,
 };
-use rill_protocol::request::{BanRequest, FlagRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest, UnbanQuery};
+use rill_protocol::request::{
+    BanRequest, FlagRequest, MuteChannelRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest, UnbanQuery,
+};
 use serde_json::{Map, Value};
 
-/// What muting or unmuting leaves: the muter, their mutes now, the mutes this call made, and the targets that
-/// do not exist.
+/// What muting or unmuting users leaves: the muter, their mutes now, the mutes this call made, and the targets
+/// that do not exist.
 #[derive(Debug, Clone)]
 pub struct Mutes {
     pub muter: User,
-    pub all: Vec<UserMute>,
+    pub own: OwnMutes,
     pub made: Vec<UserMute>,
     pub non_existing: Vec<String>,
+}
+
+/// A user's mutes as `me` shows them: of users and of channels (with the channels, to render them).
+#[derive(Debug, Clone, Default)]
+pub struct OwnMutes {
+    pub users: Vec<UserMute>,
+    pub channels: Vec<ChannelMute>,
+    pub muted_channels: Vec<Channel>,
+}
+
+impl OwnMutes {
+    /// The user's mutes that hold now, and the users and channels they name (users into `directory`). Cost:
+    /// the user's mutes (at most `MAX_MUTES_PER_USER` of each kind) and one query for their channels.
+    pub(crate) async fn of(
+        tx: &mut dyn Tx,
+        ctx: &Context,
+        user_id: &str,
+        directory: &mut UserDirectory,
+    ) -> CoreResult<OwnMutes> {
+        let users = tx.user_mutes(ctx.app_id(), user_id, ctx.now).await?;
+        let channels = tx.channel_mutes(ctx.app_id(), user_id, None, ctx.now).await?;
+        let targets: Vec<&str> = users.iter().map(|mute| mute.target_id.as_str()).collect();
+        collect_users(tx, ctx.app_id(), directory, targets).await?;
+        let cids: Vec<String> = channels.iter().map(|mute| mute.channel_cid.clone()).collect();
+        let muted_channels = if cids.is_empty() {
+            Vec::new()
+        } else {
+            let condition = Condition::InList { column: "cid", values: cids };
+            tx.find_channels(ctx.app_id(), &RowQuery { condition, order: Vec::new(), page: None }).await?
+        };
+        Ok(OwnMutes { users, channels, muted_channels })
+    }
 }
 
 /// The acting user and the existing targets among `targets` (1 to `MAX_USERS_PER_CALL`, never the muter).
@@ -69,6 +103,8 @@ pub async fn mute_users(
     };
     let (muter, found, non_existing) = muter_and_targets(tx, ctx, targets).await?;
     let earlier = tx.user_mutes(ctx.app_id(), &muter.id, ctx.now).await?;
+    let fresh = found.iter().filter(|target| !earlier.iter().any(|mute| &mute.target_id == *target)).count();
+    refuse_too_many_mutes(earlier.len() + fresh, "users")?;
     let mut made = Vec::new();
     for target_id in found {
         let created_at =
@@ -96,12 +132,10 @@ async fn finish(
     made: Vec<UserMute>,
     non_existing: Vec<String>,
 ) -> CoreResult<Outcome<Mutes>> {
-    let all = tx.user_mutes(ctx.app_id(), &muter.id, ctx.now).await?;
-    let mut outcome = Outcome::new(Mutes { muter: muter.clone(), all, made, non_existing });
-    outcome.users.insert(muter.id.clone(), muter);
-    let targets: Vec<String> = outcome.value.all.iter().map(|mute| mute.target_id.clone()).collect();
-    collect_users(tx, ctx.app_id(), &mut outcome.users, targets.iter().map(String::as_str)).await?;
-    Ok(outcome)
+    let mut users = UserDirectory::new();
+    users.insert(muter.id.clone(), muter.clone());
+    let own = OwnMutes::of(tx, ctx, &muter.id, &mut users).await?;
+    Ok(Outcome { value: Mutes { muter, own, made, non_existing }, notices: Vec::new(), users })
 }
 
 /// `POST /moderation/ban`: bans `target_user_id` app-wide or in one channel. App-wide bans are for the app's
@@ -656,4 +690,108 @@ pub async fn query_message_flags(
     outcome.value.flags = flags;
     outcome.value.messages = messages;
     Ok(outcome)
+}
+
+/// Refuses a mute that would give a user more than `MAX_MUTES_PER_USER` of a kind: `me` carries them all.
+fn refuse_too_many_mutes(count: usize, what: &str) -> CoreResult<()> {
+    if count > MAX_MUTES_PER_USER {
+        return Err(CoreError::input(format!(
+            "a user can mute at most {MAX_MUTES_PER_USER} {what}: unmute some first"
+        )));
+    }
+    Ok(())
+}
+
+/// What muting or unmuting channels leaves: the muter, their mutes now, and the mutes this call made.
+#[derive(Debug, Clone)]
+pub struct ChannelMutes {
+    pub muter: User,
+    pub own: OwnMutes,
+    pub made: Vec<ChannelMute>,
+}
+
+/// The acting user and the channels named (1 to `MAX_CHANNELS_PER_MUTE`, each one they may mute).
+async fn channel_muter(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &MuteChannelRequest,
+) -> CoreResult<(User, Vec<String>)> {
+    ctx.acting_user_id("MuteChannel")?;
+    let mut cids: Vec<String> = request.channels().into_iter().map(Cid::into_string).collect();
+    cids.sort_unstable();
+    cids.dedup();
+    if cids.is_empty() || cids.len() > MAX_CHANNELS_PER_MUTE {
+        return Err(CoreError::input(format!("channel_cids must name 1 to {MAX_CHANNELS_PER_MUTE} channels")));
+    }
+    let muter = crate::ops::acting_user(tx, ctx).await?.ok_or_else(|| CoreError::input("user_id is required"))?;
+    for cid in &cids {
+        let (channel, config) = load_channel(tx, ctx, cid).await?;
+        let standing = standing(tx, ctx, &channel, &config, Some(&muter)).await?;
+        standing.require_read(cid)?;
+        if !config.mutes {
+            return Err(CoreError::new(
+                rill_protocol::error::ErrorCode::ChannelFeatureNotSupported,
+                format!("mutes are disabled for channel type {}", channel.channel_type),
+            ));
+        }
+        standing.require("mute-channel", &format!("mute channel {cid}"))?;
+    }
+    Ok((muter, cids))
+}
+
+/// `POST /moderation/mute/channel`: the acting user mutes the channels for `expiration` milliseconds (up to a
+/// year) or until they unmute; muting again renews the mute. A muted channel adds nothing to their unread totals.
+pub async fn mute_channels(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &MuteChannelRequest,
+) -> CoreResult<Outcome<ChannelMutes>> {
+    let expires = match request.expiration {
+        None | Some(0) => None,
+        Some(millis) if (1..=MAX_CHANNEL_MUTE_MILLIS).contains(&millis) => {
+            Some(ctx.now + chrono::Duration::milliseconds(millis))
+        }
+        Some(_) => {
+            return Err(CoreError::input(format!("expiration must be 1 to {MAX_CHANNEL_MUTE_MILLIS} milliseconds")))
+        }
+    };
+    let (muter, cids) = channel_muter(tx, ctx, request).await?;
+    let earlier = tx.channel_mutes(ctx.app_id(), &muter.id, None, ctx.now).await?;
+    let fresh = cids.iter().filter(|cid| !earlier.iter().any(|mute| &mute.channel_cid == *cid)).count();
+    refuse_too_many_mutes(earlier.len() + fresh, "channels")?;
+    let mut made = Vec::with_capacity(cids.len());
+    for cid in cids {
+        let created_at = earlier.iter().find(|mute| mute.channel_cid == cid).map_or(ctx.now, |mute| mute.created_at);
+        let mute =
+            ChannelMute { user_id: muter.id.clone(), channel_cid: cid, created_at, updated_at: ctx.now, expires };
+        tx.put_channel_mute(ctx.app_id(), &mute).await?;
+        made.push(mute);
+    }
+    finish_channel_mutes(tx, ctx, muter, made).await
+}
+
+/// `POST /moderation/unmute/channel`: the acting user lifts their mutes of the channels (an absent mute is no
+/// error).
+pub async fn unmute_channels(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &MuteChannelRequest,
+) -> CoreResult<Outcome<ChannelMutes>> {
+    let (muter, cids) = channel_muter(tx, ctx, request).await?;
+    for cid in &cids {
+        tx.delete_channel_mute(ctx.app_id(), &muter.id, cid).await?;
+    }
+    finish_channel_mutes(tx, ctx, muter, Vec::new()).await
+}
+
+async fn finish_channel_mutes(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    muter: User,
+    made: Vec<ChannelMute>,
+) -> CoreResult<Outcome<ChannelMutes>> {
+    let mut users = UserDirectory::new();
+    users.insert(muter.id.clone(), muter.clone());
+    let own = OwnMutes::of(tx, ctx, &muter.id, &mut users).await?;
+    Ok(Outcome { value: ChannelMutes { muter, own, made }, notices: Vec::new(), users })
 }

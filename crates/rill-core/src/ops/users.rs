@@ -414,7 +414,7 @@ pub async fn query_users(
 pub struct Connected {
     pub user: User,
     pub totals: UnreadTotals,
-    pub mutes: Vec<crate::model::UserMute>,
+    pub mutes: crate::ops::moderation::OwnMutes,
     /// The users the mutes name.
     pub users: crate::model::UserDirectory,
 }
@@ -443,13 +443,14 @@ pub async fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserR
     }
     user.last_active = Some(ctx.now);
     tx.set_last_active(ctx.app_id(), &user_id, ctx.now).await?;
-    let totals =
-        tx.unread_totals(ctx.app_id(), std::slice::from_ref(&user_id)).await?.remove(&user_id).unwrap_or_default();
-    let mutes = tx.user_mutes(ctx.app_id(), &user_id, ctx.now).await?;
+    let totals = tx
+        .unread_totals(ctx.app_id(), std::slice::from_ref(&user_id), ctx.now)
+        .await?
+        .remove(&user_id)
+        .unwrap_or_default();
     let mut users = crate::model::UserDirectory::new();
     users.insert(user.id.clone(), user.clone());
-    let targets: Vec<&str> = mutes.iter().map(|mute| mute.target_id.as_str()).collect();
-    crate::ops::collect_users(tx, ctx.app_id(), &mut users, targets).await?;
+    let mutes = crate::ops::moderation::OwnMutes::of(tx, ctx, &user_id, &mut users).await?;
     Ok(Connected { user, totals, mutes, users })
 }
 
@@ -487,7 +488,8 @@ pub async fn touch_last_active(tx: &mut dyn Tx, ctx: &Context, user_id: &str) ->
 /// A user with their unread totals, for the `me` object.
 pub async fn own_user(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResult<Option<(User, UnreadTotals)>> {
     let Some(user) = tx.user(ctx.app_id(), user_id).await? else { return Ok(None) };
-    let totals = tx.unread_totals(ctx.app_id(), &[user_id.to_owned()]).await?.remove(user_id).unwrap_or_default();
+    let totals =
+        tx.unread_totals(ctx.app_id(), &[user_id.to_owned()], ctx.now).await?.remove(user_id).unwrap_or_default();
     Ok(Some((user, totals)))
 }
 

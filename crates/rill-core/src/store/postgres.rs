@@ -13,7 +13,8 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User,
+    UserMute,
 };
 use crate::secret::SealingKey;
 use crate::store::codec::{
@@ -56,6 +57,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/postgres/0009_user_mutes.sql")),
     (10, include_str!("../../migrations/postgres/0010_bans.sql")),
     (11, include_str!("../../migrations/postgres/0011_flags.sql")),
+    (12, include_str!("../../migrations/postgres/0012_channel_mutes.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1213,7 +1215,12 @@ impl UserRows for PgTx {
             .collect()
     }
 
-    async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
+    async fn unread_totals(
+        &mut self,
+        app_id: i64,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<HashMap<String, UnreadTotals>> {
         let sql = format!(
             "SELECT m.user_id, \
                COALESCE(SUM(CASE WHEN {PENDING_INVITE} THEN 0 \
@@ -1221,10 +1228,12 @@ impl UserRows for PgTx {
                COUNT(*) FILTER (WHERE NOT {PENDING_INVITE} \
                  AND c.unread_sequence > GREATEST(m.last_read_sequence, c.read_floor)) \
              FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
-             WHERE m.app_id = $1 AND c.deleted_at IS NULL AND m.user_id = ANY($2) GROUP BY m.user_id"
+             WHERE m.app_id = $1 AND c.deleted_at IS NULL AND m.user_id = ANY($2) AND NOT EXISTS (SELECT 1 \
+               FROM channel_mutes cm WHERE cm.app_id = m.app_id AND cm.user_id = m.user_id AND cm.channel_cid = m.cid \
+               AND (cm.expires_at IS NULL OR cm.expires_at > $3)) GROUP BY m.user_id"
         );
         let mut totals = HashMap::with_capacity(user_ids.len());
-        for row in self.rows(&sql, &[&app_id, &user_ids]).await? {
+        for row in self.rows(&sql, &[&app_id, &user_ids, &micros(&now)]).await? {
             let user_id: String = row.try_get(0)?;
             totals.insert(
                 user_id,
@@ -1452,6 +1461,75 @@ impl ModerationRows for PgTx {
             )
             .await?;
         Ok(closed as usize)
+    }
+
+    async fn put_channel_mute(&mut self, app_id: i64, mute: &ChannelMute) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO channel_mutes (app_id, user_id, channel_cid, created_at, updated_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (app_id, user_id, channel_cid) \
+             DO UPDATE SET updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            &[
+                &app_id,
+                &mute.user_id,
+                &mute.channel_cid,
+                &micros(&mute.created_at),
+                &micros(&mute.updated_at),
+                &optional_micros(&mute.expires),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_channel_mute(&mut self, app_id: i64, user_id: &str, cid: &str) -> CoreResult<bool> {
+        let removed = self
+            .execute(
+                "DELETE FROM channel_mutes WHERE app_id = $1 AND user_id = $2 AND channel_cid = $3",
+                &[&app_id, &user_id, &cid],
+            )
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn channel_mutes(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        cids: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<ChannelMute>> {
+        let among: Option<Vec<String>> = cids.map(<[String]>::to_vec);
+        let rows = self
+            .rows(
+                "SELECT user_id, channel_cid, created_at, updated_at, expires_at FROM channel_mutes \
+                 WHERE app_id = $1 AND user_id = $2 AND (expires_at IS NULL OR expires_at > $3) \
+                 AND ($4::text[] IS NULL OR channel_cid = ANY($4)) ORDER BY created_at, channel_cid",
+                &[&app_id, &user_id, &micros(&now), &among],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ChannelMute {
+                    user_id: row.try_get(0)?,
+                    channel_cid: row.try_get(1)?,
+                    created_at: time(row.try_get(2)?),
+                    updated_at: time(row.try_get(3)?),
+                    expires: optional_time(row.try_get(4)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_expired_channel_mutes(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        let removed = self
+            .execute(
+                "DELETE FROM channel_mutes WHERE (app_id, user_id, channel_cid) IN (SELECT app_id, user_id, \
+                 channel_cid FROM channel_mutes WHERE expires_at IS NOT NULL AND expires_at <= $1 LIMIT $2 \
+                 FOR UPDATE SKIP LOCKED)",
+                &[&micros(&now), &(limit as i64)],
+            )
+            .await?;
+        Ok(removed as usize)
     }
 
     async fn clear_expired_user_bans(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {

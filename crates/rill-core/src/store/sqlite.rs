@@ -7,7 +7,8 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User, UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User,
+    UserMute,
 };
 use crate::secret::{SealingKey, Secret};
 use crate::store::codec::{
@@ -51,6 +52,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../migrations/sqlite/0009_user_mutes.sql")),
     (10, include_str!("../../migrations/sqlite/0010_bans.sql")),
     (11, include_str!("../../migrations/sqlite/0011_flags.sql")),
+    (12, include_str!("../../migrations/sqlite/0012_channel_mutes.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -562,6 +564,11 @@ fn channel_from_row(row: &Row<'_>) -> rusqlite::Result<(Channel, String)> {
 
 /// A member whose invite is pending (see `Member::invite_status`): their channel counts nothing as unread.
 /// Never NULL (a member without `invited` is 0), so sums over it never turn NULL.
+/// A member's mute of their channel that holds at the bound time (`m` is the membership): muted channels add
+/// nothing to unread totals.
+const MUTED_BY_MEMBER: &str = "SELECT 1 FROM channel_mutes cm WHERE cm.app_id = m.app_id AND cm.user_id = m.user_id \
+    AND cm.channel_cid = m.cid AND (cm.expires_at IS NULL OR cm.expires_at > ?)";
+
 const PENDING_INVITE: &str = "(json_type(m.data, '$.invited') IS 'true' \
     AND json_type(m.data, '$.invite_accepted_at') IS NULL AND json_type(m.data, '$.invite_rejected_at') IS NULL)";
 
@@ -1577,7 +1584,12 @@ impl SqliteTx {
         )
     }
 
-    fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
+    fn unread_totals(
+        &mut self,
+        app_id: i64,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<HashMap<String, UnreadTotals>> {
         let mut totals = HashMap::with_capacity(user_ids.len());
         for chunk in user_ids.chunks(500) {
             let sql = format!(
@@ -1586,11 +1598,13 @@ impl SqliteTx {
                      ELSE MAX(c.unread_sequence - MAX(m.last_read_sequence, c.read_floor), 0) END), \
                    SUM(NOT {PENDING_INVITE} AND c.unread_sequence > MAX(m.last_read_sequence, c.read_floor)) \
                  FROM members m JOIN channels c ON c.app_id = m.app_id AND c.cid = m.cid \
-                 WHERE m.app_id = ? AND c.deleted_at IS NULL AND m.user_id IN ({}) GROUP BY m.user_id",
+                 WHERE m.app_id = ? AND c.deleted_at IS NULL AND NOT EXISTS ({MUTED_BY_MEMBER}) \
+                 AND m.user_id IN ({}) GROUP BY m.user_id",
                 placeholders(chunk.len())
             );
-            let parameters =
-                std::iter::once(Value::from(app_id)).chain(chunk.iter().map(|id| Value::from(id.as_str())));
+            let parameters = [Value::from(app_id), Value::from(micros(&now))]
+                .into_iter()
+                .chain(chunk.iter().map(|id| Value::from(id.as_str())));
             let rows = self.query(&sql, params_from_iter(parameters.map(SqlValue)), |row| {
                 Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, i64>(2)?))
             })?;
@@ -2222,8 +2236,13 @@ impl UserRows for SqliteTx {
         SqliteTx::mark_all_read(self, app_id, user_id, at)
     }
 
-    async fn unread_totals(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<HashMap<String, UnreadTotals>> {
-        SqliteTx::unread_totals(self, app_id, user_ids)
+    async fn unread_totals(
+        &mut self,
+        app_id: i64,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<HashMap<String, UnreadTotals>> {
+        SqliteTx::unread_totals(self, app_id, user_ids, now)
     }
 
     async fn put_user_mute(&mut self, app_id: i64, mute: &UserMute) -> CoreResult<()> {
@@ -2464,6 +2483,64 @@ impl ModerationRows for SqliteTx {
              reviewed_at = CASE WHEN ?2 AND reviewed_at IS NULL THEN ?1 ELSE reviewed_at END \
              WHERE app_id = ?3 AND target_kind = 'message' AND target_id = ?4",
             params![micros(&at), review.is_some(), app_id, message_id, review.flatten()],
+        )
+    }
+
+    async fn put_channel_mute(&mut self, app_id: i64, mute: &ChannelMute) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO channel_mutes (app_id, user_id, channel_cid, created_at, updated_at, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (app_id, user_id, channel_cid) \
+             DO UPDATE SET updated_at = excluded.updated_at, expires_at = excluded.expires_at",
+            params![
+                app_id,
+                mute.user_id,
+                mute.channel_cid,
+                micros(&mute.created_at),
+                micros(&mute.updated_at),
+                optional_micros(&mute.expires)
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn delete_channel_mute(&mut self, app_id: i64, user_id: &str, cid: &str) -> CoreResult<bool> {
+        let removed = self.execute(
+            "DELETE FROM channel_mutes WHERE app_id = ?1 AND user_id = ?2 AND channel_cid = ?3",
+            params![app_id, user_id, cid],
+        )?;
+        Ok(removed > 0)
+    }
+
+    async fn channel_mutes(
+        &mut self,
+        app_id: i64,
+        user_id: &str,
+        cids: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<ChannelMute>> {
+        let among = cids.map(|cids| json_text(&cids));
+        self.query(
+            "SELECT user_id, channel_cid, created_at, updated_at, expires_at FROM channel_mutes \
+             WHERE app_id = ?1 AND user_id = ?2 AND (expires_at IS NULL OR expires_at > ?3) \
+             AND (?4 IS NULL OR channel_cid IN (SELECT value FROM json_each(?4))) ORDER BY created_at, channel_cid",
+            params![app_id, user_id, micros(&now), among],
+            |row| {
+                Ok(ChannelMute {
+                    user_id: row.get(0)?,
+                    channel_cid: row.get(1)?,
+                    created_at: time(row.get(2)?),
+                    updated_at: time(row.get(3)?),
+                    expires: optional_time(row.get(4)?),
+                })
+            },
+        )
+    }
+
+    async fn delete_expired_channel_mutes(&mut self, now: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        self.execute(
+            "DELETE FROM channel_mutes WHERE (app_id, user_id, channel_cid) IN (SELECT app_id, user_id, channel_cid \
+             FROM channel_mutes WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)",
+            params![micros(&now), limit as i64],
         )
     }
 

@@ -43,6 +43,7 @@ on_both_backends!(
     user_mutes_renew_expire_and_lift,
     bans_scope_expire_page_and_lift,
     flags_once_per_reporter_review_and_withdraw,
+    muted_channels_leave_the_unread_totals,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1141,4 +1142,80 @@ async fn flags_once_per_reporter_review_and_withdraw(kind: BackendKind) {
     assert!(none.is_none());
     let user_flag = store.write((), |tx, ()| tx.delete_flag(1, "user", "bob", "alice")).await.expect("user flag");
     assert!(user_flag.is_some_and(|flag| flag.target_message_id.is_none() && flag.target_user_id == "bob"));
+}
+
+/// A channel mute renews keeping its creation, lists among the user's mutes while it holds, takes its channel
+/// out of the user's unread totals (and only the user's), and counts again once lifted or run out; the sweep
+/// removes the ones that ran out.
+async fn muted_channels_leave_the_unread_totals(kind: BackendKind) {
+    use crate::model::ChannelMute;
+    let (_directory, _database, store) = fresh(kind).await;
+    let base = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).expect("time");
+    let at = move |seconds: i64| base + chrono::Duration::seconds(seconds);
+    store
+        .write((), move |tx, ()| {
+            Box::pin(async move {
+                for id in ["busy", "quiet"] {
+                    let channel = crate::model::Channel {
+                        cid: format!("messaging:{id}"),
+                        id: id.into(),
+                        ..placeholder_channel()
+                    };
+                    tx.insert_channel(1, &channel).await?;
+                    for user in ["alice", "bob"] {
+                        tx.insert_member(1, &member_of(&channel.cid, user, base)).await?;
+                    }
+                    for _ in 0..3 {
+                        tx.count_message(1, &channel.cid, true, true, base).await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("channels");
+    let mute = move |cid: &str, created: i64, expires: Option<i64>| ChannelMute {
+        user_id: "alice".into(),
+        channel_cid: cid.into(),
+        created_at: at(created),
+        updated_at: at(created),
+        expires: expires.map(at),
+    };
+    let rows = vec![mute("messaging:busy", 0, Some(100)), mute("messaging:busy", 10, Some(500))];
+    store
+        .write(rows, |tx, rows| {
+            Box::pin(async move {
+                for row in rows {
+                    tx.put_channel_mute(1, row).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("mutes");
+    let totals = |seconds: i64| {
+        let store = store.clone();
+        async move {
+            let users = vec!["alice".to_owned(), "bob".to_owned()];
+            let totals =
+                store.read(users, move |tx, users| tx.unread_totals(1, users, at(seconds))).await.expect("read");
+            let of = |user: &str| totals.get(user).map(|t| (t.total_unread_count, t.unread_channels));
+            (of("alice"), of("bob"))
+        }
+    };
+    assert_eq!(totals(200).await, (Some((3, 1)), Some((6, 2))), "alice muted busy; bob did not");
+    assert_eq!(totals(600).await, (Some((6, 2)), Some((6, 2))), "the renewed mute ran out at 500");
+    let listed = store.read((), move |tx, ()| tx.channel_mutes(1, "alice", None, at(200))).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].created_at, listed[0].expires), (at(0), Some(at(500))), "renewed, keeping its creation");
+    let among = vec!["messaging:quiet".to_owned()];
+    let none = store.read(among, move |tx, among| tx.channel_mutes(1, "alice", Some(among), at(200))).await;
+    assert!(none.expect("among").is_empty());
+    let swept = store.write((), move |tx, ()| tx.delete_expired_channel_mutes(at(600), 10)).await.expect("sweep");
+    assert_eq!(swept, 1);
+    store.write(mute("messaging:quiet", 20, None), |tx, mute| tx.put_channel_mute(1, mute)).await.expect("forever");
+    assert_eq!(totals(10_000).await.0, Some((3, 1)));
+    let lifted = store.write((), |tx, ()| tx.delete_channel_mute(1, "alice", "messaging:quiet")).await.expect("lift");
+    assert!(lifted);
+    assert_eq!(totals(10_000).await.0, Some((6, 2)));
 }

@@ -1,4 +1,4 @@
-//! `POST /moderation/mute` and `/unmute`; `POST` and `DELETE /moderation/ban`, `GET /query_banned_users`;
+//! `POST /moderation/mute` and `/unmute`, `/mute/channel` and `/unmute/channel`; `POST` and `DELETE /moderation/ban`, `GET /query_banned_users`;
 //! `POST /moderation/flag` and `/unflag`, `GET /moderation/flags/message`.
 
 use crate::app::AppState;
@@ -7,14 +7,18 @@ use crate::extract::{ApiJson, ApiQuery, Auth, Payload};
 use crate::reply::Reply;
 use crate::routes::{named_user, with_renderer};
 use axum::extract::State;
-use rill_core::ops::moderation::{Flagged, Mutes};
+use rill_core::model::{User, UserDirectory};
+use rill_core::ops::moderation::{ChannelMutes, Flagged, Mutes, OwnMutes};
 use rill_core::ops::{self, Outcome};
+use rill_protocol::event::kind::{NOTIFICATION_CHANNEL_MUTES_UPDATED, NOTIFICATION_MUTES_UPDATED};
 use rill_protocol::event::Event;
 use rill_protocol::request::{
-    BanRequest, FlagRequest, MuteRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest, UnbanQuery,
+    BanRequest, FlagRequest, MuteChannelRequest, MuteRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest,
+    UnbanQuery,
 };
 use rill_protocol::response::{
-    Empty, FlagResponse, MuteResponse, QueryBannedUsersResponse, QueryMessageFlagsResponse, UnmuteResponse,
+    Empty, FlagResponse, MuteChannelResponse, MuteResponse, QueryBannedUsersResponse, QueryMessageFlagsResponse,
+    UnmuteResponse,
 };
 use rill_protocol::types::OwnUser;
 
@@ -31,7 +35,8 @@ pub(crate) async fn mute(
             Box::pin(ops::moderation::mute_users(tx, ctx, targets, *timeout))
         })
         .await?;
-    let own_user = announce(&state, &auth, &outcome).await?;
+    let Mutes { muter, own, .. } = &outcome.value;
+    let own_user = announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_MUTES_UPDATED).await?;
     let made = with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         outcome.value.made.iter().map(|mute| crate::convert::user_mute(renderer, mute)).collect::<Vec<_>>()
     });
@@ -54,7 +59,8 @@ pub(crate) async fn unmute(
         .store()
         .write((ctx, targets), |tx, (ctx, targets)| Box::pin(ops::moderation::unmute_users(tx, ctx, targets)))
         .await?;
-    announce(&state, &auth, &outcome).await?;
+    let Mutes { muter, own, .. } = &outcome.value;
+    announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_MUTES_UPDATED).await?;
     Ok(Reply(UnmuteResponse { non_existing_users: non_existing(&outcome.value) }))
 }
 
@@ -62,23 +68,68 @@ fn non_existing(mutes: &Mutes) -> Option<Vec<String>> {
     (!mutes.non_existing.is_empty()).then(|| mutes.non_existing.clone())
 }
 
-/// The muter as `me`, with their mutes now, sent to their connections as `notification.mutes_updated`.
-async fn announce(state: &AppState, auth: &Auth, outcome: &Outcome<Mutes>) -> ApiResult<OwnUser> {
-    let muter = &outcome.value.muter;
-    let (app_id, ids) = (auth.app.id, vec![muter.id.clone()]);
-    let totals = state.store().read_for_app(app_id, (app_id, ids), |tx, (app_id, ids)| tx.unread_totals(*app_id, ids));
+/// The muter as `me`, with their mutes now, sent to their connections as `event_type`
+/// (`notification.mutes_updated` or `notification.channel_mutes_updated`).
+async fn announce(
+    state: &AppState,
+    auth: &Auth,
+    muter: &User,
+    own: &OwnMutes,
+    users: &UserDirectory,
+    event_type: &str,
+) -> ApiResult<OwnUser> {
+    let (app_id, ids, now) = (auth.app.id, vec![muter.id.clone()], state.store().now());
+    let totals = state
+        .store()
+        .read_for_app(app_id, (app_id, ids, now), |tx, (app_id, ids, now)| tx.unread_totals(*app_id, ids, *now));
     let totals = totals.await?.remove(&muter.id).unwrap_or_default();
-    let own_user = with_renderer(state, app_id, &outcome.users, |renderer| {
-        let mut own =
-            crate::convert::own_user(muter, state.registry().is_online(app_id, &muter.id), totals, state.store().now());
-        own.mutes = outcome.value.all.iter().map(|mute| crate::convert::user_mute(renderer, mute)).collect();
-        own
+    let own_user = with_renderer(state, app_id, users, |renderer| {
+        crate::convert::own_user_with_mutes(renderer, muter, state.registry().is_online(app_id, &muter.id), totals, own)
     });
-    let mut event = Event::new(rill_protocol::event::kind::NOTIFICATION_MUTES_UPDATED, state.store().now());
+    let mut event = Event::new(event_type, state.store().now());
     event.me = Some(own_user.clone());
     let audience = crate::registry::Audience::User { user_id: muter.id.clone() };
     state.publish_deliveries(app_id, vec![crate::bus::Delivery::new(audience, event)]);
     Ok(own_user)
+}
+
+/// `POST /moderation/mute/channel`.
+pub(crate) async fn mute_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<MuteChannelRequest>,
+) -> ApiResult<Reply<MuteChannelResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::mute_channels(tx, ctx, request)))
+        .await?;
+    let ChannelMutes { muter, own, made } = &outcome.value;
+    let own_user = announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_CHANNEL_MUTES_UPDATED).await?;
+    let made = with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
+        made.iter().map(|mute| crate::convert::channel_mute(renderer, mute, &own.muted_channels)).collect::<Vec<_>>()
+    });
+    Ok(Reply(MuteChannelResponse {
+        channel_mute: if made.len() == 1 { made.first().cloned() } else { None },
+        channel_mutes: made,
+        own_user,
+    }))
+}
+
+/// `POST /moderation/unmute/channel`.
+pub(crate) async fn unmute_channel(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(request): ApiJson<MuteChannelRequest>,
+) -> ApiResult<Reply<UnmuteResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::unmute_channels(tx, ctx, request)))
+        .await?;
+    let ChannelMutes { muter, own, .. } = &outcome.value;
+    announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_CHANNEL_MUTES_UPDATED).await?;
+    Ok(Reply(UnmuteResponse { non_existing_users: None }))
 }
 
 /// `POST /moderation/ban`.

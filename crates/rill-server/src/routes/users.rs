@@ -54,10 +54,10 @@ async fn totals_of(state: &AppState, auth: &Auth, users: &[User]) -> ApiResult<H
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let app_id = auth.app.id;
+    let (app_id, now) = (auth.app.id, state.store().now());
     Ok(state
         .store()
-        .read_for_app(auth.app.id, (app_id, ids), |tx, (app_id, ids)| tx.unread_totals(*app_id, ids))
+        .read_for_app(auth.app.id, (app_id, ids, now), |tx, (app_id, ids, now)| tx.unread_totals(*app_id, ids, *now))
         .await?)
 }
 

@@ -87,6 +87,8 @@ const MATRIX: &[(&str, &str)] = &[
     ("SendUserCustomEvent", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("MuteUser", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("UnmuteUser", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("MuteChannel", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
+    ("UnmuteChannel", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("Ban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("Unban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("QueryBannedUsers", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
@@ -206,6 +208,14 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
         "UnmuteUser" => {
             let target = if user == "owner" { "member" } else { "owner" };
             (Method::POST, "/moderation/unmute".into(), vec![], acting(json!({"target_ids": [target]})))
+        }
+        "MuteChannel" => {
+            let mute = json!({"channel_cids": [format!("team:{channel}")], "expiration": 60_000});
+            (Method::POST, "/moderation/mute/channel".into(), vec![], acting(mute))
+        }
+        "UnmuteChannel" => {
+            let unmute = json!({"channel_cid": format!("team:{channel}")});
+            (Method::POST, "/moderation/unmute/channel".into(), vec![], acting(unmute))
         }
         "Ban" => {
             let ban = json!({"target_user_id": target, "channel_cid": format!("team:{channel}"), "timeout": 5});

@@ -413,3 +413,103 @@ async fn members_flag_and_moderators_work_the_review_queue() {
         assert!(assert_error(&response, 400, 4).contains(needle), "{document}: {}", response.body);
     }
 }
+
+fn totals(me: &Value) -> (i64, i64) {
+    (me["total_unread_count"].as_i64().unwrap(), me["unread_channels"].as_i64().unwrap())
+}
+
+fn muted_flags(channels: &Value) -> Vec<(String, bool)> {
+    let mut flags: Vec<(String, bool)> = channels["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|state| (state["channel"]["cid"].as_str().unwrap().to_owned(), state["channel"]["muted"] == true))
+        .collect();
+    flags.sort();
+    flags
+}
+
+/// A user mutes channels for a while or for good: a muted channel adds nothing to their unread totals (on
+/// connecting, in mute answers and in new-message events), shows `muted` in their channel lists, and is in
+/// `me.channel_mutes` beside their user mutes; unmuting, or the mute running out, counts it again. Too many
+/// channels, bad expirations and channels they cannot read are refused.
+#[tokio::test]
+async fn muted_channels_add_nothing_to_unread_totals() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    server.team_channel("a", &["bob", "alice"]).await;
+    server.team_channel("b", &["bob", "alice"]).await;
+    server.team_channel("c", &["bob", "carol"]).await;
+    for (channel, text) in [("a", "one"), ("a", "two"), ("b", "three")] {
+        send(&server, "bob", channel, json!({"text": text})).await;
+    }
+    let mut socket = server.connect("alice").await;
+    assert_eq!(totals(&socket.me), (3, 2));
+    assert_eq!(socket.me["channel_mutes"], json!([]));
+    let alice = server.user_client("alice");
+    ok(&alice, Method::POST, "/moderation/mute", json!({"target_id": "carol"})).await;
+
+    let muted = call(
+        &alice,
+        Method::POST,
+        "/moderation/mute/channel",
+        json!({"channel_cids": ["team:a"], "expiration": 3_600_000}),
+    )
+    .await;
+    assert_eq!(muted.status, 201, "{}", muted.body);
+    assert_schema("MuteChannelResponse", &muted.body);
+    assert_eq!(muted.body["channel_mute"]["channel"]["cid"], "team:a");
+    assert_eq!(muted.body["channel_mute"]["user"]["id"], "alice");
+    assert!(muted.body["channel_mute"]["expires"].is_string(), "{}", muted.body);
+    assert_eq!(totals(&muted.body["own_user"]), (1, 1), "team:a no longer counts");
+    assert_eq!(muted.body["own_user"]["mutes"][0]["target"]["id"], "carol", "user mutes stay in me");
+    let event = socket.wait_for_type("notification.channel_mutes_updated").await.expect("the muter is told");
+    assert_schema("NotificationChannelMutesUpdatedEvent", &event);
+    assert_eq!(event["me"]["channel_mutes"][0]["channel"]["cid"], "team:a");
+
+    send(&server, "bob", "a", json!({"text": "four"})).await;
+    let notified = socket.wait_for(Duration::from_secs(5), |event| event["type"] == "notification.message_new").await;
+    assert_eq!(notified.expect("still notified")["total_unread_count"], 1, "a muted channel's message adds nothing");
+    let again = server.connect("alice").await;
+    assert_eq!(totals(&again.me), (1, 1));
+    assert_eq!(again.me["channel_mutes"].as_array().unwrap().len(), 1);
+    let listed =
+        ok(&alice, Method::POST, "/channels", json!({"filter_conditions": {"members": {"$in": ["alice"]}}})).await;
+    assert_eq!(muted_flags(&listed), [("team:a".to_owned(), true), ("team:b".to_owned(), false)]);
+    let a = listed["channels"].as_array().unwrap().iter().find(|s| s["channel"]["cid"] == "team:a").unwrap();
+    assert!(a["channel"]["mute_expires_at"].is_string(), "{a}");
+
+    ok(&alice, Method::POST, "/moderation/unmute/channel", json!({"channel_cid": "team:a"})).await;
+    let back = server.connect("alice").await;
+    assert_eq!(totals(&back.me), (4, 2), "unmuted, team:a counts again");
+    // A mute that has run out is no mute.
+    let (app_id, past) = (server.app.id, chrono::Utc::now() - chrono::Duration::minutes(1));
+    let expired = rill_core::model::ChannelMute {
+        user_id: "alice".into(),
+        channel_cid: "team:b".into(),
+        created_at: past - chrono::Duration::hours(1),
+        updated_at: past - chrono::Duration::hours(1),
+        expires: Some(past),
+    };
+    server.state.store().write(expired, move |tx, mute| tx.put_channel_mute(app_id, mute)).await.unwrap();
+    let still = server.connect("alice").await;
+    assert_eq!(totals(&still.me), (4, 2));
+    assert_eq!(still.me["channel_mutes"], json!([]));
+
+    let many: Vec<String> = (0..26).map(|index| format!("team:x{index}")).collect();
+    for (body, needle) in [
+        (json!({"channel_cids": many}), "25"),
+        (json!({"channel_cids": []}), "25"),
+        (json!({"channel_cids": ["team:a"], "expiration": -1}), "expiration"),
+    ] {
+        let refused = call(&alice, Method::POST, "/moderation/mute/channel", body.clone()).await;
+        assert!(assert_error(&refused, 400, 4).contains(needle), "{body}: {}", refused.body);
+    }
+    let unreadable = call(&alice, Method::POST, "/moderation/mute/channel", json!({"channel_cid": "team:c"})).await;
+    assert_error(&unreadable, 403, 17);
+    let missing = call(&alice, Method::POST, "/moderation/mute/channel", json!({"channel_cid": "team:nope"})).await;
+    assert_error(&missing, 404, 16);
+    let nobody =
+        call(&server.server_client(), Method::POST, "/moderation/mute/channel", json!({"channel_cid": "team:a"})).await;
+    assert!(assert_error(&nobody, 400, 4).contains("user"), "{}", nobody.body);
+}
