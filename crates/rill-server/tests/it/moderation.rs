@@ -513,3 +513,52 @@ async fn muted_channels_add_nothing_to_unread_totals() {
         call(&server.server_client(), Method::POST, "/moderation/mute/channel", json!({"channel_cid": "team:a"})).await;
     assert!(assert_error(&nobody, 400, 4).contains("user"), "{}", nobody.body);
 }
+
+fn listed_cids(body: &Value) -> Vec<String> {
+    let mut cids: Vec<String> =
+        body["channels"].as_array().unwrap().iter().map(|s| s["channel"]["cid"].as_str().unwrap().to_owned()).collect();
+    cids.sort();
+    cids
+}
+
+/// The platform archive of `protocol-notes.md` §12, with the public calls only: freeze and mark the channel
+/// `globally_archived`, hide it for every member. Members no longer list it, cannot post into it (and so it
+/// never reappears), and keep its messages; an admin finds it by the flag; unarchiving restores it for all.
+#[tokio::test]
+async fn a_globally_archived_channel_stays_out_of_the_way_until_unarchived() {
+    let server = TestServer::start().await;
+    server.create_users(&["owner", "alice", "bob"]).await;
+    server.team_channel("project", &["owner", "alice", "bob"]).await;
+    server.team_channel("general", &["owner", "alice", "bob"]).await;
+    send(&server, "alice", "project", json!({"text": "kept for the record"})).await;
+    let admin = server.server_client();
+    let archive = json!({"set": {"frozen": true, "globally_archived": true}, "user_id": "owner"});
+    ok(&admin, Method::PATCH, "/channels/team/project", archive).await;
+    for member in ["owner", "alice", "bob"] {
+        ok(&admin, Method::POST, "/channels/team/project/hide", json!({"user_id": member})).await;
+    }
+    let mine = json!({"filter_conditions": {"members": {"$in": ["alice"]}}});
+    let alice = server.user_client("alice");
+    assert_eq!(listed_cids(&ok(&alice, Method::POST, "/channels", mine.clone()).await), ["team:general"]);
+    let refused =
+        ok(&alice, Method::POST, "/channels/team/project/message", json!({"message": {"text": "hello?"}})).await;
+    assert_eq!(refused["message"]["type"], "error", "a frozen channel takes no message: {refused}");
+    assert_eq!(
+        listed_cids(&ok(&alice, Method::POST, "/channels", mine.clone()).await),
+        ["team:general"],
+        "still hidden"
+    );
+    let found = ok(&admin, Method::POST, "/channels", json!({"filter_conditions": {"globally_archived": true}})).await;
+    assert_eq!(listed_cids(&found), ["team:project"]);
+    let history = ok(&alice, Method::POST, "/channels/team/project/query", json!({})).await;
+    assert_eq!(history["messages"][0]["text"], "kept for the record");
+
+    let unarchive = json!({"set": {"frozen": false}, "unset": ["globally_archived"], "user_id": "owner"});
+    ok(&admin, Method::PATCH, "/channels/team/project", unarchive).await;
+    for member in ["owner", "alice", "bob"] {
+        ok(&admin, Method::POST, "/channels/team/project/show", json!({"user_id": member})).await;
+    }
+    let both = listed_cids(&ok(&alice, Method::POST, "/channels", mine).await);
+    assert_eq!(both, ["team:general", "team:project"]);
+    send(&server, "alice", "project", json!({"text": "back at it"})).await;
+}
