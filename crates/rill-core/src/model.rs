@@ -31,6 +31,7 @@ pub struct AppSettings {
     pub guest_user_creation_disabled: bool,
     pub suspended: bool,
     pub rate_limits: RateLimitSetting,
+    pub plan: Plan,
 }
 
 impl Default for AppSettings {
@@ -45,7 +46,36 @@ impl Default for AppSettings {
             guest_user_creation_disabled: false,
             suspended: false,
             rate_limits: RateLimitSetting::StreamDefaults,
+            plan: Plan::named("enterprise").unwrap_or_default(),
         }
+    }
+}
+
+/// An app's plan: its name and its monthly limits (`None`: unlimited). The named plans carry their usual
+/// limits; `rill app set-plan` may override either (a `custom` plan is only overrides).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub name: String,
+    /// Monthly active users: distinct users who connected or made a request in the calendar month (UTC).
+    pub max_mau: Option<u64>,
+    /// Messages stored in the calendar month (UTC).
+    pub max_messages: Option<u64>,
+}
+
+impl Plan {
+    /// The plans by name: `free` (5 MAU, 500,000 messages a month), `startup` (1,000 MAU), `growth` (10,000
+    /// MAU), `enterprise` (unlimited), `custom` (unlimited until given limits).
+    pub const NAMES: [&'static str; 5] = ["free", "startup", "growth", "enterprise", "custom"];
+
+    pub fn named(name: &str) -> Option<Plan> {
+        let (max_mau, max_messages) = match name {
+            "free" => (Some(5), Some(500_000)),
+            "startup" => (Some(1_000), None),
+            "growth" => (Some(10_000), None),
+            "enterprise" | "custom" => (None, None),
+            _ => return None,
+        };
+        Some(Plan { name: name.to_owned(), max_mau, max_messages })
     }
 }
 

@@ -76,7 +76,7 @@ pub enum MessageRange {
 /// channel's or a message's custom data) are read `..._for_update`, which locks them until the commit on a
 /// backend with concurrent writers. So operations stay correct when transactions run concurrently at
 /// PostgreSQL's default isolation, as they do on SQLite's single writer.
-pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + Maintenance + Send {}
+pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + Maintenance + Send {}
 
 /// Upkeep of the database itself, across apps.
 #[async_trait]
@@ -87,7 +87,26 @@ pub trait Maintenance: Send {
     async fn refresh_statistics(&mut self) -> CoreResult<()>;
 }
 
-impl<T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + Maintenance + Send> Tx for T {}
+impl<T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + Maintenance + Send> Tx for T {}
+
+/// Monthly usage against the app's plan; `month` is YYYYMM (UTC).
+#[async_trait]
+pub trait UsageRows: Send {
+    /// Whether the user was already active in the month. Cost: a primary-key lookup.
+    async fn is_active_in(&mut self, app_id: i64, month: i64, user_id: &str) -> CoreResult<bool>;
+    /// Takes the month's admission lock (the shard-0 message row, created if missing) until the commit, so
+    /// that concurrent admissions of new active users count one after another.
+    async fn lock_month(&mut self, app_id: i64, month: i64) -> CoreResult<()>;
+    /// The month's active users. Cost: their count (a primary-key range), at most the plan's limit when
+    /// one is enforced.
+    async fn active_user_count(&mut self, app_id: i64, month: i64) -> CoreResult<u64>;
+    /// Records the user as active in the month (first seen at `at`); whether they were not yet.
+    async fn add_active_user(&mut self, app_id: i64, month: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<bool>;
+    /// Adds one message to the month's count, in `shard`.
+    async fn add_month_message(&mut self, app_id: i64, month: i64, shard: i64) -> CoreResult<()>;
+    /// The month's message count (the sum of its shards). Cost: the shards' rows.
+    async fn month_messages(&mut self, app_id: i64, month: i64) -> CoreResult<u64>;
+}
 
 /// Bans (app-wide, scope `None`, or in one channel), flags and channel mutes.
 #[async_trait]

@@ -226,6 +226,25 @@ pub struct QueryMessageFlagsResponse {
     pub flags: Vec<crate::types::MessageFlag>,
 }
 
+/// `GET /usage` (Rill's own, server-side only): this month's usage of the app against its plan.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UsageResponse {
+    pub app_id: i64,
+    pub plan: String,
+    /// The calendar month (UTC) counted, as `2026-12`.
+    pub month: String,
+    pub monthly_active_users: UsageCount,
+    pub messages: UsageCount,
+}
+
+/// A count and the plan's limit for it (absent: unlimited).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UsageCount {
+    pub count: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
 /// `QueryBannedUsersResponse`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct QueryBannedUsersResponse {

@@ -150,6 +150,15 @@ struct Shared {
     last_reload: std::sync::Mutex<Option<Instant>>,
     /// The background purge of deleted and hard-truncated channels' messages.
     purger: crate::purge::Purger,
+    /// Users this node has recorded as active this month, so that only their first request in a month writes.
+    active_users: std::sync::Mutex<ActiveUsers>,
+}
+
+/// The (app, user) pairs recorded active in `month`; a new month starts empty.
+#[derive(Debug, Default)]
+struct ActiveUsers {
+    month: i64,
+    seen: std::collections::HashSet<(i64, String)>,
 }
 
 /// Everything a handler can reach. Cheap to clone.
@@ -188,6 +197,7 @@ impl AppState {
                 live_sockets: Arc::new(AtomicUsize::new(0)),
                 last_reload: std::sync::Mutex::new(None),
                 purger,
+                active_users: std::sync::Mutex::new(ActiveUsers::default()),
             }),
         };
         // The query planner's statistics, refreshed soon after start and then every ten minutes: indexes are
@@ -277,6 +287,66 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// Records a user of a user token as active this month, as the plan allows (see `ops::usage::activate`).
+    /// After a user's first request in a month this is a set lookup on this node. Without a MAU limit there is
+    /// nothing to refuse, so the record is written in the background and no request waits on the writer; under
+    /// a limit, a user already active is found by a read, and only a new one waits for their admission.
+    pub async fn note_active(&self, app: &Arc<App>, user_id: &str) -> Result<(), ApiError> {
+        let now = self.shared.store.now();
+        let month = rill_core::ops::usage::month_of(now);
+        let key = (app.id, user_id.to_owned());
+        if !self.mark_active(month, &key) {
+            return Ok(());
+        }
+        let actor = rill_core::model::Actor::User { user_id: user_id.to_owned() };
+        let ctx = rill_core::ops::Context { app: app.clone(), actor, now };
+        let activate = |store: Store, ctx: rill_core::ops::Context, user_id: String| async move {
+            store
+                .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(rill_core::ops::usage::activate(tx, ctx, user_id)))
+                .await
+        };
+        if app.settings.plan.max_mau.is_none() {
+            let (state, user_id) = (self.clone(), user_id.to_owned());
+            tokio::spawn(async move {
+                if let Err(error) = activate(state.shared.store.clone(), ctx, user_id).await {
+                    tracing::warn!(error = %error.detail, "recording a monthly active user failed; the next request retries");
+                    state.forget_active(month, &key);
+                }
+            });
+            return Ok(());
+        }
+        let (app_id, lookup) = (app.id, user_id.to_owned());
+        let known = self
+            .shared
+            .store
+            .read((app_id, month, lookup), |tx, (app_id, month, lookup)| tx.is_active_in(*app_id, *month, lookup))
+            .await;
+        let admitted = match known {
+            Ok(true) => Ok(()),
+            _ => activate(self.shared.store.clone(), ctx, user_id.to_owned()).await.map_err(ApiError::from),
+        };
+        if admitted.is_err() {
+            self.forget_active(month, &key);
+        }
+        admitted
+    }
+
+    /// Marks the user seen in `month`; whether they were not yet (a new month forgets the last one's).
+    fn mark_active(&self, month: i64, key: &(i64, String)) -> bool {
+        let mut active = self.shared.active_users.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if active.month != month {
+            *active = ActiveUsers { month, seen: Default::default() };
+        }
+        active.seen.insert(key.clone())
+    }
+
+    fn forget_active(&self, month: i64, key: &(i64, String)) {
+        let mut active = self.shared.active_users.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if active.month == month {
+            active.seen.remove(key);
+        }
     }
 
     pub fn purger(&self) -> &crate::purge::Purger {

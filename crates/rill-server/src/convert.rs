@@ -355,3 +355,15 @@ impl Renderer<'_> {
 pub fn channel_custom(channel: &CoreChannel) -> serde_json::Map<String, Value> {
     channel.data.clone()
 }
+
+/// An app's usage this month against its plan, as `GET /usage` answers and `rill app usage --json` prints it.
+pub fn usage(app_id: i64, usage: &rill_core::ops::usage::Usage) -> rill_protocol::response::UsageResponse {
+    use rill_protocol::response::{UsageCount, UsageResponse};
+    UsageResponse {
+        app_id,
+        plan: usage.plan.name.clone(),
+        month: rill_core::ops::usage::month_label(usage.month),
+        monthly_active_users: UsageCount { count: usage.monthly_active_users, limit: usage.plan.max_mau },
+        messages: UsageCount { count: usage.messages, limit: usage.plan.max_messages },
+    }
+}

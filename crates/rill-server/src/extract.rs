@@ -133,12 +133,15 @@ pub async fn authenticate(state: &AppState, credentials: Credentials<'_>) -> Res
         {
             Some(user) => user,
             None => {
+                // Admission first: a user the plan has no room for this month is not created either.
+                state.note_active(&app, user_id.as_str()).await?;
                 let ctx = Context { app: app.clone(), actor: Actor::User { user_id: user_id.to_string() }, now };
                 state.store().write((ctx,), |tx, (ctx,)| Box::pin(rill_core::ops::users::ensure_user(tx, ctx))).await?
             }
         };
         auth::check_revocation(*issued_at, app.settings.revoke_tokens_issued_before, user.revoke_tokens_issued_before)?;
         rill_core::ops::users::check_active(&user)?;
+        state.note_active(&app, &user.id).await?;
     }
     Ok((app, identity))
 }

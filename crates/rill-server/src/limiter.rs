@@ -52,7 +52,7 @@ pub fn default_limit(operation: &str) -> u32 {
         | "UpdateUsers"
         | "UpdateUsersPartial" => 300,
         "UpdateApp" | "GetChannelType" | "ListChannelTypes" | "DeleteChannel" | "TruncateChannel" | "DeleteUser"
-        | "DeactivateUser" | "ReactivateUser" | "GetRateLimits" => 60,
+        | "DeactivateUser" | "ReactivateUser" | "GetRateLimits" | "GetUsage" => 60,
         _ => 1_000,
     }
 }

@@ -53,6 +53,7 @@ routes! {
     ("GET", "/channeltypes", "ListChannelTypes"),
     ("GET", "/channeltypes/{name}", "GetChannelType"),
     ("GET", "/rate_limits", "GetRateLimits"),
+    ("GET", "/usage", "GetUsage"),
     ("POST", "/users", "UpdateUsers"),
     ("PATCH", "/users", "UpdateUsersPartial"),
     ("GET", "/users", "QueryUsers"),

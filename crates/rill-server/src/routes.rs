@@ -37,6 +37,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "GetChannelType" => get(app::get_channel_type),
         "ListChannelTypes" => get(app::list_channel_types),
         "GetRateLimits" => get(app::get_rate_limits),
+        "GetUsage" => get(app::get_usage),
         "UpdateUsers" => post(users::upsert_users),
         "UpdateUsersPartial" => patch(users::partial_update_users),
         "QueryUsers" => get(users::query_users),

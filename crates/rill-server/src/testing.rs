@@ -146,6 +146,20 @@ impl TestServer {
         self.state.apps().put(app);
     }
 
+    /// Puts the app on a plan (with either limit overridden) directly in the store.
+    pub async fn set_plan(&self, plan: &str, max_mau: Option<u64>, max_messages: Option<u64>) {
+        let (app_id, plan) = (self.app.id, plan.to_owned());
+        let app = self
+            .state
+            .store()
+            .write((app_id, plan, max_mau, max_messages), |tx, (app_id, plan, max_mau, max_messages)| {
+                Box::pin(rill_core::ops::usage::set_plan(tx, *app_id, plan, *max_mau, *max_messages))
+            })
+            .await
+            .expect("set plan");
+        self.state.apps().put(app);
+    }
+
     /// Bans a user app-wide, for good, straight in the store (no events).
     pub async fn set_banned(&self, user_id: &str) {
         let app_id = self.app.id;

@@ -144,12 +144,20 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
     Ok(())
 }
 
-pub(crate) async fn create_app(flags: &StoreFlags, name: &str, json: bool) -> anyhow::Result<()> {
+pub(crate) async fn create_app(flags: &StoreFlags, name: &str, plan: &str, json: bool) -> anyhow::Result<()> {
+    if rill_core::model::Plan::named(plan).is_none() {
+        anyhow::bail!("unknown plan {plan:?}: use one of {}", rill_core::model::Plan::NAMES.join(", "));
+    }
     let store = open_store(flags).await?;
     let now = store.now();
-    let name = name.to_owned();
+    let (name, plan) = (name.to_owned(), plan.to_owned());
     let app = store
-        .write((name, now), |tx, (name, now)| Box::pin(rill_core::ops::apps::create_app(tx, name, *now)))
+        .write((name, plan, now), |tx, (name, plan, now)| {
+            Box::pin(async move {
+                let app = rill_core::ops::apps::create_app(tx, name, *now).await?;
+                rill_core::ops::usage::set_plan(tx, app.id, plan, None, None).await
+            })
+        })
         .await
         .map_err(core_error)?;
     let created =
@@ -158,8 +166,11 @@ pub(crate) async fn create_app(flags: &StoreFlags, name: &str, json: bool) -> an
         output::line(&serde_json::to_string(&created)?);
     } else {
         output::line(&format!(
-            "app id:     {}\napi key:    {}\napi secret: {}",
-            created.app_id, created.api_key, created.api_secret
+            "app id:     {}\napi key:    {}\napi secret: {}\nplan:       {}",
+            created.app_id,
+            created.api_key,
+            created.api_secret,
+            describe_plan(&app.settings.plan)
         ));
     }
     Ok(())
@@ -211,5 +222,69 @@ pub(crate) async fn set_rate_limits(
         RateLimitSetting::StreamDefaults => "Stream's defaults".to_owned(),
     };
     output::line(&format!("rate limits for app {app_id}: {described}"));
+    Ok(())
+}
+
+/// A plan in words: `free (5 monthly active users, 500000 messages a month)`.
+fn describe_plan(plan: &rill_core::model::Plan) -> String {
+    let limit =
+        |limit: Option<u64>, what: &str| limit.map_or(format!("unlimited {what}"), |limit| format!("{limit} {what}"));
+    format!(
+        "{} ({}, {})",
+        plan.name,
+        limit(plan.max_mau, "monthly active users"),
+        limit(plan.max_messages, "messages a month")
+    )
+}
+
+pub(crate) async fn set_plan(
+    flags: &StoreFlags,
+    app_id: i64,
+    plan: &str,
+    max_mau: Option<u64>,
+    max_messages: Option<u64>,
+) -> anyhow::Result<()> {
+    let store = open_store(flags).await?;
+    let plan = plan.to_owned();
+    let app = store
+        .write((app_id, plan, max_mau, max_messages), |tx, (app_id, plan, max_mau, max_messages)| {
+            Box::pin(rill_core::ops::usage::set_plan(tx, *app_id, plan, *max_mau, *max_messages))
+        })
+        .await
+        .map_err(core_error)?;
+    output::line(&format!("plan of app {app_id}: {}", describe_plan(&app.settings.plan)));
+    Ok(())
+}
+
+pub(crate) async fn show_usage(flags: &StoreFlags, app_id: i64, json: bool) -> anyhow::Result<()> {
+    let store = open_store(flags).await?;
+    let now = store.now();
+    let usage = store
+        .read((app_id, now), |tx, (app_id, now)| {
+            Box::pin(async move {
+                let app =
+                    tx.apps().await?.into_iter().find(|app| app.id == *app_id).ok_or_else(|| {
+                        rill_core::error::CoreError::not_found(format!("app {app_id} does not exist"))
+                    })?;
+                rill_core::ops::usage::usage(tx, &app, *now).await
+            })
+        })
+        .await
+        .map_err(core_error)?;
+    let report = rill_server::convert::usage(app_id, &usage);
+    if json {
+        output::line(&serde_json::to_string(&report)?);
+    } else {
+        let of = |count: u64, limit: Option<u64>| {
+            limit.map_or(format!("{count} (unlimited)"), |limit| format!("{count} of {limit}"))
+        };
+        output::line(&format!(
+            "app {app_id}, plan {}, {}\nmonthly active users: {}\nmessages:             {}",
+            report.plan,
+            report.month,
+            of(report.monthly_active_users.count, report.monthly_active_users.limit),
+            of(report.messages.count, report.messages.limit)
+        ));
+    }
     Ok(())
 }

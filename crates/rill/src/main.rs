@@ -54,7 +54,39 @@ enum AppCommand {
         /// The app's name.
         #[arg(long, env = "RILL_APP_NAME")]
         name: String,
+        /// The app's plan: free, startup, growth, enterprise (unlimited) or custom (see `rill app set-plan`).
+        #[arg(long, env = "RILL_PLAN", default_value = "enterprise")]
+        plan: String,
         /// Print {"app_id","api_key","api_secret"} as JSON.
+        #[arg(long, env = "RILL_JSON")]
+        json: bool,
+    },
+    /// Set an app's plan, optionally with its own limits (e.g. `--plan custom --max-mau 50`).
+    SetPlan {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        /// The app's id (see `rill app list`).
+        #[arg(long, env = "RILL_APP_ID")]
+        app_id: i64,
+        /// free (5 MAU, 500,000 messages a month), startup (1,000 MAU), growth (10,000 MAU), enterprise
+        /// (unlimited) or custom (unlimited but for the limits given).
+        #[arg(long, env = "RILL_PLAN")]
+        plan: String,
+        /// Monthly active users allowed, instead of the plan's.
+        #[arg(long, env = "RILL_MAX_MAU")]
+        max_mau: Option<u64>,
+        /// Messages a month allowed, instead of the plan's.
+        #[arg(long, env = "RILL_MAX_MESSAGES")]
+        max_messages: Option<u64>,
+    },
+    /// Print this month's monthly active users and messages against the app's plan.
+    Usage {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        /// The app's id (see `rill app list`).
+        #[arg(long, env = "RILL_APP_ID")]
+        app_id: i64,
+        /// Print {"app_id","plan","month","monthly_active_users":{count,limit},"messages":{count,limit}}.
         #[arg(long, env = "RILL_JSON")]
         json: bool,
     },
@@ -109,8 +141,14 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve { store, listen, limits } => commands::serve(&store, listen, limits).await,
-            Command::App { command: AppCommand::Create { store, name, json } } => {
-                commands::create_app(&store, &name, json).await
+            Command::App { command: AppCommand::Create { store, name, plan, json } } => {
+                commands::create_app(&store, &name, &plan, json).await
+            }
+            Command::App { command: AppCommand::SetPlan { store, app_id, plan, max_mau, max_messages } } => {
+                commands::set_plan(&store, app_id, &plan, max_mau, max_messages).await
+            }
+            Command::App { command: AppCommand::Usage { store, app_id, json } } => {
+                commands::show_usage(&store, app_id, json).await
             }
             Command::App { command: AppCommand::List { store, json } } => commands::list_apps(&store, json).await,
             Command::App { command: AppCommand::SetRateLimits { store, app_id, off, per_minute, defaults: _ } } => {

@@ -309,6 +309,7 @@ pub(crate) async fn post_message(
         return Ok(outcome);
     }
     authorize_post(tx, ctx, &channel, config, &standing, &request).await?;
+    crate::ops::usage::count_message(tx, ctx, &channel.cid).await?;
     let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
     let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
     let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;

@@ -2,7 +2,7 @@
 //! settings as one JSON object, and the assembly of a page's ranked reactions.
 
 use crate::error::CoreResult;
-use crate::model::{AppSettings, MessageReactions, RateLimitSetting, Reaction};
+use crate::model::{AppSettings, MessageReactions, Plan, RateLimitSetting, Reaction};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -43,6 +43,7 @@ pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
         "guest_user_creation_disabled": settings.guest_user_creation_disabled,
         "suspended": settings.suspended,
         "rate_limits": rate_limits,
+        "plan": {"name": settings.plan.name, "max_mau": settings.plan.max_mau, "max_messages": settings.plan.max_messages},
     })
 }
 
@@ -74,6 +75,15 @@ pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
         guest_user_creation_disabled: flag("guest_user_creation_disabled"),
         suspended: flag("suspended"),
         rate_limits,
+        // Apps stored before plans existed are unlimited, as they were.
+        plan: match value.get("plan") {
+            Some(plan) => Plan {
+                name: plan.get("name").and_then(Value::as_str).unwrap_or("custom").to_owned(),
+                max_mau: plan.get("max_mau").and_then(Value::as_u64),
+                max_messages: plan.get("max_messages").and_then(Value::as_u64),
+            },
+            None => defaults.plan.clone(),
+        },
     }
 }
 

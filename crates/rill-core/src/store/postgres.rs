@@ -28,7 +28,7 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, ModerationRows, NewApp, PinRange, PostEffects, Posted, Sight, UserPurge, UserRows,
+    MessageRows, ModerationRows, NewApp, PinRange, PostEffects, Posted, Sight, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -58,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/postgres/0010_bans.sql")),
     (11, include_str!("../../migrations/postgres/0011_flags.sql")),
     (12, include_str!("../../migrations/postgres/0012_channel_mutes.sql")),
+    (13, include_str!("../../migrations/postgres/0013_usage.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1542,6 +1543,70 @@ impl ModerationRows for PgTx {
             )
             .await?;
         Ok(cleared as usize)
+    }
+}
+
+#[async_trait]
+impl UsageRows for PgTx {
+    async fn is_active_in(&mut self, app_id: i64, month: i64, user_id: &str) -> CoreResult<bool> {
+        let rows = self
+            .rows(
+                "SELECT 1 FROM monthly_active_users WHERE app_id = $1 AND month = $2 AND user_id = $3",
+                &[&app_id, &month, &user_id],
+            )
+            .await?;
+        Ok(!rows.is_empty())
+    }
+
+    async fn lock_month(&mut self, app_id: i64, month: i64) -> CoreResult<()> {
+        // The upsert locks the row until the commit: admissions of new active users queue on it.
+        self.execute(
+            "INSERT INTO monthly_messages (app_id, month, shard, messages) VALUES ($1, $2, 0, 0) \
+             ON CONFLICT (app_id, month, shard) DO UPDATE SET messages = monthly_messages.messages",
+            &[&app_id, &month],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn active_user_count(&mut self, app_id: i64, month: i64) -> CoreResult<u64> {
+        let rows = self
+            .rows("SELECT COUNT(*) FROM monthly_active_users WHERE app_id = $1 AND month = $2", &[&app_id, &month])
+            .await?;
+        let count: i64 = rows.first().map(|row| row.try_get(0)).transpose()?.unwrap_or(0);
+        Ok(count.max(0) as u64)
+    }
+
+    async fn add_active_user(&mut self, app_id: i64, month: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<bool> {
+        let added = self
+            .execute(
+                "INSERT INTO monthly_active_users (app_id, month, user_id, first_seen) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (app_id, month, user_id) DO NOTHING",
+                &[&app_id, &month, &user_id, &micros(&at)],
+            )
+            .await?;
+        Ok(added > 0)
+    }
+
+    async fn add_month_message(&mut self, app_id: i64, month: i64, shard: i64) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO monthly_messages (app_id, month, shard, messages) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (app_id, month, shard) DO UPDATE SET messages = monthly_messages.messages + 1",
+            &[&app_id, &month, &shard],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn month_messages(&mut self, app_id: i64, month: i64) -> CoreResult<u64> {
+        let rows = self
+            .rows(
+                "SELECT COALESCE(SUM(messages), 0)::bigint FROM monthly_messages WHERE app_id = $1 AND month = $2",
+                &[&app_id, &month],
+            )
+            .await?;
+        let sum: i64 = rows.first().map(|row| row.try_get(0)).transpose()?.unwrap_or(0);
+        Ok(sum.max(0) as u64)
     }
 }
 

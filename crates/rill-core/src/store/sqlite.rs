@@ -22,7 +22,7 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
     Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows, NewApp,
-    PinRange, Sight, UserPurge, UserRows,
+    PinRange, Sight, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -53,6 +53,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../migrations/sqlite/0010_bans.sql")),
     (11, include_str!("../../migrations/sqlite/0011_flags.sql")),
     (12, include_str!("../../migrations/sqlite/0012_channel_mutes.sql")),
+    (13, include_str!("../../migrations/sqlite/0013_usage.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -2550,6 +2551,64 @@ impl ModerationRows for SqliteTx {
              (SELECT app_id, id FROM users WHERE ban_expires_at IS NOT NULL AND ban_expires_at <= ?1 LIMIT ?2)",
             params![micros(&now), limit as i64],
         )
+    }
+}
+
+#[async_trait]
+impl UsageRows for SqliteTx {
+    async fn is_active_in(&mut self, app_id: i64, month: i64, user_id: &str) -> CoreResult<bool> {
+        let found = self.query(
+            "SELECT 1 FROM monthly_active_users WHERE app_id = ?1 AND month = ?2 AND user_id = ?3",
+            params![app_id, month, user_id],
+            |row| row.get::<_, i64>(0),
+        )?;
+        Ok(!found.is_empty())
+    }
+
+    async fn lock_month(&mut self, app_id: i64, month: i64) -> CoreResult<()> {
+        // One writer: the transaction already excludes every other admission.
+        self.execute(
+            "INSERT INTO monthly_messages (app_id, month, shard, messages) VALUES (?1, ?2, 0, 0) \
+             ON CONFLICT (app_id, month, shard) DO NOTHING",
+            params![app_id, month],
+        )?;
+        Ok(())
+    }
+
+    async fn active_user_count(&mut self, app_id: i64, month: i64) -> CoreResult<u64> {
+        let count = self.query(
+            "SELECT COUNT(*) FROM monthly_active_users WHERE app_id = ?1 AND month = ?2",
+            params![app_id, month],
+            |row| row.get::<_, i64>(0),
+        )?;
+        Ok(count.first().copied().unwrap_or(0).max(0) as u64)
+    }
+
+    async fn add_active_user(&mut self, app_id: i64, month: i64, user_id: &str, at: DateTime<Utc>) -> CoreResult<bool> {
+        let added = self.execute(
+            "INSERT INTO monthly_active_users (app_id, month, user_id, first_seen) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (app_id, month, user_id) DO NOTHING",
+            params![app_id, month, user_id, micros(&at)],
+        )?;
+        Ok(added > 0)
+    }
+
+    async fn add_month_message(&mut self, app_id: i64, month: i64, shard: i64) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO monthly_messages (app_id, month, shard, messages) VALUES (?1, ?2, ?3, 1) \
+             ON CONFLICT (app_id, month, shard) DO UPDATE SET messages = messages + 1",
+            params![app_id, month, shard],
+        )?;
+        Ok(())
+    }
+
+    async fn month_messages(&mut self, app_id: i64, month: i64) -> CoreResult<u64> {
+        let sum = self.query(
+            "SELECT COALESCE(SUM(messages), 0) FROM monthly_messages WHERE app_id = ?1 AND month = ?2",
+            params![app_id, month],
+            |row| row.get::<_, i64>(0),
+        )?;
+        Ok(sum.first().copied().unwrap_or(0).max(0) as u64)
     }
 }
 

@@ -44,6 +44,7 @@ on_both_backends!(
     bans_scope_expire_page_and_lift,
     flags_once_per_reporter_review_and_withdraw,
     muted_channels_leave_the_unread_totals,
+    monthly_usage_admits_exactly_the_plans_users,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1218,4 +1219,67 @@ async fn muted_channels_leave_the_unread_totals(kind: BackendKind) {
     let lifted = store.write((), |tx, ()| tx.delete_channel_mute(1, "alice", "messaging:quiet")).await.expect("lift");
     assert!(lifted);
     assert_eq!(totals(10_000).await.0, Some((6, 2)));
+}
+
+/// Twenty users become active at once on a plan that allows five: exactly five are admitted on either backend
+/// (admissions queue on the month's lock), an admitted user is admitted again, and the month counts its
+/// messages over every shard; another month starts from nothing.
+async fn monthly_usage_admits_exactly_the_plans_users(kind: BackendKind) {
+    use crate::ops::usage::{activate, count_message, month_of};
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    let plan = crate::model::Plan::named("free").expect("plan");
+    let settings = crate::model::AppSettings { plan, ..Default::default() };
+    let app = Arc::new(crate::model::App {
+        id: 1,
+        name: "test".into(),
+        api_key: "key".into(),
+        api_secret: crate::secret::Secret::new("secret"),
+        settings,
+        created_at: now,
+    });
+    let context = |user: &str, at: chrono::DateTime<chrono::Utc>| crate::ops::Context {
+        app: app.clone(),
+        actor: crate::model::Actor::User { user_id: user.into() },
+        now: at,
+    };
+    let mut admissions = Vec::new();
+    for index in 0..20 {
+        let (store, ctx) = (store.clone(), context(&format!("u{index}"), now));
+        admissions.push(tokio::spawn(async move {
+            store
+                .write(ctx, |tx, ctx| {
+                    Box::pin(async move { activate(tx, ctx, ctx.actor.user_id().unwrap_or_default()).await })
+                })
+                .await
+        }));
+    }
+    let mut admitted = Vec::new();
+    for (index, admission) in admissions.into_iter().enumerate() {
+        match admission.await.expect("task") {
+            Ok(()) => admitted.push(format!("u{index}")),
+            Err(error) => assert_eq!(error.code, rill_protocol::error::ErrorCode::NotAllowed, "{error:?}"),
+        }
+    }
+    assert_eq!(admitted.len(), 5, "exactly the plan's five: {admitted:?}");
+    let again = context(&admitted[0], now);
+    store
+        .write(again, |tx, ctx| {
+            Box::pin(async move { activate(tx, ctx, ctx.actor.user_id().unwrap_or_default()).await })
+        })
+        .await
+        .expect("an admitted user stays admitted");
+    let month = month_of(now);
+    let count = store.read(month, |tx, month| tx.active_user_count(1, *month)).await.expect("count");
+    assert_eq!(count, 5);
+
+    for index in 0..12 {
+        let ctx = context("u0", now);
+        let cid = format!("team:{index}");
+        store.write((ctx, cid), |tx, (ctx, cid)| Box::pin(count_message(tx, ctx, cid))).await.expect("count message");
+    }
+    assert_eq!(store.read(month, |tx, month| tx.month_messages(1, *month)).await.expect("sum"), 12);
+    let next = month_of(now + chrono::Duration::days(40));
+    assert_eq!(store.read(next, |tx, month| tx.month_messages(1, *month)).await.expect("sum"), 0);
+    assert_eq!(store.read(next, |tx, month| tx.active_user_count(1, *month)).await.expect("count"), 0);
 }

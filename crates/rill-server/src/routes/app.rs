@@ -11,7 +11,7 @@ use rill_core::ids::ChannelType;
 use rill_core::policy;
 use rill_protocol::error::ErrorCode;
 use rill_protocol::request::{RateLimitsQuery, UpdateAppRequest};
-use rill_protocol::response::{App, Empty, GetAppResponse, LimitInfo, RateLimitsResponse};
+use rill_protocol::response::{App, Empty, GetAppResponse, LimitInfo, RateLimitsResponse, UsageResponse};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -174,4 +174,17 @@ pub(crate) async fn get_rate_limits(
         }
     }
     Ok(Reply(response))
+}
+
+/// `GET /usage` (Rill's own): this month's MAU and messages against the app's plan, for server-side calls.
+pub(crate) async fn get_usage(State(state): State<AppState>, auth: Auth) -> ApiResult<Reply<UsageResponse>> {
+    if !auth.is_server() {
+        return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may read the app's usage"));
+    }
+    let (app, now) = (auth.app.clone(), state.store().now());
+    let usage = state
+        .store()
+        .read_for_app(app.id, (app, now), |tx, (app, now)| Box::pin(rill_core::ops::usage::usage(tx, app, *now)))
+        .await?;
+    Ok(Reply(crate::convert::usage(auth.app.id, &usage)))
 }

@@ -78,6 +78,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("GetChannelType", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("ListChannelTypes", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("GetRateLimits", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("GetUsage", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("UpdateUsers", "ok   17   17   17   ok   17   17   17   iso  43   5"),
     ("UpdateUsersPartial", "ok   17   17   17   ok   17   17   17   iso  43   5"),
     ("QueryUsers", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
@@ -186,6 +187,7 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
     match operation {
         "GetApp" => (Method::GET, "/app".into(), vec![], Value::Null),
         "GetRateLimits" => (Method::GET, "/rate_limits".into(), vec![], Value::Null),
+        "GetUsage" => (Method::GET, "/usage".into(), vec![], Value::Null),
         "ListChannelTypes" => (Method::GET, "/channeltypes".into(), vec![], Value::Null),
         "UpdateApp" => (Method::PATCH, "/app".into(), vec![], json!({"enforce_unique_usernames": "no"})),
         "GetChannelType" => (Method::GET, "/channeltypes/team".into(), vec![], Value::Null),

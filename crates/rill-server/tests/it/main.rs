@@ -15,4 +15,5 @@ mod moderation;
 mod properties;
 mod smoke;
 mod support;
+mod usage;
 mod users;

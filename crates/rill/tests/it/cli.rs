@@ -44,6 +44,65 @@ async fn set_rate_limits_changes_the_headers() {
     assert_eq!(response.header("x-ratelimit-remaining"), Some("6"));
 }
 
+/// `--plan` on create, `set-plan` with its own limits, and `usage` in words and as JSON; a running server uses
+/// a plan set from the command line at once (the refused sixth user says so), and usage counts what it did.
+#[tokio::test]
+async fn plans_are_set_and_usage_is_read_from_the_command_line() {
+    let place = Place::new();
+    let dir = place.dir();
+    let created = run(&place, &["app", "create", "--data-dir", dir, "--name", "Quota", "--plan", "free"]).await;
+    assert!(created.contains("plan:       free (5 monthly active users, 500000 messages a month)"), "{created}");
+    let app: serde_json::Value =
+        serde_json::from_str(&run(&place, &["app", "list", "--data-dir", dir, "--json"]).await).unwrap();
+    let app = app.as_array().unwrap().iter().find(|app| app["api_key"].as_str().is_some()).cloned().unwrap();
+    let app_id = app["app_id"].to_string();
+    let usage = |json: bool| {
+        let mut arguments = vec!["app", "usage", "--data-dir", dir, "--app-id", &app_id];
+        if json {
+            arguments.push("--json");
+        }
+        let place = &place;
+        async move { run(place, &arguments).await }
+    };
+    let report: serde_json::Value = serde_json::from_str(&usage(true).await).unwrap();
+    assert_eq!(report["plan"], "free");
+    assert_eq!(report["monthly_active_users"], json!({"count": 0, "limit": 5}));
+
+    let served = serve(&place).await;
+    let (key, secret) = (app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
+    for user in ["a", "b", "c", "d", "e", "f"] {
+        let token = rill_client::token::user_token(user, secret, chrono::Utc::now().timestamp(), None);
+        let client = Client::with_token(&served.base_url, key, Some(token));
+        let response = client.raw(reqwest::Method::GET, "/app", &[], None).await.unwrap();
+        let expected = if user == "f" { 403 } else { 200 };
+        assert_eq!(response.status, expected, "{user}: {}", response.body);
+    }
+    let arguments = ["app", "set-plan", "--data-dir", dir, "--app-id", &app_id, "--plan", "custom", "--max-mau", "50"];
+    let set = run(&place, &arguments).await;
+    assert!(set.contains("custom (50 monthly active users, unlimited messages a month)"), "{set}");
+    let words = usage(false).await;
+    assert!(
+        words.contains("monthly active users: 5 of 50") && words.contains("messages:             0 (unlimited)"),
+        "{words}"
+    );
+    let mut admitted = false;
+    for _ in 0..100 {
+        let token = rill_client::token::user_token("f", secret, chrono::Utc::now().timestamp(), None);
+        let client = Client::with_token(&served.base_url, key, Some(token));
+        if client.raw(reqwest::Method::GET, "/app", &[], None).await.unwrap().status == 200 {
+            admitted = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(admitted, "the running server takes the new plan within seconds");
+    let unknown =
+        place.command().args(["app", "set-plan", "--data-dir", dir, "--app-id", &app_id, "--plan", "gold"]).output();
+    let unknown = unknown.await.unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("free, startup, growth, enterprise, custom"));
+}
+
 #[tokio::test]
 async fn help_explains_the_commands() {
     let place = Place::new();
