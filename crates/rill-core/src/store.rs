@@ -503,6 +503,15 @@ pub struct PostEffects {
     pub sender_is_member: bool,
     /// The channel shows again to every member who had hidden it, the sender included.
     pub unhide: bool,
+    /// The month's message count (and its shard) the message adds one to, if counted.
+    pub counted_in: Option<MonthShard>,
+}
+
+/// One shard of a month's message count (see [`UsageRows::add_month_message`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthShard {
+    pub month: i64,
+    pub shard: i64,
 }
 
 /// A user's messages to delete: those created up to `before`, marked deleted or, `hard`, removed.
@@ -525,10 +534,10 @@ pub struct Posted {
 
 /// Messages and their reactions.
 #[async_trait]
-pub trait MessageRows: ChannelRows + Send {
+pub trait MessageRows: ChannelRows + UsageRows + Send {
     /// Posts a new message: counts it in its channel ([`ChannelRows::count_message`]), stores it with the
-    /// channel's `unread_sequence` after the count as its `sequence` ([`MessageRows::insert_message`]), and applies
-    /// `effects` to the members' rows, all at `at`. The channel's row is locked from here to the commit on a
+    /// channel's `unread_sequence` after the count as its `sequence` ([`MessageRows::insert_message`]), applies
+    /// `effects` to the members' rows and to the month's message count, all at `at`. The channel's row is locked from here to the commit on a
     /// backend with concurrent writers, so this is the last write of a send: the shorter the lock, the more sends
     /// a busy channel takes. The default makes one call per change; a backend whose calls cost a round trip
     /// makes them all in one statement.
@@ -557,6 +566,9 @@ pub trait MessageRows: ChannelRows + Send {
         }
         let unhidden =
             if effects.unhide { self.unhide_members(app_id, &cid, &message.user_id).await? } else { Vec::new() };
+        if let Some(MonthShard { month, shard }) = effects.counted_in {
+            self.add_month_message(app_id, month, shard).await?;
+        }
         Ok(Posted { counters, unhidden })
     }
     async fn message(&mut self, app_id: i64, message_id: &str) -> CoreResult<Option<Message>>;

@@ -309,7 +309,7 @@ pub(crate) async fn post_message(
         return Ok(outcome);
     }
     authorize_post(tx, ctx, &channel, config, &standing, &request).await?;
-    crate::ops::usage::count_message(tx, ctx, &channel.cid).await?;
+    let counted_in = crate::ops::usage::check_message_quota(tx, ctx, &channel.cid).await?;
     let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
     let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
     let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;
@@ -326,6 +326,7 @@ pub(crate) async fn post_message(
         shows_in_channel,
         sender_is_member: standing.member.is_some(),
         unhide: !options.keep_channel_hidden && !message.shadowed,
+        counted_in: Some(counted_in),
     };
     let posted = tx.post_message(ctx.app_id(), &mut message, effects, ctx.now).await?;
     channel.message_count = posted.counters.message_count;

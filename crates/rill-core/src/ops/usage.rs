@@ -6,7 +6,7 @@
 use crate::error::{CoreError, CoreResult};
 use crate::model::{App, Plan};
 use crate::ops::Context;
-use crate::store::Tx;
+use crate::store::{MonthShard, Tx};
 use chrono::{DateTime, Datelike, Utc};
 
 /// A calendar month (UTC) as stored: YYYYMM.
@@ -69,10 +69,11 @@ pub async fn activate(tx: &mut dyn Tx, ctx: &Context, user_id: &str) -> CoreResu
     Ok(())
 }
 
-/// Counts a message about to be stored in `cid`, refusing (403, code 17) past the plan's message limit. The
+/// Checks that a message may still be stored in `cid` this month, refusing (403, code 17) past the plan's
+/// message limit; the send then adds it to the shard returned, in the same transaction (`PostEffects`). The
 /// check reads the month's count in the send's transaction: exact on SQLite's one writer; on PostgreSQL
-/// concurrent sends may pass the limit by at most the sends in flight.
-pub async fn count_message(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<()> {
+/// concurrent sends may pass the limit by at most the sends in flight. Without a limit it reads nothing.
+pub async fn check_message_quota(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreResult<MonthShard> {
     let (app_id, month) = (ctx.app_id(), month_of(ctx.now));
     if let Some(limit) = ctx.app.settings.plan.max_messages {
         let stored = tx.month_messages(app_id, month).await?;
@@ -84,7 +85,7 @@ pub async fn count_message(tx: &mut dyn Tx, ctx: &Context, cid: &str) -> CoreRes
             )));
         }
     }
-    tx.add_month_message(app_id, month, shard_of(cid)).await
+    Ok(MonthShard { month, shard: shard_of(cid) })
 }
 
 /// The message shard of a channel: a stable hash of its cid (FNV-1a, the same on every node and version).

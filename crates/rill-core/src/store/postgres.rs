@@ -28,7 +28,8 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, ModerationRows, NewApp, PinRange, PostEffects, Posted, Sight, UsageRows, UserPurge, UserRows,
+    MessageRows, ModerationRows, MonthShard, NewApp, PinRange, PostEffects, Posted, Sight, UsageRows, UserPurge,
+    UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -458,7 +459,10 @@ static POST_MESSAGE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
          last_read_message_id = $2, hidden = CASE WHEN $31 THEN FALSE ELSE hidden END FROM counted \
          WHERE $30 AND members.app_id = $1 AND members.cid = $3 AND members.user_id = $4), \
          shown AS (UPDATE members SET hidden = FALSE WHERE $31 AND app_id = $1 AND cid = $3 AND hidden \
-         AND user_id <> $4 RETURNING user_id) \
+         AND user_id <> $4 RETURNING user_id), \
+         used AS (INSERT INTO monthly_messages (app_id, month, shard, messages) SELECT $1, $33::bigint, \
+         $34::bigint, 1 WHERE $32 ON CONFLICT (app_id, month, shard) \
+         DO UPDATE SET messages = monthly_messages.messages + 1) \
          SELECT message_count, unread_sequence, ARRAY(SELECT user_id FROM shown) FROM counted",
         placeholders(1..=25)
     )
@@ -2051,6 +2055,10 @@ impl MessageRows for PgTx {
         let sql: &str = &POST_MESSAGE;
         let columns = message_columns(message)?;
         let (counts, at, text) = (i64::from(effects.counts_unread), micros(&at), message_index_text(&message.text));
+        let (counted, month, shard) = match effects.counted_in {
+            Some(MonthShard { month, shard }) => (true, month, shard),
+            None => (false, 0, 0),
+        };
         let mut params: Vec<Param<'_>> = vec![&app_id];
         params.extend(columns.iter().map(|value| value.as_ref() as Param<'_>));
         params.extend([
@@ -2060,6 +2068,9 @@ impl MessageRows for PgTx {
             &text,
             &effects.sender_is_member,
             &effects.unhide,
+            &counted,
+            &month,
+            &shard,
         ]);
         let rows = self.try_rows(sql, &params).await.map_err(|error| message_insert_error(error, &message.id))?;
         let Some(row) = rows.first() else {

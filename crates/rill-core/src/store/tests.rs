@@ -1225,7 +1225,7 @@ async fn muted_channels_leave_the_unread_totals(kind: BackendKind) {
 /// (admissions queue on the month's lock), an admitted user is admitted again, and the month counts its
 /// messages over every shard; another month starts from nothing.
 async fn monthly_usage_admits_exactly_the_plans_users(kind: BackendKind) {
-    use crate::ops::usage::{activate, count_message, month_of};
+    use crate::ops::usage::{activate, check_message_quota, month_of};
     let (_directory, _database, store) = fresh(kind).await;
     let now = chrono::Utc::now();
     let plan = crate::model::Plan::named("free").expect("plan");
@@ -1276,7 +1276,15 @@ async fn monthly_usage_admits_exactly_the_plans_users(kind: BackendKind) {
     for index in 0..12 {
         let ctx = context("u0", now);
         let cid = format!("team:{index}");
-        store.write((ctx, cid), |tx, (ctx, cid)| Box::pin(count_message(tx, ctx, cid))).await.expect("count message");
+        store
+            .write((ctx, cid), |tx, (ctx, cid)| {
+                Box::pin(async move {
+                    let counted = check_message_quota(tx, ctx, cid).await?;
+                    tx.add_month_message(1, counted.month, counted.shard).await
+                })
+            })
+            .await
+            .expect("count message");
     }
     assert_eq!(store.read(month, |tx, month| tx.month_messages(1, *month)).await.expect("sum"), 12);
     let next = month_of(now + chrono::Duration::days(40));

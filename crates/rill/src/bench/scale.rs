@@ -118,6 +118,10 @@ pub(crate) async fn storage_floor(url: Option<&str>, rows: usize, writers: usize
                                 shows_in_channel: true,
                                 sender_is_member: true,
                                 unhide: true,
+                                counted_in: Some(rill_core::store::MonthShard {
+                                    month: rill_core::ops::usage::month_of(now),
+                                    shard: 0,
+                                }),
                             };
                             tx.post_message(1, &mut message, effects, now).await.map(drop)
                         })
