@@ -289,7 +289,7 @@ impl Standing {
 }
 
 /// Works out a viewer's standing in a channel; `viewer` is the user the request acts as, if any. Costs the
-/// membership's lookup, and for a user token also the channel ban's.
+/// membership's lookup, with the channel ban's for a user token (one round trip on PostgreSQL).
 pub(crate) async fn standing(
     tx: &mut dyn Tx,
     ctx: &Context,
@@ -298,15 +298,8 @@ pub(crate) async fn standing(
     viewer: Option<&User>,
 ) -> CoreResult<Standing> {
     let (member, channel_ban) = match viewer {
-        Some(user) => {
-            let member = tx.member(ctx.app_id(), &channel.cid, &user.id).await?;
-            let ban = if ctx.actor.is_server() {
-                None
-            } else {
-                tx.bans_of(ctx.app_id(), &user.id, std::slice::from_ref(&channel.cid), ctx.now).await?.pop()
-            };
-            (member, ban)
-        }
+        Some(user) if ctx.actor.is_server() => (tx.member(ctx.app_id(), &channel.cid, &user.id).await?, None),
+        Some(user) => tx.member_and_ban(ctx.app_id(), &channel.cid, &user.id, ctx.now).await?,
         None => (None, None),
     };
     Ok(standing_of(ctx, channel, config, viewer, member, channel_ban.as_ref()))

@@ -110,7 +110,20 @@ pub trait UsageRows: Send {
 
 /// Bans (app-wide, scope `None`, or in one channel), flags and channel mutes.
 #[async_trait]
-pub trait ModerationRows: Send {
+pub trait ModerationRows: ChannelRows + Send {
+    /// The user's membership of a channel and their ban there that holds at `now`: what a viewer's standing
+    /// needs. The default asks twice; a backend whose queries cost a round trip answers in one.
+    async fn member_and_ban(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> CoreResult<(Option<Member>, Option<Ban>)> {
+        let member = self.member(app_id, cid, user_id).await?;
+        let ban = self.bans_of(app_id, user_id, &[cid.to_owned()], now).await?.pop();
+        Ok((member, ban))
+    }
     /// Stores a ban, replacing the user's ban in the same scope. An app-wide ban is also written to the user's
     /// row (`banned` or `shadow_banned`, and `ban_expires`).
     async fn put_ban(&mut self, app_id: i64, ban: &Ban) -> CoreResult<()>;

@@ -1282,21 +1282,60 @@ fn flag_from_row(row: &Row) -> CoreResult<Flag> {
 const BAN_COLUMNS: &str = "user_id, channel_cid, created_by, reason, shadow, future_channels, created_at, expires_at";
 
 fn ban_from_row(row: &Row) -> CoreResult<Ban> {
-    let channel_cid: String = row.try_get(1)?;
+    ban_from_row_at(row, 0)
+}
+
+fn ban_from_row_at(row: &Row, at: usize) -> CoreResult<Ban> {
+    let channel_cid: String = row.try_get(at + 1)?;
     Ok(Ban {
-        user_id: row.try_get(0)?,
+        user_id: row.try_get(at)?,
         channel_cid: (!channel_cid.is_empty()).then_some(channel_cid),
-        created_by: row.try_get(2)?,
-        reason: row.try_get(3)?,
-        shadow: row.try_get(4)?,
-        future_channels: row.try_get(5)?,
-        created_at: time(row.try_get(6)?),
-        expires: optional_time(row.try_get(7)?),
+        created_by: row.try_get(at + 2)?,
+        reason: row.try_get(at + 3)?,
+        shadow: row.try_get(at + 4)?,
+        future_channels: row.try_get(at + 5)?,
+        created_at: time(row.try_get(at + 6)?),
+        expires: optional_time(row.try_get(at + 7)?),
     })
 }
 
+/// How many columns `MEMBER_COLUMNS` names.
+const MEMBER_COLUMN_COUNT: usize = 11;
+
+/// [`ModerationRows::member_and_ban`] in one round trip: both rows are primary-key lookups, joined to one row.
+static MEMBER_AND_BAN: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let ban_columns: Vec<String> = BAN_COLUMNS.split(", ").map(|column| format!("b.{column}")).collect();
+    format!(
+        "SELECT {MEMBER_COLUMNS}, {} FROM (SELECT 1) AS one \
+         LEFT JOIN members m ON m.app_id = $1 AND m.cid = $2 AND m.user_id = $3 \
+         LEFT JOIN bans b ON b.app_id = $1 AND b.channel_cid = $2 AND b.user_id = $3 \
+         AND (b.expires_at IS NULL OR b.expires_at > $4)",
+        ban_columns.join(", ")
+    )
+});
+
 #[async_trait]
 impl ModerationRows for PgTx {
+    async fn member_and_ban(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> CoreResult<(Option<Member>, Option<Ban>)> {
+        let rows = self.rows(&MEMBER_AND_BAN, &[&app_id, &cid, &user_id, &micros(&now)]).await?;
+        let Some(row) = rows.first() else { return Ok((None, None)) };
+        let member = match row.try_get::<_, Option<String>>(1)? {
+            Some(_) => Some(member_from_row(row, 0)?),
+            None => None,
+        };
+        let ban = match row.try_get::<_, Option<String>>(MEMBER_COLUMN_COUNT)? {
+            Some(_) => Some(ban_from_row_at(row, MEMBER_COLUMN_COUNT)?),
+            None => None,
+        };
+        Ok((member, ban))
+    }
+
     async fn put_ban(&mut self, app_id: i64, ban: &Ban) -> CoreResult<()> {
         let scope = ban.channel_cid.as_deref().unwrap_or("");
         self.execute(

@@ -45,6 +45,7 @@ on_both_backends!(
     flags_once_per_reporter_review_and_withdraw,
     muted_channels_leave_the_unread_totals,
     monthly_usage_admits_exactly_the_plans_users,
+    a_standing_reads_membership_and_ban_together,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1290,4 +1291,57 @@ async fn monthly_usage_admits_exactly_the_plans_users(kind: BackendKind) {
     let next = month_of(now + chrono::Duration::days(40));
     assert_eq!(store.read(next, |tx, month| tx.month_messages(1, *month)).await.expect("sum"), 0);
     assert_eq!(store.read(next, |tx, month| tx.active_user_count(1, *month)).await.expect("count"), 0);
+}
+
+/// `member_and_ban` (one round trip on PostgreSQL) answers as the membership and ban lookups do one by one:
+/// with or without each, an expired ban as none.
+async fn a_standing_reads_membership_and_ban_together(kind: BackendKind) {
+    use crate::model::Ban;
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).expect("time");
+    let ban = move |user: &str, expires: Option<i64>| Ban {
+        user_id: user.into(),
+        channel_cid: Some("messaging:busy".into()),
+        created_by: None,
+        reason: Some("why".into()),
+        shadow: false,
+        future_channels: false,
+        created_at: now,
+        expires: expires.map(|seconds| now + chrono::Duration::seconds(seconds)),
+    };
+    store
+        .write((), move |tx, ()| {
+            Box::pin(async move {
+                tx.insert_channel(1, &placeholder_channel()).await?;
+                for user in ["alice", "carol"] {
+                    tx.insert_member(1, &member_of("messaging:busy", user, now)).await?;
+                }
+                tx.put_ban(1, &ban("alice", Some(60))).await?;
+                tx.put_ban(1, &ban("bob", Some(-60))).await?;
+                tx.put_ban(1, &ban("dave", None)).await
+            })
+        })
+        .await
+        .expect("rows");
+    for user in ["alice", "bob", "carol", "dave", "erin"] {
+        let (together, apart) = store
+            .read(user, move |tx, user| {
+                Box::pin(async move {
+                    let together = tx.member_and_ban(1, "messaging:busy", user, now).await?;
+                    let member = tx.member(1, "messaging:busy", user).await?;
+                    let ban = tx.bans_of(1, user, &["messaging:busy".to_owned()], now).await?.pop();
+                    Ok((together, (member, ban)))
+                })
+            })
+            .await
+            .expect("read");
+        assert_eq!(together, apart, "{user}");
+        let expected = match user {
+            "alice" => (true, true),
+            "carol" => (true, false),
+            "dave" => (false, true),
+            _ => (false, false),
+        };
+        assert_eq!((together.0.is_some(), together.1.is_some()), expected, "{user}");
+    }
 }
