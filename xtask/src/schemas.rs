@@ -57,6 +57,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "ListChannelTypesResponse",
     "MuteUserResponse",
     "QueryBannedUsersResponse",
+    "QueryFutureChannelBansResponse",
     "MuteChannelResponse",
     "FlagMessageResponse",
     "QueryMessageFlagsResponse",

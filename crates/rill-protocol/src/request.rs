@@ -870,3 +870,24 @@ impl MuteChannelRequest {
         cids
     }
 }
+
+/// `GET /query_future_channel_bans?payload=`: the bans from future channels that `user_id` (the banner; the
+/// token's user on a client call) made, optionally of `target_user_id`; paged; `exclude_expired_bans`;
+/// `include_total`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryFutureChannelBansRequest {
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub target_user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude_expired_bans: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_total: Option<bool>,
+    #[serde(default, deserialize_with = "crate::ids::optional", skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRef>,
+}

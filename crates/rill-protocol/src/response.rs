@@ -245,6 +245,14 @@ pub struct UsageCount {
     pub limit: Option<u64>,
 }
 
+/// `QueryFutureChannelBansResponse`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct QueryFutureChannelBansResponse {
+    pub bans: Vec<crate::types::FutureChannelBan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+}
+
 /// `QueryBannedUsersResponse`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct QueryBannedUsersResponse {

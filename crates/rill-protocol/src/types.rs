@@ -157,6 +157,23 @@ pub struct ChannelMute {
     pub expires: Option<DateTime<Utc>>,
 }
 
+/// `FutureChannelBanResponse`: a ban that carries into the channels its author creates later.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FutureChannelBan {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banned_by: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub expires: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub shadow: bool,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+}
+
 /// `OwnUserResponse` (the `me` object) and `FullUserResponse`: a user with its own devices, mutes and unread totals.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct OwnUser {

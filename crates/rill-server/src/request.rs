@@ -68,6 +68,7 @@ routes! {
     ("POST", "/moderation/ban", "Ban"),
     ("DELETE", "/moderation/ban", "Unban"),
     ("GET", "/query_banned_users", "QueryBannedUsers"),
+    ("GET", "/query_future_channel_bans", "QueryFutureChannelBans"),
     ("POST", "/moderation/flag", "Flag"),
     ("POST", "/moderation/unflag", "Unflag"),
     ("GET", "/moderation/flags/message", "QueryMessageFlags"),

@@ -51,6 +51,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "Ban" => post(moderation::ban),
         "Unban" => delete(moderation::unban),
         "QueryBannedUsers" => get(moderation::query_banned_users),
+        "QueryFutureChannelBans" => get(moderation::query_future_channel_bans),
         "Flag" => post(moderation::flag),
         "Unflag" => post(moderation::unflag),
         "QueryMessageFlags" => get(moderation::query_message_flags),

@@ -18,7 +18,8 @@ use rill_protocol::limits::{
     MAX_MODERATION_REASON_CHARS, MAX_MUTES_PER_USER, MAX_MUTE_MINUTES, MAX_USERS_PER_CALL,
 };
 use rill_protocol::request::{
-    BanRequest, FlagRequest, MuteChannelRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest, UnbanQuery,
+    BanRequest, FlagRequest, MuteChannelRequest, QueryBannedUsersRequest, QueryFutureChannelBansRequest,
+    QueryMessageFlagsRequest, UnbanQuery,
 };
 use serde_json::{Map, Value};
 
@@ -794,4 +795,49 @@ async fn finish_channel_mutes(
     users.insert(muter.id.clone(), muter.clone());
     let own = OwnMutes::of(tx, ctx, &muter.id, &mut users).await?;
     Ok(Outcome { value: ChannelMutes { muter, own, made }, notices: Vec::new(), users })
+}
+
+/// `GET /query_future_channel_bans`: the bans from future channels the banner made (of one target, if named),
+/// newest first, paged. A user token sees its own user's; a server call names the banner with `user_id`.
+/// Cost: the banner's future bans (by a partial index), plus the page; with `include_total`, all of them.
+pub async fn query_future_channel_bans(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    request: &QueryFutureChannelBansRequest,
+) -> CoreResult<Outcome<(Vec<Ban>, Option<u64>)>> {
+    let banner = ctx.acting_user_id("QueryFutureChannelBans")?.to_owned();
+    let page = Page {
+        limit: page_size(request.limit, 25, MAX_BANS_PER_PAGE, "limit")?,
+        offset: page_offset(request.offset, 10_000, "offset")?,
+    };
+    let text = |column: &'static str, value: &str| Condition::Column {
+        column,
+        op: Comparison::Eq,
+        value: Scalar::Text(value.to_owned()),
+    };
+    let mut conditions = vec![
+        text("created_by", &banner),
+        Condition::Column { column: "future_channels", op: Comparison::Eq, value: Scalar::Bool(true) },
+    ];
+    conditions.extend(request.target_user_id.as_ref().map(|target| text("user_id", target.as_str())));
+    if request.exclude_expired_bans == Some(true) {
+        let now = Scalar::Int(crate::store::codec::micros(&ctx.now));
+        conditions.push(Condition::Any(vec![
+            Condition::Null { column: "expires_at" },
+            Condition::Column { column: "expires_at", op: Comparison::Gt, value: now },
+        ]));
+    }
+    let condition = Condition::All(conditions);
+    let total = if request.include_total == Some(true) {
+        let all = RowQuery { condition: condition.clone(), order: Vec::new(), page: None };
+        Some(tx.find_bans(ctx.app_id(), &all).await?.len() as u64)
+    } else {
+        None
+    };
+    let bans = tx.find_bans(ctx.app_id(), &RowQuery { condition, order: ban_order(true), page: Some(page) }).await?;
+    let mut mentioned: Vec<String> = vec![banner];
+    mentioned.extend(bans.iter().map(|ban| ban.user_id.clone()));
+    let mut outcome = Outcome::new((bans, total));
+    collect_users(tx, ctx.app_id(), &mut outcome.users, mentioned.iter().map(String::as_str)).await?;
+    Ok(outcome)
 }

@@ -13,12 +13,12 @@ use rill_core::ops::{self, Outcome};
 use rill_protocol::event::kind::{NOTIFICATION_CHANNEL_MUTES_UPDATED, NOTIFICATION_MUTES_UPDATED};
 use rill_protocol::event::Event;
 use rill_protocol::request::{
-    BanRequest, FlagRequest, MuteChannelRequest, MuteRequest, QueryBannedUsersRequest, QueryMessageFlagsRequest,
-    UnbanQuery,
+    BanRequest, FlagRequest, MuteChannelRequest, MuteRequest, QueryBannedUsersRequest, QueryFutureChannelBansRequest,
+    QueryMessageFlagsRequest, UnbanQuery,
 };
 use rill_protocol::response::{
-    Empty, FlagResponse, MuteChannelResponse, MuteResponse, QueryBannedUsersResponse, QueryMessageFlagsResponse,
-    UnmuteResponse,
+    Empty, FlagResponse, MuteChannelResponse, MuteResponse, QueryBannedUsersResponse, QueryFutureChannelBansResponse,
+    QueryMessageFlagsResponse, UnmuteResponse,
 };
 use rill_protocol::types::OwnUser;
 
@@ -300,5 +300,35 @@ pub(crate) async fn query_message_flags(
             })
             .collect();
         Reply(QueryMessageFlagsResponse { flags })
+    }))
+}
+
+/// `GET /query_future_channel_bans?payload=`.
+pub(crate) async fn query_future_channel_bans(
+    State(state): State<AppState>,
+    auth: Auth,
+    Payload(request): Payload<QueryFutureChannelBansRequest>,
+) -> ApiResult<Reply<QueryFutureChannelBansResponse>> {
+    let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
+    let outcome = state
+        .store()
+        .read_for_app(auth.app.id, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::moderation::query_future_channel_bans(tx, ctx, request))
+        })
+        .await?;
+    let (bans, total) = &outcome.value;
+    Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
+        let bans = bans
+            .iter()
+            .map(|ban| rill_protocol::types::FutureChannelBan {
+                user: Some(renderer.user(&ban.user_id)),
+                banned_by: ban.created_by.as_deref().map(|id| renderer.user(id)),
+                reason: ban.reason.clone(),
+                expires: ban.expires,
+                shadow: ban.shadow,
+                created_at: ban.created_at,
+            })
+            .collect();
+        Reply(QueryFutureChannelBansResponse { bans, total: *total })
     }))
 }

@@ -93,6 +93,7 @@ const MATRIX: &[(&str, &str)] = &[
     ("Ban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("Unban", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
     ("QueryBannedUsers", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
+    ("QueryFutureChannelBans", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("Flag", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("Unflag", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("QueryMessageFlags", "ok   ok   17   ok   17   17   17   17   iso  43   5"),
@@ -228,6 +229,13 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             query.push(("target_user_id".to_owned(), target.to_string()));
             query.push(("channel_cid".to_owned(), format!("team:{channel}")));
             (Method::DELETE, "/moderation/ban".into(), query, Value::Null)
+        }
+        "QueryFutureChannelBans" => {
+            let mut document = json!({"include_total": true});
+            if caller == Caller::Server {
+                document["user_id"] = json!("member");
+            }
+            (Method::GET, "/query_future_channel_bans".into(), payload(document), Value::Null)
         }
         "QueryBannedUsers" => {
             let mut document = json!({"filter_conditions": {"channel_cid": format!("team:{channel}")}});

@@ -299,6 +299,25 @@ async fn future_channel_bans_follow_the_banner() {
     let refused = call(&eve, Method::POST, "/channels/team/by-mod/message", json!({"message": {"text": "hi"}})).await;
     assert!(assert_error(&refused, 403, 17).contains("team:by-mod"), "{}", refused.body);
     send(&server, "eve", "by-bob", json!({"text": "fine here"})).await;
+
+    // The banner lists them (a server call names the banner); nobody else's show.
+    let future = |client: rill_client::Client, document: Value| async move {
+        let payload = vec![("payload".to_owned(), document.to_string())];
+        with_query(&client, Method::GET, "/query_future_channel_bans", &payload).await
+    };
+    let listed = future(server.user_client("mod"), json!({"include_total": true})).await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    assert_schema("QueryFutureChannelBansResponse", &listed.body);
+    assert_eq!(listed.body["total"], 1);
+    assert_eq!(listed.body["bans"][0]["user"]["id"], "eve");
+    assert_eq!(listed.body["bans"][0]["banned_by"]["id"], "mod");
+    let by_server = future(server.server_client(), json!({"user_id": "mod", "target_user_id": "eve"})).await;
+    assert_eq!(by_server.body["bans"].as_array().unwrap().len(), 1, "{}", by_server.body);
+    let other_target = future(server.server_client(), json!({"user_id": "mod", "target_user_id": "bob"})).await;
+    assert_eq!(other_target.body["bans"], json!([]));
+    assert_eq!(future(server.user_client("bob"), json!({})).await.body["bans"], json!([]));
+    let nobody = future(server.server_client(), json!({})).await;
+    assert!(assert_error(&nobody, 400, 4).contains("user"), "{}", nobody.body);
 }
 
 async fn flags(client: &rill_client::Client, document: Value) -> rill_client::RawResponse {
