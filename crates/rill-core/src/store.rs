@@ -673,7 +673,7 @@ pub trait MessageRows: ChannelRows + UsageRows + Send {
         reader: &str,
         since: Option<DateTime<Utc>>,
     ) -> CoreResult<i64>;
-    /// Distinct authors of a thread's replies, oldest first.
+    /// Distinct authors of a thread's replies (shadowed ones left out: nobody else sees them), oldest first.
     async fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>>;
     /// [`MessageRows::thread_participants`] of several threads, by parent id (threads without replies are left
     /// out). Cost: the threads' replies. The default asks thread by thread; a backend whose queries cost a

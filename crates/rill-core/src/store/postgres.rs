@@ -2386,7 +2386,7 @@ impl MessageRows for PgTx {
     ) -> CoreResult<HashMap<String, Vec<String>>> {
         let rows = self
             .rows(
-                "SELECT parent_id, user_id FROM messages WHERE app_id = $1 AND parent_id = ANY($2) \
+                "SELECT parent_id, user_id FROM messages WHERE app_id = $1 AND parent_id = ANY($2) AND NOT shadowed \
                  GROUP BY parent_id, user_id ORDER BY parent_id, MIN(created_at)",
                 &[&app_id, &parent_ids],
             )
@@ -2447,7 +2447,7 @@ impl MessageRows for PgTx {
     async fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {
         let rows = self
             .rows(
-                "SELECT user_id FROM messages WHERE app_id = $1 AND parent_id = $2 \
+                "SELECT user_id FROM messages WHERE app_id = $1 AND parent_id = $2 AND NOT shadowed \
                  GROUP BY user_id ORDER BY MIN(created_at)",
                 &[&app_id, &parent_id],
             )

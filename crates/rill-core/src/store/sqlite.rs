@@ -1935,7 +1935,7 @@ impl SqliteTx {
 
     fn thread_participants(&mut self, app_id: i64, parent_id: &str) -> CoreResult<Vec<String>> {
         self.query(
-            "SELECT user_id FROM messages WHERE app_id = ? AND parent_id = ? \
+            "SELECT user_id FROM messages WHERE app_id = ? AND parent_id = ? AND shadowed = 0 \
              GROUP BY user_id ORDER BY MIN(created_at)",
             params![app_id, parent_id],
             |row| row.get(0),

@@ -282,6 +282,26 @@ async fn shadow_banned_messages_reach_only_their_author() {
     assert_eq!(listed.body["bans"][0]["shadow"], true, "{}", listed.body);
     // The member list shows no ban: the shadow-banned are not to find out from it.
     assert!(capabilities(&for_dave).contains(&"send-message"));
+
+    // A shadowed reply leaves the thread as others see it: no reply counted, no participant shown.
+    let parent = send(&server, "bob", "ops", json!({"text": "a thread"})).await["id"].as_str().unwrap().to_owned();
+    send(&server, "bob", "ops", json!({"text": "first reply", "parent_id": parent})).await;
+    let reply = send(&server, "dave", "ops", json!({"text": "hidden reply", "parent_id": parent})).await;
+    assert_eq!(reply["shadowed"], true);
+    let seen = ok(&server.user_client("bob"), Method::GET, &format!("/messages/{parent}"), json!(null)).await;
+    assert_eq!(seen["message"]["reply_count"], 1, "{seen}");
+    let participants: Vec<&str> = seen["message"]["thread_participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| user["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(participants, ["bob"]);
+    let replies =
+        ok(&server.user_client("bob"), Method::GET, &format!("/messages/{parent}/replies"), json!(null)).await;
+    assert_eq!(replies["messages"].as_array().unwrap().len(), 1, "{replies}");
+    let own = ok(&server.user_client("dave"), Method::GET, &format!("/messages/{parent}/replies"), json!(null)).await;
+    assert_eq!(own["messages"].as_array().unwrap().len(), 2, "the author sees their reply: {own}");
 }
 
 /// A channel ban with `ban_from_future_channels` also bans the user from the channels the banner creates later,
