@@ -693,6 +693,7 @@ pub(crate) fn channel_document(
     channel: &Channel,
     member: Option<&Member>,
     member_ids: Option<&[String]>,
+    muted: bool,
 ) -> Map<String, Value> {
     use rill_protocol::time::format;
     let mut document = channel.data.clone();
@@ -720,7 +721,8 @@ pub(crate) fn channel_document(
     if let Some(status) = member.and_then(Member::invite_status) {
         document.insert("invite".into(), Value::from(status.as_str()));
     }
-    for always_false in ["muted", "pinned", "archived"] {
+    document.insert("muted".into(), Value::from(muted));
+    for always_false in ["pinned", "archived"] {
         document.insert(always_false.into(), Value::from(false));
     }
     if let Some(member) = member {
@@ -752,8 +754,9 @@ pub(crate) fn channel_field(field: &str) -> Option<FieldKind> {
         "members" => FieldKind::Members,
         "hidden" => FieldKind::ViewerHidden,
         "joined" => FieldKind::ViewerJoined,
-        // Channel mutes, pins and archives are not kept per member yet: every channel reads as neither.
-        "muted" | "pinned" | "archived" => FieldKind::AlwaysFalse,
+        "muted" => FieldKind::ViewerMuted,
+        // Pins and archives are not kept per member yet: every channel reads as neither.
+        "pinned" | "archived" => FieldKind::AlwaysFalse,
         // Computed from the viewer's membership, or the members' profiles.
         "invite" | "unread_count" | "has_unread" => FieldKind::Computed,
         _ if field.starts_with("member.") => FieldKind::Computed,
@@ -880,7 +883,8 @@ async fn matching_channels(
             for channel in rows {
                 let member = viewer_membership(tx, ctx, &channel, viewer_id).await?;
                 let member_ids = if needs_members { Some(member_ids(tx, ctx, &channel).await?) } else { None };
-                let document = channel_document(&channel, member.as_ref(), member_ids.as_deref());
+                let muted = viewer_muted(tx, ctx, &channel, viewer_id).await?;
+                let document = channel_document(&channel, member.as_ref(), member_ids.as_deref(), muted);
                 if query::matches(&filter, &document) {
                     matching.push((channel, document));
                 }
@@ -953,7 +957,19 @@ async fn channel_passes(
 ) -> CoreResult<bool> {
     let member = viewer_membership(tx, ctx, channel, viewer_id).await?;
     let member_ids = if needs_members { Some(member_ids(tx, ctx, channel).await?) } else { None };
-    Ok(query::matches(filter, &channel_document(channel, member.as_ref(), member_ids.as_deref())))
+    let muted = viewer_muted(tx, ctx, channel, viewer_id).await?;
+    Ok(query::matches(filter, &channel_document(channel, member.as_ref(), member_ids.as_deref(), muted)))
+}
+
+/// Whether the viewer has a mute row for the channel, as the SQL of the `muted` filter reads it (a mute that
+/// ran out counts until the sweep removes it, within seconds).
+async fn viewer_muted(tx: &mut dyn Tx, ctx: &Context, channel: &Channel, viewer_id: Option<&str>) -> CoreResult<bool> {
+    let Some(user_id) = viewer_id else { return Ok(false) };
+    let cids = [channel.cid.clone()];
+    Ok(!tx
+        .channel_mutes(ctx.app_id(), user_id, Some(&cids), chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        .await?
+        .is_empty())
 }
 
 /// `POST /channels`: filters, sorts and pages the channels the acting user may read.

@@ -125,6 +125,10 @@ pub enum Condition {
         user_id: String,
         test: MembershipTest,
     },
+    /// A channel the user muted (a mute row, until the sweep removes it once it has run out).
+    MutedBy {
+        user_id: String,
+    },
 }
 
 /// What a [`Condition::Membership`] asks of the membership.
@@ -241,6 +245,8 @@ pub enum FieldKind {
     ViewerHidden,
     /// Whether the viewer is a member of the channel.
     ViewerJoined,
+    /// Whether the viewer muted the channel.
+    ViewerMuted,
 }
 
 /// A table's fields: the kind of each built-in field; any other field is a key of the row's JSON data.
@@ -363,6 +369,13 @@ fn compile_condition(kind: FieldKind, field: &str, op: Operator, operand: &Value
         },
         FieldKind::ViewerHidden => flag_condition(membership(MembershipTest::Hidden), op, operand),
         FieldKind::ViewerJoined => flag_condition(membership(MembershipTest::Exists), op, operand),
+        FieldKind::ViewerMuted => {
+            let muted = match viewer {
+                Some(user_id) => Condition::MutedBy { user_id: user_id.to_owned() },
+                None => Condition::False,
+            };
+            flag_condition(muted, op, operand)
+        }
         FieldKind::Members => members_condition(op, operand),
         FieldKind::Text { column, nullable } => text_column(column, nullable, op, operand),
         FieldKind::TextWithWords { column, index } => match op {
@@ -826,6 +839,13 @@ impl<'d> Renderer<'d> {
                 let list = self.bind(Bound::TextList(user_ids.clone()));
                 let listed = self.dialect.in_list("m.user_id", &list);
                 format!("{table}.cid IN (SELECT m.cid FROM members m WHERE m.app_id = {app} AND {listed})")
+            }
+            Condition::MutedBy { user_id } => {
+                let user = self.bind(Bound::Scalar(Scalar::Text(user_id.clone())));
+                format!(
+                    "EXISTS (SELECT 1 FROM channel_mutes cm WHERE cm.app_id = {app} AND cm.user_id = {user} \
+                     AND cm.channel_cid = {table}.cid)"
+                )
             }
             Condition::Membership { user_id, test } => {
                 let user = self.bind(Bound::Scalar(Scalar::Text(user_id.clone())));

@@ -674,7 +674,7 @@ async fn compiled_channel_filters_agree_with_the_evaluator(kind: BackendKind) {
                     .filter(|member| member.cid == channel.cid)
                     .map(|member| member.user_id.clone())
                     .collect();
-                let document = crate::ops::channels::channel_document(channel, member, Some(&ids));
+                let document = crate::ops::channels::channel_document(channel, member, Some(&ids), false);
                 crate::query::matches(&filter, &document)
             })
             .map(|channel| channel.cid.clone())

@@ -517,6 +517,14 @@ async fn muted_channels_add_nothing_to_unread_totals() {
     assert_eq!(muted_flags(&listed), [("team:a".to_owned(), true), ("team:b".to_owned(), false)]);
     let a = listed["channels"].as_array().unwrap().iter().find(|s| s["channel"]["cid"] == "team:a").unwrap();
     assert!(a["channel"]["mute_expires_at"].is_string(), "{a}");
+    for (muted, expected) in [(true, "team:a"), (false, "team:b")] {
+        let filter = json!({"filter_conditions": {"members": {"$in": ["alice"]}, "muted": muted}});
+        let found = ok(&alice, Method::POST, "/channels", filter).await;
+        assert_eq!(listed_cids(&found), [expected], "muted: {muted}");
+    }
+    // An inexact filter (a date with an offset) is checked in memory, and agrees.
+    let inexact = json!({"filter_conditions": {"muted": true, "created_at": {"$gt": "2000-01-01T00:00:00+02:00"}}});
+    assert_eq!(listed_cids(&ok(&alice, Method::POST, "/channels", inexact).await), ["team:a"]);
 
     ok(&alice, Method::POST, "/moderation/unmute/channel", json!({"channel_cid": "team:a"})).await;
     let back = server.connect("alice").await;
