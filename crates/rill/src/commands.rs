@@ -262,10 +262,7 @@ pub(crate) async fn show_usage(flags: &StoreFlags, app_id: i64, json: bool) -> a
     let usage = store
         .read((app_id, now), |tx, (app_id, now)| {
             Box::pin(async move {
-                let app =
-                    tx.apps().await?.into_iter().find(|app| app.id == *app_id).ok_or_else(|| {
-                        rill_core::error::CoreError::not_found(format!("app {app_id} does not exist"))
-                    })?;
+                let app = rill_core::ops::apps::app_by_id(tx, *app_id).await?;
                 rill_core::ops::usage::usage(tx, &app, *now).await
             })
         })

@@ -84,15 +84,19 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) 
 
 /// Sets an app's rate limits (`rill app set-rate-limits`).
 pub async fn set_rate_limits(tx: &mut dyn Tx, app_id: i64, setting: RateLimitSetting) -> CoreResult<App> {
-    let mut app = tx
-        .apps()
-        .await?
-        .into_iter()
-        .find(|app| app.id == app_id)
-        .ok_or_else(|| CoreError::not_found(format!("app {app_id} does not exist")))?;
+    let mut app = app_by_id(tx, app_id).await?;
     app.settings.rate_limits = setting;
     tx.update_app_settings(app.id, &app.settings).await?;
     Ok(app)
+}
+
+/// The app with this id (for the command line; requests find theirs by API key). Cost: the apps' rows.
+pub async fn app_by_id(tx: &mut dyn Tx, app_id: i64) -> CoreResult<App> {
+    tx.apps()
+        .await?
+        .into_iter()
+        .find(|app| app.id == app_id)
+        .ok_or_else(|| CoreError::not_found(format!("app {app_id} does not exist")))
 }
 
 #[cfg(test)]

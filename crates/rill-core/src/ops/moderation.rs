@@ -54,13 +54,7 @@ impl OwnMutes {
         let channels = tx.channel_mutes(ctx.app_id(), user_id, None, ctx.now).await?;
         let targets: Vec<&str> = users.iter().map(|mute| mute.target_id.as_str()).collect();
         collect_users(tx, ctx.app_id(), directory, targets).await?;
-        let cids: Vec<String> = channels.iter().map(|mute| mute.channel_cid.clone()).collect();
-        let muted_channels = if cids.is_empty() {
-            Vec::new()
-        } else {
-            let condition = Condition::InList { column: "cid", values: cids };
-            tx.find_channels(ctx.app_id(), &RowQuery { condition, order: Vec::new(), page: None }).await?
-        };
+        let muted_channels = load_channels(tx, ctx, channels.iter().map(|mute| mute.channel_cid.clone())).await?;
         Ok(OwnMutes { users, channels, muted_channels })
     }
 }
@@ -326,55 +320,23 @@ pub async fn query_banned_users(
     ctx: &Context,
     request: &QueryBannedUsersRequest,
 ) -> CoreResult<Outcome<BanPage>> {
-    let filter_value = request.filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
-    let filter = Filter::parse(&filter_value).map_err(|error| CoreError::input(error.message))?;
-    filter.validate(&ban_filter_allows).map_err(|error| {
-        CoreError::input(format!(
-            "{} (bans filter on user_id, channel_cid, banned_by_id, created_at and reason)",
-            error.message
-        ))
-    })?;
-    let sort =
-        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
-    let descending = match sort.as_slice() {
-        [] => true,
-        [only] if only.field == "created_at" => only.direction == SortDirection::Descending,
-        _ => return Err(CoreError::input("bans can be sorted by created_at only")),
-    };
+    let fields = "bans filter on user_id, channel_cid, banned_by_id, created_at and reason";
+    let (filter, sort) = parse_filter(&request.filter_conditions, &request.sort, &ban_filter_allows, fields)?;
+    let descending = newest_first(&sort, "bans")?;
     let page = Page {
         limit: page_size(request.limit, 25, MAX_BANS_PER_PAGE, "limit")?,
         offset: page_offset(request.offset, 10_000, "offset")?,
     };
     authorize_moderator_query(tx, ctx, &filter, "bans").await?;
     let compiled = selection::compile(&filter, ban_field, None);
-    let mut condition = compiled.condition;
+    let mut conditions = vec![compiled.condition];
     if request.exclude_expired_bans == Some(true) {
-        let now = Scalar::Int(crate::store::codec::micros(&ctx.now));
-        let unexpired = Condition::Any(vec![
-            Condition::Null { column: "expires_at" },
-            Condition::Column { column: "expires_at", op: Comparison::Gt, value: now },
-        ]);
-        condition = Condition::All(vec![condition, unexpired]);
+        conditions.push(unexpired(ctx));
     }
-    let order = ban_order(descending);
-    let bans = if compiled.exact {
-        tx.find_bans(ctx.app_id(), &RowQuery { condition, order, page: Some(page) }).await?
-    } else {
-        let mut kept = Vec::new();
-        let mut scanned = 0;
-        loop {
-            let batch = Page { offset: scanned, limit: crate::ops::SCAN_BATCH };
-            let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
-            let rows = tx.find_bans(ctx.app_id(), &query).await?;
-            scanned += rows.len();
-            let done = rows.len() < crate::ops::SCAN_BATCH;
-            kept.extend(rows.into_iter().filter(|ban| query::matches(&filter, &ban_document(ban))));
-            if done || kept.len() >= page.offset + page.limit {
-                break;
-            }
-        }
-        kept.into_iter().skip(page.offset).take(page.limit).collect()
-    };
+    let query = RowQuery { condition: Condition::All(conditions), order: ban_order(descending), page: Some(page) };
+    let keep = |ban: &Ban| query::matches(&filter, &ban_document(ban));
+    let bans =
+        select_page(tx, ctx, query, compiled.exact, |tx, app_id, query| tx.find_bans(app_id, query), keep).await?;
     let mut outcome = Outcome::new(BanPage::default());
     let mut mentioned: Vec<String> = Vec::with_capacity(bans.len() * 2);
     for ban in &bans {
@@ -382,13 +344,7 @@ pub async fn query_banned_users(
         mentioned.extend(ban.created_by.clone());
     }
     collect_users(tx, ctx.app_id(), &mut outcome.users, mentioned.iter().map(String::as_str)).await?;
-    let mut cids: Vec<String> = bans.iter().filter_map(|ban| ban.channel_cid.clone()).collect();
-    cids.sort_unstable();
-    cids.dedup();
-    // At most one lookup per channel of the page.
-    for cid in &cids {
-        outcome.value.channels.extend(tx.channel(ctx.app_id(), cid).await?);
-    }
+    outcome.value.channels = load_channels(tx, ctx, bans.iter().filter_map(|ban| ban.channel_cid.clone())).await?;
     outcome.value.bans = bans;
     Ok(outcome)
 }
@@ -617,21 +573,9 @@ pub async fn query_message_flags(
     ctx: &Context,
     request: &QueryMessageFlagsRequest,
 ) -> CoreResult<Outcome<FlagPage>> {
-    let filter_value = request.filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
-    let filter = Filter::parse(&filter_value).map_err(|error| CoreError::input(error.message))?;
-    filter.validate(&flag_filter_allows).map_err(|error| {
-        CoreError::input(format!(
-            "{} (message flags filter on channel_cid, message_id, user_id, reporter_id, created_at and is_reviewed)",
-            error.message
-        ))
-    })?;
-    let sort =
-        parse_sort(request.sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
-    let descending = match sort.as_slice() {
-        [] => true,
-        [only] if only.field == "created_at" => only.direction == SortDirection::Descending,
-        _ => return Err(CoreError::input("message flags can be sorted by created_at only")),
-    };
+    let fields = "message flags filter on channel_cid, message_id, user_id, reporter_id, created_at and is_reviewed";
+    let (filter, sort) = parse_filter(&request.filter_conditions, &request.sort, &flag_filter_allows, fields)?;
+    let descending = newest_first(&sort, "message flags")?;
     let page = Page {
         limit: page_size(request.limit, 25, MAX_FLAGS_PER_PAGE, "limit")?,
         offset: page_offset(request.offset, 10_000, "offset")?,
@@ -645,40 +589,19 @@ pub async fn query_message_flags(
     if request.show_deleted_messages != Some(true) {
         conditions.push(Condition::Null { column: "message_deleted_at" });
     }
-    let condition = Condition::All(conditions);
     let order: Vec<OrderKey> =
         ["created_at", "target_id", "user_id"].into_iter().map(|column| OrderKey { column, descending }).collect();
-    let flags = if compiled.exact {
-        tx.find_flags(ctx.app_id(), &RowQuery { condition, order, page: Some(page) }).await?
-    } else {
-        let mut kept = Vec::new();
-        let mut scanned = 0;
-        loop {
-            let batch = Page { offset: scanned, limit: crate::ops::SCAN_BATCH };
-            let query = RowQuery { condition: condition.clone(), order: order.clone(), page: Some(batch) };
-            let rows = tx.find_flags(ctx.app_id(), &query).await?;
-            scanned += rows.len();
-            let done = rows.len() < crate::ops::SCAN_BATCH;
-            kept.extend(rows.into_iter().filter(|flag| query::matches(&filter, &flag_document(flag))));
-            if done || kept.len() >= page.offset + page.limit {
-                break;
-            }
-        }
-        kept.into_iter().skip(page.offset).take(page.limit).collect()
-    };
+    let query = RowQuery { condition: Condition::All(conditions), order, page: Some(page) };
+    let keep = |flag: &Flag| query::matches(&filter, &flag_document(flag));
+    let flags =
+        select_page(tx, ctx, query, compiled.exact, |tx, app_id, query| tx.find_flags(app_id, query), keep).await?;
     let mut ids: Vec<String> = flags.iter().filter_map(|flag| flag.target_message_id.clone()).collect();
     ids.sort_unstable();
     ids.dedup();
     let messages = tx.messages(ctx.app_id(), &ids).await?;
     let messages = crate::ops::messages::message_views(tx, ctx, messages, ctx.actor.user_id(), true).await?;
-    let mut cids: Vec<String> = messages.iter().map(|view| view.message.cid.clone()).collect();
-    cids.sort_unstable();
-    cids.dedup();
     let mut outcome = Outcome::new(FlagPage::default());
-    // At most one lookup per channel of the page.
-    for cid in &cids {
-        outcome.value.channels.extend(tx.channel(ctx.app_id(), cid).await?);
-    }
+    outcome.value.channels = load_channels(tx, ctx, messages.iter().map(|view| view.message.cid.clone())).await?;
     let mut mentioned: Vec<String> = Vec::new();
     for flag in &flags {
         mentioned.push(flag.user_id.clone());
@@ -821,11 +744,7 @@ pub async fn query_future_channel_bans(
     ];
     conditions.extend(request.target_user_id.as_ref().map(|target| text("user_id", target.as_str())));
     if request.exclude_expired_bans == Some(true) {
-        let now = Scalar::Int(crate::store::codec::micros(&ctx.now));
-        conditions.push(Condition::Any(vec![
-            Condition::Null { column: "expires_at" },
-            Condition::Column { column: "expires_at", op: Comparison::Gt, value: now },
-        ]));
+        conditions.push(unexpired(ctx));
     }
     let condition = Condition::All(conditions);
     let total = if request.include_total == Some(true) {
@@ -840,4 +759,80 @@ pub async fn query_future_channel_bans(
     let mut outcome = Outcome::new((bans, total));
     collect_users(tx, ctx.app_id(), &mut outcome.users, mentioned.iter().map(String::as_str)).await?;
     Ok(outcome)
+}
+
+/// A ban that has not run out at the request's time.
+fn unexpired(ctx: &Context) -> Condition {
+    let now = Scalar::Int(crate::store::codec::micros(&ctx.now));
+    Condition::Any(vec![
+        Condition::Null { column: "expires_at" },
+        Condition::Column { column: "expires_at", op: Comparison::Gt, value: now },
+    ])
+}
+
+/// A moderators' query's filter (validated against `allows`; a refusal names the `fields` there are) and sort.
+fn parse_filter(
+    filter_conditions: &Option<Value>,
+    sort: &Option<Value>,
+    allows: &dyn Fn(&str, Operator) -> bool,
+    fields: &str,
+) -> CoreResult<(Filter, Vec<rill_protocol::filter::SortField>)> {
+    let filter_value = filter_conditions.clone().unwrap_or_else(|| Value::Object(Map::new()));
+    let filter = Filter::parse(&filter_value).map_err(|error| CoreError::input(error.message))?;
+    filter.validate(allows).map_err(|error| CoreError::input(format!("{} ({fields})", error.message)))?;
+    let sort = parse_sort(sort.as_ref().unwrap_or(&Value::Null)).map_err(|error| CoreError::input(error.message))?;
+    Ok((filter, sort))
+}
+
+/// Whether a sort of `what` by `created_at` (the only one it has) is newest first, as it is by default.
+fn newest_first(sort: &[rill_protocol::filter::SortField], what: &str) -> CoreResult<bool> {
+    match sort {
+        [] => Ok(true),
+        [only] if only.field == "created_at" => Ok(only.direction == SortDirection::Descending),
+        _ => Err(CoreError::input(format!("{what} can be sorted by created_at only"))),
+    }
+}
+
+/// Reads one kind of row of the store for [`select_page`].
+type Finder<T> = for<'t> fn(&'t mut dyn Tx, i64, &'t RowQuery) -> crate::store::BoxFuture<'t, CoreResult<Vec<T>>>;
+
+/// The page `query` asks for: in SQL when the filter compiled `exact`, else by scanning the rows its condition
+/// selects, `SCAN_BATCH` at a time, and keeping those `keep` passes until the page is full.
+async fn select_page<T>(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    query: RowQuery,
+    exact: bool,
+    find: Finder<T>,
+    keep: impl Fn(&T) -> bool,
+) -> CoreResult<Vec<T>> {
+    if exact {
+        return find(tx, ctx.app_id(), &query).await;
+    }
+    let page = query.page.unwrap_or(Page { offset: 0, limit: usize::MAX });
+    let mut kept = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let batch = RowQuery { page: Some(Page { offset: scanned, limit: crate::ops::SCAN_BATCH }), ..query.clone() };
+        let rows = find(tx, ctx.app_id(), &batch).await?;
+        scanned += rows.len();
+        let done = rows.len() < crate::ops::SCAN_BATCH;
+        kept.extend(rows.into_iter().filter(|row| keep(row)));
+        if done || kept.len() >= page.offset.saturating_add(page.limit) {
+            break;
+        }
+    }
+    Ok(kept.into_iter().skip(page.offset).take(page.limit).collect())
+}
+
+/// The channels named (duplicates once), in one query. Cost: a primary-key probe per channel.
+async fn load_channels(tx: &mut dyn Tx, ctx: &Context, cids: impl Iterator<Item = String>) -> CoreResult<Vec<Channel>> {
+    let mut values: Vec<String> = cids.collect();
+    values.sort_unstable();
+    values.dedup();
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let condition = Condition::InList { column: "cid", values };
+    tx.find_channels(ctx.app_id(), &RowQuery { condition, order: Vec::new(), page: None }).await
 }

@@ -108,12 +108,7 @@ pub async fn set_plan(
         .ok_or_else(|| CoreError::input(format!("unknown plan {name:?}: use one of {}", Plan::NAMES.join(", "))))?;
     plan.max_mau = max_mau.or(plan.max_mau);
     plan.max_messages = max_messages.or(plan.max_messages);
-    let mut app = tx
-        .apps()
-        .await?
-        .into_iter()
-        .find(|app| app.id == app_id)
-        .ok_or_else(|| CoreError::not_found(format!("app {app_id} does not exist")))?;
+    let mut app = crate::ops::apps::app_by_id(tx, app_id).await?;
     app.settings.plan = plan;
     tx.update_app_settings(app.id, &app.settings).await?;
     Ok(app)
