@@ -32,6 +32,50 @@ pub struct AppSettings {
     pub suspended: bool,
     pub rate_limits: RateLimitSetting,
     pub plan: Plan,
+    pub event_hooks: Vec<EventHook>,
+}
+
+/// One webhook of `event_hooks`: where events of the listed types (all when empty) are POSTed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventHook {
+    pub id: String,
+    pub webhook_url: String,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub timeout_ms: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Where one event goes: a webhook's URL and its attempt timeout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookTarget {
+    pub url: String,
+    pub timeout_ms: i64,
+}
+
+impl AppSettings {
+    /// Whether any webhook is configured (enabled), so a write needs to look at its events at all.
+    pub fn has_webhooks(&self) -> bool {
+        !self.webhook_url.is_empty() || self.event_hooks.iter().any(|hook| hook.enabled)
+    }
+
+    /// The webhooks that take events of this type: `webhook_url` (for `webhook_events`, all when empty) and each
+    /// enabled hook of `event_hooks` (for its `event_types`, all when empty). One URL is posted to once.
+    pub fn hook_targets(&self, event_type: &str) -> Vec<HookTarget> {
+        let wants = |types: &[String]| types.is_empty() || types.iter().any(|wanted| wanted == event_type);
+        let mut targets: Vec<HookTarget> = Vec::new();
+        if !self.webhook_url.is_empty() && wants(&self.webhook_events) {
+            let timeout_ms = rill_protocol::limits::WEBHOOK_TIMEOUT_MS.2;
+            targets.push(HookTarget { url: self.webhook_url.clone(), timeout_ms });
+        }
+        for hook in self.event_hooks.iter().filter(|hook| hook.enabled && wants(&hook.event_types)) {
+            if !targets.iter().any(|target| target.url == hook.webhook_url) {
+                targets.push(HookTarget { url: hook.webhook_url.clone(), timeout_ms: hook.timeout_ms });
+            }
+        }
+        targets
+    }
 }
 
 impl Default for AppSettings {
@@ -47,6 +91,7 @@ impl Default for AppSettings {
             suspended: false,
             rate_limits: RateLimitSetting::StreamDefaults,
             plan: Plan::named("enterprise").unwrap_or_default(),
+            event_hooks: Vec::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod apps;
 pub mod channels;
 pub mod messages;
 pub mod moderation;
+pub mod outbox;
 pub mod usage;
 pub mod users;
 

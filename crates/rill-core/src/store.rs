@@ -76,7 +76,10 @@ pub enum MessageRange {
 /// channel's or a message's custom data) are read `..._for_update`, which locks them until the commit on a
 /// backend with concurrent writers. So operations stay correct when transactions run concurrently at
 /// PostgreSQL's default isolation, as they do on SQLite's single writer.
-pub trait Tx: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + Maintenance + Send {}
+pub trait Tx:
+    AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + OutboxRows + Maintenance + Send
+{
+}
 
 /// Upkeep of the database itself, across apps.
 #[async_trait]
@@ -87,7 +90,115 @@ pub trait Maintenance: Send {
     async fn refresh_statistics(&mut self) -> CoreResult<()>;
 }
 
-impl<T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + Maintenance + Send> Tx for T {}
+impl<
+        T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + OutboxRows + Maintenance + Send,
+    > Tx for T
+{
+}
+
+/// What an outbox job delivers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// An event POSTed to a webhook URL.
+    Webhook,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobKind> {
+        match text {
+            "webhook" => Some(JobKind::Webhook),
+            _ => None,
+        }
+    }
+}
+
+/// A job for the outbox, written in the transaction of the change that causes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    pub kind: JobKind,
+    /// Stays the same on every attempt (a webhook's `X-Webhook-Id`), so receivers can drop repeats.
+    pub delivery_id: String,
+    /// Where it goes (a webhook's URL).
+    pub target: String,
+    pub timeout_ms: i64,
+    pub event_type: String,
+    pub body: String,
+}
+
+/// A job leased to a worker: `lease` names the claim, and only that claim may finish or return the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxJob {
+    pub id: i64,
+    pub app_id: i64,
+    pub kind: String,
+    pub delivery_id: String,
+    pub target: String,
+    pub timeout_ms: i64,
+    pub event_type: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+    /// This attempt's number: 1 for the first.
+    pub attempt: i64,
+    pub lease: String,
+}
+
+/// An app's outbox as an operator sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxSummary {
+    /// Jobs waiting for an attempt or in one.
+    pub pending: u64,
+    /// Jobs that ran out of attempts (kept until the retention sweep).
+    pub failed: u64,
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+    /// The latest failures, newest first.
+    pub failures: Vec<FailedJob>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedJob {
+    pub id: i64,
+    pub kind: String,
+    pub event_type: String,
+    pub target: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// The durable outbox of deliveries (webhooks). A job is due when its `available_at` has come; a claim leases it
+/// by moving that time to the lease's end, so a worker that dies leaves its jobs to be claimed again then.
+#[async_trait]
+pub trait OutboxRows: Send {
+    /// Adds jobs, due at `now`. Cost: one row each.
+    async fn enqueue_jobs(&mut self, app_id: i64, jobs: &[NewJob], now: DateTime<Utc>) -> CoreResult<()>;
+    /// Leases up to `limit` due jobs of any app, the longest due first, to the claim `lease` until `until`, and
+    /// counts the attempt. Concurrent claims never lease one job twice (PostgreSQL skips rows another claim has
+    /// locked). Cost: the leased rows (a range of the due index).
+    async fn claim_jobs(
+        &mut self,
+        lease: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> CoreResult<Vec<OutboxJob>>;
+    /// Deletes a delivered job if the claim still holds it; whether it did.
+    async fn finish_job(&mut self, id: i64, lease: &str) -> CoreResult<bool>;
+    /// Returns a job after a failed attempt, due again at `at`, with the attempt's error; whether the claim still
+    /// held it.
+    async fn retry_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool>;
+    /// Marks a job failed for good (out of attempts, or refused by its receiver).
+    async fn fail_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool>;
+    /// The app's backlog and its latest `failures`. Cost: the app's rows in the outbox.
+    async fn outbox_summary(&mut self, app_id: i64, failures: usize) -> CoreResult<OutboxSummary>;
+    /// Deletes up to `limit` jobs of any app that failed before `before`; how many.
+    async fn delete_failed_jobs(&mut self, before: DateTime<Utc>, limit: usize) -> CoreResult<usize>;
+}
 
 /// Monthly usage against the app's plan; `month` is YYYYMM (UTC).
 #[async_trait]

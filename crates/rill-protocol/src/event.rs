@@ -9,6 +9,20 @@ use crate::types::{Channel, Custom, Member, Message, OwnUser, Reaction, User};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// A member in a webhook body, with the counts a server-side integration needs to notify them. A webhook body is
+/// the event as watchers get it (no per-recipient counts) and, for message and channel events, `members`: the
+/// channel's first [`crate::limits::WEBHOOK_MEMBERS`] members as these.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WebhookMember {
+    #[serde(flatten)]
+    pub member: Member,
+    pub total_unread_count: i64,
+    pub unread_channels: i64,
+    pub channel_unread_count: i64,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub channel_last_read_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Event {
     #[serde(rename = "type")]

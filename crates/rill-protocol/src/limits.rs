@@ -125,6 +125,16 @@ pub const SEARCH_MAX_OFFSET: usize = 1000;
 pub const MAX_OFFSET: usize = 10_000;
 /// Slow mode's longest cooldown, in seconds.
 pub const MAX_COOLDOWN_SECONDS: i64 = 120;
+/// Webhooks an app keeps in `event_hooks`.
+pub const MAX_EVENT_HOOKS: usize = 10;
+/// A webhook URL (`webhook_url`, `event_hooks[].webhook_url`).
+pub const MAX_WEBHOOK_URL_BYTES: usize = 2048;
+/// Event types one webhook names (`webhook_events`, `event_hooks[].event_types`).
+pub const MAX_HOOK_EVENT_TYPES: usize = 200;
+/// A webhook attempt's timeout, in milliseconds: the range of `timeout_ms`, and its default.
+pub const WEBHOOK_TIMEOUT_MS: (i64, i64, i64) = (100, 6000, 6000);
+/// Members a message or channel event's webhook body lists with their unread counts.
+pub const WEBHOOK_MEMBERS: usize = 50;
 
 /// One row of the limits table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,6 +199,8 @@ pub const ALL: &[Limit] = &[
     row!("Search page", "`limit` 100, `offset` 1,000", PAGE),
     row!("QueryBannedUsers page", "`limit` 300, `offset` 10,000", PAGE),
     row!("QueryMessageFlags page", "`limit` 300, `offset` 10,000", PAGE),
+    row!("webhooks per app (`event_hooks`)", "10, URLs of 2,048 bytes, 200 event types each", "400, code 4"),
+    row!("webhook attempt timeout (`timeout_ms`)", "100-6,000 ms (6,000)", "400, code 4"),
     row!("slow mode cooldown", "0-120 s", "400, code 4; sends inside it: 403, code 60"),
     row!("WebSocket frame or message from a client", "64 KiB", "close 1009"),
     row!("WebSocket handshake", "10 s to the first `health.check`", "close 1001"),

@@ -406,7 +406,7 @@ pub struct SearchRequest {
 }
 
 /// `PATCH /app`: the settings Rill keeps. Any other key is refused, naming it, rather than dropped while the
-/// answer says 200 (push, event hooks and file upload settings come with M2).
+/// answer says 200 (push and file upload settings come with M2).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAppRequest {
@@ -425,6 +425,33 @@ pub struct UpdateAppRequest {
     pub enforce_unique_usernames: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_user_creation_disabled: Option<bool>,
+    /// Replaces the app's webhooks (`[]` removes them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_hooks: Option<Vec<EventHookRequest>>,
+}
+
+/// One of `PATCH /app`'s `event_hooks` (`EventHook`). Only `hook_type: "webhook"` is served; SQS, SNS and the
+/// other hook types are refused by name. `created_at` and `updated_at` may come back as `GET /app` showed them
+/// and are kept by Rill, not taken from the request.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EventHookRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<i64>,
+    #[serde(default, skip_serializing)]
+    pub created_at: Option<Value>,
+    #[serde(default, skip_serializing)]
+    pub updated_at: Option<Value>,
 }
 
 /// `/connect?json=`: the `ConnectRequest`.

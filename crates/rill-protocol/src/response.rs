@@ -23,6 +23,22 @@ pub struct Empty {}
 /// The `app` object of `GetApplicationResponse` (`AppResponseFields`): every field the schema requires. Reading
 /// it back (our own client, against any Stream backend) takes what is there and defaults the rest, so a backend
 /// that adds or omits a field still parses.
+/// One of the app's webhooks, as `GET /app` shows it (`EventHook`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct EventHook {
+    pub id: String,
+    pub hook_type: String,
+    pub webhook_url: String,
+    pub event_types: Vec<String>,
+    pub enabled: bool,
+    pub timeout_ms: i64,
+    #[serde(with = "rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(with = "rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct App {
@@ -40,7 +56,7 @@ pub struct App {
     pub webhook_url: String,
     pub webhook_events: Vec<String>,
     pub moderation_webhook_url: String,
-    pub event_hooks: Vec<Value>,
+    pub event_hooks: Vec<EventHook>,
     pub use_hook_v2: bool,
     #[serde(with = "rfc3339_option", skip_serializing_if = "Option::is_none")]
     pub revoke_tokens_issued_before: Option<DateTime<Utc>>,
@@ -243,6 +259,32 @@ pub struct UsageCount {
     pub count: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+}
+
+/// `rill app outbox --json`: the app's webhook deliveries waiting or in an attempt, and those that failed for
+/// good (kept seven days), the latest first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OutboxReport {
+    pub app_id: i64,
+    pub pending: u64,
+    pub failed: u64,
+    #[serde(default, with = "rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+    pub failures: Vec<OutboxFailure>,
+}
+
+/// A delivery that ran out of attempts or was refused by its receiver.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct OutboxFailure {
+    pub id: i64,
+    pub kind: String,
+    pub event_type: String,
+    /// Where it went, without the URL's query (which may carry a receiver's token).
+    pub target: String,
+    pub attempts: i64,
+    pub last_error: String,
+    #[serde(with = "crate::time::rfc3339")]
+    pub failed_at: DateTime<Utc>,
 }
 
 /// `QueryFutureChannelBansResponse`.

@@ -15,10 +15,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use futures_util::FutureExt;
 use rill_core::auth::Identity;
+use rill_core::error::CoreResult;
 use rill_core::ids::ConnectionId;
 use rill_core::model::{App, UserDirectory};
-use rill_core::ops::Notice;
-use rill_core::store::Store;
+use rill_core::ops::{Notice, Outcome};
+use rill_core::store::{BoxFuture, Store, Tx};
 use rill_protocol::error::ErrorCode;
 use rill_protocol::limits::{
     BODY_READ_SECONDS, DEFAULT_CONNECTIONS_PER_ADDRESS, HEADER_READ_SECONDS, MAX_HEADER_BYTES, MAX_URI_BYTES,
@@ -118,6 +119,12 @@ impl AppDirectory {
         app
     }
 
+    /// The app with this id (the outbox's jobs name their app by id). Cost: a scan of the apps, which are few.
+    pub fn by_id(&self, app_id: i64) -> Option<Arc<App>> {
+        let apps = self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        apps.values().find(|(app, _)| app.id == app_id).map(|(app, _)| app.clone())
+    }
+
     /// Taken before reading the apps from the store, for [`reload`](AppDirectory::reload).
     pub fn read_mark(&self) -> u64 {
         self.puts.load(Ordering::SeqCst)
@@ -135,8 +142,10 @@ impl AppDirectory {
     }
 }
 
-struct Shared {
+pub(crate) struct Shared {
     store: Store,
+    /// Wakes this node's outbox worker after a commit wrote webhook jobs.
+    outbox: crate::outbox::OutboxSignal,
     apps: AppDirectory,
     limiter: RateLimiter,
     registry: Arc<Registry>,
@@ -198,8 +207,10 @@ impl AppState {
                 last_reload: std::sync::Mutex::new(None),
                 purger,
                 active_users: std::sync::Mutex::new(ActiveUsers::default()),
+                outbox: crate::outbox::OutboxSignal::default(),
             }),
         };
+        tokio::spawn(crate::outbox::run(Arc::downgrade(&state.shared), state.shared.outbox.clone()));
         // The query planner's statistics, refreshed soon after start and then every ten minutes: indexes are
         // only chosen well on statistics that match the data (a no-op when no table grew much).
         let statistics_store = state.shared.store.clone();
@@ -287,6 +298,44 @@ impl AppState {
 
     pub fn store(&self) -> &Store {
         &self.shared.store
+    }
+
+    /// The state, while something else still holds it (background tasks hold it weakly, so they end with it).
+    pub(crate) fn upgrade(shared: &std::sync::Weak<Shared>) -> Option<AppState> {
+        shared.upgrade().map(|shared| AppState { shared })
+    }
+
+    /// Runs an operation in a write transaction and publishes its notices after the commit. When the app has
+    /// webhooks, the events are rendered inside the transaction and their webhook jobs written in it (so a
+    /// committed change always gets its webhooks, even across a crash), then published as rendered.
+    pub async fn commit<I, V, F>(&self, app: &Arc<App>, input: I, operation: F) -> Result<Outcome<V>, ApiError>
+    where
+        I: Send + Sync + 'static,
+        V: Send + 'static,
+        F: for<'t> Fn(&'t mut dyn Tx, &'t I) -> BoxFuture<'t, CoreResult<Outcome<V>>> + Send + Sync + 'static,
+    {
+        if !app.settings.has_webhooks() {
+            let outcome = self.store().write(input, operation).await?;
+            self.publish(app, &outcome.notices, &outcome.users);
+            return Ok(outcome);
+        }
+        let context = (app.clone(), self.shared.registry.clone(), self.store().clock());
+        let (outcome, deliveries) = self
+            .store()
+            .write((input, operation, context), |tx, (input, operation, (app, registry, clock))| {
+                Box::pin(async move {
+                    let outcome = operation(tx, input).await?;
+                    let now = clock.now();
+                    let deliveries = fanout::deliveries(app, &outcome.notices, &outcome.users, registry, now);
+                    let jobs = crate::outbox::webhook_jobs(app, &deliveries);
+                    tx.enqueue_jobs(app.id, &jobs, now).await?;
+                    Ok((outcome, deliveries))
+                })
+            })
+            .await?;
+        self.publish_deliveries(app.id, deliveries);
+        self.shared.outbox.wake();
+        Ok(outcome)
     }
 
     /// Records a user of a user token as active this month, as the plan allows (see `ops::usage::activate`).

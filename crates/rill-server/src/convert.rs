@@ -367,3 +367,42 @@ pub fn usage(app_id: i64, usage: &rill_core::ops::usage::Usage) -> rill_protocol
         messages: UsageCount { count: usage.messages, limit: usage.plan.max_messages },
     }
 }
+
+/// An app's outbox for the operator (`rill app outbox`).
+pub fn outbox(app_id: i64, summary: &rill_core::store::OutboxSummary) -> rill_protocol::response::OutboxReport {
+    use rill_protocol::response::{OutboxFailure, OutboxReport};
+    let failures = summary
+        .failures
+        .iter()
+        .map(|job| OutboxFailure {
+            id: job.id,
+            kind: job.kind.clone(),
+            event_type: job.event_type.clone(),
+            target: job.target.split(['?', '#']).next().unwrap_or_default().to_owned(),
+            attempts: job.attempts,
+            last_error: job.last_error.clone(),
+            failed_at: job.failed_at,
+        })
+        .collect();
+    OutboxReport {
+        app_id,
+        pending: summary.pending,
+        failed: summary.failed,
+        oldest_pending_at: summary.oldest_pending_at,
+        failures,
+    }
+}
+
+/// One of the app's webhooks as `GET /app` shows it.
+pub(crate) fn event_hook(hook: &rill_core::model::EventHook) -> rill_protocol::response::EventHook {
+    rill_protocol::response::EventHook {
+        id: hook.id.clone(),
+        hook_type: "webhook".into(),
+        webhook_url: hook.webhook_url.clone(),
+        event_types: hook.event_types.clone(),
+        enabled: hook.enabled,
+        timeout_ms: hook.timeout_ms,
+        created_at: Some(hook.created_at),
+        updated_at: Some(hook.updated_at),
+    }
+}

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod fanout;
 pub mod http;
 pub mod limiter;
+pub mod outbox;
 pub mod purge;
 pub mod registry;
 pub mod reply;

@@ -256,6 +256,42 @@ pub(crate) async fn set_plan(
     Ok(())
 }
 
+pub(crate) async fn show_outbox(flags: &StoreFlags, app_id: i64, json: bool) -> anyhow::Result<()> {
+    let store = open_store(flags).await?;
+    let summary = store
+        .read(app_id, |tx, app_id| {
+            Box::pin(async move {
+                rill_core::ops::apps::app_by_id(tx, *app_id).await?;
+                tx.outbox_summary(*app_id, rill_server::outbox::LISTED_FAILURES).await
+            })
+        })
+        .await
+        .map_err(core_error)?;
+    let report = rill_server::convert::outbox(app_id, &summary);
+    if json {
+        output::line(&serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    let oldest = report.oldest_pending_at.map(|at| format!(", the oldest from {}", rill_protocol::time::format(&at)));
+    output::line(&format!(
+        "app {app_id}: {} deliveries pending{}, {} failed",
+        report.pending,
+        oldest.unwrap_or_default(),
+        report.failed
+    ));
+    for failure in &report.failures {
+        output::line(&format!(
+            "  failed {} {} to {} after {} attempts: {}",
+            rill_protocol::time::format(&failure.failed_at),
+            failure.event_type,
+            failure.target,
+            failure.attempts,
+            failure.last_error
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn show_usage(flags: &StoreFlags, app_id: i64, json: bool) -> anyhow::Result<()> {
     let store = open_store(flags).await?;
     let now = store.now();

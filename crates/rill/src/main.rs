@@ -90,6 +90,17 @@ enum AppCommand {
         #[arg(long, env = "RILL_JSON")]
         json: bool,
     },
+    /// Print the app's webhook deliveries waiting in the outbox and the latest that failed for good.
+    Outbox {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        /// The app's id (see `rill app list`).
+        #[arg(long, env = "RILL_APP_ID")]
+        app_id: i64,
+        /// Print {"app_id","pending","failed","oldest_pending_at","failures":[...]}.
+        #[arg(long, env = "RILL_JSON")]
+        json: bool,
+    },
     /// List apps with their credentials.
     List {
         #[command(flatten)]
@@ -149,6 +160,9 @@ fn main() -> std::process::ExitCode {
             }
             Command::App { command: AppCommand::Usage { store, app_id, json } } => {
                 commands::show_usage(&store, app_id, json).await
+            }
+            Command::App { command: AppCommand::Outbox { store, app_id, json } } => {
+                commands::show_outbox(&store, app_id, json).await
             }
             Command::App { command: AppCommand::List { store, json } } => commands::list_apps(&store, json).await,
             Command::App { command: AppCommand::SetRateLimits { store, app_id, off, per_minute, defaults: _ } } => {

@@ -1,11 +1,12 @@
 //! Creating apps and changing their settings.
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::{App, AppSettings, RateLimitSetting};
+use crate::model::{App, AppSettings, EventHook, RateLimitSetting};
 use crate::secret::Secret;
 use crate::store::{NewApp, Tx};
 use chrono::{DateTime, Utc};
-use rill_protocol::request::UpdateAppRequest;
+use rill_protocol::limits;
+use rill_protocol::request::{EventHookRequest, UpdateAppRequest};
 
 /// Random lowercase letters and digits, from the operating system's randomness (through uuid v4).
 fn random_token(length: usize) -> String {
@@ -42,7 +43,7 @@ pub async fn create_app(tx: &mut dyn Tx, name: &str, now: DateTime<Utc>) -> Core
 }
 
 /// Applies `PATCH /app`.
-pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) -> CoreResult<App> {
+pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest, now: DateTime<Utc>) -> CoreResult<App> {
     let mut settings = app.settings.clone();
     if let Some(value) = request.disable_auth_checks {
         settings.disable_auth_checks = value;
@@ -59,13 +60,17 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) 
         };
     }
     if let Some(url) = &request.webhook_url {
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(CoreError::input(format!("webhook_url {url:?} must be an http or https URL")));
+        if !url.is_empty() {
+            check_webhook_url(url, "webhook_url")?;
         }
         settings.webhook_url = url.clone();
     }
     if let Some(events) = &request.webhook_events {
+        check_event_types(events, "webhook_events")?;
         settings.webhook_events = events.clone();
+    }
+    if let Some(hooks) = &request.event_hooks {
+        settings.event_hooks = event_hooks(&app.settings.event_hooks, hooks, now)?;
     }
     if let Some(mode) = &request.enforce_unique_usernames {
         if !matches!(mode.as_str(), "no" | "app" | "team") {
@@ -80,6 +85,80 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest) 
     }
     tx.update_app_settings(app.id, &settings).await?;
     Ok(App { settings, ..app.clone() })
+}
+
+/// An absolute http(s) URL with a host and no credentials, within [`limits::MAX_WEBHOOK_URL_BYTES`].
+fn check_webhook_url(url: &str, what: &str) -> CoreResult<()> {
+    let shown = limits::truncated(url);
+    if url.len() > limits::MAX_WEBHOOK_URL_BYTES {
+        return Err(CoreError::input(format!("{what} is longer than {} bytes", limits::MAX_WEBHOOK_URL_BYTES)));
+    }
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let authority = rest.map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    match authority {
+        Some(authority) if !authority.is_empty() && !authority.contains('@') && !url.contains(char::is_whitespace) => {
+            Ok(())
+        }
+        _ => Err(CoreError::input(format!(
+            "{what} {shown:?} must be an absolute http or https URL with a host and no user name or password"
+        ))),
+    }
+}
+
+fn check_event_types(types: &[String], what: &str) -> CoreResult<()> {
+    if types.len() > limits::MAX_HOOK_EVENT_TYPES {
+        return Err(CoreError::input(format!("{what} names more than {} event types", limits::MAX_HOOK_EVENT_TYPES)));
+    }
+    match types.iter().find(|name| name.is_empty() || name.len() > 64) {
+        Some(name) => {
+            Err(CoreError::input(format!("{what} names {:?}, which is not an event type", limits::truncated(name))))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The app's new `event_hooks`: each validated; a hook keeps its id and `created_at` when the request names an
+/// existing id, and gets a fresh id otherwise.
+fn event_hooks(existing: &[EventHook], hooks: &[EventHookRequest], now: DateTime<Utc>) -> CoreResult<Vec<EventHook>> {
+    if hooks.len() > limits::MAX_EVENT_HOOKS {
+        return Err(CoreError::input(format!("event_hooks holds more than {} hooks", limits::MAX_EVENT_HOOKS)));
+    }
+    let mut out: Vec<EventHook> = Vec::with_capacity(hooks.len());
+    for (index, hook) in hooks.iter().enumerate() {
+        let what = format!("event_hooks[{index}]");
+        match hook.hook_type.as_deref().unwrap_or("webhook") {
+            "webhook" => {}
+            other => {
+                return Err(CoreError::input(format!(
+                    "{what}.hook_type {:?} is not served by Rill (only \"webhook\")",
+                    limits::truncated(other)
+                )))
+            }
+        }
+        let url = hook.webhook_url.as_deref().unwrap_or_default();
+        check_webhook_url(url, &format!("{what}.webhook_url"))?;
+        let event_types = hook.event_types.clone().unwrap_or_default();
+        check_event_types(&event_types, &format!("{what}.event_types"))?;
+        let (low, high, default) = limits::WEBHOOK_TIMEOUT_MS;
+        let timeout_ms = hook.timeout_ms.unwrap_or(default);
+        if !(low..=high).contains(&timeout_ms) {
+            return Err(CoreError::input(format!("{what}.timeout_ms must be {low} to {high}, got {timeout_ms}")));
+        }
+        let known = hook.id.as_deref().and_then(|id| existing.iter().find(|old| old.id == id));
+        if hook.id.as_deref().is_some_and(|id| out.iter().any(|done| done.id == id)) {
+            return Err(CoreError::input(format!("{what}.id names a hook listed twice")));
+        }
+        out.push(EventHook {
+            id: known.map_or_else(|| uuid::Uuid::new_v4().to_string(), |old| old.id.clone()),
+            webhook_url: url.to_owned(),
+            event_types,
+            enabled: hook.enabled.unwrap_or(true),
+            timeout_ms,
+            created_at: known.map_or(now, |old| old.created_at),
+            updated_at: now,
+        });
+    }
+    Ok(out)
 }
 
 /// Sets an app's rate limits (`rill app set-rate-limits`).

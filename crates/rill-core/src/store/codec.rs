@@ -2,7 +2,7 @@
 //! settings as one JSON object, and the assembly of a page's ranked reactions.
 
 use crate::error::CoreResult;
-use crate::model::{AppSettings, MessageReactions, Plan, RateLimitSetting, Reaction};
+use crate::model::{AppSettings, EventHook, MessageReactions, Plan, RateLimitSetting, Reaction};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -39,6 +39,15 @@ pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
         "revoke_tokens_issued_before": optional_micros(&settings.revoke_tokens_issued_before),
         "webhook_url": settings.webhook_url,
         "webhook_events": settings.webhook_events,
+        "event_hooks": settings.event_hooks.iter().map(|hook| json!({
+            "id": hook.id,
+            "webhook_url": hook.webhook_url,
+            "event_types": hook.event_types,
+            "enabled": hook.enabled,
+            "timeout_ms": hook.timeout_ms,
+            "created_at": micros(&hook.created_at),
+            "updated_at": micros(&hook.updated_at),
+        })).collect::<Vec<_>>(),
         "enforce_unique_usernames": settings.enforce_unique_usernames,
         "guest_user_creation_disabled": settings.guest_user_creation_disabled,
         "suspended": settings.suspended,
@@ -84,6 +93,32 @@ pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
             },
             None => defaults.plan.clone(),
         },
+        event_hooks: value
+            .get("event_hooks")
+            .and_then(Value::as_array)
+            .map(|hooks| hooks.iter().map(hook_from_json).collect())
+            .unwrap_or_default(),
+    }
+}
+
+fn hook_from_json(hook: &Value) -> EventHook {
+    let text = |key: &str| hook.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let at = |key: &str| time(hook.get(key).and_then(Value::as_i64).unwrap_or(0));
+    EventHook {
+        id: text("id"),
+        webhook_url: text("webhook_url"),
+        event_types: hook
+            .get("event_types")
+            .and_then(Value::as_array)
+            .map(|types| types.iter().filter_map(|event| event.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default(),
+        enabled: hook.get("enabled").and_then(Value::as_bool).unwrap_or(false),
+        timeout_ms: hook
+            .get("timeout_ms")
+            .and_then(Value::as_i64)
+            .unwrap_or(rill_protocol::limits::WEBHOOK_TIMEOUT_MS.2),
+        created_at: at("created_at"),
+        updated_at: at("updated_at"),
     }
 }
 

@@ -27,9 +27,9 @@ use crate::store::selection::{
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
-    ChannelScope, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, ModerationRows, MonthShard, NewApp, PinRange, PostEffects, Posted, Sight, UsageRows, UserPurge,
-    UserRows,
+    ChannelScope, FailedJob, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
+    MessageRows, ModerationRows, MonthShard, NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange,
+    PostEffects, Posted, Sight, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -60,6 +60,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/postgres/0011_flags.sql")),
     (12, include_str!("../../migrations/postgres/0012_channel_mutes.sql")),
     (13, include_str!("../../migrations/postgres/0013_usage.sql")),
+    (14, include_str!("../../migrations/postgres/0014_outbox.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1586,6 +1587,143 @@ impl ModerationRows for PgTx {
             )
             .await?;
         Ok(cleared as usize)
+    }
+}
+
+#[async_trait]
+impl OutboxRows for PgTx {
+    async fn enqueue_jobs(&mut self, app_id: i64, jobs: &[NewJob], now: DateTime<Utc>) -> CoreResult<()> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        // One statement for all of a change's jobs: one round trip however many hooks there are.
+        let kinds: Vec<&str> = jobs.iter().map(|job| job.kind.as_str()).collect();
+        let ids: Vec<&str> = jobs.iter().map(|job| job.delivery_id.as_str()).collect();
+        let targets: Vec<&str> = jobs.iter().map(|job| job.target.as_str()).collect();
+        let timeouts: Vec<i64> = jobs.iter().map(|job| job.timeout_ms).collect();
+        let types: Vec<&str> = jobs.iter().map(|job| job.event_type.as_str()).collect();
+        let bodies: Vec<&str> = jobs.iter().map(|job| job.body.as_str()).collect();
+        self.execute(
+            "INSERT INTO outbox (app_id, kind, delivery_id, target, timeout_ms, event_type, body, created_at, \
+             available_at) SELECT $1, kind, delivery_id, target, timeout_ms, event_type, body, $8, $8 \
+             FROM UNNEST($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[]) \
+             AS job (kind, delivery_id, target, timeout_ms, event_type, body)",
+            &[&app_id, &kinds, &ids, &targets, &timeouts, &types, &bodies, &micros(&now)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_jobs(
+        &mut self,
+        lease: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> CoreResult<Vec<OutboxJob>> {
+        let rows = self
+            .rows(
+                "UPDATE outbox SET lease_owner = $1, available_at = $2, attempts = attempts + 1 \
+                 WHERE id IN (SELECT id FROM outbox WHERE failed_at IS NULL AND available_at <= $3 \
+                 ORDER BY available_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+                 RETURNING id, app_id, kind, delivery_id, target, timeout_ms, event_type, body, created_at, attempts",
+                &[&lease, &micros(&until), &micros(&now), &(limit as i64)],
+            )
+            .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            jobs.push(OutboxJob {
+                id: row.try_get(0)?,
+                app_id: row.try_get(1)?,
+                kind: row.try_get(2)?,
+                delivery_id: row.try_get(3)?,
+                target: row.try_get(4)?,
+                timeout_ms: row.try_get(5)?,
+                event_type: row.try_get(6)?,
+                body: row.try_get(7)?,
+                created_at: time(row.try_get(8)?),
+                attempt: row.try_get(9)?,
+                lease: lease.to_owned(),
+            });
+        }
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
+    async fn finish_job(&mut self, id: i64, lease: &str) -> CoreResult<bool> {
+        Ok(self.execute("DELETE FROM outbox WHERE id = $1 AND lease_owner = $2", &[&id, &lease]).await? > 0)
+    }
+
+    async fn retry_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool> {
+        let changed = self
+            .execute(
+                "UPDATE outbox SET available_at = $3, lease_owner = NULL, last_error = $4 \
+                 WHERE id = $1 AND lease_owner = $2",
+                &[&id, &lease, &micros(&at), &error],
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn fail_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool> {
+        let changed = self
+            .execute(
+                "UPDATE outbox SET failed_at = $3, lease_owner = NULL, last_error = $4 \
+                 WHERE id = $1 AND lease_owner = $2",
+                &[&id, &lease, &micros(&at), &error],
+            )
+            .await?;
+        Ok(changed > 0)
+    }
+
+    async fn outbox_summary(&mut self, app_id: i64, failures: usize) -> CoreResult<OutboxSummary> {
+        let rows = self
+            .rows(
+                "SELECT COUNT(*) FILTER (WHERE failed_at IS NULL), COUNT(*) FILTER (WHERE failed_at IS NOT NULL), \
+                 MIN(created_at) FILTER (WHERE failed_at IS NULL) FROM outbox WHERE app_id = $1",
+                &[&app_id],
+            )
+            .await?;
+        let (pending, failed, oldest) = match rows.first() {
+            Some(row) => (row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?, row.try_get::<_, Option<i64>>(2)?),
+            None => (0, 0, None),
+        };
+        let rows = self
+            .rows(
+                "SELECT id, kind, event_type, target, attempts, COALESCE(last_error, ''), failed_at FROM outbox \
+                 WHERE app_id = $1 AND failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT $2",
+                &[&app_id, &(failures as i64)],
+            )
+            .await?;
+        let mut failed_jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            failed_jobs.push(FailedJob {
+                id: row.try_get(0)?,
+                kind: row.try_get(1)?,
+                event_type: row.try_get(2)?,
+                target: row.try_get(3)?,
+                attempts: row.try_get(4)?,
+                last_error: row.try_get(5)?,
+                failed_at: time(row.try_get(6)?),
+            });
+        }
+        Ok(OutboxSummary {
+            pending: pending.max(0) as u64,
+            failed: failed.max(0) as u64,
+            oldest_pending_at: optional_time(oldest),
+            failures: failed_jobs,
+        })
+    }
+
+    async fn delete_failed_jobs(&mut self, before: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        let removed = self
+            .execute(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE failed_at IS NOT NULL \
+                 AND failed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                &[&micros(&before), &(limit as i64)],
+            )
+            .await?;
+        Ok(removed as usize)
     }
 }
 

@@ -20,9 +20,9 @@ use crate::store::selection::{
     CHANNELS, FLAGS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
-    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, Job,
-    Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows, NewApp,
-    PinRange, Sight, UsageRows, UserPurge, UserRows,
+    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, FailedJob,
+    Job, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows, NewApp,
+    NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, Sight, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -54,6 +54,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../../migrations/sqlite/0011_flags.sql")),
     (12, include_str!("../../migrations/sqlite/0012_channel_mutes.sql")),
     (13, include_str!("../../migrations/sqlite/0013_usage.sql")),
+    (14, include_str!("../../migrations/sqlite/0014_outbox.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -2550,6 +2551,124 @@ impl ModerationRows for SqliteTx {
             "UPDATE users SET banned = 0, shadow_banned = 0, ban_expires_at = NULL WHERE (app_id, id) IN \
              (SELECT app_id, id FROM users WHERE ban_expires_at IS NOT NULL AND ban_expires_at <= ?1 LIMIT ?2)",
             params![micros(&now), limit as i64],
+        )
+    }
+}
+
+#[async_trait]
+impl OutboxRows for SqliteTx {
+    async fn enqueue_jobs(&mut self, app_id: i64, jobs: &[NewJob], now: DateTime<Utc>) -> CoreResult<()> {
+        for job in jobs {
+            self.execute(
+                "INSERT INTO outbox (app_id, kind, delivery_id, target, timeout_ms, event_type, body, created_at, \
+                 available_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                params![
+                    app_id,
+                    job.kind.as_str(),
+                    job.delivery_id,
+                    job.target,
+                    job.timeout_ms,
+                    job.event_type,
+                    job.body,
+                    micros(&now)
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn claim_jobs(
+        &mut self,
+        lease: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> CoreResult<Vec<OutboxJob>> {
+        // One writer: the statement alone excludes every other claim.
+        let mut jobs = self.query(
+            "UPDATE outbox SET lease_owner = ?1, available_at = ?2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM outbox WHERE failed_at IS NULL AND available_at <= ?3 \
+             ORDER BY available_at, id LIMIT ?4) \
+             RETURNING id, app_id, kind, delivery_id, target, timeout_ms, event_type, body, created_at, attempts",
+            params![lease, micros(&until), micros(&now), limit as i64],
+            |row| {
+                Ok(OutboxJob {
+                    id: row.get(0)?,
+                    app_id: row.get(1)?,
+                    kind: row.get(2)?,
+                    delivery_id: row.get(3)?,
+                    target: row.get(4)?,
+                    timeout_ms: row.get(5)?,
+                    event_type: row.get(6)?,
+                    body: row.get(7)?,
+                    created_at: time(row.get(8)?),
+                    attempt: row.get(9)?,
+                    lease: lease.to_owned(),
+                })
+            },
+        )?;
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
+    async fn finish_job(&mut self, id: i64, lease: &str) -> CoreResult<bool> {
+        Ok(self.execute("DELETE FROM outbox WHERE id = ?1 AND lease_owner = ?2", params![id, lease])? > 0)
+    }
+
+    async fn retry_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool> {
+        let changed = self.execute(
+            "UPDATE outbox SET available_at = ?3, lease_owner = NULL, last_error = ?4 \
+             WHERE id = ?1 AND lease_owner = ?2",
+            params![id, lease, micros(&at), error],
+        )?;
+        Ok(changed > 0)
+    }
+
+    async fn fail_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool> {
+        let changed = self.execute(
+            "UPDATE outbox SET failed_at = ?3, lease_owner = NULL, last_error = ?4 WHERE id = ?1 AND lease_owner = ?2",
+            params![id, lease, micros(&at), error],
+        )?;
+        Ok(changed > 0)
+    }
+
+    async fn outbox_summary(&mut self, app_id: i64, failures: usize) -> CoreResult<OutboxSummary> {
+        let counts = self.query(
+            "SELECT COUNT(*) FILTER (WHERE failed_at IS NULL), COUNT(*) FILTER (WHERE failed_at IS NOT NULL), \
+             MIN(created_at) FILTER (WHERE failed_at IS NULL) FROM outbox WHERE app_id = ?1",
+            params![app_id],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, Option<i64>>(2)?)),
+        )?;
+        let (pending, failed, oldest) = counts.first().copied().unwrap_or((0, 0, None));
+        let failures = self.query(
+            "SELECT id, kind, event_type, target, attempts, COALESCE(last_error, ''), failed_at FROM outbox \
+             WHERE app_id = ?1 AND failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT ?2",
+            params![app_id, failures as i64],
+            |row| {
+                Ok(FailedJob {
+                    id: row.get(0)?,
+                    kind: row.get(1)?,
+                    event_type: row.get(2)?,
+                    target: row.get(3)?,
+                    attempts: row.get(4)?,
+                    last_error: row.get(5)?,
+                    failed_at: time(row.get(6)?),
+                })
+            },
+        )?;
+        Ok(OutboxSummary {
+            pending: pending.max(0) as u64,
+            failed: failed.max(0) as u64,
+            oldest_pending_at: optional_time(oldest),
+            failures,
+        })
+    }
+
+    async fn delete_failed_jobs(&mut self, before: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        self.execute(
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE failed_at IS NOT NULL AND failed_at < ?1 \
+             LIMIT ?2)",
+            params![micros(&before), limit as i64],
         )
     }
 }

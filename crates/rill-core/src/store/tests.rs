@@ -46,6 +46,7 @@ on_both_backends!(
     muted_channels_leave_the_unread_totals,
     monthly_usage_admits_exactly_the_plans_users,
     a_standing_reads_membership_and_ban_together,
+    outbox_jobs_are_leased_once_retried_failed_and_kept_apart,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1344,4 +1345,109 @@ async fn a_standing_reads_membership_and_ban_together(kind: BackendKind) {
         };
         assert_eq!((together.0.is_some(), together.1.is_some()), expected, "{user}");
     }
+}
+
+fn webhook_job(index: usize) -> crate::store::NewJob {
+    crate::store::NewJob {
+        kind: crate::store::JobKind::Webhook,
+        delivery_id: format!("delivery-{index}"),
+        target: format!("http://127.0.0.1:9/{index}"),
+        timeout_ms: 6000,
+        event_type: "message.new".into(),
+        body: format!("{{\"n\":{index}}}"),
+    }
+}
+
+/// Concurrent claims lease every due job exactly once; a leased job is not due until its lease ends (then it is
+/// claimed again, its attempt counted); only the claim that holds a job finishes, returns or fails it; a
+/// returned job is due at its new time; summaries are per app and failed jobs leave with the retention sweep.
+async fn outbox_jobs_are_leased_once_retried_failed_and_kept_apart(kind: BackendKind) {
+    use chrono::Duration;
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    let jobs: Vec<_> = (0..30).map(webhook_job).collect();
+    store.write((jobs, now), |tx, (jobs, now)| tx.enqueue_jobs(1, jobs, *now)).await.expect("enqueue");
+    let others: Vec<_> = (30..35).map(webhook_job).collect();
+    store.write((others, now), |tx, (jobs, now)| tx.enqueue_jobs(2, jobs, *now)).await.expect("enqueue");
+
+    let until = now + Duration::seconds(60);
+    let mut claims = Vec::new();
+    for claim in 0..6 {
+        let store = store.clone();
+        claims.push(tokio::spawn(async move {
+            let lease = format!("lease-{claim}");
+            store.write((lease, now, until), |tx, (lease, now, until)| tx.claim_jobs(lease, *now, *until, 10)).await
+        }));
+    }
+    let mut leased = Vec::new();
+    for claim in claims {
+        leased.extend(claim.await.expect("task").expect("claim"));
+    }
+    let mut ids: Vec<i64> = leased.iter().map(|job| job.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 35, "every job leased exactly once");
+    assert_eq!(leased.len(), 35);
+    assert!(leased.iter().all(|job| job.attempt == 1));
+    let again = store
+        .write(now, |tx, now| tx.claim_jobs("late", *now, *now + Duration::seconds(60), 100))
+        .await
+        .expect("claim");
+    assert!(again.is_empty(), "leased jobs are not due");
+
+    let of_app = |app: i64| leased.iter().filter(|job| job.app_id == app).cloned().collect::<Vec<_>>();
+    let (first, second, third) = (of_app(1)[0].clone(), of_app(1)[1].clone(), of_app(1)[2].clone());
+    assert_eq!(of_app(1).len(), 30);
+    assert!(of_app(2).iter().all(|job| job.body.starts_with("{\"n\":3")));
+    let wrong = store.write(first.id, |tx, id| tx.finish_job(*id, "someone-else")).await.expect("finish");
+    assert!(!wrong, "another claim cannot finish a job");
+    let job = first.clone();
+    assert!(store.write(job, |tx, job| tx.finish_job(job.id, &job.lease)).await.expect("finish"));
+    let job = second.clone();
+    let retry_at = now + Duration::seconds(1);
+    let returned = store
+        .write((job, retry_at), |tx, (job, at)| tx.retry_job(job.id, &job.lease, *at, "503 Service Unavailable"))
+        .await
+        .expect("retry");
+    assert!(returned);
+    let job = third.clone();
+    let failed =
+        store.write((job, now), |tx, (job, now)| tx.fail_job(job.id, &job.lease, *now, "400 Bad Request")).await;
+    assert!(failed.expect("fail"));
+
+    let before_due = store
+        .write(now, |tx, now| {
+            tx.claim_jobs("early", *now + Duration::milliseconds(500), *now + Duration::seconds(60), 100)
+        })
+        .await
+        .expect("claim");
+    assert!(before_due.is_empty(), "a returned job waits for its time");
+    let due = store
+        .write(now, |tx, now| tx.claim_jobs("retry", *now + Duration::seconds(2), *now + Duration::seconds(120), 100))
+        .await
+        .expect("claim");
+    assert_eq!(due.iter().map(|job| (job.id, job.attempt)).collect::<Vec<_>>(), vec![(second.id, 2)]);
+    assert_eq!(due[0].delivery_id, second.delivery_id, "the delivery id stays the same on every attempt");
+
+    let summary = store.read((), |tx, _| tx.outbox_summary(1, 10)).await.expect("summary");
+    assert_eq!((summary.pending, summary.failed), (28, 1));
+    assert_eq!(summary.failures.len(), 1);
+    assert_eq!(summary.failures[0].id, third.id);
+    assert_eq!(summary.failures[0].last_error, "400 Bad Request");
+    assert_eq!(summary.failures[0].attempts, 1);
+    assert!(summary.oldest_pending_at.is_some());
+    let other = store.read((), |tx, _| tx.outbox_summary(2, 10)).await.expect("summary");
+    assert_eq!((other.pending, other.failed), (5, 0));
+
+    // Once the first leases run out, their unfinished jobs are due again (a worker that died).
+    let expired = store
+        .write(until, |tx, until| tx.claim_jobs("after", *until, *until + Duration::seconds(60), 100))
+        .await
+        .expect("claim");
+    assert_eq!(expired.len(), 32, "every job still leased to the first claims, not the finished or failed one");
+    assert!(expired.iter().all(|job| job.attempt == 2));
+    let swept = store.write(now, |tx, now| tx.delete_failed_jobs(*now + Duration::seconds(1), 100)).await;
+    assert_eq!(swept.expect("sweep"), 1);
+    let summary = store.read((), |tx, _| tx.outbox_summary(1, 10)).await.expect("summary");
+    assert_eq!(summary.failed, 0);
 }

@@ -1,6 +1,7 @@
 //! `GET /app`, `PATCH /app`, `GET /channeltypes/{name}`.
 
 use crate::app::AppState;
+use crate::convert;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiQuery;
 use crate::extract::{ApiJson, ApiPath, Auth};
@@ -54,6 +55,11 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
             }),
             webhook_url: if server { app.settings.webhook_url.clone() } else { String::new() },
             webhook_events: if server { app.settings.webhook_events.clone() } else { Vec::new() },
+            event_hooks: if server {
+                app.settings.event_hooks.iter().map(convert::event_hook).collect()
+            } else {
+                Vec::new()
+            },
             revoke_tokens_issued_before: app.settings.revoke_tokens_issued_before.filter(|_| server),
             enforce_unique_usernames: app.settings.enforce_unique_usernames.clone(),
             suspended: app.settings.suspended,
@@ -73,10 +79,12 @@ pub(crate) async fn update_app(
     if !auth.is_server() {
         return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may update app settings"));
     }
-    let app = auth.app.clone();
+    let (app, now) = (auth.app.clone(), state.store().now());
     let updated = state
         .store()
-        .write((app, request), |tx, (app, request)| Box::pin(rill_core::ops::apps::update_app(tx, app, request)))
+        .write((app, request, now), |tx, (app, request, now)| {
+            Box::pin(rill_core::ops::apps::update_app(tx, app, request, *now))
+        })
         .await?;
     state.apps().put(updated);
     Ok(Reply(Empty {}))

@@ -109,23 +109,29 @@ async fn get_or_create_inner(
         })
         .await?;
     let outcome = match found {
-        Some(outcome) => outcome,
-        None => state
-            .store()
-            .write(input, |tx, (ctx, channel_type, id, query)| {
-                Box::pin(ops::channels::get_or_create_channel(
-                    tx,
-                    ctx,
-                    channel_type,
-                    id.as_ref(),
-                    query,
-                    Creation::Allowed,
-                ))
-            })
-            .await?
-            .ok_or_else(|| ApiError::new(rill_protocol::error::ErrorCode::Internal, "the channel was not created"))?,
+        Some(outcome) => {
+            state.publish(&auth.app, &outcome.notices, &outcome.users);
+            outcome
+        }
+        None => {
+            state
+                .commit(&auth.app, input, |tx, (ctx, channel_type, id, query)| {
+                    Box::pin(async move {
+                        ops::channels::get_or_create_channel(
+                            tx,
+                            ctx,
+                            channel_type,
+                            id.as_ref(),
+                            query,
+                            Creation::Allowed,
+                        )
+                        .await?
+                        .ok_or_else(|| rill_core::error::CoreError::internal("the channel was not created"))
+                    })
+                })
+                .await?
+        }
     };
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     let views = [outcome.value];
     subscribe(&state, &auth, &views, &outcome.users, request.watch == Some(true), request.presence == Some(true))?;
     let mut states = render_states(&state, &auth, &views, &outcome.users);
@@ -210,8 +216,8 @@ pub(crate) async fn query_members(
     }))
 }
 
+/// The answer of a committed channel update (its notices are published by `AppState::commit`).
 fn update_response(state: &AppState, auth: &Auth, outcome: Outcome<ChannelUpdate>) -> Reply<UpdateChannelResponse> {
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     let update = &outcome.value;
     with_renderer(state, auth.app.id, &outcome.users, |renderer| {
         Reply(UpdateChannelResponse {
@@ -233,8 +239,7 @@ pub(crate) async fn update_channel(
     let ctx = auth.context(&state, named);
     let cid = cid_of(&channel_type, &id);
     let outcome = state
-        .store()
-        .write((ctx, cid, request), |tx, (ctx, cid, request)| {
+        .commit(&auth.app, (ctx, cid, request), |tx, (ctx, cid, request)| {
             Box::pin(ops::channels::update_channel(tx, ctx, cid, request.clone()))
         })
         .await?;
@@ -250,8 +255,7 @@ pub(crate) async fn partial_update_channel(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
     let outcome = state
-        .store()
-        .write((ctx, cid, request), |tx, (ctx, cid, request)| {
+        .commit(&auth.app, (ctx, cid, request), |tx, (ctx, cid, request)| {
             Box::pin(ops::channels::partial_update_channel(tx, ctx, cid, request.clone()))
         })
         .await?;
@@ -266,12 +270,12 @@ pub(crate) async fn delete_channel(
 ) -> ApiResult<Reply<ChannelBody>> {
     let ctx = auth.context(&state, query.user_id);
     let cid = cid_of(&channel_type, &id);
-    let outcome =
-        state.store().write((ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::delete_channel(tx, ctx, cid))).await?;
+    let outcome = state
+        .commit(&auth.app, (ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::delete_channel(tx, ctx, cid)))
+        .await?;
     if let Some(before) = outcome.value.deleted_at {
         state.purger().schedule(Purge::Channel { app_id: auth.app.id, cid: outcome.value.cid.clone(), before });
     }
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(with_renderer(&state, auth.app.id, &outcome.users, |renderer| {
         Reply(ChannelBody { channel: renderer.channel(&outcome.value, None, None) })
     }))
@@ -302,8 +306,7 @@ pub(crate) async fn truncate_channel(
     let cid = cid_of(&channel_type, &id);
     let hard = options.hard_delete;
     let outcome = state
-        .store()
-        .write((ctx, cid, options), |tx, (ctx, cid, options)| {
+        .commit(&auth.app, (ctx, cid, options), |tx, (ctx, cid, options)| {
             Box::pin(ops::channels::truncate_channel(tx, ctx, cid, options.clone()))
         })
         .await?;
@@ -322,13 +325,11 @@ pub(crate) async fn hide_channel(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
     let clear_history = request.clear_history.unwrap_or(false);
-    let outcome = state
-        .store()
-        .write((ctx, cid, clear_history), |tx, (ctx, cid, clear_history)| {
+    state
+        .commit(&auth.app, (ctx, cid, clear_history), |tx, (ctx, cid, clear_history)| {
             Box::pin(ops::channels::hide_channel(tx, ctx, cid, *clear_history))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
 
@@ -340,9 +341,7 @@ pub(crate) async fn show_channel(
 ) -> ApiResult<Reply<Empty>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
-    let outcome =
-        state.store().write((ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::show_channel(tx, ctx, cid))).await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
+    state.commit(&auth.app, (ctx, cid), |tx, (ctx, cid)| Box::pin(ops::channels::show_channel(tx, ctx, cid))).await?;
     Ok(Reply(Empty {}))
 }
 
@@ -356,12 +355,10 @@ pub(crate) async fn mark_read(
     let cid = cid_of(&channel_type, &id);
     let message_id = request.message_id.clone().filter(|id| !id.is_empty());
     let outcome = state
-        .store()
-        .write((ctx, cid, message_id), |tx, (ctx, cid, message_id)| {
+        .commit(&auth.app, (ctx, cid, message_id), |tx, (ctx, cid, message_id)| {
             Box::pin(ops::channels::mark_read(tx, ctx, cid, message_id.as_deref()))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     let mark = &outcome.value;
     let mut event = channel_event(rill_protocol::event::kind::MESSAGE_READ, &mark.channel, state.store().now());
     event.user = with_renderer(&state, auth.app.id, &outcome.users, |renderer| Some(renderer.user(&mark.user_id)));
@@ -390,13 +387,11 @@ pub(crate) async fn mark_unread(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let cid = cid_of(&channel_type, &id);
     let message_id = request.message_id.clone().filter(|id| !id.is_empty());
-    let outcome = state
-        .store()
-        .write((ctx, cid, message_id, timestamp), |tx, (ctx, cid, message_id, timestamp)| {
+    state
+        .commit(&auth.app, (ctx, cid, message_id, timestamp), |tx, (ctx, cid, message_id, timestamp)| {
             Box::pin(ops::channels::mark_unread(tx, ctx, cid, message_id.as_deref(), *timestamp))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
 
@@ -406,13 +401,11 @@ pub(crate) async fn mark_channels_read(
     ApiJson(request): ApiJson<ActingUserRequest>,
 ) -> ApiResult<Reply<Empty>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
-    let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| {
+    state
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| {
             Box::pin(ops::channels::mark_channels_read(tx, ctx, request.read_by_channel.as_ref()))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
 

@@ -31,12 +31,10 @@ pub(crate) async fn send_message(
     let ctx = auth.context(&state, named_user(&request.message.user_id, &request.message.user));
     let cid = Cid::new(&channel_type, &id);
     let outcome = state
-        .store()
-        .write((ctx, cid, request), |tx, (ctx, cid, request)| {
+        .commit(&auth.app, (ctx, cid, request), |tx, (ctx, cid, request)| {
             Box::pin(ops::messages::send_message(tx, ctx, cid, request.clone()))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
 
@@ -69,12 +67,10 @@ pub(crate) async fn update_message(
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.message.user_id, &request.message.user));
     let outcome = state
-        .store()
-        .write((ctx, message_id, request), |tx, (ctx, message_id, request)| {
+        .commit(&auth.app, (ctx, message_id, request), |tx, (ctx, message_id, request)| {
             Box::pin(ops::messages::update_message(tx, ctx, message_id, request.message.clone()))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
 
@@ -86,12 +82,10 @@ pub(crate) async fn partial_update_message(
 ) -> ApiResult<Reply<MessageBody>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let outcome = state
-        .store()
-        .write((ctx, message_id, request), |tx, (ctx, message_id, request)| {
+        .commit(&auth.app, (ctx, message_id, request), |tx, (ctx, message_id, request)| {
             Box::pin(ops::messages::partial_update_message(tx, ctx, message_id, request.clone()))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
 
@@ -104,12 +98,10 @@ pub(crate) async fn delete_message(
     let ctx = auth.context(&state, query.deleted_by);
     let hard = query.hard;
     let outcome = state
-        .store()
-        .write((ctx, message_id, hard), |tx, (ctx, message_id, hard)| {
+        .commit(&auth.app, (ctx, message_id, hard), |tx, (ctx, message_id, hard)| {
             Box::pin(ops::messages::delete_message(tx, ctx, message_id, *hard))
         })
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(message_reply(&state, &auth, &outcome))
 }
 
@@ -171,7 +163,6 @@ pub(crate) async fn replies(
 }
 
 fn reaction_reply(state: &AppState, auth: &Auth, outcome: Outcome<(MessageView, Reaction)>) -> Reply<ReactionBody> {
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     let (view, reaction) = &outcome.value;
     with_renderer(state, auth.app.id, &outcome.users, |renderer| {
         Reply(ReactionBody { message: renderer.message(view), reaction: renderer.reaction(reaction) })
@@ -193,8 +184,7 @@ pub(crate) async fn send_reaction(
         enforce_unique: request.enforce_unique.unwrap_or(false),
     };
     let outcome = state
-        .store()
-        .write((ctx, message_id, input), |tx, (ctx, message_id, input)| {
+        .commit(&auth.app, (ctx, message_id, input), |tx, (ctx, message_id, input)| {
             Box::pin(ops::messages::send_reaction(tx, ctx, message_id, input.clone()))
         })
         .await?;
@@ -209,8 +199,7 @@ pub(crate) async fn delete_reaction(
 ) -> ApiResult<Reply<ReactionBody>> {
     let ctx = auth.context(&state, query.user_id);
     let outcome = state
-        .store()
-        .write((ctx, message_id, reaction_type), |tx, (ctx, message_id, reaction_type)| {
+        .commit(&auth.app, (ctx, message_id, reaction_type), |tx, (ctx, message_id, reaction_type)| {
             Box::pin(ops::messages::delete_reaction(tx, ctx, message_id, reaction_type))
         })
         .await?;

@@ -30,8 +30,7 @@ pub(crate) async fn mute(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let (targets, timeout) = (request.targets(), request.timeout);
     let outcome = state
-        .store()
-        .write((ctx, targets, timeout), |tx, (ctx, targets, timeout)| {
+        .commit(&auth.app, (ctx, targets, timeout), |tx, (ctx, targets, timeout)| {
             Box::pin(ops::moderation::mute_users(tx, ctx, targets, *timeout))
         })
         .await?;
@@ -56,8 +55,9 @@ pub(crate) async fn unmute(
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let targets = request.targets();
     let outcome = state
-        .store()
-        .write((ctx, targets), |tx, (ctx, targets)| Box::pin(ops::moderation::unmute_users(tx, ctx, targets)))
+        .commit(&auth.app, (ctx, targets), |tx, (ctx, targets)| {
+            Box::pin(ops::moderation::unmute_users(tx, ctx, targets))
+        })
         .await?;
     let Mutes { muter, own, .. } = &outcome.value;
     announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_MUTES_UPDATED).await?;
@@ -101,8 +101,9 @@ pub(crate) async fn mute_channel(
 ) -> ApiResult<Reply<MuteChannelResponse>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::mute_channels(tx, ctx, request)))
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::moderation::mute_channels(tx, ctx, request))
+        })
         .await?;
     let ChannelMutes { muter, own, made } = &outcome.value;
     let own_user = announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_CHANNEL_MUTES_UPDATED).await?;
@@ -124,8 +125,9 @@ pub(crate) async fn unmute_channel(
 ) -> ApiResult<Reply<UnmuteResponse>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::unmute_channels(tx, ctx, request)))
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::moderation::unmute_channels(tx, ctx, request))
+        })
         .await?;
     let ChannelMutes { muter, own, .. } = &outcome.value;
     announce(&state, &auth, muter, own, &outcome.users, NOTIFICATION_CHANNEL_MUTES_UPDATED).await?;
@@ -140,11 +142,9 @@ pub(crate) async fn ban(
 ) -> ApiResult<Reply<Empty>> {
     let banner = request.banned_by_id.clone().or_else(|| request.banned_by.as_ref().map(|user| user.id.clone()));
     let ctx = auth.context(&state, banner.or_else(|| named_user(&request.user_id, &request.user)));
-    let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::ban_user(tx, ctx, request)))
+    state
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::ban_user(tx, ctx, request)))
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
 
@@ -155,11 +155,9 @@ pub(crate) async fn unban(
     ApiQuery(query): ApiQuery<UnbanQuery>,
 ) -> ApiResult<Reply<Empty>> {
     let ctx = auth.context(&state, query.created_by.clone().or_else(|| query.user_id.clone()));
-    let outcome = state
-        .store()
-        .write((ctx, query), |tx, (ctx, query)| Box::pin(ops::moderation::unban_user(tx, ctx, query)))
+    state
+        .commit(&auth.app, (ctx, query), |tx, (ctx, query)| Box::pin(ops::moderation::unban_user(tx, ctx, query)))
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(Reply(Empty {}))
 }
 
@@ -210,10 +208,8 @@ pub(crate) async fn flag(
 ) -> ApiResult<Reply<FlagResponse>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::flag(tx, ctx, request)))
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::flag(tx, ctx, request)))
         .await?;
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     Ok(flag_reply(&state, &auth, &outcome))
 }
 
@@ -225,8 +221,7 @@ pub(crate) async fn unflag(
 ) -> ApiResult<Reply<FlagResponse>> {
     let ctx = auth.context(&state, named_user(&request.user_id, &request.user));
     let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::unflag(tx, ctx, request)))
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| Box::pin(ops::moderation::unflag(tx, ctx, request)))
         .await?;
     Ok(flag_reply(&state, &auth, &outcome))
 }

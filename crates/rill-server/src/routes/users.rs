@@ -61,10 +61,6 @@ async fn totals_of(state: &AppState, auth: &Auth, users: &[User]) -> ApiResult<H
         .await?)
 }
 
-fn finish(state: &AppState, auth: &Auth, outcome: &Outcome<Vec<User>>) {
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
-}
-
 pub(crate) async fn upsert_users(
     State(state): State<AppState>,
     auth: Auth,
@@ -72,10 +68,10 @@ pub(crate) async fn upsert_users(
 ) -> ApiResult<Reply<UsersMapResponse>> {
     let ctx = auth.context(&state, None);
     let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| Box::pin(ops::users::upsert_users(tx, ctx, request.clone())))
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| {
+            Box::pin(ops::users::upsert_users(tx, ctx, request.clone()))
+        })
         .await?;
-    finish(&state, &auth, &outcome);
     let totals = totals_of(&state, &auth, &outcome.value).await?;
     Ok(Reply(full_users(&state, &auth, &outcome.value, &totals)))
 }
@@ -87,12 +83,10 @@ pub(crate) async fn partial_update_users(
 ) -> ApiResult<Reply<UsersMapResponse>> {
     let ctx = auth.context(&state, None);
     let outcome = state
-        .store()
-        .write((ctx, request), |tx, (ctx, request)| {
+        .commit(&auth.app, (ctx, request), |tx, (ctx, request)| {
             Box::pin(ops::users::partial_update_users(tx, ctx, request.users.clone()))
         })
         .await?;
-    finish(&state, &auth, &outcome);
     let totals = totals_of(&state, &auth, &outcome.value).await?;
     Ok(Reply(full_users(&state, &auth, &outcome.value, &totals)))
 }
@@ -129,7 +123,6 @@ pub(crate) async fn query_users(
 }
 
 async fn single_user(state: &AppState, auth: &Auth, outcome: Outcome<User>) -> ApiResult<Reply<UserResponseBody>> {
-    state.publish(&auth.app, &outcome.notices, &outcome.users);
     let online = state.registry().is_online(auth.app.id, &outcome.value.id);
     Ok(Reply(UserResponseBody {
         user: convert::own_user(&outcome.value, online, UnreadTotals::default(), state.store().now()),
@@ -147,8 +140,7 @@ pub(crate) async fn delete_user(
         ops::users::UserDeletion { hard: query.hard_delete, mark_messages_deleted: query.mark_messages_deleted };
     let before = ctx.now;
     let outcome = state
-        .store()
-        .write((ctx, user_id.clone(), deletion), |tx, (ctx, user_id, deletion)| {
+        .commit(&auth.app, (ctx, user_id.clone(), deletion), |tx, (ctx, user_id, deletion)| {
             Box::pin(ops::users::delete_user(tx, ctx, user_id, *deletion))
         })
         .await?;
@@ -166,8 +158,9 @@ pub(crate) async fn deactivate_user(
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
     let outcome = state
-        .store()
-        .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(ops::users::set_deactivated(tx, ctx, user_id, true)))
+        .commit(&auth.app, (ctx, user_id), |tx, (ctx, user_id)| {
+            Box::pin(ops::users::set_deactivated(tx, ctx, user_id, true))
+        })
         .await?;
     single_user(&state, &auth, outcome).await
 }
@@ -179,8 +172,9 @@ pub(crate) async fn reactivate_user(
 ) -> ApiResult<Reply<UserResponseBody>> {
     let ctx = auth.context(&state, None);
     let outcome = state
-        .store()
-        .write((ctx, user_id), |tx, (ctx, user_id)| Box::pin(ops::users::set_deactivated(tx, ctx, user_id, false)))
+        .commit(&auth.app, (ctx, user_id), |tx, (ctx, user_id)| {
+            Box::pin(ops::users::set_deactivated(tx, ctx, user_id, false))
+        })
         .await?;
     single_user(&state, &auth, outcome).await
 }

@@ -68,7 +68,7 @@ async fn only_the_server_may_update_the_app() {
         (json!({"revoke_tokens_issued_before": 17}), "revoke_tokens_issued_before"),
         // Settings Rill does not keep yet are refused by name, not dropped: nothing of the request is applied.
         (json!({"disable_auth_checks": true, "push_config": {"version": "v2"}}), "push_config"),
-        (json!({"event_hooks": [{"hook_type": "webhook", "webhook_url": "https://example.com"}]}), "event_hooks"),
+        (json!({"event_hooks": [{"hook_type": "sqs", "webhook_url": "https://example.com"}]}), "hook_type"),
         (json!({"firebase_config": {"credentials_json": "{}"}}), "firebase_config"),
         (json!({"file_upload_config": {"size_limit": 1}}), "file_upload_config"),
     ] {

@@ -17,3 +17,4 @@ mod smoke;
 mod support;
 mod usage;
 mod users;
+mod webhooks;

@@ -65,3 +65,88 @@ async fn acknowledged_messages_survive_kill_9() {
         &missing[..missing.len().min(10)]
     );
 }
+
+/// A webhook receiver that records `(X-Webhook-Id, message id)` of each `message.new` it accepts.
+async fn webhook_receiver(
+    listener: tokio::net::TcpListener,
+) -> std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>> {
+    use axum::http::HeaderMap;
+    let accepted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = accepted.clone();
+    let app = axum::Router::new().fallback(move |headers: HeaderMap, body: axum::body::Bytes| {
+        let record = record.clone();
+        async move {
+            let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            let id = headers.get("x-webhook-id").and_then(|value| value.to_str().ok()).unwrap_or_default();
+            let message = event["message"]["id"].as_str().unwrap_or_default();
+            record.lock().unwrap().push((id.to_owned(), message.to_owned()));
+            "ok"
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    accepted
+}
+
+/// Webhook jobs are written with the messages they announce: messages acknowledged just before a `kill -9`,
+/// while their receiver was not answering, are delivered after the restart, each exactly once.
+#[tokio::test]
+async fn webhooks_of_acknowledged_messages_are_delivered_after_kill_9_once() {
+    let place = Place::new();
+    let app = create_app(&place).await;
+    let (key, secret) = (app["api_key"].as_str().unwrap().to_owned(), app["api_secret"].as_str().unwrap().to_owned());
+    let app_id = app["app_id"].to_string();
+    let mut served = serve(&place).await;
+    let client = Client::server(&served.base_url, &key, &secret);
+    // A receiver that takes connections and never answers: attempts hang until the kill.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap();
+    let hook = json!({"webhook_url": format!("http://{address}/hook"), "event_types": ["message.new"]});
+    let response =
+        client.raw(reqwest::Method::PATCH, "/app", &[], Some(&json!({"event_hooks": [hook]}))).await.unwrap();
+    assert!((200..300).contains(&response.status), "{}", response.body);
+    client.upsert_users(&[json!({"id": "ann"}), json!({"id": "ben"})]).await.unwrap();
+    client
+        .get_or_create_channel("team", "hooks", &json!({"data": {"created_by_id": "ann", "members": ["ann", "ben"]}}))
+        .await
+        .unwrap();
+    let mut sent = Vec::new();
+    for index in 0..20 {
+        let message = json!({"id": format!("hooked-{index}"), "text": "announce me", "user_id": "ann"});
+        sent.push(client.send_message("team", "hooks", &message).await.unwrap().id);
+    }
+    served.child.kill().await.unwrap();
+    served.child.wait().await.unwrap();
+
+    // While the server is down the operator sees the backlog.
+    let dir = place.dir();
+    let report =
+        crate::support::run(&place, &["app", "outbox", "--data-dir", dir, "--app-id", &app_id, "--json"]).await;
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["pending"], 20, "{report}");
+    assert_eq!(report["failed"], 0, "{report}");
+
+    drop(silent);
+    let listener = tokio::net::TcpListener::bind(address).await.unwrap();
+    let accepted = webhook_receiver(listener).await;
+    let _served = serve(&place).await;
+    // Jobs in an attempt at the kill wait for their lease to end (11 s at most).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    while accepted.lock().unwrap().len() < sent.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let accepted = accepted.lock().unwrap().clone();
+    let mut messages: Vec<String> = accepted.iter().map(|(_, message)| message.clone()).collect();
+    messages.sort();
+    let mut expected = sent.clone();
+    expected.sort();
+    assert_eq!(messages, expected, "every acknowledged message's webhook, once");
+    let mut ids: Vec<&String> = accepted.iter().map(|(id, _)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), sent.len(), "one delivery id per message");
+    let report =
+        crate::support::run(&place, &["app", "outbox", "--data-dir", dir, "--app-id", &app_id, "--json"]).await;
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!((report["pending"].as_u64(), report["failed"].as_u64()), (Some(0), Some(0)), "{report}");
+}

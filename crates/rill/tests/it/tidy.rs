@@ -158,3 +158,23 @@ fn both_backends_have_the_same_migrations() {
     assert_eq!(versions, rill_core::store::postgres::migration_versions(), "the PostgreSQL backend runs every file");
     assert_eq!(versions, rill_core::store::sqlite::migration_versions(), "the SQLite backend runs every file");
 }
+
+/// Handlers write through `AppState::commit`, which writes a change's webhook jobs in its transaction and
+/// publishes its notices: a bare `store().write` in a route module would commit a change without its webhooks.
+/// App settings (`routes/app.rs`) change no rows that have events.
+#[test]
+fn route_handlers_write_through_commit() {
+    let routes = workspace_root().join("crates/rill-server/src/routes");
+    let mut files = Vec::new();
+    files_with_extension(&routes, ".rs", &mut files);
+    assert!(files.len() >= 4, "{files:?}");
+    let offending: Vec<_> = files
+        .into_iter()
+        .filter(|path| !path.ends_with("app.rs"))
+        .filter(|path| {
+            let text: String = std::fs::read_to_string(path).unwrap().split_whitespace().collect();
+            text.contains(".store().write(")
+        })
+        .collect();
+    assert!(offending.is_empty(), "route modules writing around AppState::commit: {offending:?}");
+}
