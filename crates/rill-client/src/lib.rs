@@ -6,5 +6,5 @@ pub mod rest;
 pub mod socket;
 pub mod token;
 
-pub use rest::{Client, ClientError, RawResponse};
+pub use rest::{Client, ClientError, RawResponse, UploadFile};
 pub use socket::{Socket, SocketError};

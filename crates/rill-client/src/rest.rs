@@ -28,6 +28,14 @@ impl ClientError {
     }
 }
 
+/// A file to upload: its name, its declared type and its bytes.
+#[derive(Debug, Clone)]
+pub struct UploadFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A response as it came.
 #[derive(Debug, Clone)]
 pub struct RawResponse {
@@ -94,6 +102,35 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<RawResponse, ClientError> {
+        let mut request = self.request(method, path, query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Self::send_raw(request).await
+    }
+
+    /// Uploads a file as Stream's upload endpoints take it: a multipart body with the `file` part and, for a
+    /// server call, the uploader as the `user` part (`{"id": ...}`).
+    pub async fn upload_raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        file: &UploadFile,
+        user_id: Option<&str>,
+    ) -> Result<RawResponse, ClientError> {
+        let part = reqwest::multipart::Part::bytes(file.bytes.clone())
+            .file_name(file.name.clone())
+            .mime_str(&file.content_type)
+            .map_err(|error| ClientError::Protocol { status: 0, body: error.to_string() })?;
+        let mut form = reqwest::multipart::Form::new().part("file", part);
+        if let Some(user_id) = user_id {
+            form = form.text("user", serde_json::json!({ "id": user_id }).to_string());
+        }
+        Self::send_raw(self.request(method, path, query).multipart(form)).await
+    }
+
+    fn request(&self, method: Method, path: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base_url))
@@ -103,13 +140,13 @@ impl Client {
         if let Some(connection_id) = &self.connection_id {
             request = request.query(&[("connection_id", connection_id.as_str())]);
         }
-        request = match &self.token {
+        match &self.token {
             Some(token) => request.header("Authorization", token).header("stream-auth-type", "jwt"),
             None => request.header("stream-auth-type", "anonymous"),
-        };
-        if let Some(body) = body {
-            request = request.json(body);
         }
+    }
+
+    async fn send_raw(request: reqwest::RequestBuilder) -> Result<RawResponse, ClientError> {
         let response = request.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();

@@ -33,6 +33,84 @@ pub struct AppSettings {
     pub rate_limits: RateLimitSetting,
     pub plan: Plan,
     pub event_hooks: Vec<EventHook>,
+    /// `file_upload_config`: what `.../file` accepts.
+    pub file_uploads: UploadRules,
+    /// `image_upload_config`: what `.../image` accepts.
+    pub image_uploads: UploadRules,
+}
+
+/// What an upload endpoint accepts (`FileUploadConfig`): at most `size_limit` bytes (0: Stream's 100 MB),
+/// extensions and MIME types allowed (none listed: any) and blocked. Extensions are compared without the dot
+/// and case; MIME types case-insensitively, a `type/*` entry covering its whole type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadRules {
+    pub size_limit: u64,
+    pub allowed_file_extensions: Vec<String>,
+    pub blocked_file_extensions: Vec<String>,
+    pub allowed_mime_types: Vec<String>,
+    pub blocked_mime_types: Vec<String>,
+}
+
+pub use rill_protocol::limits::MAX_UPLOAD_BYTES;
+
+impl UploadRules {
+    /// The largest upload accepted, in bytes.
+    pub fn limit(&self) -> u64 {
+        if self.size_limit == 0 {
+            MAX_UPLOAD_BYTES
+        } else {
+            self.size_limit.min(MAX_UPLOAD_BYTES)
+        }
+    }
+
+    /// Why a file of this name and type may not be uploaded, if it may not.
+    pub fn refusal(&self, file_name: &str, mime_type: &str) -> Option<String> {
+        let extension =
+            file_name.rsplit_once('.').map(|(_, extension)| extension.to_ascii_lowercase()).unwrap_or_default();
+        let listed =
+            |list: &[String]| list.iter().any(|entry| entry.trim_start_matches('.').eq_ignore_ascii_case(&extension));
+        let mime = mime_type.to_ascii_lowercase();
+        let covers = |list: &[String]| {
+            list.iter().any(|entry| {
+                let entry = entry.to_ascii_lowercase();
+                match entry.strip_suffix("/*") {
+                    Some(kind) => mime.split('/').next() == Some(kind),
+                    None => entry == mime,
+                }
+            })
+        };
+        if listed(&self.blocked_file_extensions)
+            || (!self.allowed_file_extensions.is_empty() && !listed(&self.allowed_file_extensions))
+        {
+            return Some(format!("files with the extension {extension:?} are not allowed in this app"));
+        }
+        if covers(&self.blocked_mime_types)
+            || (!self.allowed_mime_types.is_empty() && !covers(&self.allowed_mime_types))
+        {
+            return Some(format!("files of type {mime:?} are not allowed in this app"));
+        }
+        None
+    }
+}
+
+/// A stored upload: a file or an image posted to a channel (or to the app, `cid` empty), served at an unguessable
+/// URL that names its `token`. Its bytes are a blob named by their SHA-256 (`content_hash`), shared by every
+/// upload of the same bytes in the app; an image may have a thumbnail blob too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub token: String,
+    pub cid: String,
+    pub user_id: String,
+    /// `file` or `image`.
+    pub kind: String,
+    pub content_hash: String,
+    pub size: i64,
+    pub mime_type: String,
+    pub file_name: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub thumb_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// One webhook of `event_hooks`: where events of the listed types (all when empty) are POSTed.
@@ -92,6 +170,8 @@ impl Default for AppSettings {
             rate_limits: RateLimitSetting::StreamDefaults,
             plan: Plan::named("enterprise").unwrap_or_default(),
             event_hooks: Vec::new(),
+            file_uploads: UploadRules::default(),
+            image_uploads: UploadRules::default(),
         }
     }
 }
@@ -464,6 +544,19 @@ pub struct ChannelMute {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub expires: Option<DateTime<Utc>>,
+}
+
+/// A device registered for push: its push token (`id`, unique in the app: registering it again moves it to the
+/// new user), provider and, when the provider reported the token invalid, why it is disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub user_id: String,
+    pub push_provider: String,
+    pub push_provider_name: Option<String>,
+    pub voip: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A user's mute of another user: the muter's own, until `expires` (or until they unmute).

@@ -4,9 +4,11 @@
 
 pub mod apps;
 pub mod channels;
+pub mod devices;
 pub mod messages;
 pub mod moderation;
 pub mod outbox;
+pub mod uploads;
 pub mod usage;
 pub mod users;
 
@@ -185,6 +187,12 @@ pub enum Notice {
         ban: Ban,
         channel: Option<Channel>,
         lifted: bool,
+    },
+    /// Uploads whose rows are gone (deleted, or dropped from their message): after the commit the server
+    /// removes their blobs that no upload names any more. Nobody is told.
+    UploadsRemoved {
+        app_id: i64,
+        uploads: Vec<crate::model::Upload>,
     },
 }
 

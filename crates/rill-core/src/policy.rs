@@ -34,8 +34,7 @@ pub fn channel_type_config(name: &str, created_at: DateTime<Utc>) -> Option<Chan
         replies: true,
         quotes: true,
         mutes: true,
-        // Off until uploads exist (issue 7): clients offer what the type says it has.
-        uploads: false,
+        uploads: true,
         url_enrichment,
         push_notifications: true,
         reminders: false,
@@ -230,10 +229,10 @@ mod tests {
         for name in ["messaging", "team", "livestream", "commerce", "gaming"] {
             let channel = channel(name);
             let config = channel_type_config(name, channel.created_at).unwrap();
-            assert!(!config.uploads && config.mutes, "{name}: uploads are not built, mutes are");
+            assert!(config.uploads && config.mutes, "{name}: uploads and mutes are on");
             for viewer in [access("admin", None, true), access("user", Some("channel_moderator"), false)] {
                 let granted = capabilities(&viewer, &channel, &config);
-                assert!(!has(&granted, "upload-file"), "{name} grants upload-file: {granted:?}");
+                assert!(has(&granted, "upload-file"), "{name} grants upload-file: {granted:?}");
                 assert!(has(&granted, "ban-channel-members"), "moderators ban in {name}: {granted:?}");
                 assert!(has(&granted, "flag-message"), "members flag in {name}: {granted:?}");
                 assert!(has(&granted, "mute-channel"), "members mute {name}: {granted:?}");

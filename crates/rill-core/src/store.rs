@@ -17,8 +17,8 @@ mod tests;
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User,
-    UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, Reaction,
+    UnreadTotals, Upload, User, UserMute,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -77,7 +77,17 @@ pub enum MessageRange {
 /// backend with concurrent writers. So operations stay correct when transactions run concurrently at
 /// PostgreSQL's default isolation, as they do on SQLite's single writer.
 pub trait Tx:
-    AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + OutboxRows + Maintenance + Send
+    AppRows
+    + UserRows
+    + ChannelRows
+    + MessageRows
+    + ModerationRows
+    + UsageRows
+    + OutboxRows
+    + UploadRows
+    + DeviceRows
+    + Maintenance
+    + Send
 {
 }
 
@@ -91,9 +101,55 @@ pub trait Maintenance: Send {
 }
 
 impl<
-        T: AppRows + UserRows + ChannelRows + MessageRows + ModerationRows + UsageRows + OutboxRows + Maintenance + Send,
+        T: AppRows
+            + UserRows
+            + ChannelRows
+            + MessageRows
+            + ModerationRows
+            + UsageRows
+            + OutboxRows
+            + UploadRows
+            + DeviceRows
+            + Maintenance
+            + Send,
     > Tx for T
 {
+}
+
+/// Devices registered for push.
+#[async_trait]
+pub trait DeviceRows: Send {
+    /// Registers a device for its user: a new token is added; a token the user has already changes nothing but
+    /// its provider fields (and is enabled again); another user's token moves to this user.
+    async fn put_device(&mut self, app_id: i64, device: &Device) -> CoreResult<()>;
+    /// The user's devices, oldest first. Cost: the user's devices (an index range).
+    async fn devices_of(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Device>>;
+    /// Removes one of the user's devices; whether it was theirs.
+    async fn delete_device(&mut self, app_id: i64, user_id: &str, id: &str) -> CoreResult<bool>;
+    /// The enabled devices of these users, for a push fan-out. Cost: one index range per user.
+    async fn push_devices(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<Device>>;
+    /// Marks a device disabled (its provider refused the token): it stays listed, and receives nothing until it
+    /// is registered again. Whether the device exists.
+    async fn disable_device(&mut self, app_id: i64, id: &str, reason: &str) -> CoreResult<bool>;
+}
+
+/// Uploaded files and images (their rows; the bytes are blobs the server keeps).
+#[async_trait]
+pub trait UploadRows: Send {
+    async fn insert_upload(&mut self, app_id: i64, upload: &Upload) -> CoreResult<()>;
+    /// The upload with this token. Cost: a primary-key lookup.
+    async fn upload(&mut self, app_id: i64, token: &str) -> CoreResult<Option<Upload>>;
+    /// Removes the named uploads of `user_id` in `cid` (those of a message's attachments); the removed ones.
+    /// Cost: one primary-key lookup per token.
+    async fn delete_uploads(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        tokens: &[String],
+    ) -> CoreResult<Vec<Upload>>;
+    /// Whether any upload of the app still names this blob, as its bytes or its thumbnail. Cost: two index lookups.
+    async fn blob_in_use(&mut self, app_id: i64, hash: &str) -> CoreResult<bool>;
 }
 
 /// What an outbox job delivers.

@@ -133,6 +133,22 @@ pub const MAX_WEBHOOK_URL_BYTES: usize = 2048;
 pub const MAX_HOOK_EVENT_TYPES: usize = 200;
 /// A webhook attempt's timeout, in milliseconds: the range of `timeout_ms`, and its default.
 pub const WEBHOOK_TIMEOUT_MS: (i64, i64, i64) = (100, 6000, 6000);
+/// The largest upload, and the default of `size_limit`: Stream's 100 MB.
+pub const MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+/// Each piece of an upload's body must arrive within this long, and the whole within [`UPLOAD_SECONDS`].
+pub const UPLOAD_CHUNK_SECONDS: u64 = 30;
+/// An upload's whole body (100 MB at about 170 KB/s).
+pub const UPLOAD_SECONDS: u64 = 600;
+/// A multipart part other than the file (`user`, `upload_sizes`).
+pub const MAX_UPLOAD_FIELD_BYTES: usize = 16 * 1024;
+/// An uploaded file's name (its last path segment).
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+/// A device's push token (`id`).
+pub const MAX_DEVICE_ID_BYTES: usize = 255;
+/// A push provider's name (`push_provider_name`).
+pub const MAX_PUSH_PROVIDER_NAME_BYTES: usize = 36;
+/// Devices one user keeps; registering another removes their oldest.
+pub const MAX_DEVICES_PER_USER: usize = 25;
 /// Members a message or channel event's webhook body lists with their unread counts.
 pub const WEBHOOK_MEMBERS: usize = 50;
 
@@ -201,6 +217,15 @@ pub const ALL: &[Limit] = &[
     row!("QueryMessageFlags page", "`limit` 300, `offset` 10,000", PAGE),
     row!("webhooks per app (`event_hooks`)", "10, URLs of 2,048 bytes, 200 event types each", "400, code 4"),
     row!("webhook attempt timeout (`timeout_ms`)", "100-6,000 ms (6,000)", "400, code 4"),
+    row!(
+        "upload size (`file_upload_config` / `image_upload_config` `size_limit`)",
+        "100 MB by default and at most",
+        "413, code 22"
+    ),
+    row!("upload time", "30 s for each piece, 10 minutes in all", "408, code 23"),
+    row!("uploaded file name; other multipart parts", "255 bytes; 16 KiB", "400, code 4"),
+    row!("device id (push token); push provider name", "1-255 bytes; 36 bytes", "400, code 4"),
+    row!("devices per user", "25 (a new one removes the oldest)", "none: the oldest goes"),
     row!("slow mode cooldown", "0-120 s", "400, code 4; sends inside it: 403, code 60"),
     row!("WebSocket frame or message from a client", "64 KiB", "close 1009"),
     row!("WebSocket handshake", "10 s to the first `health.check`", "close 1001"),

@@ -428,6 +428,26 @@ pub struct UpdateAppRequest {
     /// Replaces the app's webhooks (`[]` removes them all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_hooks: Option<Vec<EventHookRequest>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_upload_config: Option<UploadConfigRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_upload_config: Option<UploadConfigRequest>,
+}
+
+/// `file_upload_config` / `image_upload_config` (`FileUploadConfig`): replaces the endpoint's rules whole.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UploadConfigRequest {
+    #[serde(default)]
+    pub size_limit: Option<i64>,
+    #[serde(default)]
+    pub allowed_file_extensions: Vec<String>,
+    #[serde(default)]
+    pub blocked_file_extensions: Vec<String>,
+    #[serde(default)]
+    pub allowed_mime_types: Vec<String>,
+    #[serde(default)]
+    pub blocked_mime_types: Vec<String>,
 }
 
 /// One of `PATCH /app`'s `event_hooks` (`EventHook`). Only `hook_type: "webhook"` is served; SQS, SNS and the
@@ -657,6 +677,42 @@ impl MuteRequest {
         targets.extend(self.target_id.clone());
         targets
     }
+}
+
+/// `POST /devices` (`CreateDeviceRequest`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct CreateDeviceRequest {
+    /// The push token the provider gave the app.
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub push_provider: String,
+    #[serde(default)]
+    pub push_provider_name: Option<String>,
+    #[serde(default)]
+    pub voip_token: Option<bool>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub user: Option<Value>,
+}
+
+/// `GET /devices?user_id=` and `DELETE /devices?id=&user_id=`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct DeviceQuery {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
+}
+
+/// `DELETE .../file?url=` and `.../image?url=`: the upload's URL, and the acting user of a server-side call.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct DeleteUploadQuery {
+    #[serde(default)]
+    pub url: String,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
 }
 
 /// Query parameters naming the acting user of a server-side call (`?user_id=`).

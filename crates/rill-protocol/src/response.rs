@@ -261,6 +261,26 @@ pub struct UsageCount {
     pub limit: Option<u64>,
 }
 
+/// `GET /devices` (`ListDevicesResponse`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ListDevicesResponse {
+    pub devices: Vec<crate::types::Device>,
+}
+
+/// An upload's answer (`FileUploadResponse`, `ImageUploadResponse`): its URL and, for an image that could be
+/// decoded, its thumbnail's.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct UploadResponse {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb_url: Option<String>,
+    /// Rill's own: an image's size in pixels, for the attachment's `original_width` / `original_height`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+}
+
 /// `rill app outbox --json`: the app's webhook deliveries waiting or in an attempt, and those that failed for
 /// good (kept seven days), the latest first.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -68,6 +68,24 @@ pub struct UserMute {
     pub expires: Option<DateTime<Utc>>,
 }
 
+/// `DeviceResponse`: a device registered for push.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Device {
+    pub id: String,
+    pub push_provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_provider_name: Option<String>,
+    pub user_id: String,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub voip: bool,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+}
+
 /// `BanResponse`: one ban, in `GET /query_banned_users`. `channel` is absent for an app-wide ban.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Ban {
@@ -180,7 +198,7 @@ pub struct OwnUser {
     #[serde(flatten)]
     pub user: User,
     #[serde(default)]
-    pub devices: Vec<Value>,
+    pub devices: Vec<Device>,
     #[serde(default)]
     pub mutes: Vec<UserMute>,
     #[serde(default)]

@@ -45,6 +45,11 @@ pub struct GatewayConfig {
     /// From the upgrade to the first `health.check`.
     pub handshake_timeout: Duration,
     pub http: HttpConfig,
+    /// Where uploaded files are kept (`{data dir}/uploads`); `None` refuses uploads.
+    pub uploads_dir: Option<std::path::PathBuf>,
+    /// The URL clients reach this server at (`--public-url`), for the URLs of uploads; without it they are
+    /// built from the request's `Host`.
+    pub public_url: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -55,6 +60,8 @@ impl Default for GatewayConfig {
             idle_timeout: Duration::from_secs(WS_IDLE_SECONDS),
             handshake_timeout: Duration::from_secs(WS_HANDSHAKE_SECONDS),
             http: HttpConfig::default(),
+            uploads_dir: None,
+            public_url: None,
         }
     }
 }
@@ -146,6 +153,8 @@ pub(crate) struct Shared {
     store: Store,
     /// Wakes this node's outbox worker after a commit wrote webhook jobs.
     outbox: crate::outbox::OutboxSignal,
+    /// Uploaded files, when an uploads directory is configured.
+    blobs: Option<crate::uploads::Blobs>,
     apps: AppDirectory,
     limiter: RateLimiter,
     registry: Arc<Registry>,
@@ -193,6 +202,7 @@ impl AppState {
         tokio::spawn(fanout::run_dispatcher(registry.clone(), store.clone(), bus.subscribe()));
         let purger = crate::purge::Purger::start(store.clone());
         let (shutdown_sender, shutdown) = watch::channel(false);
+        let gateway_uploads = gateway.uploads_dir.clone();
         let state = AppState {
             shared: Arc::new(Shared {
                 store,
@@ -208,6 +218,7 @@ impl AppState {
                 purger,
                 active_users: std::sync::Mutex::new(ActiveUsers::default()),
                 outbox: crate::outbox::OutboxSignal::default(),
+                blobs: gateway_uploads.map(crate::uploads::Blobs::new),
             }),
         };
         tokio::spawn(crate::outbox::run(Arc::downgrade(&state.shared), state.shared.outbox.clone()));
@@ -317,6 +328,7 @@ impl AppState {
         if !app.settings.has_webhooks() {
             let outcome = self.store().write(input, operation).await?;
             self.publish(app, &outcome.notices, &outcome.users);
+            self.release_blobs(&outcome.notices);
             return Ok(outcome);
         }
         let context = (app.clone(), self.shared.registry.clone(), self.store().clock());
@@ -334,6 +346,7 @@ impl AppState {
             })
             .await?;
         self.publish_deliveries(app.id, deliveries);
+        self.release_blobs(&outcome.notices);
         self.shared.outbox.wake();
         Ok(outcome)
     }
@@ -395,6 +408,24 @@ impl AppState {
         let mut active = self.shared.active_users.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if active.month == month {
             active.seen.remove(key);
+        }
+    }
+
+    pub fn blobs(&self) -> Option<&crate::uploads::Blobs> {
+        self.shared.blobs.as_ref()
+    }
+
+    /// Removes the blobs of uploads a committed change removed (`Notice::UploadsRemoved`), in the background.
+    fn release_blobs(&self, notices: &[Notice]) {
+        for notice in notices {
+            if let Notice::UploadsRemoved { app_id, uploads } = notice {
+                let (state, app_id, uploads) = (self.clone(), *app_id, uploads.clone());
+                tokio::spawn(async move {
+                    if let Some(blobs) = state.blobs() {
+                        blobs.release(&state, app_id, &uploads).await;
+                    }
+                });
+            }
         }
     }
 

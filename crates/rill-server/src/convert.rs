@@ -105,6 +105,20 @@ pub fn channel_mute(
     }
 }
 
+/// A push device as `DeviceResponse`.
+pub fn device(device: &rill_core::model::Device) -> rill_protocol::types::Device {
+    rill_protocol::types::Device {
+        id: device.id.clone(),
+        push_provider: device.push_provider.clone(),
+        push_provider_name: device.push_provider_name.clone(),
+        user_id: device.user_id.clone(),
+        created_at: device.created_at,
+        voip: device.voip,
+        disabled: device.disabled_reason.is_some(),
+        disabled_reason: device.disabled_reason.clone(),
+    }
+}
+
 /// The `me` object with the user's mutes of users and of channels.
 pub fn own_user_with_mutes(
     renderer: &Renderer<'_>,

@@ -253,6 +253,8 @@ pub fn deliveries(
             Notice::UserBanned { ban, channel, lifted } => {
                 out.extend(ban_deliveries(ban, channel.as_ref(), *lifted, &renderer, now))
             }
+            // Housekeeping after the commit (`AppState::commit`), not an event.
+            Notice::UploadsRemoved { .. } => {}
         }
     }
     out

@@ -15,6 +15,8 @@ pub mod registry;
 pub mod reply;
 pub mod request;
 mod routes;
+
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod uploads;
 pub mod ws;

@@ -99,6 +99,17 @@ routes! {
     ("DELETE", "/messages/{id}/reaction/{type}", "DeleteReaction"),
     ("GET", "/messages/{id}/reactions", "GetReactions"),
     ("GET", "/search", "Search"),
+    ("POST", "/channels/{type}/{id}/file", "UploadChannelFile"),
+    ("DELETE", "/channels/{type}/{id}/file", "DeleteChannelFile"),
+    ("POST", "/channels/{type}/{id}/image", "UploadChannelImage"),
+    ("DELETE", "/channels/{type}/{id}/image", "DeleteChannelImage"),
+    ("POST", "/uploads/file", "UploadFile"),
+    ("DELETE", "/uploads/file", "DeleteFile"),
+    ("POST", "/uploads/image", "UploadImage"),
+    ("DELETE", "/uploads/image", "DeleteImage"),
+    ("POST", "/devices", "CreateDevice"),
+    ("GET", "/devices", "ListDevices"),
+    ("DELETE", "/devices", "DeleteDevice"),
     ("GET", "/connect", "Connect"),
 }
 

@@ -4,14 +4,17 @@
 
 mod app;
 mod channels;
+mod devices;
 mod messages;
 mod moderation;
+mod uploads;
 mod users;
 
 use crate::app::AppState;
 use crate::convert::Renderer;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Auth;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use rill_core::auth::Identity;
@@ -26,7 +29,10 @@ pub(crate) fn api_routes() -> Router<AppState> {
             None => tracing::error!(operation = route.operation, "route without a handler"),
         }
     }
-    router.route(rill_protocol::error::MORE_INFO_URL, get(error_page))
+    router
+        .route(rill_protocol::error::MORE_INFO_URL, get(error_page))
+        .route("/files/{app_id}/{token}/{name}", get(uploads::serve_file))
+        .route("/thumbs/{app_id}/{token}/{name}", get(uploads::serve_thumbnail))
 }
 
 /// The handler of each operation of [`crate::request::ROUTES`] (with its method).
@@ -84,6 +90,16 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "GetReactions" => get(messages::reactions),
         "Search" => get(messages::search),
         "Connect" => get(crate::ws::connect),
+        // Uploads read their body themselves, within the app's size limit (the 1 MiB of JSON bodies does not apply).
+        "UploadChannelFile" => post(uploads::upload_channel_file).layer(DefaultBodyLimit::disable()),
+        "UploadChannelImage" => post(uploads::upload_channel_image).layer(DefaultBodyLimit::disable()),
+        "UploadFile" => post(uploads::upload_file).layer(DefaultBodyLimit::disable()),
+        "UploadImage" => post(uploads::upload_image).layer(DefaultBodyLimit::disable()),
+        "DeleteChannelFile" | "DeleteChannelImage" => delete(uploads::delete_channel_upload),
+        "DeleteFile" | "DeleteImage" => delete(uploads::delete_app_upload),
+        "CreateDevice" => post(devices::create_device),
+        "ListDevices" => get(devices::list_devices),
+        "DeleteDevice" => delete(devices::delete_device),
         _ => return None,
     })
 }

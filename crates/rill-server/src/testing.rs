@@ -73,6 +73,8 @@ impl TestServer {
                 }
             }
         };
+        let gateway =
+            GatewayConfig { uploads_dir: gateway.uploads_dir.or_else(|| Some(path.join("uploads"))), ..gateway };
         let state = AppState::new(store, gateway).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
@@ -233,6 +235,11 @@ impl TestServer {
     }
 
     /// The backend the server's store runs on.
+    /// The server's data directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn backend_kind(&self) -> BackendKind {
         self.database.kind
     }

@@ -222,9 +222,10 @@ async fn open_session(
         return None;
     };
     let user = connected.user.clone();
-    let me = crate::routes::with_renderer(state, app.id, &connected.users, |renderer| {
+    let mut me = crate::routes::with_renderer(state, app.id, &connected.users, |renderer| {
         convert::own_user_with_mutes(renderer, &user, true, connected.totals, &connected.mutes)
     });
+    me.devices = connected.devices.iter().map(convert::device).collect();
     let hello = health_frame(&connection_id, state.store().now(), Some(me));
     if first {
         publish_presence(state, app, &user, true);

@@ -102,6 +102,10 @@ pub(crate) struct ConnectionFlags {
     /// `X-Forwarded-For`, and its connections are not capped per address.
     #[arg(long = "trusted-proxy", env = "RILL_TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// The URL clients reach Rill at (e.g. https://chat.example.com), for the URLs of uploaded files; without
+    /// it they are built from each request's Host header.
+    #[arg(long = "public-url", env = "RILL_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
@@ -125,7 +129,12 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
         trusted_proxies: limits.trusted_proxies,
         ..HttpConfig::default()
     };
-    let gateway = GatewayConfig { http, ..GatewayConfig::default() };
+    let gateway = GatewayConfig {
+        http,
+        uploads_dir: Some(flags.data_dir.join("uploads")),
+        public_url: limits.public_url,
+        ..GatewayConfig::default()
+    };
     let state = AppState::new(store, gateway).await.map_err(|error| anyhow::anyhow!(error.detail))?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;

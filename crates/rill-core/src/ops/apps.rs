@@ -1,12 +1,12 @@
 //! Creating apps and changing their settings.
 
 use crate::error::{CoreError, CoreResult};
-use crate::model::{App, AppSettings, EventHook, RateLimitSetting};
+use crate::model::{App, AppSettings, EventHook, RateLimitSetting, UploadRules};
 use crate::secret::Secret;
 use crate::store::{NewApp, Tx};
 use chrono::{DateTime, Utc};
 use rill_protocol::limits;
-use rill_protocol::request::{EventHookRequest, UpdateAppRequest};
+use rill_protocol::request::{EventHookRequest, UpdateAppRequest, UploadConfigRequest};
 
 /// Random lowercase letters and digits, from the operating system's randomness (through uuid v4).
 fn random_token(length: usize) -> String {
@@ -69,6 +69,12 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest, 
         check_event_types(events, "webhook_events")?;
         settings.webhook_events = events.clone();
     }
+    if let Some(rules) = &request.file_upload_config {
+        settings.file_uploads = upload_rules(rules, "file_upload_config")?;
+    }
+    if let Some(rules) = &request.image_upload_config {
+        settings.image_uploads = upload_rules(rules, "image_upload_config")?;
+    }
     if let Some(hooks) = &request.event_hooks {
         settings.event_hooks = event_hooks(&app.settings.event_hooks, hooks, now)?;
     }
@@ -85,6 +91,30 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest, 
     }
     tx.update_app_settings(app.id, &settings).await?;
     Ok(App { settings, ..app.clone() })
+}
+
+fn upload_rules(request: &UploadConfigRequest, what: &str) -> CoreResult<UploadRules> {
+    let size_limit = request.size_limit.unwrap_or(0);
+    let largest = crate::model::MAX_UPLOAD_BYTES as i64;
+    if !(0..=largest).contains(&size_limit) {
+        return Err(CoreError::input(format!("{what}.size_limit must be 0 (the default, 100 MB) to {largest} bytes")));
+    }
+    let lists = [
+        &request.allowed_file_extensions,
+        &request.blocked_file_extensions,
+        &request.allowed_mime_types,
+        &request.blocked_mime_types,
+    ];
+    if lists.iter().any(|list| list.len() > 100 || list.iter().any(|entry| entry.is_empty() || entry.len() > 100)) {
+        return Err(CoreError::input(format!("{what} lists at most 100 entries of 1 to 100 bytes each")));
+    }
+    Ok(UploadRules {
+        size_limit: size_limit as u64,
+        allowed_file_extensions: request.allowed_file_extensions.clone(),
+        blocked_file_extensions: request.blocked_file_extensions.clone(),
+        allowed_mime_types: request.allowed_mime_types.clone(),
+        blocked_mime_types: request.blocked_mime_types.clone(),
+    })
 }
 
 /// An absolute http(s) URL with a host and no credentials, within [`limits::MAX_WEBHOOK_URL_BYTES`].

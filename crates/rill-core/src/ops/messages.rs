@@ -677,6 +677,17 @@ async fn finish_update(
         updated_at: message.updated_at,
     };
     tx.update_message_content(ctx.app_id(), &message.id, &content).await?;
+    let mut notices = Vec::new();
+    crate::ops::uploads::release_dropped(
+        tx,
+        ctx,
+        &channel.cid,
+        &message.user_id,
+        &before.attachments,
+        &message.attachments,
+        &mut notices,
+    )
+    .await?;
     let pin = MessagePin {
         pinned: message.pinned,
         pinned_at: message.pinned_at,
@@ -689,6 +700,7 @@ async fn finish_update(
     }
     let view = single_view(tx, ctx, message, standing).await?;
     let mut outcome = Outcome::new(view.clone());
+    outcome.notices = notices;
     add_view_users(tx, ctx, &mut outcome.users, &view).await?;
     outcome.notices.push(Notice::MessageUpdated { channel, message: view, by: ctx.actor.user_id().map(str::to_owned) });
     Ok(outcome)
@@ -829,6 +841,11 @@ pub async fn delete_message(
         standing.require("delete-any-message", &format!("delete message {message_id} of another user"))?;
     }
     let already_deleted = message.deleted_at.is_some();
+    let mut notices = Vec::new();
+    let attachments = std::mem::take(&mut message.attachments);
+    crate::ops::uploads::release_dropped(tx, ctx, &channel.cid, &message.user_id, &attachments, &[], &mut notices)
+        .await?;
+    message.attachments = attachments;
     message.deleted_at = Some(message.deleted_at.unwrap_or(ctx.now));
     message.message_type = "deleted".into();
     message.updated_at = ctx.now;
@@ -849,6 +866,7 @@ pub async fn delete_message(
     let view =
         MessageView { message, reactions: MessageReactions::default(), quoted: None, thread_participants: Vec::new() };
     let mut outcome = Outcome::new(view.clone());
+    outcome.notices = notices;
     add_view_users(tx, ctx, &mut outcome.users, &view).await?;
     outcome.notices.push(Notice::MessageDeleted {
         channel,

@@ -417,6 +417,8 @@ pub struct Connected {
     pub mutes: crate::ops::moderation::OwnMutes,
     /// The users the mutes name.
     pub users: crate::model::UserDirectory,
+    /// The user's push devices, oldest first.
+    pub devices: Vec<crate::model::Device>,
 }
 
 /// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored
@@ -451,7 +453,8 @@ pub async fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserR
     let mut users = crate::model::UserDirectory::new();
     users.insert(user.id.clone(), user.clone());
     let mutes = crate::ops::moderation::OwnMutes::of(tx, ctx, &user_id, &mut users).await?;
-    Ok(Connected { user, totals, mutes, users })
+    let devices = tx.devices_of(ctx.app_id(), &user_id).await?;
+    Ok(Connected { user, totals, mutes, users, devices })
 }
 
 /// Refuses a deactivated or deleted user: their tokens stay valid, but they may not act.

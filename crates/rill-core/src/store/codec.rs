@@ -2,7 +2,7 @@
 //! settings as one JSON object, and the assembly of a page's ranked reactions.
 
 use crate::error::CoreResult;
-use crate::model::{AppSettings, EventHook, MessageReactions, Plan, RateLimitSetting, Reaction};
+use crate::model::{AppSettings, EventHook, MessageReactions, Plan, RateLimitSetting, Reaction, UploadRules};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -48,6 +48,8 @@ pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
             "created_at": micros(&hook.created_at),
             "updated_at": micros(&hook.updated_at),
         })).collect::<Vec<_>>(),
+        "file_uploads": rules_to_json(&settings.file_uploads),
+        "image_uploads": rules_to_json(&settings.image_uploads),
         "enforce_unique_usernames": settings.enforce_unique_usernames,
         "guest_user_creation_disabled": settings.guest_user_creation_disabled,
         "suspended": settings.suspended,
@@ -98,6 +100,36 @@ pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
             .and_then(Value::as_array)
             .map(|hooks| hooks.iter().map(hook_from_json).collect())
             .unwrap_or_default(),
+        file_uploads: rules_from_json(value.get("file_uploads")),
+        image_uploads: rules_from_json(value.get("image_uploads")),
+    }
+}
+
+fn rules_to_json(rules: &UploadRules) -> Value {
+    json!({
+        "size_limit": rules.size_limit,
+        "allowed_file_extensions": rules.allowed_file_extensions,
+        "blocked_file_extensions": rules.blocked_file_extensions,
+        "allowed_mime_types": rules.allowed_mime_types,
+        "blocked_mime_types": rules.blocked_mime_types,
+    })
+}
+
+fn rules_from_json(value: Option<&Value>) -> UploadRules {
+    let Some(value) = value else { return UploadRules::default() };
+    let list = |key: &str| {
+        value
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|items| items.iter().filter_map(|item| item.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    UploadRules {
+        size_limit: value.get("size_limit").and_then(Value::as_u64).unwrap_or(0),
+        allowed_file_extensions: list("allowed_file_extensions"),
+        blocked_file_extensions: list("blocked_file_extensions"),
+        allowed_mime_types: list("allowed_mime_types"),
+        blocked_mime_types: list("blocked_mime_types"),
     }
 }
 

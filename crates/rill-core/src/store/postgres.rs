@@ -13,8 +13,8 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User,
-    UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, Reaction,
+    UnreadTotals, Upload, User, UserMute,
 };
 use crate::secret::SealingKey;
 use crate::store::codec::{
@@ -27,9 +27,9 @@ use crate::store::selection::{
 };
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
-    ChannelScope, FailedJob, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
-    MessageRows, ModerationRows, MonthShard, NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange,
-    PostEffects, Posted, Sight, UsageRows, UserPurge, UserRows,
+    ChannelScope, DeviceRows, FailedJob, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin,
+    MessageRange, MessageRows, ModerationRows, MonthShard, NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary,
+    PinRange, PostEffects, Posted, Sight, UploadRows, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -61,6 +61,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/postgres/0012_channel_mutes.sql")),
     (13, include_str!("../../migrations/postgres/0013_usage.sql")),
     (14, include_str!("../../migrations/postgres/0014_outbox.sql")),
+    (15, include_str!("../../migrations/postgres/0015_uploads.sql")),
+    (16, include_str!("../../migrations/postgres/0016_devices.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1587,6 +1589,170 @@ impl ModerationRows for PgTx {
             )
             .await?;
         Ok(cleared as usize)
+    }
+}
+
+const UPLOAD_COLUMNS: &str =
+    "token, cid, user_id, kind, content_hash, size, mime_type, file_name, width, height, thumb_hash, created_at";
+
+fn upload_from_row(row: &Row) -> CoreResult<Upload> {
+    Ok(Upload {
+        token: row.try_get(0)?,
+        cid: row.try_get(1)?,
+        user_id: row.try_get(2)?,
+        kind: row.try_get(3)?,
+        content_hash: row.try_get(4)?,
+        size: row.try_get(5)?,
+        mime_type: row.try_get(6)?,
+        file_name: row.try_get(7)?,
+        width: row.try_get(8)?,
+        height: row.try_get(9)?,
+        thumb_hash: row.try_get(10)?,
+        created_at: time(row.try_get(11)?),
+    })
+}
+
+#[async_trait]
+impl UploadRows for PgTx {
+    async fn insert_upload(&mut self, app_id: i64, upload: &Upload) -> CoreResult<()> {
+        self.execute(
+            &format!(
+                "INSERT INTO uploads (app_id, {UPLOAD_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"
+            ),
+            &[
+                &app_id,
+                &upload.token,
+                &upload.cid,
+                &upload.user_id,
+                &upload.kind,
+                &upload.content_hash,
+                &upload.size,
+                &upload.mime_type,
+                &upload.file_name,
+                &upload.width,
+                &upload.height,
+                &upload.thumb_hash,
+                &micros(&upload.created_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn upload(&mut self, app_id: i64, token: &str) -> CoreResult<Option<Upload>> {
+        let rows = self
+            .rows(&format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE app_id = $1 AND token = $2"), &[&app_id, &token])
+            .await?;
+        rows.first().map(upload_from_row).transpose()
+    }
+
+    async fn delete_uploads(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        tokens: &[String],
+    ) -> CoreResult<Vec<Upload>> {
+        if tokens.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .rows(
+                &format!(
+                    "DELETE FROM uploads WHERE app_id = $1 AND token = ANY($2) AND cid = $3 AND user_id = $4 \
+                     RETURNING {UPLOAD_COLUMNS}"
+                ),
+                &[&app_id, &tokens, &cid, &user_id],
+            )
+            .await?;
+        rows.iter().map(upload_from_row).collect()
+    }
+
+    async fn blob_in_use(&mut self, app_id: i64, hash: &str) -> CoreResult<bool> {
+        let rows = self
+            .rows(
+                "SELECT EXISTS (SELECT 1 FROM uploads WHERE app_id = $1 AND content_hash = $2) \
+                 OR EXISTS (SELECT 1 FROM uploads WHERE app_id = $1 AND thumb_hash = $2)",
+                &[&app_id, &hash],
+            )
+            .await?;
+        Ok(rows.first().map(|row| row.try_get::<_, bool>(0)).transpose()?.unwrap_or(false))
+    }
+}
+
+fn device_from_row(row: &Row) -> CoreResult<Device> {
+    Ok(Device {
+        id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        push_provider: row.try_get(2)?,
+        push_provider_name: row.try_get(3)?,
+        voip: row.try_get(4)?,
+        disabled_reason: row.try_get(5)?,
+        created_at: time(row.try_get(6)?),
+    })
+}
+
+#[async_trait]
+impl DeviceRows for PgTx {
+    async fn put_device(&mut self, app_id: i64, device: &Device) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO devices (app_id, id, user_id, push_provider, push_provider_name, voip, disabled_reason, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, NULL, $7) ON CONFLICT (app_id, id) DO UPDATE SET \
+             created_at = CASE WHEN devices.user_id = excluded.user_id THEN devices.created_at \
+             ELSE excluded.created_at END, user_id = excluded.user_id, push_provider = excluded.push_provider, \
+             push_provider_name = excluded.push_provider_name, voip = excluded.voip, disabled_reason = NULL",
+            &[
+                &app_id,
+                &device.id,
+                &device.user_id,
+                &device.push_provider,
+                &device.push_provider_name,
+                &device.voip,
+                &micros(&device.created_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn devices_of(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Device>> {
+        let rows = self
+            .rows(
+                "SELECT id, user_id, push_provider, push_provider_name, voip, disabled_reason, created_at \
+                 FROM devices WHERE app_id = $1 AND user_id = $2 ORDER BY created_at, id",
+                &[&app_id, &user_id],
+            )
+            .await?;
+        rows.iter().map(device_from_row).collect()
+    }
+
+    async fn delete_device(&mut self, app_id: i64, user_id: &str, id: &str) -> CoreResult<bool> {
+        let removed = self
+            .execute("DELETE FROM devices WHERE app_id = $1 AND user_id = $2 AND id = $3", &[&app_id, &user_id, &id])
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn push_devices(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<Device>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .rows(
+                "SELECT id, user_id, push_provider, push_provider_name, voip, disabled_reason, created_at \
+                 FROM devices WHERE app_id = $1 AND user_id = ANY($2) AND disabled_reason IS NULL \
+                 ORDER BY user_id, created_at, id",
+                &[&app_id, &user_ids],
+            )
+            .await?;
+        rows.iter().map(device_from_row).collect()
+    }
+
+    async fn disable_device(&mut self, app_id: i64, id: &str, reason: &str) -> CoreResult<bool> {
+        let changed = self
+            .execute("UPDATE devices SET disabled_reason = $3 WHERE app_id = $1 AND id = $2", &[&app_id, &id, &reason])
+            .await?;
+        Ok(changed > 0)
     }
 }
 

@@ -7,8 +7,8 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Flag, Member, Message, MessageReactions, Reaction, UnreadTotals, User,
-    UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, Reaction,
+    UnreadTotals, Upload, User, UserMute,
 };
 use crate::secret::{SealingKey, Secret};
 use crate::store::codec::{
@@ -20,9 +20,9 @@ use crate::store::selection::{
     CHANNELS, FLAGS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
-    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, FailedJob,
-    Job, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows, NewApp,
-    NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, Sight, UsageRows, UserPurge, UserRows,
+    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, DeviceRows,
+    FailedJob, Job, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows,
+    NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, Sight, UploadRows, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -55,6 +55,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../migrations/sqlite/0012_channel_mutes.sql")),
     (13, include_str!("../../migrations/sqlite/0013_usage.sql")),
     (14, include_str!("../../migrations/sqlite/0014_outbox.sql")),
+    (15, include_str!("../../migrations/sqlite/0015_uploads.sql")),
+    (16, include_str!("../../migrations/sqlite/0016_devices.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -2552,6 +2554,169 @@ impl ModerationRows for SqliteTx {
              (SELECT app_id, id FROM users WHERE ban_expires_at IS NOT NULL AND ban_expires_at <= ?1 LIMIT ?2)",
             params![micros(&now), limit as i64],
         )
+    }
+}
+
+const UPLOAD_COLUMNS: &str =
+    "token, cid, user_id, kind, content_hash, size, mime_type, file_name, width, height, thumb_hash, created_at";
+
+fn upload_from_row(row: &Row<'_>) -> rusqlite::Result<Upload> {
+    Ok(Upload {
+        token: row.get(0)?,
+        cid: row.get(1)?,
+        user_id: row.get(2)?,
+        kind: row.get(3)?,
+        content_hash: row.get(4)?,
+        size: row.get(5)?,
+        mime_type: row.get(6)?,
+        file_name: row.get(7)?,
+        width: row.get(8)?,
+        height: row.get(9)?,
+        thumb_hash: row.get(10)?,
+        created_at: time(row.get(11)?),
+    })
+}
+
+#[async_trait]
+impl UploadRows for SqliteTx {
+    async fn insert_upload(&mut self, app_id: i64, upload: &Upload) -> CoreResult<()> {
+        self.execute(
+            &format!(
+                "INSERT INTO uploads (app_id, {UPLOAD_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
+            ),
+            params![
+                app_id,
+                upload.token,
+                upload.cid,
+                upload.user_id,
+                upload.kind,
+                upload.content_hash,
+                upload.size,
+                upload.mime_type,
+                upload.file_name,
+                upload.width,
+                upload.height,
+                upload.thumb_hash,
+                micros(&upload.created_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn upload(&mut self, app_id: i64, token: &str) -> CoreResult<Option<Upload>> {
+        let mut found = self.query(
+            &format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE app_id = ?1 AND token = ?2"),
+            params![app_id, token],
+            upload_from_row,
+        )?;
+        Ok(found.pop())
+    }
+
+    async fn delete_uploads(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        user_id: &str,
+        tokens: &[String],
+    ) -> CoreResult<Vec<Upload>> {
+        let mut removed = Vec::new();
+        for token in tokens {
+            removed.extend(self.query(
+                &format!(
+                    "DELETE FROM uploads WHERE app_id = ?1 AND token = ?2 AND cid = ?3 AND user_id = ?4 \
+                     RETURNING {UPLOAD_COLUMNS}"
+                ),
+                params![app_id, token, cid, user_id],
+                upload_from_row,
+            )?);
+        }
+        Ok(removed)
+    }
+
+    async fn blob_in_use(&mut self, app_id: i64, hash: &str) -> CoreResult<bool> {
+        let found = self.query(
+            "SELECT 1 WHERE EXISTS (SELECT 1 FROM uploads WHERE app_id = ?1 AND content_hash = ?2) \
+             OR EXISTS (SELECT 1 FROM uploads WHERE app_id = ?1 AND thumb_hash = ?2)",
+            params![app_id, hash],
+            |row| row.get::<_, i64>(0),
+        )?;
+        Ok(!found.is_empty())
+    }
+}
+
+fn device_from_row(row: &Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        push_provider: row.get(2)?,
+        push_provider_name: row.get(3)?,
+        voip: row.get(4)?,
+        disabled_reason: row.get(5)?,
+        created_at: time(row.get(6)?),
+    })
+}
+
+#[async_trait]
+impl DeviceRows for SqliteTx {
+    async fn put_device(&mut self, app_id: i64, device: &Device) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO devices (app_id, id, user_id, push_provider, push_provider_name, voip, disabled_reason, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7) ON CONFLICT (app_id, id) DO UPDATE SET \
+             created_at = CASE WHEN devices.user_id = excluded.user_id THEN devices.created_at \
+             ELSE excluded.created_at END, user_id = excluded.user_id, push_provider = excluded.push_provider, \
+             push_provider_name = excluded.push_provider_name, voip = excluded.voip, disabled_reason = NULL",
+            params![
+                app_id,
+                device.id,
+                device.user_id,
+                device.push_provider,
+                device.push_provider_name,
+                device.voip,
+                micros(&device.created_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn devices_of(&mut self, app_id: i64, user_id: &str) -> CoreResult<Vec<Device>> {
+        self.query(
+            "SELECT id, user_id, push_provider, push_provider_name, voip, disabled_reason, created_at FROM devices \
+             WHERE app_id = ?1 AND user_id = ?2 ORDER BY created_at, id",
+            params![app_id, user_id],
+            device_from_row,
+        )
+    }
+
+    async fn delete_device(&mut self, app_id: i64, user_id: &str, id: &str) -> CoreResult<bool> {
+        let removed = self.execute(
+            "DELETE FROM devices WHERE app_id = ?1 AND user_id = ?2 AND id = ?3",
+            params![app_id, user_id, id],
+        )?;
+        Ok(removed > 0)
+    }
+
+    async fn push_devices(&mut self, app_id: i64, user_ids: &[String]) -> CoreResult<Vec<Device>> {
+        let mut found = Vec::new();
+        for chunk in user_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, user_id, push_provider, push_provider_name, voip, disabled_reason, created_at \
+                 FROM devices WHERE app_id = ? AND user_id IN ({}) AND disabled_reason IS NULL \
+                 ORDER BY user_id, created_at, id",
+                placeholders(chunk.len())
+            );
+            let parameters =
+                std::iter::once(Value::from(app_id)).chain(chunk.iter().map(|id| Value::from(id.as_str())));
+            found.extend(self.query(&sql, params_from_iter(parameters.map(SqlValue)), device_from_row)?);
+        }
+        Ok(found)
+    }
+
+    async fn disable_device(&mut self, app_id: i64, id: &str, reason: &str) -> CoreResult<bool> {
+        let changed = self.execute(
+            "UPDATE devices SET disabled_reason = ?3 WHERE app_id = ?1 AND id = ?2",
+            params![app_id, id, reason],
+        )?;
+        Ok(changed > 0)
     }
 }
 

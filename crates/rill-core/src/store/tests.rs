@@ -47,6 +47,7 @@ on_both_backends!(
     monthly_usage_admits_exactly_the_plans_users,
     a_standing_reads_membership_and_ban_together,
     outbox_jobs_are_leased_once_retried_failed_and_kept_apart,
+    devices_belong_to_one_user_and_disable_until_registered_again,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1450,4 +1451,77 @@ async fn outbox_jobs_are_leased_once_retried_failed_and_kept_apart(kind: Backend
     assert_eq!(swept.expect("sweep"), 1);
     let summary = store.read((), |tx, _| tx.outbox_summary(1, 10)).await.expect("summary");
     assert_eq!(summary.failed, 0);
+}
+
+fn device(id: &str, user_id: &str, provider: &str, at: chrono::DateTime<chrono::Utc>) -> crate::model::Device {
+    crate::model::Device {
+        id: id.to_owned(),
+        user_id: user_id.to_owned(),
+        push_provider: provider.to_owned(),
+        push_provider_name: None,
+        voip: false,
+        disabled_reason: None,
+        created_at: at,
+    }
+}
+
+/// A push token belongs to one user: registering it again keeps its age, another user's registration moves it;
+/// a disabled device is listed but not pushed to until registered again; apps never share devices.
+async fn devices_belong_to_one_user_and_disable_until_registered_again(kind: BackendKind) {
+    use chrono::Duration;
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::Utc::now();
+    let put = |app: i64, device: crate::model::Device| {
+        let store = store.clone();
+        async move { store.write(device, move |tx, device| tx.put_device(app, device)).await.expect("put device") }
+    };
+    put(1, device("phone-a", "alice", "firebase", now)).await;
+    put(1, device("tablet-a", "alice", "apn", now + Duration::seconds(1))).await;
+    put(1, device("phone-b", "bob", "apn", now)).await;
+    put(2, device("phone-a", "mallory", "firebase", now)).await;
+    // Registering again keeps its place; the provider fields change.
+    let mut again = device("phone-a", "alice", "apn", now + Duration::seconds(5));
+    again.push_provider_name = Some("production".into());
+    put(1, again).await;
+    let of = |app: i64, user: &'static str| {
+        let store = store.clone();
+        async move { store.read(app, move |tx, app| tx.devices_of(*app, user)).await.expect("devices of") }
+    };
+    let alice = of(1, "alice").await;
+    let ids: Vec<&str> = alice.iter().map(|device| device.id.as_str()).collect();
+    assert_eq!(ids, ["phone-a", "tablet-a"], "oldest first, the re-registration kept its age");
+    assert_eq!(alice[0].push_provider, "apn");
+    assert_eq!(alice[0].push_provider_name.as_deref(), Some("production"));
+    assert_eq!(alice[0].created_at.timestamp_micros(), now.timestamp_micros());
+    assert_eq!(of(2, "mallory").await.len(), 1, "the other app's token of the same id is its own");
+
+    // Bob signs in on Alice's phone: the token moves to him.
+    put(1, device("phone-a", "bob", "firebase", now + Duration::seconds(9))).await;
+    assert_eq!(of(1, "alice").await.iter().map(|device| device.id.as_str()).collect::<Vec<_>>(), ["tablet-a"]);
+    assert_eq!(of(1, "bob").await.len(), 2);
+
+    let users = vec!["alice".to_owned(), "bob".to_owned(), "carol".to_owned()];
+    let push = |users: Vec<String>| {
+        let store = store.clone();
+        async move { store.read(users, |tx, users| tx.push_devices(1, users)).await.expect("push devices") }
+    };
+    assert_eq!(push(users.clone()).await.len(), 3);
+    let disabled =
+        store.write((), |tx, _| tx.disable_device(1, "phone-b", "unregistered")).await.expect("disable device");
+    assert!(disabled);
+    let missing = store.write((), |tx, _| tx.disable_device(1, "nope", "unregistered")).await.expect("disable");
+    assert!(!missing);
+    let enabled: Vec<String> = push(users.clone()).await.into_iter().map(|device| device.id).collect();
+    assert!(!enabled.contains(&"phone-b".to_owned()), "a disabled device gets no push: {enabled:?}");
+    let bob = of(1, "bob").await;
+    let listed = bob.iter().find(|device| device.id == "phone-b").expect("still listed");
+    assert_eq!(listed.disabled_reason.as_deref(), Some("unregistered"));
+    put(1, device("phone-b", "bob", "apn", now)).await;
+    assert_eq!(push(users).await.len(), 3, "registering again enables it");
+    assert!(push(Vec::new()).await.is_empty());
+
+    let by_alice = store.write((), |tx, _| tx.delete_device(1, "alice", "phone-b")).await.expect("delete");
+    assert!(!by_alice, "another user's device is not theirs to remove");
+    assert!(store.write((), |tx, _| tx.delete_device(1, "bob", "phone-b")).await.expect("delete"));
+    assert_eq!(of(1, "bob").await.iter().map(|device| device.id.as_str()).collect::<Vec<_>>(), ["phone-a"]);
 }

@@ -26,15 +26,17 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
         .filter_map(|name| policy::channel_type_config(name, app.created_at))
         .map(|config| (config.name.clone(), config.as_listed_in_app()))
         .collect();
-    // What Rill does not have yet (push, uploads, moderation, SQS/SNS, calls, campaigns) reads as off or empty,
-    // so a client offers none of it.
-    let upload_config = json!({
-        "size_limit": 0,
-        "allowed_file_extensions": [],
-        "blocked_file_extensions": [],
-        "allowed_mime_types": [],
-        "blocked_mime_types": [],
-    });
+    // What Rill does not have yet (push, SQS/SNS, calls, campaigns) reads as off or empty, so a client offers
+    // none of it.
+    let upload_config = |rules: &rill_core::model::UploadRules| {
+        json!({
+            "size_limit": rules.size_limit,
+            "allowed_file_extensions": rules.allowed_file_extensions,
+            "blocked_file_extensions": rules.blocked_file_extensions,
+            "allowed_mime_types": rules.allowed_mime_types,
+            "blocked_mime_types": rules.blocked_mime_types,
+        })
+    };
     Ok(Reply(GetAppResponse {
         app: App {
             id: app.id,
@@ -64,8 +66,8 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
             enforce_unique_usernames: app.settings.enforce_unique_usernames.clone(),
             suspended: app.settings.suspended,
             guest_user_creation_disabled: app.settings.guest_user_creation_disabled,
-            file_upload_config: upload_config.clone(),
-            image_upload_config: upload_config,
+            file_upload_config: upload_config(&app.settings.file_uploads),
+            image_upload_config: upload_config(&app.settings.image_uploads),
             ..App::default()
         },
     }))

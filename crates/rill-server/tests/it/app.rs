@@ -70,7 +70,8 @@ async fn only_the_server_may_update_the_app() {
         (json!({"disable_auth_checks": true, "push_config": {"version": "v2"}}), "push_config"),
         (json!({"event_hooks": [{"hook_type": "sqs", "webhook_url": "https://example.com"}]}), "hook_type"),
         (json!({"firebase_config": {"credentials_json": "{}"}}), "firebase_config"),
-        (json!({"file_upload_config": {"size_limit": 1}}), "file_upload_config"),
+        (json!({"file_upload_config": {"size_limit": -1}}), "file_upload_config"),
+        (json!({"image_upload_config": {"max_size": 1}}), "max_size"),
     ] {
         let response = admin.raw(Method::PATCH, "/app", &[], Some(&body)).await.unwrap();
         let detail = assert_api_error(&response, 400, 4, "UpdateApp");

@@ -124,6 +124,17 @@ const MATRIX: &[(&str, &str)] = &[
     ("DeleteReaction", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("GetReactions", "ok   ok   ok   ok   ok   17   ok   17   iso  43   5"),
     ("Search", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("UploadChannelFile", "ok   ok   ok   ok   ok   17   17   17   iso  43   5"),
+    ("DeleteChannelFile", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
+    ("UploadChannelImage", "ok   ok   ok   ok   ok   17   17   17   iso  43   5"),
+    ("DeleteChannelImage", "ok   ok   17   ok   ok   17   17   17   iso  43   5"),
+    ("UploadFile", "ok   ok   ok   ok   ok   ok   17   17   iso  43   5"),
+    ("DeleteFile", "ok   17   17   17   ok   17   17   17   iso  43   5"),
+    ("UploadImage", "ok   ok   ok   ok   ok   ok   17   17   iso  43   5"),
+    ("DeleteImage", "ok   17   17   17   ok   17   17   17   iso  43   5"),
+    ("CreateDevice", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("ListDevices", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("DeleteDevice", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("Connect", "5    ok   ok   ok   ok   ok   ok   17   ok   43   5"),
 ];
 
@@ -346,6 +357,27 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             let document = json!({"filter_conditions": {"cid": format!("team:{channel}")}, "query": "hello"});
             (Method::GET, "/search".into(), payload(document), Value::Null)
         }
+        // The body is a multipart upload (see `upload_cell`); the path is what differs.
+        "UploadChannelFile" => (Method::POST, format!("{channel_path}/file"), vec![], Value::Null),
+        "UploadChannelImage" => (Method::POST, format!("{channel_path}/image"), vec![], Value::Null),
+        "UploadFile" => (Method::POST, "/uploads/file".into(), vec![], Value::Null),
+        "UploadImage" => (Method::POST, "/uploads/image".into(), vec![], Value::Null),
+        // The `url` of an upload of the member's, added by `upload_cell`.
+        "DeleteChannelFile" => (Method::DELETE, format!("{channel_path}/file"), acting_query(), Value::Null),
+        "DeleteChannelImage" => (Method::DELETE, format!("{channel_path}/image"), acting_query(), Value::Null),
+        "DeleteFile" => (Method::DELETE, "/uploads/file".into(), acting_query(), Value::Null),
+        "DeleteImage" => (Method::DELETE, "/uploads/image".into(), acting_query(), Value::Null),
+        "CreateDevice" => {
+            let device = json!({"id": format!("push-{channel}"), "push_provider": "firebase"});
+            (Method::POST, "/devices".into(), vec![], acting(device))
+        }
+        "ListDevices" => (Method::GET, "/devices".into(), acting_query(), Value::Null),
+        // The caller's own device, registered by the runner (for the server: the member's).
+        "DeleteDevice" => {
+            let mut query = acting_query();
+            query.push(("id".to_owned(), format!("push-{channel}")));
+            (Method::DELETE, "/devices".into(), query, Value::Null)
+        }
         other => panic!("the matrix has no request for {other}: add one"),
     }
 }
@@ -389,6 +421,22 @@ async fn world() -> World {
     let other_client = Client::server(&server.base_url, &other.api_key, &other.api_secret);
     expect_ok(other_client.raw(Method::POST, "/users", &[], Some(&json!({"users": {"owner": {"id": "owner"}}}))).await);
     World { server, other }
+}
+
+/// A tiny valid PNG (1x1), accepted by both the file and the image endpoints.
+fn png_file() -> rill_client::UploadFile {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image::RgbaImage::new(1, 1).write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+    rill_client::UploadFile { name: "cell.png".into(), content_type: "image/png".into(), bytes: bytes.into_inner() }
+}
+
+/// The URL of a fresh upload of the member's to `path` (a channel's or the app's upload endpoint).
+async fn member_upload(server: &TestServer, path: &str) -> String {
+    let upload_path = path.replace("/image", "/file");
+    let response =
+        server.user_client("member").upload_raw(Method::POST, &upload_path, &[], &png_file(), None).await.unwrap();
+    assert!((200..300).contains(&response.status), "fixture upload: {}", response.body);
+    response.body["file"].as_str().unwrap().to_owned()
 }
 
 /// What happened, in the matrix's words.
@@ -476,10 +524,25 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
                 let flag = json!({"target_user_id": fixture.target, "user_id": caller.user()});
                 expect_ok(server.server_client().raw(Method::POST, "/moderation/flag", &[], Some(&flag)).await);
             }
-            let (method, path, query, body) = request(operation, *caller, &fixture);
+            if *operation == "DeleteDevice" {
+                let owner = if *caller == Caller::Server { "member" } else { caller.user() };
+                let device =
+                    json!({"id": format!("push-{}", fixture.channel), "push_provider": "apn", "user_id": owner});
+                expect_ok(server.server_client().raw(Method::POST, "/devices", &[], Some(&device)).await);
+            }
+            let (method, path, mut query, body) = request(operation, *caller, &fixture);
+            if operation.starts_with("Delete") && (operation.ends_with("File") || operation.ends_with("Image")) {
+                query.push(("url".to_owned(), member_upload(server, &path).await));
+            }
             let query: Vec<(&str, &str)> = query.iter().map(|(key, value)| (key.as_str(), value.as_str())).collect();
             let body = (!body.is_null()).then_some(&body);
-            let response = client(&world, *caller).raw(method, &path, &query, body).await.unwrap();
+            let client = client(&world, *caller);
+            let response = if operation.starts_with("Upload") {
+                let acting = (*caller == Caller::Server).then_some("member");
+                client.upload_raw(method, &path, &query, &png_file(), acting).await.unwrap()
+            } else {
+                client.raw(method, &path, &query, body).await.unwrap()
+            };
             if !matches(expected, &response, &fixture) {
                 failures.push(format!(
                     "{operation} as {caller:?}: expected {expected}, got {} ({})",
