@@ -37,6 +37,107 @@ pub struct AppSettings {
     pub file_uploads: UploadRules,
     /// `image_upload_config`: what `.../image` accepts.
     pub image_uploads: UploadRules,
+    /// `push_config`, and which push providers can send.
+    pub push: PushSettings,
+}
+
+/// `push_config` (`version`, `offline_only`) and the providers able to send (kind and name, `""` for the app-level
+/// `firebase_config` / `apn_config`), kept beside the providers' rows so a send knows from the app alone whether a
+/// push job is worth writing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSettings {
+    pub version: String,
+    /// Push only to members with no live connection (Rill's default for new apps).
+    pub offline_only: bool,
+    pub enabled: Vec<(PushKind, String)>,
+}
+
+impl Default for PushSettings {
+    fn default() -> PushSettings {
+        PushSettings { version: "v3".into(), offline_only: true, enabled: Vec::new() }
+    }
+}
+
+/// The push services Rill sends to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PushKind {
+    Firebase,
+    Apn,
+}
+
+impl PushKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PushKind::Firebase => "firebase",
+            PushKind::Apn => "apn",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PushKind> {
+        match text {
+            "firebase" => Some(PushKind::Firebase),
+            "apn" => Some(PushKind::Apn),
+            _ => None,
+        }
+    }
+}
+
+/// A push configuration: the app-level `firebase_config` or `apn_config` (`name` empty), or a named provider of
+/// `/push_providers` that devices select by `push_provider_name`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushProvider {
+    pub kind: PushKind,
+    pub name: String,
+    pub description: String,
+    /// Firebase: the service account's JSON; APNs: the `.p8` signing key. Sealed at rest, never shown.
+    pub credentials: Option<Secret>,
+    /// APNs: the key's id, the team, the topic (bundle id) and whether to use the development environment.
+    pub key_id: String,
+    pub team_id: String,
+    pub topic: String,
+    pub development: bool,
+    /// Where requests go instead of the provider's own endpoint (staging, tests); empty for the default.
+    pub host: String,
+    /// Templates of the payload (Firebase: notification, data and the APNs part; APNs: the notification).
+    pub notification_template: String,
+    pub data_template: String,
+    pub apn_template: String,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PushProvider {
+    pub fn new(kind: PushKind, name: &str, now: DateTime<Utc>) -> PushProvider {
+        PushProvider {
+            kind,
+            name: name.to_owned(),
+            description: String::new(),
+            credentials: None,
+            key_id: String::new(),
+            team_id: String::new(),
+            topic: String::new(),
+            development: false,
+            host: String::new(),
+            notification_template: String::new(),
+            data_template: String::new(),
+            apn_template: String::new(),
+            disabled_at: None,
+            disabled_reason: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Whether it can send: not disabled, with credentials (and, for APNs, the key id, team and topic).
+    pub fn enabled(&self) -> bool {
+        let complete = match self.kind {
+            PushKind::Firebase => true,
+            PushKind::Apn => !self.key_id.is_empty() && !self.team_id.is_empty() && !self.topic.is_empty(),
+        };
+        self.disabled_at.is_none() && self.credentials.is_some() && complete
+    }
 }
 
 /// What an upload endpoint accepts (`FileUploadConfig`): at most `size_limit` bytes (0: Stream's 100 MB),
@@ -172,6 +273,7 @@ impl Default for AppSettings {
             event_hooks: Vec::new(),
             file_uploads: UploadRules::default(),
             image_uploads: UploadRules::default(),
+            push: PushSettings::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod devices;
 pub mod messages;
 pub mod moderation;
 pub mod outbox;
+pub mod push;
 pub mod uploads;
 pub mod usage;
 pub mod users;

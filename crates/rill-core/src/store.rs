@@ -17,8 +17,8 @@ mod tests;
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, Reaction,
-    UnreadTotals, Upload, User, UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
+    PushProvider, Reaction, UnreadTotals, Upload, User, UserMute,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -86,6 +86,7 @@ pub trait Tx:
     + OutboxRows
     + UploadRows
     + DeviceRows
+    + PushRows
     + Maintenance
     + Send
 {
@@ -110,6 +111,7 @@ impl<
             + OutboxRows
             + UploadRows
             + DeviceRows
+            + PushRows
             + Maintenance
             + Send,
     > Tx for T
@@ -131,6 +133,41 @@ pub trait DeviceRows: Send {
     /// Marks a device disabled (its provider refused the token): it stays listed, and receives nothing until it
     /// is registered again. Whether the device exists.
     async fn disable_device(&mut self, app_id: i64, id: &str, reason: &str) -> CoreResult<bool>;
+    /// The enabled devices of a channel's members, by owner. Cost: the channel's members, with an index lookup
+    /// of each one's devices.
+    async fn channel_push_devices(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Device>>;
+    /// Which of `user_ids` muted the channel or the sender, as of `now`. Cost: two primary-key lookups per user.
+    async fn muted_for_push(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        sender_id: &str,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<String>>;
+}
+
+/// Push configurations (credentials sealed at rest) and the record of pushes settled per message and device.
+#[async_trait]
+pub trait PushRows: Send {
+    /// Stores a provider, replacing the one of the same kind and name.
+    async fn put_push_provider(&mut self, app_id: i64, provider: &PushProvider) -> CoreResult<()>;
+    /// The app's providers, the app-level ones (name '') first. Cost: the app's providers.
+    async fn push_providers(&mut self, app_id: i64) -> CoreResult<Vec<PushProvider>>;
+    /// Removes a provider; whether there was one.
+    async fn delete_push_provider(&mut self, app_id: i64, kind: PushKind, name: &str) -> CoreResult<bool>;
+    /// Records the pushes of a message settled for these devices (`outcome`: `sent`, `unregistered`, `rejected`).
+    async fn settle_pushes(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        settled: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> CoreResult<()>;
+    /// The devices whose push of this message is settled. Cost: that message's rows (primary-key range).
+    async fn settled_pushes(&mut self, app_id: i64, message_id: &str) -> CoreResult<Vec<String>>;
+    /// Forgets settled pushes older than `before`, at most `limit`; how many. Cost: those rows, by time.
+    async fn delete_settled_pushes(&mut self, before: DateTime<Utc>, limit: usize) -> CoreResult<usize>;
 }
 
 /// Uploaded files and images (their rows; the bytes are blobs the server keeps).
@@ -157,18 +194,22 @@ pub trait UploadRows: Send {
 pub enum JobKind {
     /// An event POSTed to a webhook URL.
     Webhook,
+    /// A new message's push notifications (its recipients are found when the job runs).
+    Push,
 }
 
 impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Webhook => "webhook",
+            JobKind::Push => "push",
         }
     }
 
     pub fn parse(text: &str) -> Option<JobKind> {
         match text {
             "webhook" => Some(JobKind::Webhook),
+            "push" => Some(JobKind::Push),
             _ => None,
         }
     }
@@ -245,6 +286,9 @@ pub trait OutboxRows: Send {
     ) -> CoreResult<Vec<OutboxJob>>;
     /// Deletes a delivered job if the claim still holds it; whether it did.
     async fn finish_job(&mut self, id: i64, lease: &str) -> CoreResult<bool>;
+    /// Keeps a job leased until `until` (a long push fan-out renews its lease as it goes); whether the claim
+    /// still held it.
+    async fn renew_lease(&mut self, id: i64, lease: &str, until: DateTime<Utc>) -> CoreResult<bool>;
     /// Returns a job after a failed attempt, due again at `at`, with the attempt's error; whether the claim still
     /// held it.
     async fn retry_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool>;

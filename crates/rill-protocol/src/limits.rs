@@ -147,6 +147,10 @@ pub const MAX_FILE_NAME_BYTES: usize = 255;
 pub const MAX_DEVICE_ID_BYTES: usize = 255;
 /// A push provider's name (`push_provider_name`).
 pub const MAX_PUSH_PROVIDER_NAME_BYTES: usize = 36;
+/// A push credential: a service account's JSON or a `.p8` key.
+pub const MAX_PUSH_SECRET_BYTES: usize = 16 * 1024;
+/// A push payload template.
+pub const MAX_PUSH_TEMPLATE_BYTES: usize = 10 * 1024;
 /// Devices one user keeps; registering another removes their oldest.
 pub const MAX_DEVICES_PER_USER: usize = 25;
 /// Members a message or channel event's webhook body lists with their unread counts.
@@ -226,6 +230,7 @@ pub const ALL: &[Limit] = &[
     row!("uploaded file name; other multipart parts", "255 bytes; 16 KiB", "400, code 4"),
     row!("device id (push token); push provider name", "1-255 bytes; 36 bytes", "400, code 4"),
     row!("devices per user", "25 (a new one removes the oldest)", "none: the oldest goes"),
+    row!("push credentials; push templates", "16 KiB; 10 KiB", "400, code 4"),
     row!("slow mode cooldown", "0-120 s", "400, code 4; sends inside it: 403, code 60"),
     row!("WebSocket frame or message from a client", "64 KiB", "close 1009"),
     row!("WebSocket handshake", "10 s to the first `health.check`", "close 1001"),

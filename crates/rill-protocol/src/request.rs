@@ -406,7 +406,7 @@ pub struct SearchRequest {
 }
 
 /// `PATCH /app`: the settings Rill keeps. Any other key is refused, naming it, rather than dropped while the
-/// answer says 200 (push and file upload settings come with M2).
+/// answer says 200.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAppRequest {
@@ -432,6 +432,149 @@ pub struct UpdateAppRequest {
     pub file_upload_config: Option<UploadConfigRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_upload_config: Option<UploadConfigRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_config: Option<PushConfigRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firebase_config: Option<FirebaseConfigRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_config: Option<ApnConfigRequest>,
+}
+
+/// `push_config` (`PushConfig`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PushConfigRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_only: Option<bool>,
+}
+
+/// `firebase_config` (`FirebaseConfig`): the app-level Firebase provider. Keys present change; absent ones stay.
+/// `credentials_json` is the service account's JSON as a string (`""` removes it); the legacy `server_key` is
+/// refused (FCM HTTP v1 only).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FirebaseConfigRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_json: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_template: Option<String>,
+    #[serde(default, rename = "Disabled", skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `apn_config` (`APNConfig`): the app-level APNs provider, token authentication only (`auth_key` is the `.p8`
+/// key's text; `""` removes it). Keys present change; absent ones stay.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApnConfigRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p12_cert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub development: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notification_template: Option<String>,
+    #[serde(default, rename = "Disabled", skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `POST /push_providers` (`UpsertPushProviderRequest`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct UpsertPushProviderRequest {
+    pub push_provider: PushProviderRequest,
+}
+
+/// A named push provider (`PushProviderRequest`): Firebase or APNs (token authentication) settings under their
+/// prefixed names. The whole provider is replaced; a secret left out or empty keeps the stored one.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PushProviderRequest {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub disabled_at: Option<String>,
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    #[serde(default)]
+    pub apn_auth_type: Option<String>,
+    #[serde(default)]
+    pub apn_auth_key: Option<String>,
+    #[serde(default)]
+    pub apn_p12_cert: Option<String>,
+    #[serde(default)]
+    pub apn_key_id: Option<String>,
+    #[serde(default)]
+    pub apn_team_id: Option<String>,
+    #[serde(default)]
+    pub apn_topic: Option<String>,
+    #[serde(default)]
+    pub apn_development: Option<bool>,
+    #[serde(default)]
+    pub apn_host: Option<String>,
+    #[serde(default)]
+    pub apn_notification_template: Option<String>,
+    #[serde(default)]
+    pub firebase_credentials: Option<String>,
+    #[serde(default)]
+    pub firebase_server_key: Option<String>,
+    #[serde(default)]
+    pub firebase_host: Option<String>,
+    #[serde(default)]
+    pub firebase_notification_template: Option<String>,
+    #[serde(default)]
+    pub firebase_data_template: Option<String>,
+    #[serde(default)]
+    pub firebase_apn_template: Option<String>,
+}
+
+/// `POST /check_push` (`CheckPushRequest`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckPushRequest {
+    #[serde(default)]
+    pub message_id: String,
+    #[serde(default, deserialize_with = "crate::ids::optional")]
+    pub user_id: Option<UserId>,
+    #[serde(default)]
+    pub user: Option<UserRef>,
+    #[serde(default)]
+    pub skip_devices: Option<bool>,
+    #[serde(default)]
+    pub push_provider_type: Option<String>,
+    #[serde(default)]
+    pub push_provider_name: Option<String>,
+    #[serde(default)]
+    pub apn_template: Option<String>,
+    #[serde(default)]
+    pub firebase_template: Option<String>,
+    #[serde(default)]
+    pub firebase_data_template: Option<String>,
+    #[serde(default)]
+    pub event_type: Option<String>,
 }
 
 /// `file_upload_config` / `image_upload_config` (`FileUploadConfig`): replaces the endpoint's rules whole.
@@ -481,6 +624,9 @@ pub struct ConnectRequest {
     pub user_id: Option<UserId>,
     #[serde(default)]
     pub user_details: Option<UserRequest>,
+    /// A push device to register for the user as they connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<CreateDeviceRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_request_id: Option<String>,
 }
@@ -679,8 +825,8 @@ impl MuteRequest {
     }
 }
 
-/// `POST /devices` (`CreateDeviceRequest`).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+/// `POST /devices` (`CreateDeviceRequest`), and the `device` of `/connect`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CreateDeviceRequest {
     /// The push token the provider gave the app.
     #[serde(default)]

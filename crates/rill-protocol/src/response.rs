@@ -261,6 +261,41 @@ pub struct UsageCount {
     pub limit: Option<u64>,
 }
 
+/// `GET /push_providers` (`ListPushProvidersResponse`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ListPushProvidersResponse {
+    pub push_providers: Vec<crate::types::PushProvider>,
+}
+
+/// `POST /push_providers` (`UpsertPushProviderResponse`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UpsertPushProviderResponse {
+    pub push_provider: crate::types::PushProvider,
+}
+
+/// `POST /check_push` (`CheckPushResponse`): what a push of the message to the user would carry, and what went
+/// wrong sending it to each of their devices.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckPushResponse {
+    pub rendered_message: serde_json::Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered_apn_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered_firebase_template: Option<String>,
+    pub device_errors: std::collections::BTreeMap<String, DeviceError>,
+    pub general_errors: Vec<String>,
+    pub skip_devices: bool,
+    pub event_type: String,
+}
+
+/// `DeviceErrorInfo`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DeviceError {
+    pub provider: String,
+    pub provider_name: String,
+    pub error_message: String,
+}
+
 /// `GET /devices` (`ListDevicesResponse`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ListDevicesResponse {

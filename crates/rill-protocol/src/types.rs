@@ -86,6 +86,45 @@ pub struct Device {
     pub disabled_reason: Option<String>,
 }
 
+/// `PushProviderResponse`: a push provider as read back, its secrets (`apn_auth_key`, `firebase_credentials`)
+/// never included.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PushProvider {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, with = "crate::time::rfc3339_option", skip_serializing_if = "Option::is_none")]
+    pub disabled_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_auth_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_team_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_development: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apn_host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firebase_host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firebase_notification_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firebase_data_template: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firebase_apn_template: Option<String>,
+}
+
 /// `BanResponse`: one ban, in `GET /query_banned_users`. `channel` is absent for an app-wide ban.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Ban {

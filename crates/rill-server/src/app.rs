@@ -50,6 +50,8 @@ pub struct GatewayConfig {
     /// The URL clients reach this server at (`--public-url`), for the URLs of uploads; without it they are
     /// built from the request's `Host`.
     pub public_url: Option<String>,
+    /// Where pushes go beyond each provider's settings (`--fcm-base-url`, a CA file for test endpoints).
+    pub push: crate::push::PushEndpoints,
 }
 
 impl Default for GatewayConfig {
@@ -62,6 +64,7 @@ impl Default for GatewayConfig {
             http: HttpConfig::default(),
             uploads_dir: None,
             public_url: None,
+            push: crate::push::PushEndpoints::default(),
         }
     }
 }
@@ -155,6 +158,8 @@ pub(crate) struct Shared {
     outbox: crate::outbox::OutboxSignal,
     /// Uploaded files, when an uploads directory is configured.
     blobs: Option<crate::uploads::Blobs>,
+    /// This node's push clients, reused across jobs for their tokens.
+    push_clients: crate::push::PushClients,
     apps: AppDirectory,
     limiter: RateLimiter,
     registry: Arc<Registry>,
@@ -219,6 +224,7 @@ impl AppState {
                 active_users: std::sync::Mutex::new(ActiveUsers::default()),
                 outbox: crate::outbox::OutboxSignal::default(),
                 blobs: gateway_uploads.map(crate::uploads::Blobs::new),
+                push_clients: crate::push::PushClients::default(),
             }),
         };
         tokio::spawn(crate::outbox::run(Arc::downgrade(&state.shared), state.shared.outbox.clone()));
@@ -329,6 +335,10 @@ impl AppState {
             let outcome = self.store().write(input, operation).await?;
             self.publish(app, &outcome.notices, &outcome.users);
             self.release_blobs(&outcome.notices);
+            if !app.settings.push.enabled.is_empty() {
+                // A new message wrote its push job in the same transaction.
+                self.shared.outbox.wake();
+            }
             return Ok(outcome);
         }
         let context = (app.clone(), self.shared.registry.clone(), self.store().clock());
@@ -413,6 +423,10 @@ impl AppState {
 
     pub fn blobs(&self) -> Option<&crate::uploads::Blobs> {
         self.shared.blobs.as_ref()
+    }
+
+    pub(crate) fn push_clients(&self) -> &crate::push::PushClients {
+        &self.shared.push_clients
     }
 
     /// Removes the blobs of uploads a committed change removed (`Notice::UploadsRemoved`), in the background.

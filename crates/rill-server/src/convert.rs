@@ -105,6 +105,83 @@ pub fn channel_mute(
     }
 }
 
+/// A push provider as `PushProviderResponse`, without its credentials.
+pub fn push_provider(provider: &rill_core::model::PushProvider) -> rill_protocol::types::PushProvider {
+    use rill_core::model::PushKind;
+    let apn = provider.kind == PushKind::Apn;
+    let firebase = provider.kind == PushKind::Firebase;
+    let text = |value: &String, shown: bool| (shown && !value.is_empty()).then(|| value.clone());
+    rill_protocol::types::PushProvider {
+        name: provider.name.clone(),
+        kind: provider.kind.as_str().to_owned(),
+        description: provider.description.clone(),
+        created_at: provider.created_at,
+        updated_at: provider.updated_at,
+        disabled_at: provider.disabled_at,
+        disabled_reason: provider.disabled_reason.clone(),
+        apn_auth_type: apn.then(|| "token".to_owned()),
+        apn_key_id: text(&provider.key_id, apn),
+        apn_team_id: text(&provider.team_id, apn),
+        apn_topic: text(&provider.topic, apn),
+        apn_development: apn.then_some(provider.development),
+        apn_host: text(&provider.host, apn),
+        firebase_host: text(&provider.host, firebase),
+        firebase_notification_template: text(&provider.notification_template, firebase),
+        firebase_data_template: text(&provider.data_template, firebase),
+        firebase_apn_template: text(&provider.apn_template, firebase),
+    }
+}
+
+/// `GET /app`'s `push_notifications` (`PushNotificationFields`): whether each service can send, and to a server
+/// its settings, never its credentials (`auth_key` and `credentials_json` are always empty).
+pub fn push_notifications(
+    settings: &rill_core::model::PushSettings,
+    providers: &[rill_core::model::PushProvider],
+    server: bool,
+) -> serde_json::Value {
+    use rill_core::model::PushKind;
+    let app_level =
+        |kind: PushKind| providers.iter().find(|provider| provider.kind == kind && provider.name.is_empty());
+    let apn = app_level(PushKind::Apn);
+    let firebase = app_level(PushKind::Firebase);
+    let mut apn_fields = serde_json::json!({
+        "enabled": apn.is_some_and(|provider| provider.enabled()),
+        "development": apn.is_some_and(|provider| provider.development),
+    });
+    let mut firebase_fields = serde_json::json!({"enabled": firebase.is_some_and(|provider| provider.enabled())});
+    if server {
+        if let Some(apn) = apn {
+            apn_fields["auth_type"] = "token".into();
+            apn_fields["auth_key"] = "".into();
+            apn_fields["key_id"] = apn.key_id.clone().into();
+            apn_fields["team_id"] = apn.team_id.clone().into();
+            apn_fields["bundle_id"] = apn.topic.clone().into();
+            apn_fields["host"] = apn.host.clone().into();
+            apn_fields["notification_template"] = apn.notification_template.clone().into();
+        }
+        if let Some(firebase) = firebase {
+            firebase_fields["credentials_json"] = "".into();
+            firebase_fields["notification_template"] = firebase.notification_template.clone().into();
+            firebase_fields["data_template"] = firebase.data_template.clone().into();
+            firebase_fields["apn_template"] = firebase.apn_template.clone().into();
+        }
+    }
+    let named: Vec<_> = if server {
+        providers.iter().filter(|provider| !provider.name.is_empty()).map(push_provider).collect()
+    } else {
+        Vec::new()
+    };
+    serde_json::json!({
+        "version": settings.version,
+        "offline_only": settings.offline_only,
+        "apn": apn_fields,
+        "firebase": firebase_fields,
+        "huawei": {"enabled": false},
+        "xiaomi": {"enabled": false},
+        "providers": named,
+    })
+}
+
 /// A push device as `DeviceResponse`.
 pub fn device(device: &rill_core::model::Device) -> rill_protocol::types::Device {
     rill_protocol::types::Device {

@@ -11,6 +11,7 @@ pub mod http;
 pub mod limiter;
 pub mod outbox;
 pub mod purge;
+pub mod push;
 pub mod registry;
 pub mod reply;
 pub mod request;

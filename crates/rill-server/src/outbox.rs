@@ -148,16 +148,21 @@ async fn claim(state: &AppState, lease: &str, room: usize) -> Vec<OutboxJob> {
     }
 }
 
+/// Forgets failed jobs and the record of settled pushes after the retention time (a push job older than that
+/// has long been done).
 async fn sweep_failed(state: &AppState) {
     let before = state.store().now() - chrono::Duration::days(FAILED_RETENTION_DAYS);
     if let Err(error) = state.store().write(before, |tx, before| tx.delete_failed_jobs(*before, 1000)).await {
         tracing::warn!(error = %error.detail, "removing old failed outbox jobs failed");
     }
+    if let Err(error) = state.store().write(before, |tx, before| tx.delete_settled_pushes(*before, 10_000)).await {
+        tracing::warn!(error = %error.detail, "removing old records of settled pushes failed");
+    }
 }
 
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Attempt {
+pub(crate) enum Attempt {
     Delivered,
     /// Worth trying again, up to `attempts` in all, after at least `after` when the receiver said so.
     Retry {
@@ -174,6 +179,7 @@ enum Attempt {
 async fn deliver(state: AppState, client: reqwest::Client, job: OutboxJob) {
     let outcome = match JobKind::parse(&job.kind) {
         Some(JobKind::Webhook) => post_webhook(&state, &client, &job).await,
+        Some(JobKind::Push) => crate::push::deliver(&state, &job).await,
         None => Attempt::Fail { error: format!("unknown job kind {:?}", job.kind) },
     };
     let now = state.store().now();
@@ -182,14 +188,14 @@ async fn deliver(state: AppState, client: reqwest::Client, job: OutboxJob) {
         Attempt::Retry { error, attempts, after } if job.attempt < attempts => {
             let at =
                 now + chrono::Duration::from_std(after.unwrap_or_else(|| backoff(job.attempt))).unwrap_or_default();
-            tracing::info!(app_id = job.app_id, event = %job.event_type, target = %shown(&job.target), attempt = job.attempt, %error, "webhook attempt failed; retrying");
+            tracing::info!(app_id = job.app_id, kind = %job.kind, event = %job.event_type, target = %shown(&job), attempt = job.attempt, %error, "outbox attempt failed; retrying");
             state
                 .store()
                 .write((job.clone(), at, error), |tx, (job, at, error)| tx.retry_job(job.id, &job.lease, *at, error))
                 .await
         }
         Attempt::Retry { error, .. } | Attempt::Fail { error } => {
-            tracing::warn!(app_id = job.app_id, event = %job.event_type, target = %shown(&job.target), attempt = job.attempt, %error, "webhook failed for good");
+            tracing::warn!(app_id = job.app_id, kind = %job.kind, event = %job.event_type, target = %shown(&job), attempt = job.attempt, %error, "outbox job failed for good");
             state
                 .store()
                 .write((job.clone(), now, error), |tx, (job, now, error)| tx.fail_job(job.id, &job.lease, *now, error))
@@ -210,9 +216,13 @@ fn backoff(attempt: i64) -> Duration {
     Duration::from_millis(base + jitter)
 }
 
-/// A URL for the log: scheme and host only, since a path or query may carry a receiver's token.
-fn shown(url: &str) -> String {
-    match reqwest::Url::parse(url) {
+/// A job's target for the log: of a URL the scheme and host only, since a path or query may carry a
+/// receiver's token; a push job's channel as it is.
+fn shown(job: &OutboxJob) -> String {
+    if job.kind != JobKind::Webhook.as_str() {
+        return job.target.clone();
+    }
+    match reqwest::Url::parse(&job.target) {
         Ok(url) => format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default()),
         Err(_) => "(invalid URL)".into(),
     }
@@ -357,9 +367,27 @@ mod tests {
         }
     }
 
+    fn job(kind: JobKind, target: &str) -> OutboxJob {
+        OutboxJob {
+            id: 1,
+            app_id: 1,
+            kind: kind.as_str().into(),
+            delivery_id: "d".into(),
+            target: target.into(),
+            timeout_ms: 1,
+            event_type: "message.new".into(),
+            body: "{}".into(),
+            created_at: chrono::Utc::now(),
+            attempt: 1,
+            lease: "l".into(),
+        }
+    }
+
     #[test]
     fn logs_show_a_urls_scheme_and_host_only() {
-        assert_eq!(shown("https://hooks.example.com/in/secret-token?key=abc"), "https://hooks.example.com");
-        assert_eq!(shown("not a url"), "(invalid URL)");
+        let hook = job(JobKind::Webhook, "https://hooks.example.com/in/secret-token?key=abc");
+        assert_eq!(shown(&hook), "https://hooks.example.com");
+        assert_eq!(shown(&job(JobKind::Webhook, "not a url")), "(invalid URL)");
+        assert_eq!(shown(&job(JobKind::Push, "team:general")), "team:general", "a push job's channel is no secret");
     }
 }

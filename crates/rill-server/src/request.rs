@@ -110,6 +110,10 @@ routes! {
     ("POST", "/devices", "CreateDevice"),
     ("GET", "/devices", "ListDevices"),
     ("DELETE", "/devices", "DeleteDevice"),
+    ("GET", "/push_providers", "ListPushProviders"),
+    ("POST", "/push_providers", "UpsertPushProvider"),
+    ("DELETE", "/push_providers/{type}/{name}", "DeletePushProvider"),
+    ("POST", "/check_push", "CheckPush"),
     ("GET", "/connect", "Connect"),
 }
 

@@ -7,6 +7,7 @@ mod channels;
 mod devices;
 mod messages;
 mod moderation;
+mod push;
 mod uploads;
 mod users;
 
@@ -100,6 +101,10 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "CreateDevice" => post(devices::create_device),
         "ListDevices" => get(devices::list_devices),
         "DeleteDevice" => delete(devices::delete_device),
+        "ListPushProviders" => get(push::list_push_providers),
+        "UpsertPushProvider" => post(push::upsert_push_provider),
+        "DeletePushProvider" => delete(push::delete_push_provider),
+        "CheckPush" => post(push::check_push),
         _ => return None,
     })
 }

@@ -201,12 +201,15 @@ async fn open_session(
     app: &Arc<App>,
     user_id: &str,
     details: Option<UserRequest>,
+    device: Option<rill_protocol::request::CreateDeviceRequest>,
     connection_id: String,
 ) -> Option<Session> {
     let ctx = context(state, app, user_id);
     let connected = state
         .store()
-        .write((ctx, details), |tx, (ctx, details)| Box::pin(ops::users::connect_user(tx, ctx, details.as_ref())))
+        .write((ctx, details, device), |tx, (ctx, details, device)| {
+            Box::pin(ops::users::connect_user(tx, ctx, details.as_ref(), device.as_ref()))
+        })
         .await;
     let connected = match connected {
         Ok(connected) => connected,
@@ -242,11 +245,11 @@ async fn open_session(
 /// an await in the loop, which keeps an idle connection's task small.
 async fn run_connection(state: AppState, mut socket: Box<WebSocket>, accepted: Box<Accepted>) {
     let _guard = state.socket_guard();
-    let Accepted { app, user_id, request: ConnectRequest { user_details: details, .. } } = *accepted;
+    let Accepted { app, user_id, request: ConnectRequest { user_details: details, device, .. } } = *accepted;
     let handshake_timeout = state.gateway().handshake_timeout;
     // The id is chosen here so that a handshake cut off after registering can still be unregistered.
     let connection_id = uuid::Uuid::new_v4().to_string();
-    let opening = Box::pin(open_session(&state, &mut socket, &app, &user_id, details, connection_id.clone()));
+    let opening = Box::pin(open_session(&state, &mut socket, &app, &user_id, details, device, connection_id.clone()));
     let session = match tokio::time::timeout(handshake_timeout, opening).await {
         Ok(Some(session)) => session,
         Ok(None) => return,

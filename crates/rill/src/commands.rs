@@ -106,6 +106,14 @@ pub(crate) struct ConnectionFlags {
     /// it they are built from each request's Host header.
     #[arg(long = "public-url", env = "RILL_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Where Firebase pushes go instead of FCM's own endpoint (a staging or test server), unless a provider
+    /// names its own `firebase_host`.
+    #[arg(long = "fcm-base-url", env = "RILL_FCM_BASE_URL")]
+    fcm_base_url: Option<String>,
+    /// A PEM file of CA certificates to trust, besides the system's, for push endpoints (test and staging
+    /// servers with their own CA).
+    #[arg(long = "push-ca-file", env = "RILL_PUSH_CA_FILE")]
+    push_ca_file: Option<std::path::PathBuf>,
 }
 
 pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
@@ -133,6 +141,7 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
         http,
         uploads_dir: Some(flags.data_dir.join("uploads")),
         public_url: limits.public_url,
+        push: rill_server::push::PushEndpoints { fcm_base_url: limits.fcm_base_url, ca_file: limits.push_ca_file },
         ..GatewayConfig::default()
     };
     let state = AppState::new(store, gateway).await.map_err(|error| anyhow::anyhow!(error.detail))?;

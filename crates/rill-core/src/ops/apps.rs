@@ -89,6 +89,16 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest, 
     if let Some(value) = request.guest_user_creation_disabled {
         settings.guest_user_creation_disabled = value;
     }
+    crate::ops::push::apply_app_config(
+        tx,
+        app.id,
+        &mut settings.push,
+        request.push_config.as_ref(),
+        request.firebase_config.as_ref(),
+        request.apn_config.as_ref(),
+        now,
+    )
+    .await?;
     tx.update_app_settings(app.id, &settings).await?;
     Ok(App { settings, ..app.clone() })
 }

@@ -329,6 +329,7 @@ pub(crate) async fn post_message(
         counted_in: Some(counted_in),
     };
     let posted = tx.post_message(ctx.app_id(), &mut message, effects, ctx.now).await?;
+    crate::ops::push::enqueue_message_push(tx, ctx, &message, options.skip_push, config.push_notifications).await?;
     channel.message_count = posted.counters.message_count;
     channel.unread_sequence = posted.counters.unread_sequence;
     if shows_in_channel {

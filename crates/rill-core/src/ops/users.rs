@@ -422,8 +422,14 @@ pub struct Connected {
 }
 
 /// Upserts the connecting user from `/connect`'s `user_details`: profile and custom fields merge into the stored
-/// user, while role, teams, bans and deactivation are never taken from a client.
-pub async fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserRequest>) -> CoreResult<Connected> {
+/// user, while role, teams, bans and deactivation are never taken from a client. A `device` given is registered
+/// for them (a bad one refuses the connection, saying why).
+pub async fn connect_user(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    details: Option<&UserRequest>,
+    device: Option<&rill_protocol::request::CreateDeviceRequest>,
+) -> CoreResult<Connected> {
     let user_id = UserId::parse(ctx.acting_user_id("connect")?)?.into_string();
     let existing = tx.user_for_update(ctx.app_id(), &user_id).await?;
     if let Some(existing) = &existing {
@@ -453,6 +459,9 @@ pub async fn connect_user(tx: &mut dyn Tx, ctx: &Context, details: Option<&UserR
     let mut users = crate::model::UserDirectory::new();
     users.insert(user.id.clone(), user.clone());
     let mutes = crate::ops::moderation::OwnMutes::of(tx, ctx, &user_id, &mut users).await?;
+    if let Some(device) = device {
+        crate::ops::devices::create_device(tx, ctx, device).await?;
+    }
     let devices = tx.devices_of(ctx.app_id(), &user_id).await?;
     Ok(Connected { user, totals, mutes, users, devices })
 }

@@ -1,8 +1,11 @@
 //! How values are stored, the same on every backend: times as microseconds since the Unix epoch (UTC), app
 //! settings as one JSON object, and the assembly of a page's ranked reactions.
 
-use crate::error::CoreResult;
-use crate::model::{AppSettings, EventHook, MessageReactions, Plan, RateLimitSetting, Reaction, UploadRules};
+use crate::error::{CoreError, CoreResult};
+use crate::model::{
+    AppSettings, EventHook, MessageReactions, Plan, PushKind, PushProvider, PushSettings, RateLimitSetting, Reaction,
+    UploadRules,
+};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -50,6 +53,11 @@ pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
         })).collect::<Vec<_>>(),
         "file_uploads": rules_to_json(&settings.file_uploads),
         "image_uploads": rules_to_json(&settings.image_uploads),
+        "push": {
+            "version": settings.push.version,
+            "offline_only": settings.push.offline_only,
+            "enabled": settings.push.enabled.iter().map(|(kind, name)| json!([kind.as_str(), name])).collect::<Vec<_>>(),
+        },
         "enforce_unique_usernames": settings.enforce_unique_usernames,
         "guest_user_creation_disabled": settings.guest_user_creation_disabled,
         "suspended": settings.suspended,
@@ -102,6 +110,7 @@ pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
             .unwrap_or_default(),
         file_uploads: rules_from_json(value.get("file_uploads")),
         image_uploads: rules_from_json(value.get("image_uploads")),
+        push: push_from_json(value.get("push")),
     }
 }
 
@@ -112,6 +121,75 @@ fn rules_to_json(rules: &UploadRules) -> Value {
         "blocked_file_extensions": rules.blocked_file_extensions,
         "allowed_mime_types": rules.allowed_mime_types,
         "blocked_mime_types": rules.blocked_mime_types,
+    })
+}
+
+fn push_from_json(value: Option<&Value>) -> PushSettings {
+    let defaults = PushSettings::default();
+    let Some(value) = value else { return defaults };
+    let enabled = value.get("enabled").and_then(Value::as_array).map(|pairs| {
+        pairs
+            .iter()
+            .filter_map(|pair| {
+                let kind = PushKind::parse(pair.get(0)?.as_str()?)?;
+                Some((kind, pair.get(1)?.as_str()?.to_owned()))
+            })
+            .collect()
+    });
+    PushSettings {
+        version: value.get("version").and_then(Value::as_str).unwrap_or(&defaults.version).to_owned(),
+        offline_only: value.get("offline_only").and_then(Value::as_bool).unwrap_or(defaults.offline_only),
+        enabled: enabled.unwrap_or_default(),
+    }
+}
+
+/// A push provider's settings other than its credentials, as its row's `config` column holds them.
+pub(crate) fn push_config_to_json(provider: &PushProvider) -> String {
+    json!({
+        "description": provider.description,
+        "key_id": provider.key_id,
+        "team_id": provider.team_id,
+        "topic": provider.topic,
+        "development": provider.development,
+        "host": provider.host,
+        "notification_template": provider.notification_template,
+        "data_template": provider.data_template,
+        "apn_template": provider.apn_template,
+        "disabled_at": optional_micros(&provider.disabled_at),
+        "disabled_reason": provider.disabled_reason,
+    })
+    .to_string()
+}
+
+/// A provider from its row: kind, name, `config`, the opened credentials and the times.
+pub(crate) fn push_provider_from_row(
+    kind: &str,
+    name: String,
+    config: &str,
+    credentials: Option<crate::secret::Secret>,
+    created_at: i64,
+    updated_at: i64,
+) -> CoreResult<PushProvider> {
+    let kind = PushKind::parse(kind).ok_or_else(|| CoreError::internal(format!("unknown push kind {kind:?}")))?;
+    let config: Value = serde_json::from_str(config).map_err(|error| CoreError::internal(error.to_string()))?;
+    let text = |key: &str| config.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    Ok(PushProvider {
+        kind,
+        name,
+        description: text("description"),
+        credentials,
+        key_id: text("key_id"),
+        team_id: text("team_id"),
+        topic: text("topic"),
+        development: config.get("development").and_then(Value::as_bool).unwrap_or(false),
+        host: text("host"),
+        notification_template: text("notification_template"),
+        data_template: text("data_template"),
+        apn_template: text("apn_template"),
+        disabled_at: config.get("disabled_at").and_then(Value::as_i64).map(time),
+        disabled_reason: config.get("disabled_reason").and_then(Value::as_str).map(str::to_owned),
+        created_at: time(created_at),
+        updated_at: time(updated_at),
     })
 }
 

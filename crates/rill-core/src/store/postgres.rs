@@ -13,13 +13,13 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, Reaction,
-    UnreadTotals, Upload, User, UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
+    PushProvider, Reaction, UnreadTotals, Upload, User, UserMute,
 };
 use crate::secret::SealingKey;
 use crate::store::codec::{
-    collect_reaction, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
-    RankedReaction,
+    collect_reaction, micros, optional_micros, optional_time, push_config_to_json, push_provider_from_row,
+    settings_from_json, settings_to_json, time, RankedReaction,
 };
 use crate::store::selection::{
     message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, Page, RowQuery, Scalar, WordIndex,
@@ -29,7 +29,7 @@ use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
     ChannelScope, DeviceRows, FailedJob, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin,
     MessageRange, MessageRows, ModerationRows, MonthShard, NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary,
-    PinRange, PostEffects, Posted, Sight, UploadRows, UsageRows, UserPurge, UserRows,
+    PinRange, PostEffects, Posted, PushRows, Sight, UploadRows, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -63,6 +63,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/postgres/0014_outbox.sql")),
     (15, include_str!("../../migrations/postgres/0015_uploads.sql")),
     (16, include_str!("../../migrations/postgres/0016_devices.sql")),
+    (17, include_str!("../../migrations/postgres/0017_push.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1754,6 +1755,141 @@ impl DeviceRows for PgTx {
             .await?;
         Ok(changed > 0)
     }
+    async fn channel_push_devices(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Device>> {
+        let sql = format!(
+            "SELECT d.id, d.user_id, d.push_provider, d.push_provider_name, d.voip, d.disabled_reason, d.created_at \
+             FROM members m JOIN devices d ON d.app_id = m.app_id AND d.user_id = m.user_id \
+             WHERE m.app_id = $1 AND m.cid = $2 AND d.disabled_reason IS NULL AND NOT {PENDING_INVITE} \
+             ORDER BY d.user_id, d.created_at, d.id"
+        );
+        let rows = self.rows(&sql, &[&app_id, &cid]).await?;
+        rows.iter().map(device_from_row).collect()
+    }
+
+    async fn muted_for_push(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        sender_id: &str,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<String>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .rows(
+                "SELECT user_id FROM channel_mutes WHERE app_id = $1 AND channel_cid = $2 AND user_id = ANY($4) \
+                 AND (expires_at IS NULL OR expires_at > $5) UNION SELECT user_id FROM user_mutes WHERE app_id = $1 \
+                 AND target_id = $3 AND user_id = ANY($4) AND (expires_at IS NULL OR expires_at > $5)",
+                &[&app_id, &cid, &sender_id, &user_ids, &micros(&now)],
+            )
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+}
+
+fn push_binding(app_id: i64, kind: PushKind, name: &str) -> String {
+    format!("push:{app_id}:{}:{name}", kind.as_str())
+}
+
+#[async_trait]
+impl PushRows for PgTx {
+    async fn put_push_provider(&mut self, app_id: i64, provider: &PushProvider) -> CoreResult<()> {
+        let binding = push_binding(app_id, provider.kind, &provider.name);
+        let sealed = provider.credentials.as_ref().map(|secret| self.key.seal(secret, &binding)).transpose()?;
+        self.execute(
+            "INSERT INTO push_providers (app_id, kind, name, config, credentials, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_id, kind, name) DO UPDATE SET \
+             config = excluded.config, credentials = excluded.credentials, updated_at = excluded.updated_at",
+            &[
+                &app_id,
+                &provider.kind.as_str(),
+                &provider.name,
+                &push_config_to_json(provider),
+                &sealed,
+                &micros(&provider.created_at),
+                &micros(&provider.updated_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn push_providers(&mut self, app_id: i64) -> CoreResult<Vec<PushProvider>> {
+        let rows = self
+            .rows(
+                "SELECT kind, name, config, credentials, created_at, updated_at FROM push_providers \
+                 WHERE app_id = $1 ORDER BY name, kind",
+                &[&app_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get(0)?;
+                let name: String = row.try_get(1)?;
+                let config: String = row.try_get(2)?;
+                let sealed: Option<String> = row.try_get(3)?;
+                let parsed = PushKind::parse(&kind).ok_or_else(|| CoreError::internal("unknown push kind"))?;
+                let binding = push_binding(app_id, parsed, &name);
+                let credentials = sealed.map(|sealed| self.key.open(&sealed, &binding)).transpose()?;
+                push_provider_from_row(&kind, name, &config, credentials, row.try_get(4)?, row.try_get(5)?)
+            })
+            .collect()
+    }
+
+    async fn delete_push_provider(&mut self, app_id: i64, kind: PushKind, name: &str) -> CoreResult<bool> {
+        let removed = self
+            .execute(
+                "DELETE FROM push_providers WHERE app_id = $1 AND kind = $2 AND name = $3",
+                &[&app_id, &kind.as_str(), &name],
+            )
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn settle_pushes(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        settled: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        if settled.is_empty() {
+            return Ok(());
+        }
+        let devices: Vec<&str> = settled.iter().map(|(device, _)| device.as_str()).collect();
+        let outcomes: Vec<&str> = settled.iter().map(|(_, outcome)| outcome.as_str()).collect();
+        self.execute(
+            "INSERT INTO push_deliveries (app_id, message_id, device_id, outcome, settled_at) \
+             SELECT $1, $2, device, outcome, $5 FROM UNNEST($3::text[], $4::text[]) AS settled (device, outcome) \
+             ON CONFLICT DO NOTHING",
+            &[&app_id, &message_id, &devices, &outcomes, &micros(&at)],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn settled_pushes(&mut self, app_id: i64, message_id: &str) -> CoreResult<Vec<String>> {
+        let rows = self
+            .rows(
+                "SELECT device_id FROM push_deliveries WHERE app_id = $1 AND message_id = $2",
+                &[&app_id, &message_id],
+            )
+            .await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    async fn delete_settled_pushes(&mut self, before: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        let removed = self
+            .execute(
+                "DELETE FROM push_deliveries WHERE ctid IN (SELECT ctid FROM push_deliveries WHERE settled_at < $1 \
+                 LIMIT $2)",
+                &[&micros(&before), &(limit as i64)],
+            )
+            .await?;
+        Ok(removed as usize)
+    }
 }
 
 #[async_trait]
@@ -1818,6 +1954,11 @@ impl OutboxRows for PgTx {
 
     async fn finish_job(&mut self, id: i64, lease: &str) -> CoreResult<bool> {
         Ok(self.execute("DELETE FROM outbox WHERE id = $1 AND lease_owner = $2", &[&id, &lease]).await? > 0)
+    }
+
+    async fn renew_lease(&mut self, id: i64, lease: &str, until: DateTime<Utc>) -> CoreResult<bool> {
+        let sql = "UPDATE outbox SET available_at = $3 WHERE id = $1 AND lease_owner = $2 AND failed_at IS NULL";
+        Ok(self.execute(sql, &[&id, &lease, &micros(&until)]).await? > 0)
     }
 
     async fn retry_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool> {

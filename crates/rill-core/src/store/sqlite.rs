@@ -7,13 +7,13 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, Reaction,
-    UnreadTotals, Upload, User, UserMute,
+    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
+    PushProvider, Reaction, UnreadTotals, Upload, User, UserMute,
 };
 use crate::secret::{SealingKey, Secret};
 use crate::store::codec::{
-    collect_reaction, json_map, micros, optional_micros, optional_time, settings_from_json, settings_to_json, time,
-    RankedReaction,
+    collect_reaction, json_map, micros, optional_micros, optional_time, push_config_to_json, push_provider_from_row,
+    settings_from_json, settings_to_json, time, RankedReaction,
 };
 use crate::store::selection::{
     message_index_text, render_select, user_index_words, Bound, Dialect, JsonTest, RowQuery, Scalar, WordIndex, BANS,
@@ -22,7 +22,8 @@ use crate::store::selection::{
 use crate::store::{
     attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, DeviceRows,
     FailedJob, Job, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows,
-    NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, Sight, UploadRows, UsageRows, UserPurge, UserRows,
+    NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, PushRows, Sight, UploadRows, UsageRows, UserPurge,
+    UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -57,6 +58,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../../migrations/sqlite/0014_outbox.sql")),
     (15, include_str!("../../migrations/sqlite/0015_uploads.sql")),
     (16, include_str!("../../migrations/sqlite/0016_devices.sql")),
+    (17, include_str!("../../migrations/sqlite/0017_push.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -2718,6 +2720,138 @@ impl DeviceRows for SqliteTx {
         )?;
         Ok(changed > 0)
     }
+
+    async fn channel_push_devices(&mut self, app_id: i64, cid: &str) -> CoreResult<Vec<Device>> {
+        let sql = format!(
+            "SELECT d.id, d.user_id, d.push_provider, d.push_provider_name, d.voip, d.disabled_reason, d.created_at \
+             FROM members m JOIN devices d ON d.app_id = m.app_id AND d.user_id = m.user_id \
+             WHERE m.app_id = ?1 AND m.cid = ?2 AND d.disabled_reason IS NULL AND NOT {PENDING_INVITE} \
+             ORDER BY d.user_id, d.created_at, d.id"
+        );
+        self.query(&sql, params![app_id, cid], device_from_row)
+    }
+
+    async fn muted_for_push(
+        &mut self,
+        app_id: i64,
+        cid: &str,
+        sender_id: &str,
+        user_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> CoreResult<Vec<String>> {
+        let mut muted = Vec::new();
+        for chunk in user_ids.chunks(400) {
+            let list = placeholders(chunk.len());
+            let sql = format!(
+                "SELECT user_id FROM channel_mutes WHERE app_id = ? AND channel_cid = ? AND user_id IN ({list}) \
+                 AND (expires_at IS NULL OR expires_at > ?) UNION SELECT user_id FROM user_mutes WHERE app_id = ? \
+                 AND target_id = ? AND user_id IN ({list}) AND (expires_at IS NULL OR expires_at > ?)"
+            );
+            let ids = || chunk.iter().map(|id| Value::from(id.as_str()));
+            let parameters = [Value::from(app_id), Value::from(cid)]
+                .into_iter()
+                .chain(ids())
+                .chain([Value::from(micros(&now)), Value::from(app_id), Value::from(sender_id)])
+                .chain(ids())
+                .chain([Value::from(micros(&now))]);
+            muted.extend(self.query(&sql, params_from_iter(parameters.map(SqlValue)), |row| row.get::<_, String>(0))?);
+        }
+        Ok(muted)
+    }
+}
+
+fn push_binding(app_id: i64, kind: PushKind, name: &str) -> String {
+    format!("push:{app_id}:{}:{name}", kind.as_str())
+}
+
+#[async_trait]
+impl PushRows for SqliteTx {
+    async fn put_push_provider(&mut self, app_id: i64, provider: &PushProvider) -> CoreResult<()> {
+        let binding = push_binding(app_id, provider.kind, &provider.name);
+        let sealed = provider.credentials.as_ref().map(|secret| self.key.seal(secret, &binding)).transpose()?;
+        self.execute(
+            "INSERT INTO push_providers (app_id, kind, name, config, credentials, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (app_id, kind, name) DO UPDATE SET \
+             config = excluded.config, credentials = excluded.credentials, updated_at = excluded.updated_at",
+            params![
+                app_id,
+                provider.kind.as_str(),
+                provider.name,
+                push_config_to_json(provider),
+                sealed,
+                micros(&provider.created_at),
+                micros(&provider.updated_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn push_providers(&mut self, app_id: i64) -> CoreResult<Vec<PushProvider>> {
+        let rows = self.query(
+            "SELECT kind, name, config, credentials, created_at, updated_at FROM push_providers WHERE app_id = ?1 \
+             ORDER BY name, kind",
+            params![app_id],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, i64>(4)?,
+                    row.get::<_, i64>(5)?,
+                ))
+            },
+        )?;
+        rows.into_iter()
+            .map(|(kind, name, config, sealed, created_at, updated_at)| {
+                let parsed = PushKind::parse(&kind).ok_or_else(|| CoreError::internal("unknown push kind"))?;
+                let binding = push_binding(app_id, parsed, &name);
+                let credentials = sealed.map(|sealed| self.key.open(&sealed, &binding)).transpose()?;
+                push_provider_from_row(&kind, name, &config, credentials, created_at, updated_at)
+            })
+            .collect()
+    }
+
+    async fn delete_push_provider(&mut self, app_id: i64, kind: PushKind, name: &str) -> CoreResult<bool> {
+        let removed = self.execute(
+            "DELETE FROM push_providers WHERE app_id = ?1 AND kind = ?2 AND name = ?3",
+            params![app_id, kind.as_str(), name],
+        )?;
+        Ok(removed > 0)
+    }
+
+    async fn settle_pushes(
+        &mut self,
+        app_id: i64,
+        message_id: &str,
+        settled: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> CoreResult<()> {
+        for (device_id, outcome) in settled {
+            self.execute(
+                "INSERT INTO push_deliveries (app_id, message_id, device_id, outcome, settled_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![app_id, message_id, device_id, outcome, micros(&at)],
+            )?;
+        }
+        Ok(())
+    }
+
+    async fn settled_pushes(&mut self, app_id: i64, message_id: &str) -> CoreResult<Vec<String>> {
+        self.query(
+            "SELECT device_id FROM push_deliveries WHERE app_id = ?1 AND message_id = ?2",
+            params![app_id, message_id],
+            |row| row.get(0),
+        )
+    }
+
+    async fn delete_settled_pushes(&mut self, before: DateTime<Utc>, limit: usize) -> CoreResult<usize> {
+        self.execute(
+            "DELETE FROM push_deliveries WHERE rowid IN (SELECT rowid FROM push_deliveries WHERE settled_at < ?1 \
+             LIMIT ?2)",
+            params![micros(&before), limit as i64],
+        )
+    }
 }
 
 #[async_trait]
@@ -2778,6 +2912,11 @@ impl OutboxRows for SqliteTx {
 
     async fn finish_job(&mut self, id: i64, lease: &str) -> CoreResult<bool> {
         Ok(self.execute("DELETE FROM outbox WHERE id = ?1 AND lease_owner = ?2", params![id, lease])? > 0)
+    }
+
+    async fn renew_lease(&mut self, id: i64, lease: &str, until: DateTime<Utc>) -> CoreResult<bool> {
+        let sql = "UPDATE outbox SET available_at = ?3 WHERE id = ?1 AND lease_owner = ?2 AND failed_at IS NULL";
+        Ok(self.execute(sql, params![id, lease, micros(&until)])? > 0)
     }
 
     async fn retry_job(&mut self, id: i64, lease: &str, at: DateTime<Utc>, error: &str) -> CoreResult<bool> {

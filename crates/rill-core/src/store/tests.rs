@@ -48,6 +48,8 @@ on_both_backends!(
     a_standing_reads_membership_and_ban_together,
     outbox_jobs_are_leased_once_retried_failed_and_kept_apart,
     devices_belong_to_one_user_and_disable_until_registered_again,
+    push_providers_keep_credentials_sealed_and_apart,
+    push_targets_are_members_with_devices_and_settle_once,
 );
 
 async fn open(database: &TestDatabase, data_dir: &Path) -> Store {
@@ -1451,6 +1453,22 @@ async fn outbox_jobs_are_leased_once_retried_failed_and_kept_apart(kind: Backend
     assert_eq!(swept.expect("sweep"), 1);
     let summary = store.read((), |tx, _| tx.outbox_summary(1, 10)).await.expect("summary");
     assert_eq!(summary.failed, 0);
+
+    // A renewed lease keeps the job from other claims past its first end; only its holder can renew it.
+    let held = due[0].clone();
+    let stolen = store.write(held.id, move |tx, id| tx.renew_lease(*id, "someone-else", now + Duration::seconds(900)));
+    assert!(!stolen.await.expect("renew"), "another claim cannot renew a lease");
+    let renewed = store
+        .write(held.clone(), move |tx, job| tx.renew_lease(job.id, &job.lease, now + Duration::seconds(600)))
+        .await
+        .expect("renew");
+    assert!(renewed);
+    let later = store
+        .write(now, |tx, now| tx.claim_jobs("later", *now + Duration::seconds(300), *now + Duration::seconds(400), 100))
+        .await
+        .expect("claim");
+    assert!(later.iter().all(|job| job.id != held.id), "the renewed job stays leased");
+    assert!(!later.is_empty(), "the jobs whose leases ran out are claimed");
 }
 
 fn device(id: &str, user_id: &str, provider: &str, at: chrono::DateTime<chrono::Utc>) -> crate::model::Device {
@@ -1524,4 +1542,139 @@ async fn devices_belong_to_one_user_and_disable_until_registered_again(kind: Bac
     assert!(!by_alice, "another user's device is not theirs to remove");
     assert!(store.write((), |tx, _| tx.delete_device(1, "bob", "phone-b")).await.expect("delete"));
     assert_eq!(of(1, "bob").await.iter().map(|device| device.id.as_str()).collect::<Vec<_>>(), ["phone-a"]);
+}
+
+/// Providers round-trip with their credentials (sealed in the row, bound to it), replace the same kind and name,
+/// stay per app, and go when removed.
+async fn push_providers_keep_credentials_sealed_and_apart(kind: BackendKind) {
+    use crate::model::{PushKind, PushProvider};
+    use crate::secret::Secret;
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).expect("time");
+    let mut firebase = PushProvider::new(PushKind::Firebase, "", now);
+    firebase.credentials = Some(Secret::new("{\"private_key\": \"canary-key-material\"}"));
+    firebase.notification_template = "{\"title\": \"{{ sender.name }}\"}".into();
+    let mut apn = PushProvider::new(PushKind::Apn, "staging", now);
+    apn.credentials = Some(Secret::new("-----BEGIN PRIVATE KEY-----canary"));
+    (apn.key_id, apn.team_id, apn.topic, apn.development) = ("KEY".into(), "TEAM".into(), "app.rill".into(), true);
+    apn.disabled_at = Some(now);
+    apn.disabled_reason = Some("paused".into());
+    let put = |app: i64, provider: PushProvider| {
+        let store = store.clone();
+        async move { store.write(provider, move |tx, provider| tx.put_push_provider(app, provider)).await.expect("put") }
+    };
+    put(1, firebase.clone()).await;
+    put(1, apn.clone()).await;
+    put(2, PushProvider::new(PushKind::Firebase, "", now)).await;
+    let read = |app: i64| {
+        let store = store.clone();
+        async move { store.read(app, |tx, app| tx.push_providers(*app)).await.expect("providers") }
+    };
+    assert_eq!(read(1).await, vec![firebase.clone(), apn.clone()], "app-level first, every field kept");
+    assert!(read(1).await[1].disabled_at.is_some() && !read(1).await[1].enabled());
+    assert!(read(1).await[0].enabled());
+    assert_eq!(read(2).await.len(), 1);
+    assert_eq!(read(2).await[0].credentials, None);
+
+    let mut replaced = firebase.clone();
+    replaced.credentials = Some(Secret::new("{}"));
+    replaced.updated_at = now + chrono::Duration::seconds(5);
+    put(1, replaced.clone()).await;
+    assert_eq!(read(1).await[0], replaced);
+    let removed = store.write((), |tx, _| tx.delete_push_provider(1, PushKind::Apn, "staging")).await.expect("rm");
+    assert!(removed);
+    let again = store.write((), |tx, _| tx.delete_push_provider(1, PushKind::Apn, "staging")).await.expect("rm");
+    assert!(!again);
+    assert_eq!(read(1).await, vec![replaced]);
+}
+
+/// A channel's push targets are its members' enabled devices (not outsiders', not pending invitees', not
+/// disabled ones); mutes of the channel or of the sender are found for a batch of users; a settled push is
+/// recorded once and swept by age.
+async fn push_targets_are_members_with_devices_and_settle_once(kind: BackendKind) {
+    use crate::model::{ChannelMute, UserMute};
+    let (_directory, _database, store) = fresh(kind).await;
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).expect("time");
+    store
+        .write((), move |tx, ()| {
+            Box::pin(async move {
+                let channel =
+                    crate::model::Channel { cid: "team:ops".into(), id: "ops".into(), ..placeholder_channel() };
+                tx.insert_channel(1, &channel).await?;
+                for user in ["alice", "bob", "carol", "dave"] {
+                    let mut member = member_of(&channel.cid, user, now);
+                    if user == "dave" {
+                        member.data.insert("invited".into(), true.into());
+                    }
+                    tx.insert_member(1, &member).await?;
+                }
+                for (id, user) in [("a1", "alice"), ("a2", "alice"), ("b1", "bob"), ("c1", "carol")] {
+                    tx.put_device(1, &device(id, user, "firebase", now)).await?;
+                }
+                tx.put_device(1, &device("d1", "dave", "apn", now)).await?;
+                tx.put_device(1, &device("e1", "erin", "apn", now)).await?;
+                tx.disable_device(1, "c1", "unregistered").await?;
+                let expired = Some(now - chrono::Duration::seconds(1));
+                tx.put_channel_mute(
+                    1,
+                    &ChannelMute {
+                        user_id: "alice".into(),
+                        channel_cid: "team:ops".into(),
+                        created_at: now,
+                        updated_at: now,
+                        expires: None,
+                    },
+                )
+                .await?;
+                for (user, target, expires) in [("bob", "carol", None), ("carol", "alice", expired)] {
+                    let mute = UserMute {
+                        user_id: user.into(),
+                        target_id: target.into(),
+                        created_at: now,
+                        updated_at: now,
+                        expires,
+                    };
+                    tx.put_user_mute(1, &mute).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .expect("fixture");
+    let targets = store.read((), |tx, _| tx.channel_push_devices(1, "team:ops")).await.expect("targets");
+    let ids: Vec<&str> = targets.iter().map(|device| device.id.as_str()).collect();
+    assert_eq!(ids, ["a1", "a2", "b1"], "members' enabled devices only");
+    assert!(store.read((), |tx, _| tx.channel_push_devices(2, "team:ops")).await.expect("other app").is_empty());
+
+    let everyone: Vec<String> = ["alice", "bob", "carol", "dave"].map(String::from).to_vec();
+    let muted = |sender: &'static str| {
+        let (store, everyone) = (store.clone(), everyone.clone());
+        async move {
+            let mut muted = store
+                .read(everyone, move |tx, users| tx.muted_for_push(1, "team:ops", sender, users, now))
+                .await
+                .expect("muted");
+            muted.sort();
+            muted
+        }
+    };
+    assert_eq!(muted("carol").await, ["alice", "bob"], "alice muted the channel, bob muted carol");
+    assert_eq!(muted("alice").await, ["alice"], "carol's mute of alice ran out");
+
+    let settle = |devices: Vec<(&str, &str)>, at: chrono::DateTime<chrono::Utc>| {
+        let store = store.clone();
+        let settled: Vec<(String, String)> =
+            devices.into_iter().map(|(device, outcome)| (device.to_owned(), outcome.to_owned())).collect();
+        async move { store.write(settled, move |tx, settled| tx.settle_pushes(1, "m1", settled, at)).await.expect("settle") }
+    };
+    settle(vec![("a1", "sent"), ("b1", "unregistered")], now - chrono::Duration::days(8)).await;
+    settle(vec![("a1", "sent"), ("a2", "sent")], now).await;
+    let mut settled = store.read((), |tx, _| tx.settled_pushes(1, "m1")).await.expect("settled");
+    settled.sort();
+    assert_eq!(settled, ["a1", "a2", "b1"], "one row per device, the first kept");
+    assert!(store.read((), |tx, _| tx.settled_pushes(2, "m1")).await.expect("other app").is_empty());
+    let before = now - chrono::Duration::days(7);
+    let swept = store.write(before, |tx, before| tx.delete_settled_pushes(*before, 100)).await.expect("sweep");
+    assert_eq!(swept, 2, "the week-old rows go");
+    assert_eq!(store.read((), |tx, _| tx.settled_pushes(1, "m1")).await.expect("settled"), ["a2"]);
 }

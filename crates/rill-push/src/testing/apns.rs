@@ -120,6 +120,15 @@ impl FakeApns {
         ApnsKey::from_p8(&self.p8_pem, KEY_ID, TEAM_ID).expect("the fake's key parses")
     }
 
+    /// The key id and team id of the trusted key (what an app's `apn_config` names).
+    pub fn key_id(&self) -> &'static str {
+        KEY_ID
+    }
+
+    pub fn team_id(&self) -> &'static str {
+        TEAM_ID
+    }
+
     /// The trusted key as `.p8` PEM, for code that loads keys from files.
     pub fn p8_pem(&self) -> String {
         self.p8_pem.clone()

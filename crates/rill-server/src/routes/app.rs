@@ -18,16 +18,16 @@ use std::collections::BTreeMap;
 
 /// `GET /app`. Server configuration (webhooks, hooks, revocation) is shown to server tokens only: a user token
 /// sees what a client needs (channel types, permission mode, whether push is on), not where the app's events go.
-pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiResult<Reply<GetAppResponse>> {
+pub(crate) async fn get_app(State(state): State<AppState>, auth: Auth) -> ApiResult<Reply<GetAppResponse>> {
     let app = &auth.app;
     let server = auth.is_server();
+    let providers = state.store().read_for_app(app.id, app.id, |tx, app_id| tx.push_providers(*app_id)).await?;
     let channel_configs = policy::DEFAULT_CHANNEL_TYPES
         .iter()
         .filter_map(|name| policy::channel_type_config(name, app.created_at))
         .map(|config| (config.name.clone(), config.as_listed_in_app()))
         .collect();
-    // What Rill does not have yet (push, SQS/SNS, calls, campaigns) reads as off or empty, so a client offers
-    // none of it.
+    // What Rill does not have (SQS/SNS, calls, campaigns) reads as off or empty, so a client offers none of it.
     let upload_config = |rules: &rill_core::model::UploadRules| {
         json!({
             "size_limit": rules.size_limit,
@@ -46,15 +46,7 @@ pub(crate) async fn get_app(State(_state): State<AppState>, auth: Auth) -> ApiRe
             disable_permissions_checks: app.settings.disable_permissions_checks,
             permission_version: "v2".into(),
             channel_configs,
-            push_notifications: json!({
-                "version": "v3",
-                "offline_only": true,
-                "apn": {"enabled": false, "development": false},
-                "firebase": {"enabled": false},
-                "huawei": {"enabled": false},
-                "xiaomi": {"enabled": false},
-                "providers": [],
-            }),
+            push_notifications: convert::push_notifications(&app.settings.push, &providers, server),
             webhook_url: if server { app.settings.webhook_url.clone() } else { String::new() },
             webhook_events: if server { app.settings.webhook_events.clone() } else { Vec::new() },
             event_hooks: if server {
@@ -81,6 +73,7 @@ pub(crate) async fn update_app(
     if !auth.is_server() {
         return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may update app settings"));
     }
+    crate::push::check_app_credentials(&request)?;
     let (app, now) = (auth.app.clone(), state.store().now());
     let updated = state
         .store()

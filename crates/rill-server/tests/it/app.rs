@@ -66,10 +66,11 @@ async fn only_the_server_may_update_the_app() {
         (json!({"enforce_unique_usernames": "sometimes"}), "enforce_unique_usernames"),
         (json!({"webhook_url": "ftp://example.com"}), "webhook_url"),
         (json!({"revoke_tokens_issued_before": 17}), "revoke_tokens_issued_before"),
-        // Settings Rill does not keep yet are refused by name, not dropped: nothing of the request is applied.
-        (json!({"disable_auth_checks": true, "push_config": {"version": "v2"}}), "push_config"),
+        // Settings Rill does not keep are refused by name, not dropped; nothing of a refused request is applied.
+        (json!({"disable_auth_checks": true, "huawei_config": {"id": "x"}}), "huawei_config"),
+        (json!({"disable_auth_checks": true, "push_config": {"version": "v9"}}), "push_config.version"),
         (json!({"event_hooks": [{"hook_type": "sqs", "webhook_url": "https://example.com"}]}), "hook_type"),
-        (json!({"firebase_config": {"credentials_json": "{}"}}), "firebase_config"),
+        (json!({"firebase_config": {"credentials_json": "{}"}}), "firebase_config.credentials_json"),
         (json!({"file_upload_config": {"size_limit": -1}}), "file_upload_config"),
         (json!({"image_upload_config": {"max_size": 1}}), "max_size"),
     ] {

@@ -135,6 +135,10 @@ const MATRIX: &[(&str, &str)] = &[
     ("CreateDevice", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("ListDevices", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
     ("DeleteDevice", "ok   ok   ok   ok   ok   ok   ok   17   iso  43   5"),
+    ("ListPushProviders", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("UpsertPushProvider", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("DeletePushProvider", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("CheckPush", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("Connect", "5    ok   ok   ok   ok   ok   ok   17   ok   43   5"),
 ];
 
@@ -378,6 +382,18 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             query.push(("id".to_owned(), format!("push-{channel}")));
             (Method::DELETE, "/devices".into(), query, Value::Null)
         }
+        "ListPushProviders" => (Method::GET, "/push_providers".into(), vec![], Value::Null),
+        "UpsertPushProvider" => {
+            let provider =
+                json!({"name": format!("p{channel}"), "type": "firebase", "firebase_credentials": service_account()});
+            (Method::POST, "/push_providers".into(), vec![], json!({"push_provider": provider}))
+        }
+        // A provider the runner created for the cell.
+        "DeletePushProvider" => (Method::DELETE, format!("/push_providers/firebase/p{channel}"), vec![], Value::Null),
+        "CheckPush" => {
+            let check = json!({"message_id": message, "user_id": "owner", "skip_devices": true});
+            (Method::POST, "/check_push".into(), vec![], check)
+        }
         other => panic!("the matrix has no request for {other}: add one"),
     }
 }
@@ -412,6 +428,7 @@ async fn world() -> World {
         ..GatewayConfig::default()
     };
     let server = TestServer::start_with(config).await;
+    let _ = SERVICE_ACCOUNT.set(rill_push::testing::FakeFcm::start().await.service_account_json());
     server.set_rate_limits(RateLimitSetting::Off).await;
     server.create_users(&["owner", "moderator", "member", "outsider", "banned", "deactivated"]).await;
     let admin = json!({"users": {"admin": {"id": "admin", "role": "admin"}}});
@@ -421,6 +438,13 @@ async fn world() -> World {
     let other_client = Client::server(&server.base_url, &other.api_key, &other.api_secret);
     expect_ok(other_client.raw(Method::POST, "/users", &[], Some(&json!({"users": {"owner": {"id": "owner"}}}))).await);
     World { server, other }
+}
+
+/// A service account's JSON whose key parses (a fake FCM's, taken by `world`; nothing is sent in the matrix).
+static SERVICE_ACCOUNT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn service_account() -> String {
+    SERVICE_ACCOUNT.get().cloned().expect("world() records a service account")
 }
 
 /// A tiny valid PNG (1x1), accepted by both the file and the image endpoints.
@@ -523,6 +547,12 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
                 // The flag to withdraw: the caller's own report of the fixture's throwaway user.
                 let flag = json!({"target_user_id": fixture.target, "user_id": caller.user()});
                 expect_ok(server.server_client().raw(Method::POST, "/moderation/flag", &[], Some(&flag)).await);
+            }
+            if *operation == "DeletePushProvider" {
+                let provider = json!({"push_provider": {
+                    "name": format!("p{}", fixture.channel), "type": "firebase", "firebase_credentials": service_account(),
+                }});
+                expect_ok(server.server_client().raw(Method::POST, "/push_providers", &[], Some(&provider)).await);
             }
             if *operation == "DeleteDevice" {
                 let owner = if *caller == Caller::Server { "member" } else { caller.user() };

@@ -105,3 +105,32 @@ async fn bad_devices_are_refused_and_a_user_keeps_at_most_25() {
     assert_eq!(devices[0]["id"], "token-02", "the oldest two went");
     assert_eq!(devices[24]["id"], "token-26");
 }
+
+/// `/connect` with a `device` registers it for the connecting user; a bad one refuses the connection, saying why.
+#[tokio::test]
+async fn connecting_with_a_device_registers_it() {
+    let server = TestServer::start().await;
+    server.create_users(&["alice"]).await;
+    let first_frame = |device: Value| {
+        let json = json!({"user_id": "alice", "user_details": {"id": "alice"}, "device": device});
+        let mut url = reqwest::Url::parse(&format!("{}/connect", server.base_url.replacen("http", "ws", 1))).unwrap();
+        url.query_pairs_mut()
+            .append_pair("json", &json.to_string())
+            .append_pair("api_key", &server.app.api_key)
+            .append_pair("authorization", &server.token("alice"))
+            .append_pair("stream-auth-type", "jwt");
+        async move {
+            let mut socket = rill_client::Socket::open(url.as_str()).await.unwrap();
+            socket.next_frame(std::time::Duration::from_secs(5)).await.unwrap().expect("a first frame")
+        }
+    };
+    let hello = first_frame(json!({"id": "fcm-on-connect", "push_provider": "firebase"})).await;
+    assert_eq!(hello["type"], "health.check", "{hello}");
+    assert_eq!(ids(hello["me"]["devices"].as_array().unwrap()), ["fcm-on-connect"]);
+    assert_eq!(ids(&list(&server.user_client("alice"), &[]).await), ["fcm-on-connect"]);
+
+    let refused = first_frame(json!({"id": "x", "push_provider": "pigeon"})).await;
+    assert_eq!(refused["type"], "connection.error", "{refused}");
+    assert_eq!(refused["error"]["code"], 4);
+    assert!(refused["error"]["message"].as_str().unwrap().contains("push_provider"), "{refused}");
+}

@@ -14,6 +14,7 @@ mod hardening;
 mod messages;
 mod moderation;
 mod properties;
+mod push;
 mod smoke;
 mod support;
 mod uploads;

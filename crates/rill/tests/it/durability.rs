@@ -150,3 +150,55 @@ async fn webhooks_of_acknowledged_messages_are_delivered_after_kill_9_once() {
     let report: serde_json::Value = serde_json::from_str(&report).unwrap();
     assert_eq!((report["pending"].as_u64(), report["failed"].as_u64()), (Some(0), Some(0)), "{report}");
 }
+
+/// Push jobs are written with their messages too: pushes of messages acknowledged just before a `kill -9`, while
+/// FCM was not answering, reach the device after the restart, one per message.
+#[tokio::test]
+async fn pushes_of_acknowledged_messages_are_sent_after_kill_9_once() {
+    let place = Place::new();
+    let app = create_app(&place).await;
+    let (key, secret) = (app["api_key"].as_str().unwrap().to_owned(), app["api_secret"].as_str().unwrap().to_owned());
+    let fcm = rill_push::testing::FakeFcm::start().await;
+    // An FCM endpoint that takes connections and never answers: sends hang until the kill.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hanging = format!("http://{}", silent.local_addr().unwrap());
+    let mut served = crate::support::serve_with(&place, &["--fcm-base-url", &hanging]).await;
+    let client = Client::server(&served.base_url, &key, &secret);
+    let settings = json!({
+        "firebase_config": {"credentials_json": fcm.service_account_json()},
+        "push_config": {"offline_only": false},
+    });
+    let response = client.raw(reqwest::Method::PATCH, "/app", &[], Some(&settings)).await.unwrap();
+    assert!((200..300).contains(&response.status), "{}", response.body);
+    client.upsert_users(&[json!({"id": "ann"}), json!({"id": "ben"})]).await.unwrap();
+    client
+        .get_or_create_channel("team", "pushed", &json!({"data": {"created_by_id": "ann", "members": ["ann", "ben"]}}))
+        .await
+        .unwrap();
+    let device = json!({"id": "ben-phone", "push_provider": "firebase", "user_id": "ben"});
+    let response = client.raw(reqwest::Method::POST, "/devices", &[], Some(&device)).await.unwrap();
+    assert!((200..300).contains(&response.status), "{}", response.body);
+    let mut sent = Vec::new();
+    for index in 0..20 {
+        let message = json!({"id": format!("pushed-{index}"), "text": "wake up", "user_id": "ann"});
+        sent.push(client.send_message("team", "pushed", &message).await.unwrap().id);
+    }
+    served.child.kill().await.unwrap();
+    served.child.wait().await.unwrap();
+    drop(silent);
+
+    let _served = crate::support::serve_with(&place, &["--fcm-base-url", &fcm.base_url()]).await;
+    // Jobs in an attempt at the kill wait for their lease to end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(45);
+    while fcm.sends().len() < sent.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let mut pushed: Vec<String> =
+        fcm.sends().iter().map(|message| message["data"]["id"].as_str().unwrap_or_default().to_owned()).collect();
+    pushed.sort();
+    let mut expected = sent.clone();
+    expected.sort();
+    assert_eq!(pushed, expected, "every acknowledged message pushed to ben's phone, once");
+    assert!(fcm.sends().iter().all(|message| message["token"] == "ben-phone"));
+}

@@ -55,9 +55,15 @@ pub(crate) struct Served {
 
 /// Starts `rill serve` on a free port and waits until it prints its address.
 pub(crate) async fn serve(place: &Place) -> Served {
+    serve_with(place, &[]).await
+}
+
+/// `rill serve` with extra flags.
+pub(crate) async fn serve_with(place: &Place, flags: &[&str]) -> Served {
     let mut child = place
         .command()
         .args(["serve", "--data-dir", place.dir(), "--listen", "127.0.0.1:0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
