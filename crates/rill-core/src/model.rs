@@ -39,6 +39,9 @@ pub struct AppSettings {
     pub image_uploads: UploadRules,
     /// `push_config`, and which push providers can send.
     pub push: PushSettings,
+    /// Channel types created with `POST /channeltypes`, and built-in ones changed with `PUT`: these configs
+    /// take the place of the defaults (`policy::channel_type_config`).
+    pub channel_types: Vec<rill_protocol::types::ChannelConfig>,
 }
 
 /// `push_config` (`version`, `offline_only`) and the providers able to send (kind and name, `""` for the app-level
@@ -56,6 +59,19 @@ impl Default for PushSettings {
     fn default() -> PushSettings {
         PushSettings { version: "v3".into(), offline_only: true, enabled: Vec::new() }
     }
+}
+
+/// A blocklist: words a channel type's messages may not contain. Words are kept lowercase; a message matches
+/// when one of its words is one of them (with `substring_matching`, when its text contains one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocklist {
+    pub name: String,
+    /// `word` (the only kind Rill matches).
+    pub kind: String,
+    pub words: Vec<String>,
+    pub substring_matching: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// The push services Rill sends to.
@@ -274,6 +290,7 @@ impl Default for AppSettings {
             file_uploads: UploadRules::default(),
             image_uploads: UploadRules::default(),
             push: PushSettings::default(),
+            channel_types: Vec::new(),
         }
     }
 }

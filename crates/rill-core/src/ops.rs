@@ -3,6 +3,8 @@
 //! both refer to. Nothing here sends anything; the transport publishes notices after the commit.
 
 pub mod apps;
+pub mod blocklists;
+pub mod channel_types;
 pub mod channels;
 pub mod devices;
 pub mod messages;
@@ -189,6 +191,16 @@ pub enum Notice {
         channel: Option<Channel>,
         lifted: bool,
     },
+    /// A channel was created: `channel.created`, for webhooks only (members hear `notification.added_to_channel`).
+    ChannelCreated {
+        channel: Channel,
+        by: Option<String>,
+    },
+    /// `user.deactivated` or `user.reactivated`, for webhooks only: the user's own connections are closed.
+    UserActivation {
+        user: crate::model::User,
+        deactivated: bool,
+    },
     /// Uploads whose rows are gone (deleted, or dropped from their message): after the commit the server
     /// removes their blobs that no upload names any more. Nobody is told.
     UploadsRemoved {
@@ -199,7 +211,7 @@ pub enum Notice {
 
 /// The configuration of a channel's type.
 pub(crate) fn config_of(channel_type: &str, app: &App) -> CoreResult<ChannelConfig> {
-    policy::channel_type_config(channel_type, app.created_at)
+    channel_types::config_for(app, channel_type)
         .ok_or_else(|| CoreError::not_found(format!("channel type {channel_type} does not exist")))
 }
 

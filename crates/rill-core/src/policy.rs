@@ -48,6 +48,7 @@ pub fn channel_type_config(name: &str, created_at: DateTime<Utc>) -> Option<Chan
         max_message_length: 5000,
         automod: "disabled".into(),
         automod_behavior: "flag".into(),
+        blocklists: Vec::new(),
         commands: vec![Command {
             name: "giphy".into(),
             description: "Post a random gif to the channel".into(),

@@ -17,7 +17,7 @@ mod tests;
 use crate::clock::Clock;
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
+    App, AppSettings, Ban, Blocklist, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
     PushProvider, Reaction, UnreadTotals, Upload, User, UserMute,
 };
 use async_trait::async_trait;
@@ -87,6 +87,7 @@ pub trait Tx:
     + UploadRows
     + DeviceRows
     + PushRows
+    + BlocklistRows
     + Maintenance
     + Send
 {
@@ -112,6 +113,7 @@ impl<
             + UploadRows
             + DeviceRows
             + PushRows
+            + BlocklistRows
             + Maintenance
             + Send,
     > Tx for T
@@ -145,6 +147,19 @@ pub trait DeviceRows: Send {
         user_ids: &[String],
         now: DateTime<Utc>,
     ) -> CoreResult<Vec<String>>;
+}
+
+/// Blocklists by name.
+#[async_trait]
+pub trait BlocklistRows: Send {
+    /// Stores a blocklist, replacing the one of that name (its `created_at` stays).
+    async fn put_blocklist(&mut self, app_id: i64, blocklist: &Blocklist) -> CoreResult<()>;
+    /// The blocklist of that name. Cost: a primary-key lookup (and its words).
+    async fn blocklist(&mut self, app_id: i64, name: &str) -> CoreResult<Option<Blocklist>>;
+    /// The app's blocklists by name. Cost: the app's blocklists.
+    async fn blocklists(&mut self, app_id: i64) -> CoreResult<Vec<Blocklist>>;
+    /// Removes a blocklist; whether there was one.
+    async fn delete_blocklist(&mut self, app_id: i64, name: &str) -> CoreResult<bool>;
 }
 
 /// Push configurations (credentials sealed at rest) and the record of pushes settled per message and device.
@@ -563,6 +578,9 @@ pub struct ReadPosition {
 #[async_trait]
 pub trait ChannelRows: Send {
     async fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>>;
+    /// Whether any channel (deleted ones whose rows remain included) is of this type. Cost: one seek of the
+    /// primary key, since a cid begins with its type.
+    async fn channel_type_in_use(&mut self, app_id: i64, channel_type: &str) -> CoreResult<bool>;
     /// The channel, locked until the commit: for read-modify-write of its data.
     async fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>>;
     /// Stores a new channel unless one with the cid exists (a concurrent creation); whether it did.

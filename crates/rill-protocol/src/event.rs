@@ -216,6 +216,8 @@ pub mod kind {
     pub const NOTIFICATION_CHANNEL_TRUNCATED: &str = "notification.channel_truncated";
     pub const USER_PRESENCE_CHANGED: &str = "user.presence.changed";
     pub const USER_UPDATED: &str = "user.updated";
+    pub const USER_DEACTIVATED: &str = "user.deactivated";
+    pub const USER_REACTIVATED: &str = "user.reactivated";
     pub const USER_WATCHING_START: &str = "user.watching.start";
     pub const USER_WATCHING_STOP: &str = "user.watching.stop";
     pub const USER_BANNED: &str = "user.banned";

@@ -147,6 +147,15 @@ pub const MAX_FILE_NAME_BYTES: usize = 255;
 pub const MAX_DEVICE_ID_BYTES: usize = 255;
 /// A push provider's name (`push_provider_name`).
 pub const MAX_PUSH_PROVIDER_NAME_BYTES: usize = 36;
+/// Words in one blocklist, and the bytes of one word (or phrase).
+pub const MAX_BLOCKLIST_WORDS: usize = 10_000;
+pub const MAX_BLOCKLIST_WORD_BYTES: usize = 100;
+/// Blocklists one channel type checks.
+pub const MAX_BLOCKLISTS_PER_TYPE: usize = 5;
+/// Channel types an app creates besides the built-in five.
+pub const MAX_CHANNEL_TYPES: usize = 50;
+/// The largest `max_message_length` a channel type may set.
+pub const MAX_MESSAGE_LENGTH_LIMIT: i64 = 20_000;
 /// A push credential: a service account's JSON or a `.p8` key.
 pub const MAX_PUSH_SECRET_BYTES: usize = 16 * 1024;
 /// A push payload template.
@@ -231,6 +240,9 @@ pub const ALL: &[Limit] = &[
     row!("device id (push token); push provider name", "1-255 bytes; 36 bytes", "400, code 4"),
     row!("devices per user", "25 (a new one removes the oldest)", "none: the oldest goes"),
     row!("push credentials; push templates", "16 KiB; 10 KiB", "400, code 4"),
+    row!("blocklist words; bytes of a word", "1-10,000; 1-100", "400, code 4"),
+    row!("channel types of an app's own; blocklists per type", "50; 5", "400, code 4"),
+    row!("a channel type's `max_message_length`", "1-20,000", "400, code 4"),
     row!("slow mode cooldown", "0-120 s", "400, code 4; sends inside it: 403, code 60"),
     row!("WebSocket frame or message from a client", "64 KiB", "close 1009"),
     row!("WebSocket handshake", "10 s to the first `health.check`", "close 1001"),

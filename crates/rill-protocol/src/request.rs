@@ -1120,3 +1120,80 @@ pub struct QueryFutureChannelBansRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<UserRef>,
 }
+
+/// `POST /channeltypes` (`CreateChannelTypeRequest`) and `PUT /channeltypes/{name}` (`UpdateChannelTypeRequest`):
+/// the switches Rill has; a key absent keeps the type's value (for a new type, the `messaging` default).
+/// `blocklist` + `blocklist_behavior` is the older form of one `blocklists` entry.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelTypeRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub typing_events: Option<bool>,
+    #[serde(default)]
+    pub read_events: Option<bool>,
+    #[serde(default)]
+    pub connect_events: Option<bool>,
+    #[serde(default)]
+    pub custom_events: Option<bool>,
+    #[serde(default)]
+    pub search: Option<bool>,
+    #[serde(default)]
+    pub reactions: Option<bool>,
+    #[serde(default)]
+    pub replies: Option<bool>,
+    #[serde(default)]
+    pub quotes: Option<bool>,
+    #[serde(default)]
+    pub mutes: Option<bool>,
+    #[serde(default)]
+    pub uploads: Option<bool>,
+    #[serde(default)]
+    pub url_enrichment: Option<bool>,
+    #[serde(default)]
+    pub push_notifications: Option<bool>,
+    #[serde(default)]
+    pub max_message_length: Option<i64>,
+    #[serde(default)]
+    pub automod: Option<String>,
+    #[serde(default)]
+    pub automod_behavior: Option<String>,
+    #[serde(default)]
+    pub message_retention: Option<String>,
+    #[serde(default)]
+    pub commands: Option<Vec<String>>,
+    #[serde(default)]
+    pub blocklist: Option<String>,
+    #[serde(default)]
+    pub blocklist_behavior: Option<String>,
+    #[serde(default)]
+    pub blocklists: Option<Vec<crate::types::BlocklistOption>>,
+    /// Accepted only empty: Rill's permissions are its own (see `docs/protocol.md`).
+    #[serde(default)]
+    pub permissions: Option<Vec<Value>>,
+    #[serde(default)]
+    pub grants: Option<serde_json::Map<String, Value>>,
+}
+
+/// `POST /blocklists` (`CreateBlockListRequest`) and `PUT /blocklists/{name}` (`UpdateBlockListRequest`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BlocklistRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub words: Option<Vec<String>>,
+    #[serde(default)]
+    pub is_leet_check_enabled: Option<bool>,
+    #[serde(default)]
+    pub is_plural_check_enabled: Option<bool>,
+    #[serde(default)]
+    pub is_confusable_folding_enabled: Option<bool>,
+    #[serde(default)]
+    pub is_substring_matching_enabled: Option<bool>,
+    #[serde(default)]
+    pub team: Option<String>,
+}

@@ -261,6 +261,18 @@ pub struct UsageCount {
     pub limit: Option<u64>,
 }
 
+/// `GET /blocklists` (`ListBlockListResponse`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ListBlocklistsResponse {
+    pub blocklists: Vec<crate::types::Blocklist>,
+}
+
+/// `GET`, `POST` and `PUT` of one blocklist (`GetBlockListResponse`, `CreateBlockListResponse`, ...).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BlocklistResponse {
+    pub blocklist: crate::types::Blocklist,
+}
+
 /// `GET /push_providers` (`ListPushProvidersResponse`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ListPushProvidersResponse {

@@ -252,6 +252,31 @@ pub struct OwnUser {
     pub unread_threads: i64,
 }
 
+/// `BlockListOptions`: a blocklist a channel type checks, and its `behavior`: `flag` (kept and flagged for
+/// review), `block` (refused) or `shadow_block` (kept, shown to its author only).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BlocklistOption {
+    pub blocklist: String,
+    pub behavior: String,
+}
+
+/// `BlockListResponse`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Blocklist {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub words: Vec<String>,
+    pub is_leet_check_enabled: bool,
+    pub is_plural_check_enabled: bool,
+    pub is_confusable_folding_enabled: bool,
+    pub is_substring_matching_enabled: bool,
+    #[serde(with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+}
+
 /// A command available in a channel type (`Command`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Command {
@@ -299,6 +324,9 @@ pub struct ChannelConfig {
     pub max_message_length: i64,
     pub automod: String,
     pub automod_behavior: String,
+    /// The blocklists checked on every message of the type, each with what happens to a message that matches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocklists: Vec<BlocklistOption>,
     pub commands: Vec<Command>,
     #[serde(with = "rfc3339")]
     pub created_at: DateTime<Utc>,

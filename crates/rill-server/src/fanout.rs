@@ -9,7 +9,6 @@ use crate::convert::{self, Renderer};
 use crate::registry::{Audience, Frame, Registry};
 use rill_core::model::{App, Channel, Member, MessageView, UserDirectory};
 use rill_core::ops::Notice;
-use rill_core::policy;
 use rill_core::store::Store;
 use rill_protocol::event::{kind, Event};
 use std::collections::HashMap;
@@ -62,7 +61,7 @@ pub fn deliveries(
 ) -> Vec<Delivery> {
     let is_online = |user_id: &str| registry.is_online(app.id, user_id);
     let renderer = Renderer { users, is_online: &is_online, now };
-    let config_of = |channel: &Channel| policy::channel_type_config(&channel.channel_type, app.created_at);
+    let config_of = |channel: &Channel| rill_core::ops::channel_types::config_for(app, &channel.channel_type);
     let event_channel = |channel: &Channel| Box::new(renderer.channel(channel, None, None));
     let mut out = Vec::new();
     for notice in notices {
@@ -252,6 +251,18 @@ pub fn deliveries(
             }
             Notice::UserBanned { ban, channel, lifted } => {
                 out.extend(ban_deliveries(ban, channel.as_ref(), *lifted, &renderer, now))
+            }
+            Notice::ChannelCreated { channel, by } => {
+                let mut event = channel_event(kind::CHANNEL_CREATED, channel, now);
+                event.channel = Some(event_channel(channel));
+                event.user = by.as_deref().map(|user_id| renderer.user(user_id));
+                out.push(delivery(Audience::Webhooks, event));
+            }
+            Notice::UserActivation { user, deactivated } => {
+                let kind = if *deactivated { kind::USER_DEACTIVATED } else { kind::USER_REACTIVATED };
+                let mut event = Event::new(kind, now);
+                event.user = Some(convert::user(user, false, now));
+                out.push(delivery(Audience::Webhooks, event));
             }
             // Housekeeping after the commit (`AppState::commit`), not an event.
             Notice::UploadsRemoved { .. } => {}

@@ -100,6 +100,8 @@ pub enum Audience {
     User { user_id: String },
     /// Connections following a user's presence, and the user's own.
     Presence { user_id: String },
+    /// No connection: the event is for the app's webhooks only.
+    Webhooks,
 }
 
 #[derive(Debug, Default)]
@@ -336,6 +338,7 @@ fn targets<'a>(inner: &'a Inner, app_id: i64, audience: &Audience) -> Vec<&'a st
             }
             targets.extend(seen);
         }
+        Audience::Webhooks => {}
     }
     targets
 }

@@ -2,11 +2,12 @@
 //! extractor), call one `rill_core::ops` function in a store transaction, publish its notices after the commit,
 //! convert and reply.
 
-mod app;
+pub(crate) mod app;
 mod channels;
 mod devices;
 mod messages;
 mod moderation;
+mod moderation_config;
 mod push;
 mod uploads;
 mod users;
@@ -105,6 +106,14 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "UpsertPushProvider" => post(push::upsert_push_provider),
         "DeletePushProvider" => delete(push::delete_push_provider),
         "CheckPush" => post(push::check_push),
+        "CreateChannelType" => post(moderation_config::create_channel_type),
+        "UpdateChannelType" => put(moderation_config::update_channel_type),
+        "DeleteChannelType" => delete(moderation_config::delete_channel_type),
+        "ListBlockLists" => get(moderation_config::list_blocklists),
+        "CreateBlockList" => post(moderation_config::create_blocklist),
+        "GetBlockList" => get(moderation_config::get_blocklist),
+        "UpdateBlockList" => put(moderation_config::update_blocklist),
+        "DeleteBlockList" => delete(moderation_config::delete_blocklist),
         _ => return None,
     })
 }

@@ -160,7 +160,7 @@ pub fn publish_watching(
     started: bool,
     watcher_count: i64,
 ) {
-    let connect_events = rill_core::policy::channel_type_config(&channel.channel_type, app.created_at)
+    let connect_events = rill_core::ops::channel_types::config_for(app, &channel.channel_type)
         .is_some_and(|config| config.connect_events);
     if !connect_events {
         return;

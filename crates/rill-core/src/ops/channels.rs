@@ -599,6 +599,7 @@ async fn create_channel(
         outcome.notices.push(Notice::MembersInvited { channel: channel.clone(), members: invited, by });
     }
     collect_users(tx, ctx.app_id(), &mut outcome.users, added.iter().map(|member| member.user_id.as_str())).await?;
+    outcome.notices.push(Notice::ChannelCreated { channel: channel.clone(), by: Some(creator_id.clone()) });
     // The creator already knows; everyone else added is told.
     let others: Vec<Member> = added.into_iter().filter(|member| member.user_id != creator_id).collect();
     if !others.is_empty() {

@@ -309,12 +309,21 @@ pub(crate) async fn post_message(
         return Ok(outcome);
     }
     authorize_post(tx, ctx, &channel, config, &standing, &request).await?;
+    let verdict = crate::ops::blocklists::screen(tx, &ctx.app, config, &text).await?;
+    if verdict.as_ref().is_some_and(|verdict| verdict.behavior == "block") {
+        // Bounced like Stream does: the sender gets an error message, nothing is stored or sent.
+        let bounced = "Message was blocked by moderation policies".to_owned();
+        let mut outcome = Outcome::new(error_message(ctx, &channel, &user.id, &request, bounced, "blocklist"));
+        outcome.users.insert(user.id.clone(), user);
+        return Ok(outcome);
+    }
     let counted_in = crate::ops::usage::check_message_quota(tx, ctx, &channel.cid).await?;
     let parent = thread_parent(tx, ctx, &channel, &standing, &request).await?;
     let quoted = quoted_message(tx, ctx, &channel, config, &standing, &request).await?;
     let mut message = new_message(tx, ctx, &channel, &user.id, message_type, text, &request).await?;
-    // A shadow-banned sender's message is theirs alone: it moves no counter or position anyone else sees.
-    message.shadowed = standing.shadowed;
+    // A shadow-banned sender's message is theirs alone: it moves no counter or position anyone else sees. So is
+    // one a blocklist shadow-blocks.
+    message.shadowed = standing.shadowed || verdict.as_ref().is_some_and(|verdict| verdict.behavior == "shadow_block");
     if let Some(parent) = parent.as_ref().filter(|_| !message.shadowed) {
         tx.add_reply_counts(ctx.app_id(), &parent.id, 1, 0).await?;
     }
@@ -346,8 +355,35 @@ pub(crate) async fn post_message(
     }
     outcome.users.insert(user.id.clone(), user);
     add_view_users(tx, ctx, &mut outcome.users, &outcome.value).await?;
+    if let Some(verdict) = verdict.filter(|verdict| verdict.behavior == "flag") {
+        let flag = crate::ops::blocklists::automod_flag(&outcome.value.message, &verdict, ctx.now);
+        tx.insert_flag(ctx.app_id(), &flag).await?;
+        outcome.notices.push(Notice::MessageFlagged { channel: channel.clone(), message: outcome.value.clone(), flag });
+    }
     outcome.notices.push(Notice::MessageNew { channel, message: outcome.value.clone() });
     Ok(outcome)
+}
+
+/// Checks an edit's new text against the type's blocklists: a text they block is refused; one they flag (or
+/// shadow-block: an edit does not hide a message already seen) is flagged for review once.
+async fn screen_edit(
+    tx: &mut dyn Tx,
+    ctx: &Context,
+    config: &ChannelConfig,
+    message: &Message,
+    text: &str,
+) -> CoreResult<()> {
+    let Some(verdict) = crate::ops::blocklists::screen(tx, &ctx.app, config, text).await? else { return Ok(()) };
+    if verdict.behavior == "block" {
+        return Err(CoreError::input(format!(
+            "the new text contains {:?}, which blocklist {} blocks",
+            verdict.word, verdict.blocklist
+        )));
+    }
+    let mut edited = message.clone();
+    edited.text = text.to_owned();
+    tx.insert_flag(ctx.app_id(), &crate::ops::blocklists::automod_flag(&edited, &verdict, ctx.now)).await?;
+    Ok(())
 }
 
 /// The stored type of a new message: `regular` or `reply`, `system` only server-side or when forced.
@@ -723,6 +759,9 @@ pub async fn update_message(
     let text = request.text.clone().unwrap_or_default();
     check_text(&text, &config)?;
     if text != message.text {
+        screen_edit(tx, ctx, &config, &message, &text).await?;
+    }
+    if text != message.text {
         message.text_updated_at = Some(ctx.now);
     }
     message.html = match (&request.html, ctx.actor.is_server()) {
@@ -790,6 +829,9 @@ pub async fn partial_update_message(
             "text" => {
                 let text = value.as_str().ok_or_else(|| CoreError::input("text must be a string"))?;
                 check_text(text, &config)?;
+                if text != message.text {
+                    screen_edit(tx, ctx, &config, &message, text).await?;
+                }
                 if text != message.text {
                     message.text_updated_at = Some(ctx.now);
                 }

@@ -528,6 +528,7 @@ pub async fn set_deactivated(
     user.updated_at = ctx.now;
     tx.set_deactivated(ctx.app_id(), user_id, user.deactivated_at, ctx.now).await?;
     let mut outcome = Outcome::new(user.clone());
+    outcome.notices.push(Notice::UserActivation { user: user.clone(), deactivated });
     outcome.users.insert(user.id.clone(), user);
     Ok(outcome)
 }

@@ -53,6 +53,7 @@ pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
         })).collect::<Vec<_>>(),
         "file_uploads": rules_to_json(&settings.file_uploads),
         "image_uploads": rules_to_json(&settings.image_uploads),
+        "channel_types": settings.channel_types,
         "push": {
             "version": settings.push.version,
             "offline_only": settings.push.offline_only,
@@ -111,6 +112,12 @@ pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
         file_uploads: rules_from_json(value.get("file_uploads")),
         image_uploads: rules_from_json(value.get("image_uploads")),
         push: push_from_json(value.get("push")),
+        // A stored type that no longer reads (an older shape) is dropped rather than failing the app.
+        channel_types: value
+            .get("channel_types")
+            .and_then(Value::as_array)
+            .map(|types| types.iter().filter_map(|config| serde_json::from_value(config.clone()).ok()).collect())
+            .unwrap_or_default(),
     }
 }
 

@@ -13,7 +13,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
+    App, AppSettings, Ban, Blocklist, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
     PushProvider, Reaction, UnreadTotals, Upload, User, UserMute,
 };
 use crate::secret::SealingKey;
@@ -26,10 +26,10 @@ use crate::store::selection::{
     BANS, CHANNELS, FLAGS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
-    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows,
-    ChannelScope, DeviceRows, FailedJob, Job, LatestMessages, Maintenance, MemberChanges, MessageContent, MessagePin,
-    MessageRange, MessageRows, ModerationRows, MonthShard, NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary,
-    PinRange, PostEffects, Posted, PushRows, Sight, UploadRows, UsageRows, UserPurge, UserRows,
+    attachments_json, data_json, AppRows, Backend, BlocklistRows, BoxFuture, ChannelChanges, ChannelCounters,
+    ChannelRows, ChannelScope, DeviceRows, FailedJob, Job, LatestMessages, Maintenance, MemberChanges, MessageContent,
+    MessagePin, MessageRange, MessageRows, ModerationRows, MonthShard, NewApp, NewJob, OutboxJob, OutboxRows,
+    OutboxSummary, PinRange, PostEffects, Posted, PushRows, Sight, UploadRows, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -64,6 +64,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/postgres/0015_uploads.sql")),
     (16, include_str!("../../migrations/postgres/0016_devices.sql")),
     (17, include_str!("../../migrations/postgres/0017_push.sql")),
+    (18, include_str!("../../migrations/postgres/0018_blocklists.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -1789,6 +1790,67 @@ impl DeviceRows for PgTx {
     }
 }
 
+fn blocklist_from_row(row: &Row) -> CoreResult<Blocklist> {
+    let words: String = row.try_get(2)?;
+    Ok(Blocklist {
+        name: row.try_get(0)?,
+        kind: row.try_get(1)?,
+        words: serde_json::from_str(&words)?,
+        substring_matching: row.try_get(3)?,
+        created_at: time(row.try_get(4)?),
+        updated_at: time(row.try_get(5)?),
+    })
+}
+
+#[async_trait]
+impl BlocklistRows for PgTx {
+    async fn put_blocklist(&mut self, app_id: i64, blocklist: &Blocklist) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO blocklists (app_id, name, kind, words, substring_matching, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (app_id, name) DO UPDATE SET kind = excluded.kind, \
+             words = excluded.words, substring_matching = excluded.substring_matching, updated_at = excluded.updated_at",
+            &[
+                &app_id,
+                &blocklist.name,
+                &blocklist.kind,
+                &serde_json::to_string(&blocklist.words)?,
+                &blocklist.substring_matching,
+                &micros(&blocklist.created_at),
+                &micros(&blocklist.updated_at),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn blocklist(&mut self, app_id: i64, name: &str) -> CoreResult<Option<Blocklist>> {
+        let rows = self
+            .rows(
+                "SELECT name, kind, words, substring_matching, created_at, updated_at FROM blocklists \
+                 WHERE app_id = $1 AND name = $2",
+                &[&app_id, &name],
+            )
+            .await?;
+        rows.first().map(blocklist_from_row).transpose()
+    }
+
+    async fn blocklists(&mut self, app_id: i64) -> CoreResult<Vec<Blocklist>> {
+        let rows = self
+            .rows(
+                "SELECT name, kind, words, substring_matching, created_at, updated_at FROM blocklists \
+                 WHERE app_id = $1 ORDER BY name",
+                &[&app_id],
+            )
+            .await?;
+        rows.iter().map(blocklist_from_row).collect()
+    }
+
+    async fn delete_blocklist(&mut self, app_id: i64, name: &str) -> CoreResult<bool> {
+        let removed = self.execute("DELETE FROM blocklists WHERE app_id = $1 AND name = $2", &[&app_id, &name]).await?;
+        Ok(removed > 0)
+    }
+}
+
 fn push_binding(app_id: i64, kind: PushKind, name: &str) -> String {
     format!("push:{app_id}:{}:{name}", kind.as_str())
 }
@@ -2102,6 +2164,12 @@ impl UsageRows for PgTx {
 impl ChannelRows for PgTx {
     async fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
         Ok(self.channels_where("c.app_id = $1 AND c.cid = $2", &[&app_id, &cid]).await?.pop())
+    }
+
+    async fn channel_type_in_use(&mut self, app_id: i64, channel_type: &str) -> CoreResult<bool> {
+        let (from, to) = (format!("{channel_type}:"), format!("{channel_type};"));
+        let sql = "SELECT 1 FROM channels WHERE app_id = $1 AND cid >= $2 AND cid < $3 LIMIT 1";
+        Ok(!self.rows(sql, &[&app_id, &from, &to]).await?.is_empty())
     }
 
     async fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {

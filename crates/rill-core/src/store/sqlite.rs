@@ -7,7 +7,7 @@
 
 use crate::error::{CoreError, CoreResult};
 use crate::model::{
-    App, AppSettings, Ban, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
+    App, AppSettings, Ban, Blocklist, Channel, ChannelMute, Device, Flag, Member, Message, MessageReactions, PushKind,
     PushProvider, Reaction, UnreadTotals, Upload, User, UserMute,
 };
 use crate::secret::{SealingKey, Secret};
@@ -20,10 +20,10 @@ use crate::store::selection::{
     CHANNELS, FLAGS, MEMBERS, MESSAGES, USERS,
 };
 use crate::store::{
-    attachments_json, data_json, AppRows, Backend, BoxFuture, ChannelChanges, ChannelCounters, ChannelRows, DeviceRows,
-    FailedJob, Job, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange, MessageRows, ModerationRows,
-    NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, PushRows, Sight, UploadRows, UsageRows, UserPurge,
-    UserRows,
+    attachments_json, data_json, AppRows, Backend, BlocklistRows, BoxFuture, ChannelChanges, ChannelCounters,
+    ChannelRows, DeviceRows, FailedJob, Job, Maintenance, MemberChanges, MessageContent, MessagePin, MessageRange,
+    MessageRows, ModerationRows, NewApp, NewJob, OutboxJob, OutboxRows, OutboxSummary, PinRange, PushRows, Sight,
+    UploadRows, UsageRows, UserPurge, UserRows,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -59,6 +59,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../../migrations/sqlite/0015_uploads.sql")),
     (16, include_str!("../../migrations/sqlite/0016_devices.sql")),
     (17, include_str!("../../migrations/sqlite/0017_push.sql")),
+    (18, include_str!("../../migrations/sqlite/0018_blocklists.sql")),
 ];
 
 /// The versions of the migrations this backend knows, for the check that both backends know the same ones.
@@ -2760,6 +2761,70 @@ impl DeviceRows for SqliteTx {
     }
 }
 
+fn blocklist_from_row(row: &Row<'_>) -> rusqlite::Result<(Blocklist, String)> {
+    Ok((
+        Blocklist {
+            name: row.get(0)?,
+            kind: row.get(1)?,
+            words: Vec::new(),
+            substring_matching: row.get(3)?,
+            created_at: time(row.get(4)?),
+            updated_at: time(row.get(5)?),
+        },
+        row.get(2)?,
+    ))
+}
+
+fn with_words((mut blocklist, words): (Blocklist, String)) -> CoreResult<Blocklist> {
+    blocklist.words = serde_json::from_str(&words)?;
+    Ok(blocklist)
+}
+
+#[async_trait]
+impl BlocklistRows for SqliteTx {
+    async fn put_blocklist(&mut self, app_id: i64, blocklist: &Blocklist) -> CoreResult<()> {
+        self.execute(
+            "INSERT INTO blocklists (app_id, name, kind, words, substring_matching, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (app_id, name) DO UPDATE SET kind = excluded.kind, \
+             words = excluded.words, substring_matching = excluded.substring_matching, updated_at = excluded.updated_at",
+            params![
+                app_id,
+                blocklist.name,
+                blocklist.kind,
+                serde_json::to_string(&blocklist.words)?,
+                blocklist.substring_matching,
+                micros(&blocklist.created_at),
+                micros(&blocklist.updated_at)
+            ],
+        )?;
+        Ok(())
+    }
+
+    async fn blocklist(&mut self, app_id: i64, name: &str) -> CoreResult<Option<Blocklist>> {
+        let rows = self.query(
+            "SELECT name, kind, words, substring_matching, created_at, updated_at FROM blocklists \
+             WHERE app_id = ?1 AND name = ?2",
+            params![app_id, name],
+            blocklist_from_row,
+        )?;
+        rows.into_iter().next().map(with_words).transpose()
+    }
+
+    async fn blocklists(&mut self, app_id: i64) -> CoreResult<Vec<Blocklist>> {
+        let rows = self.query(
+            "SELECT name, kind, words, substring_matching, created_at, updated_at FROM blocklists \
+             WHERE app_id = ?1 ORDER BY name",
+            params![app_id],
+            blocklist_from_row,
+        )?;
+        rows.into_iter().map(with_words).collect()
+    }
+
+    async fn delete_blocklist(&mut self, app_id: i64, name: &str) -> CoreResult<bool> {
+        Ok(self.execute("DELETE FROM blocklists WHERE app_id = ?1 AND name = ?2", params![app_id, name])? > 0)
+    }
+}
+
 fn push_binding(app_id: i64, kind: PushKind, name: &str) -> String {
     format!("push:{app_id}:{}:{name}", kind.as_str())
 }
@@ -3039,6 +3104,16 @@ impl UsageRows for SqliteTx {
 impl ChannelRows for SqliteTx {
     async fn channel(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {
         SqliteTx::channel(self, app_id, cid)
+    }
+
+    async fn channel_type_in_use(&mut self, app_id: i64, channel_type: &str) -> CoreResult<bool> {
+        let (from, to) = (format!("{channel_type}:"), format!("{channel_type};"));
+        let found = self.query(
+            "SELECT 1 FROM channels WHERE app_id = ?1 AND cid >= ?2 AND cid < ?3 LIMIT 1",
+            params![app_id, from, to],
+            |row| row.get::<_, i64>(0),
+        )?;
+        Ok(!found.is_empty())
     }
 
     async fn channel_for_update(&mut self, app_id: i64, cid: &str) -> CoreResult<Option<Channel>> {

@@ -9,7 +9,6 @@ use crate::limiter::Platform;
 use crate::reply::Reply;
 use axum::extract::State;
 use rill_core::ids::ChannelType;
-use rill_core::policy;
 use rill_protocol::error::ErrorCode;
 use rill_protocol::request::{RateLimitsQuery, UpdateAppRequest};
 use rill_protocol::response::{App, Empty, GetAppResponse, LimitInfo, RateLimitsResponse, UsageResponse};
@@ -22,9 +21,8 @@ pub(crate) async fn get_app(State(state): State<AppState>, auth: Auth) -> ApiRes
     let app = &auth.app;
     let server = auth.is_server();
     let providers = state.store().read_for_app(app.id, app.id, |tx, app_id| tx.push_providers(*app_id)).await?;
-    let channel_configs = policy::DEFAULT_CHANNEL_TYPES
-        .iter()
-        .filter_map(|name| policy::channel_type_config(name, app.created_at))
+    let channel_configs = rill_core::ops::channel_types::all(app)
+        .into_iter()
         .map(|config| (config.name.clone(), config.as_listed_in_app()))
         .collect();
     // What Rill does not have (SQS/SNS, calls, campaigns) reads as off or empty, so a client offers none of it.
@@ -90,7 +88,7 @@ pub(crate) async fn get_channel_type(
     auth: Auth,
     ApiPath(name): ApiPath<ChannelType>,
 ) -> ApiResult<Reply<serde_json::Value>> {
-    let config = policy::channel_type_config(&name, auth.app.created_at)
+    let config = rill_core::ops::channel_types::config_for(&auth.app, &name)
         .ok_or_else(|| ApiError::new(ErrorCode::DoesNotExist, format!("channel type {name} does not exist")))?;
     Ok(Reply(channel_type_body(&config)?))
 }
@@ -101,12 +99,20 @@ pub(crate) async fn list_channel_types(
     auth: Auth,
 ) -> ApiResult<Reply<serde_json::Value>> {
     let mut types = serde_json::Map::new();
-    for name in policy::DEFAULT_CHANNEL_TYPES {
-        if let Some(config) = policy::channel_type_config(name, auth.app.created_at) {
-            types.insert((*name).to_owned(), channel_type_body(&config)?);
-        }
+    for config in rill_core::ops::channel_types::all(&auth.app) {
+        types.insert(config.name.clone(), channel_type_body(&config)?);
     }
     Ok(Reply(json!({ "channel_types": types })))
+}
+
+/// A created or changed channel type as `POST`/`PUT /channeltypes` answer it: commands by name.
+pub(crate) fn channel_type_echo(config: &rill_protocol::types::ChannelConfig) -> ApiResult<serde_json::Value> {
+    let mut body = config.as_listed_in_app();
+    if let Some(object) = body.as_object_mut() {
+        object.insert("permissions".into(), json!([]));
+        object.insert("grants".into(), json!({}));
+    }
+    Ok(body)
 }
 
 /// A channel type as `ChannelTypeConfig`: its config, with the permissions and grants of the defaults (none

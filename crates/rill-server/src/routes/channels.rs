@@ -16,7 +16,6 @@ use rill_core::ids::{ChannelId, ChannelType, Cid};
 use rill_core::model::{ChannelView, User, UserDirectory};
 use rill_core::ops::channels::{ChannelUpdate, Creation, TruncateOptions};
 use rill_core::ops::{self, Outcome};
-use rill_core::policy;
 use rill_protocol::event::Event;
 use rill_protocol::request::{
     ActingUserRequest, GetOrCreateChannelRequest, MarkUnreadRequest, PartialUpdateRequest, QueryChannelsRequest,
@@ -74,7 +73,7 @@ fn render_states(state: &AppState, auth: &Auth, views: &[ChannelView], users: &U
         views
             .iter()
             .filter_map(|view| {
-                let config = policy::channel_type_config(&view.channel.channel_type, auth.app.created_at)?;
+                let config = rill_core::ops::channel_types::config_for(&auth.app, &view.channel.channel_type)?;
                 let watchers = state.registry().watchers(auth.app.id, &view.channel.cid, WATCHERS_SHOWN);
                 Some(renderer.channel_state(view, config, Some(watchers)))
             })

@@ -139,6 +139,14 @@ const MATRIX: &[(&str, &str)] = &[
     ("UpsertPushProvider", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("DeletePushProvider", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("CheckPush", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("CreateChannelType", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("UpdateChannelType", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("DeleteChannelType", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("ListBlockLists", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("CreateBlockList", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("GetBlockList", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("UpdateBlockList", "ok   17   17   17   17   17   17   17   iso  43   5"),
+    ("DeleteBlockList", "ok   17   17   17   17   17   17   17   iso  43   5"),
     ("Connect", "5    ok   ok   ok   ok   ok   ok   17   ok   43   5"),
 ];
 
@@ -394,6 +402,17 @@ fn request(operation: &str, caller: Caller, fixture: &Fixture) -> (Method, Strin
             let check = json!({"message_id": message, "user_id": "owner", "skip_devices": true});
             (Method::POST, "/check_push".into(), vec![], check)
         }
+        "CreateChannelType" => (Method::POST, "/channeltypes".into(), vec![], json!({"name": format!("t{channel}")})),
+        "UpdateChannelType" => (Method::PUT, "/channeltypes/team".into(), vec![], json!({"max_message_length": 5000})),
+        // The type and the blocklist of these rows are the runner's, made for the cell.
+        "DeleteChannelType" => (Method::DELETE, format!("/channeltypes/d{channel}"), vec![], Value::Null),
+        "ListBlockLists" => (Method::GET, "/blocklists".into(), vec![], Value::Null),
+        "CreateBlockList" => {
+            (Method::POST, "/blocklists".into(), vec![], json!({"name": format!("n{channel}"), "words": ["darn"]}))
+        }
+        "GetBlockList" => (Method::GET, format!("/blocklists/b{channel}"), vec![], Value::Null),
+        "UpdateBlockList" => (Method::PUT, format!("/blocklists/b{channel}"), vec![], json!({"words": ["heck"]})),
+        "DeleteBlockList" => (Method::DELETE, format!("/blocklists/b{channel}"), vec![], Value::Null),
         other => panic!("the matrix has no request for {other}: add one"),
     }
 }
@@ -547,6 +566,14 @@ async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
                 // The flag to withdraw: the caller's own report of the fixture's throwaway user.
                 let flag = json!({"target_user_id": fixture.target, "user_id": caller.user()});
                 expect_ok(server.server_client().raw(Method::POST, "/moderation/flag", &[], Some(&flag)).await);
+            }
+            if *operation == "DeleteChannelType" {
+                let kind = json!({"name": format!("d{}", fixture.channel)});
+                expect_ok(server.server_client().raw(Method::POST, "/channeltypes", &[], Some(&kind)).await);
+            }
+            if operation.ends_with("BlockList") && *operation != "CreateBlockList" {
+                let list = json!({"name": format!("b{}", fixture.channel), "words": ["darn"]});
+                expect_ok(server.server_client().raw(Method::POST, "/blocklists", &[], Some(&list)).await);
             }
             if *operation == "DeletePushProvider" {
                 let provider = json!({"push_provider": {

@@ -13,6 +13,7 @@ mod gateway;
 mod hardening;
 mod messages;
 mod moderation;
+mod moderation_config;
 mod properties;
 mod push;
 mod smoke;

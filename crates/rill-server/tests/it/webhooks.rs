@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, Mac};
 use reqwest::Method;
-use rill_server::testing::TestServer;
+use rill_server::testing::{assert_schema, TestServer};
 use serde_json::{json, Value};
 use sha2::Sha256;
 use std::collections::VecDeque;
@@ -303,4 +303,43 @@ async fn without_webhooks_nothing_is_queued() {
     send(&server, "alice", "general", json!({"text": "quiet"})).await;
     let summary = server.state.store().read(server.app.id, |tx, app_id| tx.outbox_summary(*app_id, 10)).await.unwrap();
     assert_eq!((summary.pending, summary.failed), (0, 0));
+}
+
+/// Events for the app's backend only: `channel.created` (once, not for an existing channel) and
+/// `user.deactivated` / `user.reactivated` reach the webhook and no connection.
+#[tokio::test]
+async fn channel_creation_and_deactivation_go_to_webhooks_only() {
+    let server = TestServer::start().await;
+    let receiver = Receiver::start().await;
+    set_app(&server, json!({"webhook_url": receiver.url("/hook")})).await;
+    server.create_users(&["alice", "bob", "carol"]).await;
+    let mut socket = server.connect("bob").await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    server.team_channel("general", &["alice", "bob"]).await;
+    let created = receiver.wait_for("channel.created", 1).await;
+    assert_eq!(created.len(), 1, "created once: {:?}", created.iter().map(Received::json).collect::<Vec<_>>());
+    let body = created[0].json();
+    assert_schema("ChannelCreatedEvent", &body);
+    assert_eq!(body["cid"], "team:general");
+    assert_eq!(body["channel"]["member_count"], 2);
+    assert_eq!(body["user"]["id"], "alice");
+
+    let admin = server.server_client();
+    ok(&admin, Method::POST, "/users/carol/deactivate", json!({})).await;
+    ok(&admin, Method::POST, "/users/carol/reactivate", json!({})).await;
+    let deactivated = receiver.wait_for("user.deactivated", 1).await;
+    let reactivated = receiver.wait_for("user.reactivated", 1).await;
+    assert_eq!((deactivated.len(), reactivated.len()), (1, 1));
+    assert_schema("UserDeactivatedEvent", &deactivated[0].json());
+    assert_eq!(deactivated[0].json()["user"]["id"], "carol");
+    assert!(deactivated[0].json()["user"]["deactivated_at"].is_string());
+    assert_eq!(reactivated[0].json()["user"]["id"], "carol");
+
+    socket.wait_for_type("notification.added_to_channel").await.expect("bob hears he was added");
+    let webhook_only = |event: &Value| {
+        let kind = event["type"].as_str().unwrap_or_default();
+        kind == "channel.created" || kind == "user.deactivated" || kind == "user.reactivated"
+    };
+    let leaked = socket.expect_none(crate::support::QUIET, webhook_only).await;
+    assert!(leaked.is_ok(), "webhook-only events reach no connection: {leaked:?}");
 }
