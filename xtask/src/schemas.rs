@@ -53,6 +53,7 @@ const ROOT_SCHEMAS: &[&str] = &[
     "UploadChannelFileResponse",
     "ListDevicesResponse",
     "ListPushProvidersResponse",
+    "CreateGuestResponse",
     "CreateChannelTypeResponse",
     "UpdateChannelTypeResponse",
     "ListBlockListResponse",

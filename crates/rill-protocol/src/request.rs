@@ -1197,3 +1197,10 @@ pub struct BlocklistRequest {
     #[serde(default)]
     pub team: Option<String>,
 }
+
+/// `POST /guest` (`CreateGuestRequest`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGuestRequest {
+    pub user: UserRequest,
+}

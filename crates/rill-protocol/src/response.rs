@@ -261,6 +261,13 @@ pub struct UsageCount {
     pub limit: Option<u64>,
 }
 
+/// `POST /guest` (`CreateGuestResponse`): the guest and a token for them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CreateGuestResponse {
+    pub user: crate::types::User,
+    pub access_token: String,
+}
+
 /// `GET /blocklists` (`ListBlockListResponse`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ListBlocklistsResponse {

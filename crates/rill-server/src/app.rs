@@ -647,6 +647,9 @@ async fn admit_and_run(
         }
         return with_rate_headers(next.run(request).await, &verdict);
     };
+    if operation == "CreateGuest" {
+        return admit_guest(state, address, now, request, next).await;
+    }
     let (mut parts, body) = request.into_parts();
     let authenticated = authenticate_request(state, operation, &parts).await;
     let (verdict, scope) = match &authenticated {
@@ -679,6 +682,24 @@ async fn admit_and_run(
         Err(error) => return with_rate_headers(error.into_response(), &verdict),
     }
     with_rate_headers(next.run(Request::from_parts(parts, body)).await, &verdict)
+}
+
+/// `POST /guest` needs the API key only (any token is ignored) and counts per client address, so one address
+/// cannot create guests faster than it may send requests without credentials.
+async fn admit_guest(state: &AppState, address: AddressKey, now: i64, request: Request, next: Next) -> Response {
+    let verdict = state.limiter().check_address(address, state.http_config().unauthenticated_per_minute, now);
+    if !verdict.allowed {
+        return with_rate_headers(address_limited(&verdict).into_response(), &verdict);
+    }
+    let (mut parts, body) = request.into_parts();
+    let query = query_map(&parts);
+    match crate::extract::app_for_key(state, query.get("api_key").map(String::as_str)).await {
+        Ok(app) => {
+            parts.extensions.insert(crate::extract::GuestApp(app));
+            with_rate_headers(next.run(Request::from_parts(parts, body)).await, &verdict)
+        }
+        Err(error) => with_rate_headers(error.into_response(), &verdict),
+    }
 }
 
 fn with_rate_headers(mut response: Response, verdict: &Verdict) -> Response {

@@ -100,21 +100,7 @@ pub struct Credentials<'a> {
 
 /// Verifies `api_key`, the token, revocation and that the user may act; shared by REST and `/connect`.
 pub async fn authenticate(state: &AppState, credentials: Credentials<'_>) -> Result<(Arc<App>, Identity), ApiError> {
-    let api_key = credentials.api_key.filter(|key| !key.is_empty()).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AuthenticationFailed,
-            "api_key not found: pass your API key as the api_key query parameter",
-        )
-    })?;
-    let app = state.resolve_app(api_key).await.ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::AuthenticationFailed,
-            format!("api_key {:?} is not valid", rill_protocol::limits::truncated(api_key)),
-        )
-    })?;
-    if app.settings.suspended {
-        return Err(ApiError::new(ErrorCode::AppSuspended, "app is suspended"));
-    }
+    let app = app_for_key(state, credentials.api_key).await?;
     if credentials.auth_type == Some("anonymous") {
         return Err(ApiError::new(ErrorCode::NotAuthenticated, "anonymous access is not enabled for this app"));
     }
@@ -144,6 +130,43 @@ pub async fn authenticate(state: &AppState, credentials: Credentials<'_>) -> Res
         state.note_active(&app, &user.id).await?;
     }
     Ok((app, identity))
+}
+
+/// The app of a `POST /guest` request: it carries an API key and no token (a guest has no identity yet), so it
+/// is counted per client address, like requests without credentials.
+#[derive(Debug, Clone)]
+pub struct GuestApp(pub Arc<App>);
+
+impl FromRequestParts<AppState> for GuestApp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<GuestApp, ApiError> {
+        parts
+            .extensions
+            .get::<GuestApp>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(ErrorCode::Internal, "the guest request reached its handler without its app"))
+    }
+}
+
+/// The app an API key names, refusing a missing, unknown or suspended one.
+pub async fn app_for_key(state: &AppState, api_key: Option<&str>) -> Result<Arc<App>, ApiError> {
+    let api_key = api_key.filter(|key| !key.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AuthenticationFailed,
+            "api_key not found: pass your API key as the api_key query parameter",
+        )
+    })?;
+    let app = state.resolve_app(api_key).await.ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AuthenticationFailed,
+            format!("api_key {:?} is not valid", rill_protocol::limits::truncated(api_key)),
+        )
+    })?;
+    if app.settings.suspended {
+        return Err(ApiError::new(ErrorCode::AppSuspended, "app is suspended"));
+    }
+    Ok(app)
 }
 
 /// What the request middleware found when it authenticated a `/connect` request: the socket reports a failure

@@ -122,6 +122,7 @@ routes! {
     ("POST", "/push_providers", "UpsertPushProvider"),
     ("DELETE", "/push_providers/{type}/{name}", "DeletePushProvider"),
     ("POST", "/check_push", "CheckPush"),
+    ("POST", "/guest", "CreateGuest"),
     ("GET", "/connect", "Connect"),
 }
 

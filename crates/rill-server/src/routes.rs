@@ -106,6 +106,7 @@ fn handler(operation: &str) -> Option<MethodRouter<AppState>> {
         "UpsertPushProvider" => post(push::upsert_push_provider),
         "DeletePushProvider" => delete(push::delete_push_provider),
         "CheckPush" => post(push::check_push),
+        "CreateGuest" => post(users::create_guest),
         "CreateChannelType" => post(moderation_config::create_channel_type),
         "UpdateChannelType" => put(moderation_config::update_channel_type),
         "DeleteChannelType" => delete(moderation_config::delete_channel_type),

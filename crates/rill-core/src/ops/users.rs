@@ -466,6 +466,31 @@ pub async fn connect_user(
     Ok(Connected { user, totals, mutes, users, devices })
 }
 
+/// `POST /guest`: a new user with role `guest` from a client's own details (name, image, custom fields; never
+/// a role, teams or anything privileged). An id already taken is refused: a guest never gets a token for an
+/// existing user.
+pub async fn create_guest(tx: &mut dyn Tx, ctx: &Context, details: &UserRequest) -> CoreResult<Outcome<User>> {
+    if ctx.app.settings.guest_user_creation_disabled {
+        return Err(CoreError::not_allowed("guest users are disabled for this app (guest_user_creation_disabled)"));
+    }
+    let user_id = details.id.as_ref().ok_or_else(|| CoreError::input("user.id is required"))?.to_string();
+    let mut incoming = request_data(details)?;
+    incoming.retain(|key, _| !PRIVILEGED.contains(&key.as_str()));
+    let mut user = crate::ops::placeholder_user(&user_id, ctx.now);
+    user.role = "guest".into();
+    user.data = incoming;
+    let taken = || CoreError::input(format!("user {user_id} already exists: a guest needs an id of its own"));
+    if !tx.insert_user_if_absent(ctx.app_id(), &user).await? {
+        return Err(taken());
+    }
+    if let Some(unique_name) = unique_name_of(tx, ctx, &user).await? {
+        tx.upsert_user(ctx.app_id(), &user, Some(&unique_name)).await?;
+    }
+    let mut outcome = Outcome::new(user.clone());
+    outcome.users.insert(user.id.clone(), user);
+    Ok(outcome)
+}
+
 /// Refuses a deactivated or deleted user: their tokens stay valid, but they may not act.
 pub fn check_active(user: &User) -> CoreResult<()> {
     if user.deleted_at.is_some() {

@@ -151,6 +151,31 @@ pub(crate) async fn delete_user(
     single_user(&state, &auth, outcome).await
 }
 
+/// `POST /guest`: a guest user and a token signed for them (no expiry, like any user token Rill's clients
+/// sign; revocation applies).
+pub(crate) async fn create_guest(
+    State(state): State<AppState>,
+    crate::extract::GuestApp(app): crate::extract::GuestApp,
+    ApiJson(request): ApiJson<rill_protocol::request::CreateGuestRequest>,
+) -> ApiResult<Reply<rill_protocol::response::CreateGuestResponse>> {
+    let user_id = request.user.id.clone().ok_or_else(|| crate::error::ApiError::input("user.id is required"))?;
+    // Admission before anything is written: a plan with no room this month creates no guest.
+    state.note_active(&app, user_id.as_str()).await?;
+    let now = state.store().now();
+    let ctx = rill_core::ops::Context {
+        app: app.clone(),
+        actor: rill_core::model::Actor::User { user_id: user_id.to_string() },
+        now,
+    };
+    let outcome = state
+        .commit(&app, (ctx, request), |tx, (ctx, request)| Box::pin(ops::users::create_guest(tx, ctx, &request.user)))
+        .await?;
+    let guest = outcome.value;
+    let access_token = rill_core::auth::user_token(&guest.id, &app.api_secret, now, None);
+    let user = convert::user(&guest, false, now);
+    Ok(Reply(rill_protocol::response::CreateGuestResponse { user, access_token }))
+}
+
 pub(crate) async fn deactivate_user(
     State(state): State<AppState>,
     auth: Auth,

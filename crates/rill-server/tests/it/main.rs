@@ -10,6 +10,7 @@ mod devices;
 mod errors;
 mod events;
 mod gateway;
+mod guests;
 mod hardening;
 mod messages;
 mod moderation;
