@@ -45,8 +45,11 @@ pub struct GatewayConfig {
     /// From the upgrade to the first `health.check`.
     pub handshake_timeout: Duration,
     pub http: HttpConfig,
-    /// Where uploaded files are kept (`{data dir}/uploads`); `None` refuses uploads.
+    /// Where uploaded files are kept (`{data dir}/uploads`); `None` refuses uploads. With `uploads_s3` only their
+    /// temporary copies are.
     pub uploads_dir: Option<std::path::PathBuf>,
+    /// The bucket that holds the uploads' blobs instead of `uploads_dir` (`--uploads-url`); checked at start.
+    pub uploads_s3: Option<crate::s3::S3Config>,
     /// The URL clients reach this server at (`--public-url`), for the URLs of uploads; without it they are
     /// built from the request's `Host`.
     pub public_url: Option<String>,
@@ -63,6 +66,7 @@ impl Default for GatewayConfig {
             handshake_timeout: Duration::from_secs(WS_HANDSHAKE_SECONDS),
             http: HttpConfig::default(),
             uploads_dir: None,
+            uploads_s3: None,
             public_url: None,
             push: crate::push::PushEndpoints::default(),
         }
@@ -196,7 +200,17 @@ const SWEEP_BATCH: usize = 500;
 
 impl AppState {
     /// Builds the state over a store, loading its apps, and starts this node's event dispatcher.
+    /// Fails when the uploads bucket does not answer (with what to fix), before any task starts.
     pub async fn new(store: Store, gateway: GatewayConfig) -> Result<AppState, ApiError> {
+        let blobs = match (gateway.uploads_dir.clone(), gateway.uploads_s3.clone()) {
+            (None, _) => None,
+            (Some(dir), None) => Some(crate::uploads::Blobs::new(dir)),
+            (Some(dir), Some(bucket)) => {
+                Some(crate::uploads::Blobs::with_s3(dir, bucket).await.map_err(|problem| {
+                    ApiError::new(ErrorCode::Internal, format!("cannot keep uploads in S3: {problem}"))
+                })?)
+            }
+        };
         let apps = AppDirectory::default();
         for app in store.read((), |tx, ()| tx.apps()).await? {
             apps.put(app);
@@ -207,7 +221,6 @@ impl AppState {
         tokio::spawn(fanout::run_dispatcher(registry.clone(), store.clone(), bus.subscribe()));
         let purger = crate::purge::Purger::start(store.clone());
         let (shutdown_sender, shutdown) = watch::channel(false);
-        let gateway_uploads = gateway.uploads_dir.clone();
         let state = AppState {
             shared: Arc::new(Shared {
                 store,
@@ -223,7 +236,7 @@ impl AppState {
                 purger,
                 active_users: std::sync::Mutex::new(ActiveUsers::default()),
                 outbox: crate::outbox::OutboxSignal::default(),
-                blobs: gateway_uploads.map(crate::uploads::Blobs::new),
+                blobs,
                 push_clients: crate::push::PushClients::default(),
             }),
         };

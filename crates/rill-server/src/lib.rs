@@ -16,6 +16,7 @@ pub mod registry;
 pub mod reply;
 pub mod request;
 mod routes;
+pub mod s3;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -34,6 +34,33 @@ pub struct TestServer {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
+/// The S3-compatible server for tests: an `s3://` URL naming a bucket there, which `scripts/test` starts
+/// (`source scripts/s3.sh && start_s3` starts one by hand), with the keys in the two variables after it.
+pub const S3_URL_VARIABLE: &str = "RILL_TEST_S3_URL";
+pub const S3_ACCESS_KEY_VARIABLE: &str = "RILL_TEST_S3_ACCESS_KEY_ID";
+pub const S3_SECRET_KEY_VARIABLE: &str = "RILL_TEST_S3_SECRET_ACCESS_KEY";
+
+/// The test bucket, under a prefix of its own (so tests sharing the bucket never see each other's objects).
+/// Panics saying how to get one when the variables are unset: a test that needs S3 fails, never skips.
+pub fn test_s3_config() -> crate::s3::S3Config {
+    let read = |name: &str| match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{name} is not set: this test needs an S3-compatible server. Run scripts/test, or start one with \
+             `source scripts/s3.sh && start_s3`"
+        ),
+    };
+    let credentials = crate::s3::S3Credentials {
+        access_key_id: read(S3_ACCESS_KEY_VARIABLE),
+        secret_access_key: rill_core::secret::Secret::new(read(S3_SECRET_KEY_VARIABLE)),
+    };
+    let mut config = crate::s3::S3Config::parse(&read(S3_URL_VARIABLE), Ok(credentials))
+        .unwrap_or_else(|problem| panic!("{S3_URL_VARIABLE} is not a usable uploads URL: {problem}"));
+    let own = format!("t-{}", uuid::Uuid::new_v4().simple());
+    config.prefix = if config.prefix.is_empty() { own } else { format!("{}/{own}", config.prefix) };
+    config
+}
+
 /// Panics with every problem when `value` does not match the named public schema.
 pub fn assert_schema(schema: &str, value: &Value) {
     if let Err(problems) = rill_protocol::schema::validate(schema, value) {

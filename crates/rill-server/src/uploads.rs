@@ -1,10 +1,12 @@
 //! File and image uploads: the multipart body read into a blob, images measured and thumbnailed, and the blobs
 //! served back.
 //!
-//! Blobs live under the uploads directory, one per app and SHA-256 (`{app_id}/{aa}/{hash}`), written to a
-//! temporary file first and renamed into place after an fsync, so a blob is either whole or absent. The same
-//! bytes uploaded twice are one blob; a blob is removed when no upload of its app names it any more (the
-//! per-blob lock keeps an upload of the same bytes from racing that removal). Uploads are served at
+//! Blobs are named by app and SHA-256 (`{app_id}/{aa}/{hash}`) and kept in one of two places ([`BlobStore`]):
+//! under the uploads directory (the default), written to a temporary file first and renamed into place after an
+//! fsync, or in an S3-compatible bucket (`--uploads-url`), under the same key below the URL's prefix, sent from
+//! the received temporary file in one `PUT`. Either way a blob is whole or absent. The same bytes uploaded twice
+//! are one blob (an existing one is not written again); a blob is removed when no upload of its app names it any
+//! more (the per-blob lock keeps an upload of the same bytes from racing that removal). Uploads are served at
 //! `/files/{app_id}/{token}/{name}` (thumbnails at `/thumbs/...`), where `token` is 32 random bytes: the URL is
 //! the capability, as a CDN's signed URL is.
 
@@ -35,9 +37,30 @@ const IMAGE_WORKERS: usize = 2;
 /// Where uploads are kept, and the locks of the blobs being written or removed.
 #[derive(Debug)]
 pub struct Blobs {
+    /// The uploads directory: received files' temporary copies (`tmp/`) in any case, and the blobs themselves
+    /// unless they go to S3. Images are measured and thumbnailed from the temporary copy.
     dir: PathBuf,
+    store: BlobStore,
     busy: Mutex<HashSet<(i64, String)>>,
     images: tokio::sync::Semaphore,
+}
+
+/// Where blobs' bytes live, chosen at start from `GatewayConfig::uploads_s3`.
+#[derive(Debug)]
+pub enum BlobStore {
+    /// Files under this directory, `{app_id}/{aa}/{hash}`.
+    Local(PathBuf),
+    /// Objects in a bucket, `{prefix}/{app_id}/{aa}/{hash}`.
+    S3(crate::s3::S3Bucket),
+}
+
+/// Why a blob could not be written: the disk's error or S3's (which names no secret).
+#[derive(Debug, thiserror::Error)]
+enum BlobError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    S3(#[from] crate::s3::S3Error),
 }
 
 /// A held blob lock; released on drop.
@@ -85,13 +108,26 @@ fn remove_stale_temporaries(dir: &std::path::Path) {
 }
 
 impl Blobs {
+    /// Blobs under `dir`.
     pub fn new(dir: PathBuf) -> Blobs {
-        remove_stale_temporaries(&dir.join("tmp"));
-        Blobs { dir, busy: Mutex::new(HashSet::new()), images: tokio::sync::Semaphore::new(IMAGE_WORKERS) }
+        Blobs::with_store(dir.clone(), BlobStore::Local(dir))
     }
 
-    fn path(&self, app_id: i64, hash: &str) -> PathBuf {
-        self.dir.join(app_id.to_string()).join(&hash[..2]).join(hash)
+    /// Blobs in a bucket (temporary files under `dir`), once the bucket has answered: a server that could not
+    /// store an upload should not start.
+    pub async fn with_s3(dir: PathBuf, config: crate::s3::S3Config) -> Result<Blobs, String> {
+        let bucket = crate::s3::S3Bucket::new(config)?;
+        bucket.check().await?;
+        Ok(Blobs::with_store(dir, BlobStore::S3(bucket)))
+    }
+
+    fn with_store(dir: PathBuf, store: BlobStore) -> Blobs {
+        remove_stale_temporaries(&dir.join("tmp"));
+        Blobs { dir, store, busy: Mutex::new(HashSet::new()), images: tokio::sync::Semaphore::new(IMAGE_WORKERS) }
+    }
+
+    fn path(dir: &Path, app_id: i64, hash: &str) -> PathBuf {
+        dir.join(app_id.to_string()).join(&hash[..2]).join(hash)
     }
 
     async fn lock(&self, app_id: i64, hash: &str) -> BlobLock<'_> {
@@ -104,26 +140,65 @@ impl Blobs {
         }
     }
 
-    /// Moves a received file into place as its blob (durably), unless the blob is there already.
-    fn install(&self, app_id: i64, hash: &str, temp: tempfile::TempPath) -> std::io::Result<()> {
-        let path = self.path(app_id, hash);
-        if path.exists() {
-            return Ok(());
+    /// Moves a received file into place as its blob (durably), unless the blob is there already. In a bucket:
+    /// one `PUT` of the file (its hash is the payload's), which S3 makes visible whole or not at all, unless a
+    /// `HEAD` finds the object. The temporary file goes when `temp` drops.
+    async fn install(&self, app_id: i64, hash: &str, temp: tempfile::TempPath, size: u64) -> Result<(), BlobError> {
+        match &self.store {
+            BlobStore::Local(dir) => {
+                let path = Blobs::path(dir, app_id, hash);
+                if path.exists() {
+                    return Ok(());
+                }
+                let parent = path.parent().unwrap_or(dir);
+                std::fs::create_dir_all(parent)?;
+                std::fs::File::open(&temp)?.sync_all()?;
+                temp.persist(&path).map_err(|error| error.error)?;
+                Ok(std::fs::File::open(parent)?.sync_all()?)
+            }
+            BlobStore::S3(bucket) => {
+                let key = bucket.blob_key(app_id, hash);
+                if !bucket.exists(&key).await? {
+                    bucket.put_file(&key, temp.to_path_buf(), size, hash).await?;
+                }
+                Ok(())
+            }
         }
-        let parent = path.parent().unwrap_or(&self.dir);
-        std::fs::create_dir_all(parent)?;
-        std::fs::File::open(&temp)?.sync_all()?;
-        temp.persist(&path).map_err(|error| error.error)?;
-        std::fs::File::open(parent)?.sync_all()
     }
 
     /// Writes bytes (a thumbnail) as a blob; its hash.
-    fn install_bytes(&self, app_id: i64, bytes: &[u8]) -> std::io::Result<String> {
-        let hash = hex(&Sha256::digest(bytes));
-        let temp = self.temp_file()?;
-        std::fs::write(&temp, bytes)?;
-        self.install(app_id, &hash, temp)?;
+    async fn install_bytes(&self, app_id: i64, bytes: Vec<u8>) -> Result<String, BlobError> {
+        let hash = hex(&Sha256::digest(&bytes));
+        match &self.store {
+            BlobStore::Local(_) => {
+                let temp = self.temp_file()?;
+                std::fs::write(&temp, &bytes)?;
+                self.install(app_id, &hash, temp, bytes.len() as u64).await?;
+            }
+            BlobStore::S3(bucket) => {
+                let key = bucket.blob_key(app_id, &hash);
+                if !bucket.exists(&key).await? {
+                    bucket.put_bytes(&key, bytes).await?;
+                }
+            }
+        }
         Ok(hash)
+    }
+
+    /// Removes one blob; a failure is logged and the blob stays (it is named by no upload: only space is lost).
+    async fn remove(&self, app_id: i64, hash: &str) {
+        match &self.store {
+            BlobStore::Local(dir) => {
+                if let Err(error) = std::fs::remove_file(Blobs::path(dir, app_id, hash)) {
+                    tracing::warn!(%error, app_id, "removing an upload's blob failed; it stays on disk");
+                }
+            }
+            BlobStore::S3(bucket) => {
+                if let Err(error) = bucket.delete(&bucket.blob_key(app_id, hash)).await {
+                    tracing::warn!(%error, app_id, "removing an upload's blob failed; it stays in the bucket");
+                }
+            }
+        }
     }
 
     fn temp_file(&self) -> std::io::Result<tempfile::TempPath> {
@@ -145,11 +220,7 @@ impl Blobs {
                 .read_for_app(app_id, (app_id, hash.clone()), |tx, (app_id, hash)| tx.blob_in_use(*app_id, hash))
                 .await;
             match in_use {
-                Ok(false) => {
-                    if let Err(error) = std::fs::remove_file(self.path(app_id, hash)) {
-                        tracing::warn!(%error, app_id, "removing an upload's blob failed; it stays on disk");
-                    }
-                }
+                Ok(false) => self.remove(app_id, hash).await,
                 Ok(true) => {}
                 Err(error) => {
                     tracing::warn!(error = %error.detail, app_id, "checking an upload's blob failed; it stays")
@@ -252,7 +323,7 @@ async fn receive(blobs: &Blobs, mut field: Field<'_>, limit: u64) -> Result<Rece
     Ok(Received { temp, hash: hex(&hasher.finalize()), size, head, file_name, declared_type })
 }
 
-fn storage_error(error: std::io::Error) -> ApiError {
+fn storage_error(error: impl std::fmt::Display) -> ApiError {
     tracing::error!(%error, "writing an upload failed");
     ApiError::new(ErrorCode::Internal, "the upload could not be stored")
 }
@@ -369,10 +440,10 @@ pub async fn upload(
     let app_id = auth.app.id;
     let _lock = blobs.lock(app_id, &file.hash).await;
     let thumb_hash = match thumbnail {
-        Some(bytes) => Some(blobs.install_bytes(app_id, &bytes).map_err(storage_error)?),
+        Some(bytes) => Some(blobs.install_bytes(app_id, bytes).await.map_err(storage_error)?),
         None => None,
     };
-    blobs.install(app_id, &file.hash, file.temp).map_err(storage_error)?;
+    blobs.install(app_id, &file.hash, file.temp, file.size).await.map_err(storage_error)?;
     let user_id = match &parts.user_id {
         Some(id) if auth.is_server() => Some(id.clone()).filter(|id| !id.is_empty()),
         _ => auth.user_id().map(|id| id.to_string()),
@@ -461,8 +532,26 @@ pub async fn serve(state: &AppState, app_id: &str, token: &str, thumbnail: bool)
         (true, None) => return not_found(),
         (false, _) => (upload.content_hash.clone(), upload.mime_type.clone()),
     };
-    let Ok(file) = tokio::fs::File::open(blobs.path(app_id, &hash)).await else { return not_found() };
-    let length = file.metadata().await.map(|meta| meta.len()).unwrap_or(0);
+    let (body, length) = match &blobs.store {
+        BlobStore::Local(dir) => {
+            let Ok(file) = tokio::fs::File::open(Blobs::path(dir, app_id, &hash)).await else { return not_found() };
+            let length = file.metadata().await.map(|meta| meta.len()).unwrap_or(0);
+            (axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file)), Some(length))
+        }
+        // Streamed through Rill rather than redirected to a presigned URL, so that the rules of access and the
+        // headers below stay in one place.
+        BlobStore::S3(bucket) => match bucket.get(&bucket.blob_key(app_id, &hash)).await {
+            Ok(Some(object)) => {
+                let length = object.content_length();
+                (axum::body::Body::from_stream(object_stream(object)), length)
+            }
+            Ok(None) => return not_found(),
+            Err(error) => {
+                tracing::error!(%error, app_id, "reading an upload's blob from S3 failed");
+                return ApiError::new(ErrorCode::Internal, "the file could not be read from storage").into_response();
+            }
+        },
+    };
     let inline = upload.kind == "image" || thumbnail;
     let encoded = url_segment(&upload.file_name);
     let disposition = format!(
@@ -470,7 +559,6 @@ pub async fn serve(state: &AppState, app_id: &str, token: &str, thumbnail: bool)
         if inline { "inline" } else { "attachment" },
         upload.file_name.replace(|c: char| !c.is_ascii() || c == '\\', "_")
     );
-    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     let mut set = |name: header::HeaderName, value: &str| {
@@ -479,12 +567,32 @@ pub async fn serve(state: &AppState, app_id: &str, token: &str, thumbnail: bool)
         }
     };
     set(header::CONTENT_TYPE, &content_type);
-    set(header::CONTENT_LENGTH, &length.to_string());
+    if let Some(length) = length {
+        set(header::CONTENT_LENGTH, &length.to_string());
+    }
     set(header::CONTENT_DISPOSITION, &disposition);
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox");
     set(header::CACHE_CONTROL, "private, max-age=31536000, immutable");
     response
+}
+
+/// An S3 object's body as a stream of chunks; it ends after the first error (the client sees a cut response).
+fn object_stream(
+    object: reqwest::Response,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, reqwest::Error>> + Send + 'static {
+    futures_util::stream::unfold(Some(object), |object| async move {
+        let mut object = object?;
+        match object.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(object))),
+            Ok(None) => None,
+            Err(error) => {
+                let error = error.without_url();
+                tracing::warn!(%error, "streaming an upload's blob from S3 failed");
+                Some((Err(error), None))
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -114,9 +114,27 @@ pub(crate) struct ConnectionFlags {
     /// servers with their own CA).
     #[arg(long = "push-ca-file", env = "RILL_PUSH_CA_FILE")]
     push_ca_file: Option<std::path::PathBuf>,
+    /// Keep uploaded files in an S3-compatible bucket instead of DATA_DIR/uploads:
+    /// s3://BUCKET[/PREFIX]?endpoint=http://127.0.0.1:9000&region=us-east-1[&path_style=true] (the region
+    /// defaults to us-east-1, the endpoint to AWS's). The keys come from RILL_S3_ACCESS_KEY_ID and
+    /// RILL_S3_SECRET_ACCESS_KEY, or else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    #[arg(long = "uploads-url", env = "RILL_UPLOADS_URL")]
+    uploads_url: Option<String>,
 }
 
 pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
+    // A bad URL or missing keys are told before anything is opened; whether the bucket answers, at start below.
+    let uploads_s3 = match &limits.uploads_url {
+        None => None,
+        Some(url) => Some(
+            rill_server::s3::S3Config::parse(url, rill_server::s3::S3Credentials::from_env())
+                .map_err(|problem| anyhow::anyhow!("invalid --uploads-url (RILL_UPLOADS_URL): {problem}"))?,
+        ),
+    };
+    let uploads = match &uploads_s3 {
+        None => format!("{}", flags.data_dir.join("uploads").display()),
+        Some(bucket) => bucket.describe(),
+    };
     let store = open_store(flags).await?;
     let apps = store.read((), |tx, ()| tx.apps()).await.map_err(core_error)?;
     let default_app = match apps.into_iter().next() {
@@ -140,6 +158,7 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
     let gateway = GatewayConfig {
         http,
         uploads_dir: Some(flags.data_dir.join("uploads")),
+        uploads_s3,
         public_url: limits.public_url,
         push: rill_server::push::PushEndpoints { fcm_base_url: limits.fcm_base_url, ca_file: limits.push_ca_file },
         ..GatewayConfig::default()
@@ -157,6 +176,7 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
         default_app.id, default_app.api_key
     ));
     output::line(&format!("Store: {}", flags.describe()));
+    output::line(&format!("Uploads: {uploads}"));
     rill_server::http::serve(listener, state, wait_for_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -20,6 +20,7 @@ mod push;
 mod smoke;
 mod support;
 mod uploads;
+mod uploads_s3;
 mod usage;
 mod users;
 mod webhooks;

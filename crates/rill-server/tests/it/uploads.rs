@@ -8,7 +8,7 @@ use rill_server::testing::{assert_schema, TestServer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = std::io::Cursor::new(Vec::new());
     let image =
         image::RgbaImage::from_fn(width, height, |x, y| image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255]));
@@ -16,27 +16,27 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes.into_inner()
 }
 
-fn file(name: &str, content_type: &str, bytes: &[u8]) -> UploadFile {
+pub(crate) fn file(name: &str, content_type: &str, bytes: &[u8]) -> UploadFile {
     UploadFile { name: name.into(), content_type: content_type.into(), bytes: bytes.to_vec() }
 }
 
-async fn upload(server: &TestServer, user: &str, path: &str, upload: &UploadFile) -> RawResponse {
+pub(crate) async fn upload(server: &TestServer, user: &str, path: &str, upload: &UploadFile) -> RawResponse {
     server.user_client(user).upload_raw(Method::POST, path, &[], upload, None).await.unwrap()
 }
 
 /// Fetches a served upload: status, headers, bytes.
-async fn fetch(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn fetch(url: &str) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let response = reqwest::get(url).await.unwrap();
     let (status, headers) = (response.status().as_u16(), response.headers().clone());
     (status, headers, response.bytes().await.unwrap().to_vec())
 }
 
-fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
+pub(crate) fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
     headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or_default()
 }
 
 /// The blobs on disk under the server's uploads directory (temporary files aside).
-fn blob_count(server: &TestServer) -> usize {
+pub(crate) fn blob_count(server: &TestServer) -> usize {
     fn walk(dir: &std::path::Path, count: &mut usize) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -52,7 +52,7 @@ fn blob_count(server: &TestServer) -> usize {
     count
 }
 
-async fn eventually_gone(url: &str) -> u16 {
+pub(crate) async fn eventually_gone(url: &str) -> u16 {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let (status, _, _) = fetch(url).await;

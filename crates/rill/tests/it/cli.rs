@@ -1,6 +1,6 @@
 //! The command-line contract: `rill app create --json`, `set-rate-limits`, `--help`, and shutdown on SIGTERM.
 
-use crate::support::{create_app, run, serve, Place, RILL};
+use crate::support::{create_app, run, serve, serve_with_env, Place, RILL};
 use rill_client::{Client, Socket};
 use serde_json::json;
 use std::time::Duration;
@@ -191,4 +191,77 @@ async fn environment_variables_stand_in_for_flags() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The test bucket's URL and keys, which `scripts/test` provides (`source scripts/s3.sh && start_s3`); a test that
+/// needs them fails without them, it never skips.
+fn test_s3() -> (String, String, String) {
+    let read = |name: &str| match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value,
+        _ => panic!(
+            "{name} is not set: this test needs an S3-compatible server. Run scripts/test, or start one \
+                     with `source scripts/s3.sh && start_s3`"
+        ),
+    };
+    (read("RILL_TEST_S3_URL"), read("RILL_TEST_S3_ACCESS_KEY_ID"), read("RILL_TEST_S3_SECRET_ACCESS_KEY"))
+}
+
+/// `rill serve --uploads-url URL` with only the given keys in its environment: it must fail; what it printed.
+async fn serve_refused(place: &Place, uploads_url: &str, keys: Option<(&str, &str)>) -> String {
+    let mut command = place.command();
+    command.args(["serve", "--data-dir", place.dir(), "--listen", "127.0.0.1:0", "--uploads-url", uploads_url]);
+    for name in ["RILL_S3_ACCESS_KEY_ID", "RILL_S3_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
+        command.env_remove(name);
+    }
+    if let Some((id, secret)) = keys {
+        command.env("RILL_S3_ACCESS_KEY_ID", id).env("RILL_S3_SECRET_ACCESS_KEY", secret);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(60), command.output()).await.unwrap().unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!output.status.success(), "rill serve started: {printed}");
+    printed
+}
+
+/// `--uploads-url`: bad URLs, missing keys, a wrong secret and a missing bucket stop `rill serve` at start with
+/// the reason and no secret; with the test bucket, uploads are stored there and served back.
+#[tokio::test]
+async fn serve_keeps_uploads_in_an_s3_bucket_and_refuses_one_it_cannot_use() {
+    let (url, key_id, secret) = test_s3();
+    let place = Place::new();
+    let printed = serve_refused(&place, "s3://?endpoint=http://127.0.0.1:9", Some((&key_id, &secret))).await;
+    assert!(printed.contains("invalid --uploads-url") && printed.contains("no bucket"), "{printed}");
+    let printed = serve_refused(&place, "s3://files?endpoint=http://127.0.0.1:9&colour=blue", None).await;
+    assert!(printed.contains("unknown key \"colour\""), "{printed}");
+    let printed = serve_refused(&place, "s3://files?endpoint=ftp://127.0.0.1:9", None).await;
+    assert!(printed.contains("http:// or https://"), "{printed}");
+    let printed = serve_refused(&place, &url, None).await;
+    assert!(printed.contains("RILL_S3_ACCESS_KEY_ID"), "{printed}");
+    let printed = serve_refused(&place, &url, Some((&key_id, "wrong-secret-987654321"))).await;
+    assert!(printed.contains("secret access key is wrong"), "{printed}");
+    assert!(!printed.contains("wrong-secret-987654321") && !printed.contains(&secret), "{printed}");
+    let missing = url.replacen("s3://", "s3://missing-", 1);
+    let printed = serve_refused(&place, &missing, Some((&key_id, &secret))).await;
+    assert!(printed.contains("does not exist"), "{printed}");
+
+    let (location, query) = url.split_once('?').unwrap();
+    let prefixed = format!("{location}/cli-{}?{query}", uuid::Uuid::new_v4().simple());
+    let app = create_app(&place).await;
+    let keys = [("RILL_S3_ACCESS_KEY_ID", key_id.as_str()), ("RILL_S3_SECRET_ACCESS_KEY", secret.as_str())];
+    let served = serve_with_env(&place, &["--uploads-url", &prefixed], &keys).await;
+    let client =
+        Client::server(&served.base_url, app["api_key"].as_str().unwrap(), app["api_secret"].as_str().unwrap());
+    client.upsert_users(&[json!({"id": "ann"})]).await.unwrap();
+    let file = rill_client::UploadFile {
+        name: "notes.txt".into(),
+        content_type: "text/plain".into(),
+        bytes: b"kept in the bucket".to_vec(),
+    };
+    let uploaded = client.upload_raw(reqwest::Method::POST, "/uploads/file", &[], &file, Some("ann")).await.unwrap();
+    assert_eq!(uploaded.status, 201, "{}", uploaded.body);
+    let response = reqwest::get(uploaded.body["file"].as_str().unwrap()).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.bytes().await.unwrap().as_ref(), b"kept in the bucket");
+    let blobs = place.path().join("uploads");
+    let on_disk = std::fs::read_dir(&blobs).map(|dir| dir.flatten().filter(|entry| entry.file_name() != "tmp").count());
+    assert_eq!(on_disk.unwrap_or(0), 0, "nothing but temporary copies under the data directory");
 }

@@ -60,8 +60,14 @@ pub(crate) async fn serve(place: &Place) -> Served {
 
 /// `rill serve` with extra flags.
 pub(crate) async fn serve_with(place: &Place, flags: &[&str]) -> Served {
+    serve_with_env(place, flags, &[]).await
+}
+
+/// `rill serve` with extra flags and environment variables.
+pub(crate) async fn serve_with_env(place: &Place, flags: &[&str], env: &[(&str, &str)]) -> Served {
     let mut child = place
         .command()
+        .envs(env.iter().copied())
         .args(["serve", "--data-dir", place.dir(), "--listen", "127.0.0.1:0"])
         .args(flags)
         .stdout(Stdio::piped())
