@@ -6,7 +6,7 @@
 use crate::app::{AppState, GatewayConfig};
 use crate::http::serve;
 use rill_client::{Client, Socket};
-use rill_core::clock::SystemClock;
+use rill_core::clock::{Clock, SystemClock};
 use rill_core::store::testing::{BackendKind, TestDatabase};
 use rill_core::store::Store;
 use serde_json::{json, Value};
@@ -75,16 +75,27 @@ impl TestServer {
     }
 
     pub async fn start_with(gateway: GatewayConfig) -> TestServer {
+        TestServer::start_with_clock(gateway, Arc::new(SystemClock)).await
+    }
+
+    /// A server whose store tells time by `clock` (a `ManualClock` moves it across a month, say).
+    pub async fn start_with_clock(gateway: GatewayConfig, clock: Arc<dyn Clock>) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temporary directory");
         let path = data_dir.path().to_path_buf();
         let database = TestDatabase::new(BackendKind::from_env());
-        let mut server = TestServer::open(&path, database, gateway, None).await;
+        let mut server = TestServer::open(&path, database, gateway, None, clock).await;
         server.data_dir = Some(data_dir);
         server
     }
 
-    async fn open(path: &Path, database: TestDatabase, gateway: GatewayConfig, app: Option<TestApp>) -> TestServer {
-        let store = Store::new(database.open(path).await, Arc::new(SystemClock));
+    async fn open(
+        path: &Path,
+        database: TestDatabase,
+        gateway: GatewayConfig,
+        app: Option<TestApp>,
+        clock: Arc<dyn Clock>,
+    ) -> TestServer {
+        let store = Store::new(database.open(path).await, clock);
         let app = match app {
             Some(app) => app,
             None => {
@@ -126,7 +137,9 @@ impl TestServer {
         self.shutdown().await;
         let data_dir = self.data_dir.take();
         let database = self.database.clone();
-        let mut server = TestServer::open(&self.path, database, GatewayConfig::default(), Some(self.app.clone())).await;
+        let clock = self.state.store().clock();
+        let gateway = GatewayConfig::default();
+        let mut server = TestServer::open(&self.path, database, gateway, Some(self.app.clone()), clock).await;
         server.data_dir = data_dir;
         server
     }

@@ -114,3 +114,32 @@ async fn unlimited_plans_count_usage_too() {
     assert_eq!(usage["monthly_active_users"], json!({"count": 2}), "alice and bob acted; carol did not");
     assert_eq!(usage["messages"], json!({"count": 3}));
 }
+
+/// A new month starts from nothing: the user the free plan refused in one month is admitted in the next, and
+/// the count and the month read anew.
+#[tokio::test]
+async fn a_new_month_admits_users_again() {
+    let clock = std::sync::Arc::new(rill_core::clock::ManualClock::new(chrono::Utc::now()));
+    let gateway = rill_server::app::GatewayConfig::default();
+    let server = TestServer::start_with_clock(gateway, clock.clone()).await;
+    server.set_plan("free", None, None).await;
+    let users = ["u1", "u2", "u3", "u4", "u5", "u6"];
+    server.create_users(&users).await;
+    for user in &users[..5] {
+        ok(&server.user_client(user), Method::GET, "/app", json!(null)).await;
+    }
+    assert_error(&call(&server.user_client("u6"), Method::GET, "/app", json!(null)).await, 403, 17);
+    let before = ok(&server.server_client(), Method::GET, "/usage", json!(null)).await;
+
+    clock.advance(chrono::Duration::days(32));
+    ok(&server.user_client("u6"), Method::GET, "/app", json!(null)).await;
+    let after = ok(&server.server_client(), Method::GET, "/usage", json!(null)).await;
+    assert_ne!(after["month"], before["month"], "{before} {after}");
+    assert_eq!(after["month"], (chrono::Utc::now() + chrono::Duration::days(32)).format("%Y-%m").to_string());
+    assert_eq!(after["monthly_active_users"], json!({"count": 1, "limit": 5}), "only u6 acted this month");
+    for user in &users[..4] {
+        ok(&server.user_client(user), Method::GET, "/app", json!(null)).await;
+    }
+    let full = call(&server.user_client("u5"), Method::GET, "/app", json!(null)).await;
+    assert!(assert_error(&full, 403, 17).contains("5 are active"), "u5 of last month now finds the month full");
+}
