@@ -2,6 +2,7 @@
 //! over tokio-tungstenite, and HS256 token signing. The Hub, the test suites and the benchmark all talk to a
 //! chat backend through it, so they work the same against Rill or any other Stream-protocol server.
 
+pub mod probe;
 pub mod rest;
 pub mod socket;
 pub mod token;

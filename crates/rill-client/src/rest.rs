@@ -48,7 +48,21 @@ impl RawResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
+
+    /// How long until a rate-limited request may be tried again: `X-RateLimit-Reset` (Unix seconds) from
+    /// `now`, at least a second (the window may end within the current one); `None` unless the answer is 429.
+    pub fn rate_limit_wait(&self, now: i64) -> Option<std::time::Duration> {
+        if self.status != 429 {
+            return None;
+        }
+        let reset = self.header("x-ratelimit-reset").and_then(|value| value.trim().parse::<i64>().ok());
+        let seconds = reset.map_or(1, |reset| (reset - now).max(1));
+        Some(std::time::Duration::from_secs(seconds as u64))
+    }
 }
+
+/// How long [`Client::raw_patiently`] waits for rate limits in all before it gives the 429 back.
+pub const MAX_RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A client for one app, acting with one token.
 #[derive(Debug, Clone)]
@@ -107,6 +121,32 @@ impl Client {
             request = request.json(body);
         }
         Self::send_raw(request).await
+    }
+
+    /// [`Client::raw`], waiting out rate limits: a 429 is tried again when its window resets
+    /// (`X-RateLimit-Reset`), for up to [`MAX_RATE_LIMIT_WAIT`] in all; then the 429 is the answer. For
+    /// batch work (provisioning) that must finish rather than fail.
+    pub async fn raw_patiently(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<RawResponse, ClientError> {
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            let response = self.raw(method.clone(), path, query, body).await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_secs() as i64);
+            match response.rate_limit_wait(now) {
+                Some(wait) if waited + wait <= MAX_RATE_LIMIT_WAIT => {
+                    tokio::time::sleep(wait).await;
+                    waited += wait;
+                }
+                _ => return Ok(response),
+            }
+        }
     }
 
     /// Uploads a file as Stream's upload endpoints take it: a multipart body with the `file` part and, for a

@@ -15,6 +15,7 @@ mod hardening;
 mod messages;
 mod moderation;
 mod moderation_config;
+mod probe;
 mod properties;
 mod push;
 mod smoke;
