@@ -4,5 +4,6 @@
 
 mod cli;
 mod durability;
+mod provision;
 mod support;
 mod tidy;
