@@ -209,9 +209,9 @@ async fn sync_channel(
         Leaving::These(former) => {
             let mut asked = wanted.to_vec();
             asked.extend(former.iter().cloned());
-            members_among(client, &channel.id, Some(&asked)).await?
+            members_among(client, "team", &channel.id, Some(&asked)).await?
         }
-        Leaving::AllOthers => members_among(client, &channel.id, None).await?,
+        Leaving::AllOthers => members_among(client, "team", &channel.id, None).await?,
     };
     let missing: Vec<&String> = wanted.iter().filter(|id| !present.contains(*id)).collect();
     let going: Vec<&String> = match leaving {
@@ -245,6 +245,7 @@ async fn sync_channel(
 /// page, when `user_ids` is `None`.
 async fn members_among(
     client: &Client,
+    channel_type: &str,
     channel_id: &str,
     user_ids: Option<&[String]>,
 ) -> Result<BTreeSet<String>, ProvisionError> {
@@ -263,14 +264,14 @@ async fn members_among(
         Some(user_ids) => {
             for batch in user_ids.chunks(BATCH) {
                 let filter = json!({"user_id": {"$in": batch}});
-                let found = query_members(client, channel_id, &filter, 0, &step).await?;
+                let found = query_members(client, channel_type, channel_id, &filter, 0, &step).await?;
                 read_page(&found);
             }
         }
         None => {
             let mut offset = 0;
             loop {
-                let found = query_members(client, channel_id, &json!({}), offset, &step).await?;
+                let found = query_members(client, channel_type, channel_id, &json!({}), offset, &step).await?;
                 let count = read_page(&found);
                 if count < BATCH {
                     break;
@@ -284,13 +285,14 @@ async fn members_among(
 
 async fn query_members(
     client: &Client,
+    channel_type: &str,
     channel_id: &str,
     filter: &Value,
     offset: usize,
     step: &str,
 ) -> Result<Value, ProvisionError> {
     let query = json!({
-        "type": "team", "id": channel_id, "filter_conditions": filter, "limit": BATCH, "offset": offset,
+        "type": channel_type, "id": channel_id, "filter_conditions": filter, "limit": BATCH, "offset": offset,
         "sort": [{"field": "created_at", "direction": 1}],
     });
     expect_ok(step, client.raw_patiently(Method::GET, "/members", &[("payload", &query.to_string())], None).await).await
@@ -308,8 +310,46 @@ async fn set_archived(
     if state.archived == archived && state.frozen == archived {
         return Ok(());
     }
-    let step = format!("archiving channel {}", channel.id);
-    let path = format!("/channels/team/{}", channel.id);
+    apply_archive(client, "team", &channel.id, &state.members, archived).await?;
+    if archived {
+        report.channels_archived += 1;
+    } else {
+        report.channels_unarchived += 1;
+    }
+    Ok(())
+}
+
+/// Archives or unarchives any channel (see [`set_archived`]), reading its state and members first; whether
+/// it changed anything.
+pub async fn archive_channel(
+    client: &Client,
+    channel_type: &str,
+    channel_id: &str,
+    archived: bool,
+) -> Result<bool, ProvisionError> {
+    let step = format!("reading channel {channel_type}:{channel_id}");
+    let path = format!("/channels/{channel_type}/{channel_id}");
+    let read = client.raw_patiently(Method::POST, &format!("{path}/query"), &[], Some(&json!({"state": false}))).await;
+    let state = expect_ok(&step, read).await?;
+    let frozen = state["channel"]["frozen"].as_bool().unwrap_or(false);
+    let flagged = state["channel"]["globally_archived"].as_bool().unwrap_or(false);
+    if frozen == archived && flagged == archived {
+        return Ok(false);
+    }
+    let members: Vec<String> = members_among(client, channel_type, channel_id, None).await?.into_iter().collect();
+    apply_archive(client, channel_type, channel_id, &members, archived).await?;
+    Ok(true)
+}
+
+async fn apply_archive(
+    client: &Client,
+    channel_type: &str,
+    channel_id: &str,
+    members: &[String],
+    archived: bool,
+) -> Result<(), ProvisionError> {
+    let step = format!("archiving channel {channel_type}:{channel_id}");
+    let path = format!("/channels/{channel_type}/{channel_id}");
     let change = if archived {
         json!({"set": {"frozen": true, "globally_archived": true}})
     } else {
@@ -317,15 +357,10 @@ async fn set_archived(
     };
     expect_ok(&step, client.raw_patiently(Method::PATCH, &path, &[], Some(&change)).await).await?;
     let visibility = if archived { "hide" } else { "show" };
-    for member in &state.members {
+    for member in members {
         let body = json!({"user_id": member});
-        let path = format!("/channels/team/{}/{visibility}", channel.id);
-        expect_ok(&step, client.raw_patiently(Method::POST, &path, &[], Some(&body)).await).await?;
-    }
-    if archived {
-        report.channels_archived += 1;
-    } else {
-        report.channels_unarchived += 1;
+        expect_ok(&step, client.raw_patiently(Method::POST, &format!("{path}/{visibility}"), &[], Some(&body)).await)
+            .await?;
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 
 mod cli;
 mod durability;
+mod hub_integration;
+mod hub_moderation;
 mod provision;
 mod support;
 mod tidy;
