@@ -2,6 +2,7 @@
 //! backend only through the Stream protocol with `rill-client`, never through engine internals or tables, so
 //! the built-in engine and hosted Stream are interchangeable.
 
+pub mod integration;
 pub mod moderation;
 pub mod provision;
 pub mod push;
