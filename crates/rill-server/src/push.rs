@@ -419,6 +419,31 @@ pub(crate) async fn check_push(
     app: &Arc<App>,
     request: CheckPushRequest,
 ) -> ApiResult<CheckPushResponse> {
+    let (event_type, user_id) = check_request(&request)?;
+    let subject = read_subject(state, app.id, &request.message_id, &user_id).await?;
+    let overrides = Overrides {
+        firebase: request.firebase_template.clone(),
+        firebase_data: request.firebase_data_template.clone(),
+        apn: request.apn_template.clone(),
+    };
+    let wanted = Wanted {
+        kind: request.push_provider_type.as_deref().filter(|kind| !kind.is_empty()),
+        name: request.push_provider_name.as_deref().filter(|name| !name.is_empty()),
+    };
+    let mut response = CheckPushResponse {
+        skip_devices: request.skip_devices.unwrap_or(false),
+        event_type,
+        ..CheckPushResponse::default()
+    };
+    render_previews(&subject, &overrides, wanted, state.store().now(), &mut response);
+    if !response.skip_devices {
+        send_to_devices(state, app.id, &subject, &overrides, wanted, &mut response).await;
+    }
+    Ok(response)
+}
+
+/// The event type (only `message.new` pushes) and the user a `/check_push` names, its templates checked.
+fn check_request(request: &CheckPushRequest) -> ApiResult<(String, String)> {
     let event_type = request.event_type.clone().unwrap_or_else(|| "message.new".into());
     if event_type != "message.new" {
         return Err(ApiError::input(format!(
@@ -430,8 +455,8 @@ pub(crate) async fn check_push(
         .user_id
         .clone()
         .map(|id| id.into_string())
-        .or_else(|| request.user.as_ref().map(|user| user.id.to_string()));
-    let user_id = user_id.ok_or_else(|| ApiError::input("user_id is required"))?;
+        .or_else(|| request.user.as_ref().map(|user| user.id.to_string()))
+        .ok_or_else(|| ApiError::input("user_id is required"))?;
     if request.message_id.is_empty() {
         return Err(ApiError::input("message_id is required"));
     }
@@ -444,55 +469,72 @@ pub(crate) async fn check_push(
             push_ops::check_template(template, what)?;
         }
     }
+    Ok((event_type, user_id))
+}
+
+/// What a test push is about: the message's plan (without its recipients), the user, their devices and their
+/// unread totals.
+struct Subject {
+    plan: PushPlan,
+    receiver: User,
+    devices: Vec<Device>,
+    unread: UnreadTotals,
+}
+
+/// The provider type and name a `/check_push` is limited to.
+#[derive(Clone, Copy)]
+struct Wanted<'a> {
+    kind: Option<&'a str>,
+    name: Option<&'a str>,
+}
+
+async fn read_subject(state: &AppState, app_id: i64, message_id: &str, user_id: &str) -> ApiResult<Subject> {
     let now = state.store().now();
-    let input = (app.id, request.message_id.clone(), user_id.clone(), now);
-    let (plan, receiver, devices, unread) = state
+    let input = (app_id, message_id.to_owned(), user_id.to_owned(), now);
+    let subject = state
         .store()
-        .read_for_app(app.id, input, |tx, (app_id, message_id, user_id, now)| {
+        .read_for_app(app_id, input, |tx, (app_id, message_id, user_id, now)| {
             Box::pin(async move {
+                let not_found = rill_core::error::CoreError::not_found;
                 let Some(mut plan) = push_ops::plan(tx, *app_id, message_id, *now).await? else {
-                    return Err(rill_core::error::CoreError::not_found(format!(
-                        "message {message_id} does not exist or does not push"
-                    )));
+                    return Err(not_found(format!("message {message_id} does not exist or does not push")));
                 };
                 let Some(receiver) = tx.user(*app_id, user_id).await? else {
-                    return Err(rill_core::error::CoreError::not_found(format!("user {user_id} does not exist")));
+                    return Err(not_found(format!("user {user_id} does not exist")));
                 };
                 let devices = tx.devices_of(*app_id, user_id).await?;
-                let unread = tx
-                    .unread_totals(*app_id, std::slice::from_ref(user_id), *now)
-                    .await?
-                    .remove(user_id.as_str())
-                    .unwrap_or_default();
+                let mut totals = tx.unread_totals(*app_id, std::slice::from_ref(user_id), *now).await?;
                 plan.targets.clear();
-                Ok((plan, receiver, devices, unread))
+                Ok(Subject { plan, receiver, devices, unread: totals.remove(user_id.as_str()).unwrap_or_default() })
             })
         })
         .await?;
-    let overrides = Overrides {
-        firebase: request.firebase_template.clone(),
-        firebase_data: request.firebase_data_template.clone(),
-        apn: request.apn_template.clone(),
-    };
-    let wanted_kind = request.push_provider_type.as_deref().filter(|kind| !kind.is_empty());
-    let wanted_name = request.push_provider_name.as_deref().filter(|name| !name.is_empty());
-    let mut response = CheckPushResponse {
-        skip_devices: request.skip_devices.unwrap_or(false),
-        event_type,
-        ..CheckPushResponse::default()
-    };
-    let samples = preview_providers(&plan.providers, wanted_kind, wanted_name);
-    for provider in &samples {
+    Ok(subject)
+}
+
+/// Renders the payload each wanted provider would send, into the response.
+fn render_previews(
+    subject: &Subject,
+    overrides: &Overrides,
+    wanted: Wanted<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+    response: &mut CheckPushResponse,
+) {
+    let samples = preview_providers(&subject.plan.providers, wanted.kind, wanted.name);
+    if samples.is_empty() {
+        response.general_errors.push("no push provider of the app can send".into());
+    }
+    for provider in samples {
         let sample = Device {
             id: "preview".into(),
-            user_id: receiver.id.clone(),
+            user_id: subject.receiver.id.clone(),
             push_provider: provider.kind.as_str().into(),
             push_provider_name: None,
             voip: false,
             disabled_reason: None,
             created_at: now,
         };
-        match payload(&plan, &receiver, unread, &sample, provider, &overrides) {
+        match payload(&subject.plan, &subject.receiver, subject.unread, &sample, provider, overrides) {
             Ok(Payload::Firebase(message)) => {
                 response.rendered_firebase_template = message.get("notification").map(Value::to_string);
                 if let Some(data) = message.get("data").and_then(Value::as_object) {
@@ -503,31 +545,35 @@ pub(crate) async fn check_push(
             Err(error) => response.general_errors.push(format!("{}: {error}", provider.kind.as_str())),
         }
     }
-    if samples.is_empty() {
-        response.general_errors.push("no push provider of the app can send".into());
-    }
-    if response.skip_devices {
-        return Ok(response);
-    }
-    for device in devices.iter().filter(|device| device.disabled_reason.is_none()) {
-        if wanted_kind.is_some_and(|kind| kind != device.push_provider)
-            || wanted_name.is_some_and(|name| Some(name) != device.push_provider_name.as_deref())
-        {
-            continue;
-        }
+}
+
+/// Sends the test push to each of the user's enabled devices the request wants, reporting each failure.
+async fn send_to_devices(
+    state: &AppState,
+    app_id: i64,
+    subject: &Subject,
+    overrides: &Overrides,
+    wanted: Wanted<'_>,
+    response: &mut CheckPushResponse,
+) {
+    let is_wanted = |device: &&Device| {
+        device.disabled_reason.is_none()
+            && wanted.kind.is_none_or(|kind| kind == device.push_provider)
+            && wanted.name.is_none_or(|name| Some(name) == device.push_provider_name.as_deref())
+    };
+    for device in subject.devices.iter().filter(is_wanted) {
         let report = |message: String| DeviceError {
             provider: device.push_provider.clone(),
             provider_name: device.push_provider_name.clone().unwrap_or_default(),
             error_message: message,
         };
-        let Some(provider) = push_ops::provider_for(&plan.providers, device) else {
-            response
-                .device_errors
-                .insert(device.id.clone(), report("no push provider of the app can send to this device".into()));
+        let Some(provider) = push_ops::provider_for(&subject.plan.providers, device) else {
+            let error = report("no push provider of the app can send to this device".into());
+            response.device_errors.insert(device.id.clone(), error);
             continue;
         };
-        let sent = match payload(&plan, &receiver, unread, device, provider, &overrides) {
-            Ok(payload) => send(state, app.id, provider, &payload).await,
+        let sent = match payload(&subject.plan, &subject.receiver, subject.unread, device, provider, overrides) {
+            Ok(payload) => send(state, app_id, provider, &payload).await,
             Err(error) => Sent::Refused(error),
         };
         let error = match sent {
@@ -537,7 +583,6 @@ pub(crate) async fn check_push(
         };
         response.device_errors.insert(device.id.clone(), report(error));
     }
-    Ok(response)
 }
 
 /// The providers `/check_push` renders for: of the type and name asked for, else the app-level ones.

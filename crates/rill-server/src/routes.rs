@@ -179,6 +179,15 @@ pub(crate) fn check_connection(state: &AppState, auth: &Auth, watch: bool, prese
 }
 
 /// The user a server-side request names, from the usual fields.
+/// Refuses a call that is not server-side: it changes or reads what only the app's backend may.
+pub(crate) fn require_server(auth: &Auth, what: &str) -> ApiResult<()> {
+    if auth.is_server() {
+        Ok(())
+    } else {
+        Err(ApiError::new(rill_protocol::error::ErrorCode::NotAllowed, format!("only server-side calls may {what}")))
+    }
+}
+
 pub(crate) fn named_user(user_id: &Option<UserId>, user: &Option<rill_protocol::request::UserRef>) -> Option<UserId> {
     user_id.clone().or_else(|| user.as_ref().map(|user| user.id.clone()))
 }

@@ -68,9 +68,7 @@ pub(crate) async fn update_app(
     auth: Auth,
     ApiJson(request): ApiJson<UpdateAppRequest>,
 ) -> ApiResult<Reply<Empty>> {
-    if !auth.is_server() {
-        return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may update app settings"));
-    }
+    crate::routes::require_server(&auth, "update app settings")?;
     crate::push::check_app_credentials(&request)?;
     let (app, now) = (auth.app.clone(), state.store().now());
     let updated = state
@@ -134,9 +132,7 @@ pub(crate) async fn get_rate_limits(
     auth: Auth,
     ApiQuery(query): ApiQuery<RateLimitsQuery>,
 ) -> ApiResult<Reply<RateLimitsResponse>> {
-    if !auth.is_server() {
-        return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may read the app's rate limits"));
-    }
+    crate::routes::require_server(&auth, "read the app's rate limits")?;
     let known: Vec<&'static str> = crate::request::ROUTES.iter().map(|route| route.operation).collect();
     let endpoints: Vec<&'static str> = match &query.endpoints {
         None => known.clone(),
@@ -187,9 +183,7 @@ pub(crate) async fn get_rate_limits(
 
 /// `GET /usage` (Rill's own): this month's MAU and messages against the app's plan, for server-side calls.
 pub(crate) async fn get_usage(State(state): State<AppState>, auth: Auth) -> ApiResult<Reply<UsageResponse>> {
-    if !auth.is_server() {
-        return Err(ApiError::new(ErrorCode::NotAllowed, "only server-side calls may read the app's usage"));
-    }
+    crate::routes::require_server(&auth, "read the app's usage")?;
     let (app, now) = (auth.app.clone(), state.store().now());
     let usage = state
         .store()

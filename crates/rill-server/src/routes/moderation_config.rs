@@ -3,22 +3,14 @@
 //! against, so only a server token may.
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::reply::Reply;
+use crate::routes::require_server;
 use axum::extract::State;
 use rill_core::ops;
-use rill_protocol::error::ErrorCode;
 use rill_protocol::request::{BlocklistRequest, ChannelTypeRequest};
 use rill_protocol::response::{BlocklistResponse, Empty, ListBlocklistsResponse};
-
-fn require_server(auth: &Auth, what: &str) -> ApiResult<()> {
-    if auth.is_server() {
-        Ok(())
-    } else {
-        Err(ApiError::new(ErrorCode::NotAllowed, format!("only server-side calls may {what}")))
-    }
-}
 
 fn blocklist(blocklist: &rill_core::model::Blocklist) -> rill_protocol::types::Blocklist {
     rill_protocol::types::Blocklist {

@@ -5,19 +5,12 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, Auth};
 use crate::reply::Reply;
+use crate::routes::require_server;
 use axum::extract::State;
 use rill_core::ops;
 use rill_protocol::error::ErrorCode;
 use rill_protocol::request::{CheckPushRequest, UpsertPushProviderRequest};
 use rill_protocol::response::{CheckPushResponse, Empty, ListPushProvidersResponse, UpsertPushProviderResponse};
-
-fn require_server(auth: &Auth, what: &str) -> ApiResult<()> {
-    if auth.is_server() {
-        Ok(())
-    } else {
-        Err(ApiError::new(ErrorCode::NotAllowed, format!("only server-side calls may {what}")))
-    }
-}
 
 pub(crate) async fn list_push_providers(
     State(state): State<AppState>,
