@@ -7,5 +7,6 @@ mod durability;
 mod hub_integration;
 mod hub_moderation;
 mod provision;
+mod secrets;
 mod support;
 mod tidy;

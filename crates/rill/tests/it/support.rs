@@ -90,6 +90,55 @@ pub(crate) async fn serve_with_env(place: &Place, flags: &[&str], env: &[(&str, 
     Served { child, base_url }
 }
 
+/// A `rill serve` whose every output line (stdout and stderr, at `RILL_LOG=debug`) is kept, for tests that
+/// read the logs.
+pub(crate) struct LoggedServe {
+    pub served: Served,
+    pub lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub(crate) async fn serve_logged(place: &Place, flags: &[&str]) -> LoggedServe {
+    let mut child = place
+        .command()
+        .env("RILL_LOG", "debug")
+        .args(["serve", "--data-dir", place.dir(), "--listen", "127.0.0.1:0"])
+        .args(flags)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let errors = BufReader::new(child.stderr.take().unwrap()).lines();
+    let kept = lines.clone();
+    tokio::spawn(async move {
+        let mut errors = errors;
+        while let Ok(Some(line)) = errors.next_line().await {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let kept = lines.clone();
+    let base_url = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let line = out.next_line().await.unwrap().expect("rill serve exited before listening");
+            kept.lock().unwrap().push(line.clone());
+            if let Some(address) = line.strip_prefix("Rill is listening on ") {
+                return address.trim().to_owned();
+            }
+        }
+    })
+    .await
+    .expect("rill serve did not start within 30 s");
+    let kept = lines.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = out.next_line().await {
+            kept.lock().unwrap().push(line);
+        }
+    });
+    LoggedServe { served: Served { child, base_url }, lines }
+}
+
 /// Creates an app with `rill app create --json`.
 pub(crate) async fn create_app(place: &Place) -> Value {
     serde_json::from_str(&run(place, &["app", "create", "--data-dir", place.dir(), "--name", "Test", "--json"]).await)
