@@ -6,6 +6,8 @@ pub mod probe;
 pub mod rest;
 pub mod socket;
 pub mod token;
+pub mod transport;
 
 pub use rest::{Client, ClientError, RawResponse, UploadFile};
 pub use socket::{Socket, SocketError};
+pub use transport::{LocalService, Transport};

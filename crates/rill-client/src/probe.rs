@@ -105,6 +105,20 @@ pub async fn probe(
     classify(status, &parsed, expected_app_id)
 }
 
+/// [`probe`] through a client of its own transport (the built-in engine in process, say): the same outcomes,
+/// with the client's own timeouts.
+pub async fn probe_client(client: &crate::Client, expected_app_id: Option<i64>) -> Probe {
+    match client.raw(reqwest::Method::GET, "/app", &[], None).await {
+        Ok(response) => classify(response.status, &response.body, expected_app_id),
+        Err(crate::ClientError::Transport(error)) => unreachable(&error),
+        Err(crate::ClientError::Protocol { status, body }) => Probe::NotStreamApi {
+            status,
+            detail: format!("the answer is not JSON: {:?}", &body[..body.len().min(120)]),
+        },
+        Err(crate::ClientError::Api(error)) => Probe::Refused { code: error.code, message: error.message },
+    }
+}
+
 fn classify(status: u16, body: &Value, expected_app_id: Option<i64>) -> Probe {
     if (200..300).contains(&status) {
         let app = &body["app"];

@@ -67,7 +67,7 @@ pub const MAX_RATE_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_s
 /// A client for one app, acting with one token.
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    transport: crate::transport::Transport,
     base_url: String,
     api_key: String,
     token: Option<String>,
@@ -83,12 +83,37 @@ impl Client {
     /// A client acting as a user, with a token the server issued.
     pub fn with_token(base_url: &str, api_key: &str, token: Option<String>) -> Client {
         Client {
-            http: reqwest::Client::new(),
+            transport: crate::transport::Transport::Http(reqwest::Client::new()),
             base_url: base_url.trim_end_matches('/').to_owned(),
             api_key: api_key.to_owned(),
             token,
             connection_id: None,
         }
+    }
+
+    /// A client of a Stream API served in this process (the built-in engine), acting with `token`: requests
+    /// go to `service` without a socket. Its base URL reads `local:`.
+    pub fn local(
+        service: std::sync::Arc<dyn crate::transport::LocalService>,
+        api_key: &str,
+        token: Option<String>,
+    ) -> Client {
+        Client {
+            transport: crate::transport::Transport::Local(service),
+            base_url: "local:".into(),
+            api_key: api_key.to_owned(),
+            token,
+            connection_id: None,
+        }
+    }
+
+    /// [`Client::local`] with the app's server token.
+    pub fn server_local(
+        service: std::sync::Arc<dyn crate::transport::LocalService>,
+        api_key: &str,
+        secret: &str,
+    ) -> Client {
+        Client::local(service, api_key, Some(crate::token::server_token(secret)))
     }
 
     /// The same client, passing `connection_id` so `watch` and `presence` subscribe that socket.
@@ -116,11 +141,60 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<RawResponse, ClientError> {
-        let mut request = self.request(method, path, query);
+        let http = match &self.transport {
+            crate::transport::Transport::Local(service) => {
+                return self.call_local(service.as_ref(), method, path, query, body).await
+            }
+            crate::transport::Transport::Http(http) => http,
+        };
+        let mut request = self.request(http, method, path, query);
         if let Some(body) = body {
             request = request.json(body);
         }
         Self::send_raw(request).await
+    }
+
+    async fn call_local(
+        &self,
+        service: &dyn crate::transport::LocalService,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<RawResponse, ClientError> {
+        let local_error = |detail: String| ClientError::Protocol { status: 0, body: detail };
+        let mut url = reqwest::Url::parse("http://local").map_err(|error| local_error(error.to_string()))?;
+        url.set_path(path);
+        {
+            let mut pairs = url.query_pairs_mut();
+            pairs.append_pair("api_key", &self.api_key).extend_pairs(query);
+            if let Some(connection_id) = &self.connection_id {
+                pairs.append_pair("connection_id", connection_id);
+            }
+        }
+        let target = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+        let mut request =
+            http::Request::builder().method(method).uri(target).header("X-Stream-Client", "rill-client-rust");
+        request = match &self.token {
+            Some(token) => request.header("Authorization", token).header("stream-auth-type", "jwt"),
+            None => request.header("stream-auth-type", "anonymous"),
+        };
+        let bytes = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                serde_json::to_vec(body).map_err(|error| local_error(error.to_string()))?
+            }
+            None => Vec::new(),
+        };
+        let request = request.body(bytes).map_err(|error| local_error(error.to_string()))?;
+        let response = service.call(request).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = serde_json::from_slice(response.body()).map_err(|_| ClientError::Protocol {
+            status,
+            body: String::from_utf8_lossy(response.body()).chars().take(500).collect(),
+        })?;
+        Ok(RawResponse { status, headers, body })
     }
 
     /// [`Client::raw`], waiting out rate limits: a 429 is tried again when its window resets
@@ -159,6 +233,9 @@ impl Client {
         file: &UploadFile,
         user_id: Option<&str>,
     ) -> Result<RawResponse, ClientError> {
+        let crate::transport::Transport::Http(http) = &self.transport else {
+            return Err(ClientError::Protocol { status: 0, body: "uploads need an HTTP transport".into() });
+        };
         let part = reqwest::multipart::Part::bytes(file.bytes.clone())
             .file_name(file.name.clone())
             .mime_str(&file.content_type)
@@ -167,12 +244,17 @@ impl Client {
         if let Some(user_id) = user_id {
             form = form.text("user", serde_json::json!({ "id": user_id }).to_string());
         }
-        Self::send_raw(self.request(method, path, query).multipart(form)).await
+        Self::send_raw(self.request(http, method, path, query).multipart(form)).await
     }
 
-    fn request(&self, method: Method, path: &str, query: &[(&str, &str)]) -> reqwest::RequestBuilder {
-        let mut request = self
-            .http
+    fn request(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
+        let mut request = http
             .request(method, format!("{}{path}", self.base_url))
             .query(&[("api_key", self.api_key.as_str())])
             .query(query)

@@ -9,6 +9,7 @@ pub mod extract;
 pub mod fanout;
 pub mod http;
 pub mod limiter;
+pub mod local;
 pub mod outbox;
 pub mod purge;
 pub mod push;

@@ -104,3 +104,42 @@ async fn patient_calls_wait_for_the_rate_limit_window() {
     assert_eq!(calls.load(Ordering::SeqCst), 2, "tried again once");
     assert!(started.elapsed() >= Duration::from_millis(900), "it waited for the window: {:?}", started.elapsed());
 }
+
+/// The in-process transport: a client of the engine's router takes the whole Stream path (authentication,
+/// writes, rate limits, errors) with no socket.
+#[tokio::test]
+async fn a_local_client_takes_the_whole_request_path() {
+    use reqwest::Method;
+    use rill_core::model::RateLimitSetting;
+    let server = TestServer::start().await;
+    let service = std::sync::Arc::new(rill_server::local::EngineService::new(server.state.clone()));
+    let (key, secret) = (server.app.api_key.as_str(), server.app.api_secret.as_str());
+    let local = rill_client::Client::server_local(service.clone(), key, secret);
+    assert_eq!(local.get_app().await.unwrap().app.id, server.app.id);
+    let tested = rill_client::probe::probe_client(&local, Some(server.app.id)).await;
+    assert!(matches!(tested, Probe::Connected { .. }), "Connect and Test works in process: {tested:?}");
+    let forged = rill_client::Client::server_local(service.clone(), key, "wrong");
+    assert_eq!(forged.raw(Method::GET, "/app", &[], None).await.unwrap().body["code"], 43, "authentication applies");
+    let tested = rill_client::probe::probe_client(&forged, None).await;
+    assert!(matches!(tested, Probe::WrongSecret { .. }), "{tested:?}");
+
+    local.upsert_users(&[serde_json::json!({"id": "ann"})]).await.unwrap();
+    let body = serde_json::json!({"data": {"created_by_id": "ann", "members": ["ann"]}});
+    assert_eq!(local.raw(Method::POST, "/channels/team/local/query", &[], Some(&body)).await.unwrap().status, 201);
+    let send = serde_json::json!({"message": {"text": "from inside", "user_id": "ann"}});
+    assert_eq!(local.raw(Method::POST, "/channels/team/local/message", &[], Some(&send)).await.unwrap().status, 201);
+    let (http_client, state) = (server.server_client(), serde_json::json!({"state": true}));
+    let over_http = http_client.raw(Method::POST, "/channels/team/local/query", &[], Some(&state)).await.unwrap();
+    assert_eq!(over_http.body["messages"][0]["text"], "from inside", "the same engine, the same data");
+    let query = [("payload", r#"{"filter_conditions": {"id": "ann"}}"#)];
+    let found = local.raw(Method::GET, "/users", &query, None).await.unwrap();
+    assert_eq!(found.body["users"][0]["id"], "ann", "query strings arrive encoded");
+
+    server.set_rate_limits(RateLimitSetting::PerMinute(1)).await;
+    local.raw(Method::GET, "/app", &[], None).await.unwrap();
+    let limited = local.raw(Method::GET, "/app", &[], None).await.unwrap();
+    assert_eq!(limited.status, 429, "rate limits apply: {}", limited.body);
+    let file =
+        rill_client::UploadFile { name: "a.txt".into(), content_type: "text/plain".into(), bytes: b"a".to_vec() };
+    assert!(local.upload_raw(Method::POST, "/uploads/file", &[], &file, Some("ann")).await.is_err());
+}
