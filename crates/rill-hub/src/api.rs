@@ -105,3 +105,6 @@ async fn placeholder_page() -> Response {
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     response
 }
+
+#[cfg(test)]
+mod tests;
