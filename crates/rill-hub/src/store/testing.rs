@@ -1,4 +1,4 @@
-//! Hub stores for tests, on both databases, as `rill_core::store::testing` gives the engine's: SQLite in a
+//! Hub stores for tests, on both databases, as the engine's store testing module does: SQLite in a
 //! temporary directory, or a schema of its own in the PostgreSQL cluster at `RILL_TEST_DATABASE_URL` (which
 //! `scripts/test` starts; `source scripts/postgres.sh && start_postgres` starts one by hand). Without that
 //! variable a PostgreSQL test panics saying so: it never passes silently.

@@ -4,5 +4,6 @@
 
 mod cli;
 mod durability;
+mod hub;
 mod support;
 mod tidy;
