@@ -1,53 +1,42 @@
-//! Chat tokens for signed-in members: HS256 with the chat app's API secret, `user_id`, `iat` and an `exp` 24
-//! hours later, signed on the server (the secret never leaves it). The web app asks again before `expires_at`,
-//! or when the backend answers code 40.
+//! Random tokens (sessions, one-time links, CSRF) and how they are stored: 32 random bytes in base64url, kept
+//! in the database only as their SHA-256, so a copy of the database signs no one in.
 
-use chrono::{DateTime, Utc};
+use crate::error::{HubError, HubResult};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rill_core::secret::Secret;
+use sha2::{Digest, Sha256};
 
-/// How long a chat token lasts.
-pub const CHAT_TOKEN_HOURS: i64 = 24;
-
-/// What `GET /hub/api/chat/session` gives a member: everything a client needs, never the secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatSession {
-    pub api_key: String,
-    pub base_url: String,
-    pub user_id: String,
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
+/// A fresh token: 32 random bytes, base64url without padding (43 characters).
+pub fn random_token() -> HubResult<Secret> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|error| HubError::internal(format!("no randomness: {error}")))?;
+    Ok(Secret::new(URL_SAFE_NO_PAD.encode(bytes)))
 }
 
-/// Signs a member's chat token, valid from `now` for [`CHAT_TOKEN_HOURS`].
-pub fn chat_session(api_key: &str, base_url: &str, user_id: &str, secret: &str, now: DateTime<Utc>) -> ChatSession {
-    let seconds = CHAT_TOKEN_HOURS * 3600;
-    let token = rill_client::token::user_token(user_id, secret, now.timestamp(), Some(seconds));
-    ChatSession {
-        api_key: api_key.to_owned(),
-        base_url: base_url.to_owned(),
-        user_id: user_id.to_owned(),
-        token,
-        expires_at: now + chrono::Duration::seconds(seconds),
-    }
+/// The SHA-256 of a token, in hex: the key its row is stored under.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Compares two strings in time that depends on their lengths only, not on where they differ.
+pub fn constant_time_eq(left: &str, right: &str) -> bool {
+    let (left, right) = (left.as_bytes(), right.as_bytes());
+    left.len() == right.len() && left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
 
     #[test]
-    fn a_chat_token_names_the_member_and_lasts_a_day() {
-        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let session = chat_session("key", "http://chat", "ann", "secret-canary", now);
-        let parts: Vec<&str> = session.token.split('.').collect();
-        assert_eq!(parts.len(), 3);
-        let claims: serde_json::Value =
-            serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap())
-                .unwrap();
-        assert_eq!(claims["user_id"], "ann");
-        assert_eq!(claims["iat"].as_f64(), Some(1_800_000_000.0));
-        assert_eq!(claims["exp"].as_f64(), Some(1_800_086_400.0));
-        assert_eq!(session.expires_at, now + chrono::Duration::hours(24));
-        assert!(!session.token.contains("secret-canary"));
+    fn tokens_are_random_urlsafe_and_stored_as_their_hash() {
+        let (first, second) = (random_token().unwrap(), random_token().unwrap());
+        assert_ne!(first, second);
+        assert_eq!(first.expose().len(), 43);
+        assert!(first.expose().bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_'));
+        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert!(constant_time_eq("abc", "abc"));
+        assert!(!constant_time_eq("abc", "abd") && !constant_time_eq("abc", "ab"));
     }
 }

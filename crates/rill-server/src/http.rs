@@ -225,6 +225,19 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let app = router(state.clone());
+    serve_app(listener, state, app, shutdown).await
+}
+
+/// [`serve`] with the router given: the binary puts other routes (the Hub's) in front of the engine's
+/// [`router`], which it passes as their fallback. The connection limits, timeouts and shutdown are the same for
+/// every route.
+pub async fn serve_app(
+    listener: TcpListener,
+    state: AppState,
+    app: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let limits = ConnectionLimits::resolve(state.http_config(), file_descriptor_limit());
     tracing::info!(
         file_descriptors = limits.file_descriptors,
@@ -237,7 +250,6 @@ pub async fn serve(
         trusted_proxies: state.http_config().trusted_proxies.clone(),
         open: Mutex::new((0, HashMap::new())),
     });
-    let app = router(state.clone());
     // Each connection task holds a receiver; shutdown waits for the last one to go (`closed`), so no set of
     // task handles has to be kept and reaped.
     let (closing_sender, closing) = watch::channel(false);

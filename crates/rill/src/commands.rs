@@ -1,4 +1,4 @@
-//! The `serve` and `app` commands.
+//! The `serve` and `app` commands (the `hub` commands are in `hub.rs`).
 
 use crate::output;
 use anyhow::Context as _;
@@ -48,8 +48,25 @@ impl StoreFlags {
         }
     }
 
+    /// The Hub's store beside the engine's: `hub.db` in the same directory, or the same PostgreSQL database and
+    /// schema (its tables are prefixed `hub_`). It needs few connections: sign-ins and admin changes.
+    pub(crate) fn hub_database(&self) -> rill_hub::store::HubDatabase {
+        match &self.database_url {
+            None => rill_hub::store::HubDatabase::Sqlite,
+            Some(url) => rill_hub::store::HubDatabase::Postgres {
+                url: url.clone(),
+                schema: self.database_schema.clone(),
+                max_connections: self.database_connections.clamp(1, 4),
+            },
+        }
+    }
+
+    pub(crate) fn uses_postgres(&self) -> bool {
+        self.database_url.is_some()
+    }
+
     /// Where the rows are, for people: never the URL itself, which may hold a password.
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.database_url {
             None => format!("SQLite in {}", self.data_dir.display()),
             Some(_) => "PostgreSQL".to_owned(),
@@ -122,7 +139,12 @@ pub(crate) struct ConnectionFlags {
     uploads_url: Option<String>,
 }
 
-pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: ConnectionFlags) -> anyhow::Result<()> {
+pub(crate) async fn serve(
+    flags: &StoreFlags,
+    listen: SocketAddr,
+    limits: ConnectionFlags,
+    hub_flags: &crate::hub::HubServeFlags,
+) -> anyhow::Result<()> {
     // A bad URL or missing keys are told before anything is opened; whether the bucket answers, at start below.
     let uploads_s3 = match &limits.uploads_url {
         None => None,
@@ -149,6 +171,8 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
             app
         }
     };
+    let public_url = limits.public_url.clone();
+    let hub = crate::hub::prepare(flags, hub_flags, public_url.as_deref(), limits.trusted_proxies.clone()).await?;
     let http = HttpConfig {
         max_connections: limits.max_connections,
         max_connections_per_address: limits.max_connections_per_address,
@@ -175,9 +199,13 @@ pub(crate) async fn serve(flags: &StoreFlags, listen: SocketAddr, limits: Connec
         "Chat API: http://{address}  (app id {}, api key {}; {list_hint} shows the secret)",
         default_app.id, default_app.api_key
     ));
+    hub.announce(public_url.as_deref().unwrap_or(&format!("http://{address}")), flags);
     output::line(&format!("Store: {}", flags.describe()));
     output::line(&format!("Uploads: {uploads}"));
-    rill_server::http::serve(listener, state, wait_for_signal()).await?;
+    // The Hub's routes (`/`, `/hub/...`) come first; every other request goes to the engine's router, whose own
+    // fallback answers unknown routes in Stream's error format.
+    let app = rill_hub::api::router(hub.state.clone()).fallback_service(rill_server::app::router(state.clone()));
+    rill_server::http::serve_app(listener, state, app, wait_for_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! The `rill` command: runs the engine (`rill serve`), manages apps (`rill app ...`) and measures it
-//! (`rill bench`). Composition only: configuration from flags and `RILL_*` variables, logging, and wiring the
+//! The `rill` command: runs the engine and the Hub (`rill serve`), manages apps (`rill app ...`) and the Hub's
+//! workspace (`rill hub ...`), and measures the engine (`rill bench`). Composition only: configuration from flags and `RILL_*` variables, logging, and wiring the
 //! store, the engine and the shutdown signal together.
 
 mod bench;
 mod commands;
+mod hub;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,13 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         limits: commands::ConnectionFlags,
+        #[command(flatten)]
+        hub: hub::HubServeFlags,
+    },
+    /// Manage the Hub's workspace: members, projects, one-time sign-in links (while the server runs or not).
+    Hub {
+        #[command(subcommand)]
+        command: HubCommand,
     },
     /// Manage chat apps (each has its own App ID, API key and secret).
     App {
@@ -128,6 +136,117 @@ enum AppCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum HubCommand {
+    /// Workspace members.
+    Member {
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// Projects.
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
+    },
+    /// Print a fresh one-time sign-in link for a member (a locked-out admin), usable once within 24 hours.
+    SignInLink {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        /// The member's email.
+        #[arg(long, env = "RILL_HUB_EMAIL")]
+        email: String,
+        #[command(flatten)]
+        url: hub::HubUrlFlag,
+    },
+}
+
+#[derive(Subcommand)]
+enum MemberCommand {
+    /// Add a member. With --password-stdin they can sign in at once; without it an invite link is printed.
+    Add {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        #[arg(long, env = "RILL_HUB_EMAIL")]
+        email: String,
+        #[arg(long, env = "RILL_HUB_NAME")]
+        name: String,
+        /// Make them an admin.
+        #[arg(long)]
+        admin: bool,
+        /// Read their password (at least 12 characters) from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        url: hub::HubUrlFlag,
+    },
+    /// Remove a member: their sessions end at once. The last admin cannot be removed.
+    Remove {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        #[arg(long, env = "RILL_HUB_EMAIL")]
+        email: String,
+    },
+    /// List the members.
+    List {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        /// Print [{"id","email","name","role","has_password","created_at"}].
+        #[arg(long, env = "RILL_JSON")]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Add a project.
+    Add {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        #[arg(long, env = "RILL_HUB_PROJECT")]
+        name: String,
+        /// A member's email (repeat for several).
+        #[arg(long = "member")]
+        members: Vec<String>,
+    },
+    /// Mark a project completed.
+    Complete {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        #[arg(long, env = "RILL_HUB_PROJECT")]
+        name: String,
+    },
+    /// Make a completed project active again.
+    Reopen {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        #[arg(long, env = "RILL_HUB_PROJECT")]
+        name: String,
+    },
+}
+
+async fn run_hub(command: HubCommand) -> anyhow::Result<()> {
+    use rill_hub::model::ProjectStatus;
+    match command {
+        HubCommand::Member { command: MemberCommand::Add { store, email, name, admin, password_stdin, url } } => {
+            hub::member_add(&store, &email, &name, admin, password_stdin, &url).await
+        }
+        HubCommand::Member { command: MemberCommand::Remove { store, email } } => {
+            hub::member_remove(&store, &email).await
+        }
+        HubCommand::Member { command: MemberCommand::List { store, json } } => hub::member_list(&store, json).await,
+        HubCommand::Project { command: ProjectCommand::Add { store, name, members } } => {
+            hub::project_add(&store, &name, &members).await
+        }
+        HubCommand::Project { command: ProjectCommand::Complete { store, name } } => {
+            hub::project_set_status(&store, &name, ProjectStatus::Completed).await
+        }
+        HubCommand::Project { command: ProjectCommand::Reopen { store, name } } => {
+            hub::project_set_status(&store, &name, ProjectStatus::Active).await
+        }
+        HubCommand::SignInLink { store, email, url } => hub::sign_in_link(&store, &email, &url).await,
+    }
+}
+
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("RILL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -151,7 +270,8 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { store, listen, limits } => commands::serve(&store, listen, limits).await,
+            Command::Serve { store, listen, limits, hub } => commands::serve(&store, listen, limits, &hub).await,
+            Command::Hub { command } => run_hub(command).await,
             Command::App { command: AppCommand::Create { store, name, plan, json } } => {
                 commands::create_app(&store, &name, &plan, json).await
             }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod durability;
+mod hub;
 mod hub_integration;
 mod hub_moderation;
 mod provision;

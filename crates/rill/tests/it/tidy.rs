@@ -178,3 +178,40 @@ fn route_handlers_write_through_commit() {
         .collect();
     assert!(offending.is_empty(), "route modules writing around AppState::commit: {offending:?}");
 }
+
+/// The Hub reaches the engine only through the Stream protocol: `rill-hub` depends on no transport crate and
+/// uses nothing of `rill-core` but `secret` (and the `error` its functions return).
+#[test]
+fn the_hub_uses_no_engine_internals() {
+    let root = workspace_root().join("crates/rill-hub");
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(!manifest.contains("rill-server"), "rill-hub must not depend on rill-server");
+    let mut files = Vec::new();
+    files_with_extension(&root.join("src"), "rs", &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (at, _) in text.match_indices("rill_core::") {
+            let path = &text[at + "rill_core::".len()..];
+            assert!(
+                path.starts_with("secret") || path.starts_with("error"),
+                "{} uses rill_core::{}",
+                file.display(),
+                path.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).next().unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_hubs_backends_have_the_same_migrations() {
+    let names = |backend: &str| -> Vec<String> {
+        let folder = workspace_root().join("crates/rill-hub/migrations").join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names("sqlite"), names("postgres"));
+}
