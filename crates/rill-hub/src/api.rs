@@ -9,6 +9,7 @@
 
 mod extract;
 mod handlers;
+mod integration;
 mod views;
 
 use crate::error::HubError;
@@ -38,6 +39,8 @@ pub struct HubConfig {
 #[derive(Clone)]
 pub struct HubState {
     pub workspace: Workspace,
+    pub connector: crate::connector::Connector,
+    pub provisioner: crate::provisioner::Provisioner,
     pub config: Arc<HubConfig>,
     pub limiter: Arc<SignInLimiter>,
 }
@@ -45,7 +48,16 @@ pub struct HubState {
 impl HubState {
     pub fn new(workspace: Workspace, config: HubConfig) -> HubState {
         let limiter = Arc::new(SignInLimiter::new(config.limits));
-        HubState { workspace, config: Arc::new(config), limiter }
+        let connector = crate::connector::Connector::new(workspace.store.clone(), None);
+        let provisioner = crate::provisioner::Provisioner::new(workspace.clone(), connector.clone());
+        HubState { workspace, connector, provisioner, config: Arc::new(config), limiter }
+    }
+
+    /// The same state, reaching the built-in engine in process.
+    pub fn with_built_in(mut self, engine: Arc<dyn rill_client::LocalService>) -> HubState {
+        self.connector = crate::connector::Connector::new(self.workspace.store.clone(), Some(engine));
+        self.provisioner = crate::provisioner::Provisioner::new(self.workspace.clone(), self.connector.clone());
+        self
     }
 }
 
@@ -76,6 +88,10 @@ pub fn router(state: HubState) -> Router {
         .route("/members/{id}", patch(handlers::change_member).delete(handlers::remove_member))
         .route("/projects", get(handlers::list_projects).post(handlers::add_project))
         .route("/projects/{id}", patch(handlers::change_project))
+        .route("/integration", get(integration::get_integration).put(integration::save_integration))
+        .route("/integration/test", post(integration::test_integration))
+        .route("/chat/session", get(integration::chat_session_of))
+        .route("/provisioning", get(integration::provisioning_status).post(integration::provision_now))
         .fallback(|| async { HubError::not_found("no such Hub API route") })
         .method_not_allowed_fallback(|| async {
             HubError::new(405, "method_not_allowed", "this route does not take that method")

@@ -7,11 +7,23 @@
 /// A committed change of the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    MemberAdded { member_id: String },
-    MemberChanged { member_id: String },
-    MemberRemoved { member_id: String },
-    ProjectAdded { project_id: String },
-    ProjectChanged { project_id: String },
+    MemberAdded {
+        member_id: String,
+    },
+    MemberChanged {
+        member_id: String,
+    },
+    MemberRemoved {
+        member_id: String,
+    },
+    ProjectAdded {
+        project_id: String,
+    },
+    ProjectChanged {
+        project_id: String,
+    },
+    /// The chat backend's settings were saved.
+    IntegrationChanged,
 }
 
 pub trait ChangeHook: Send + Sync {

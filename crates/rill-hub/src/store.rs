@@ -249,6 +249,11 @@ impl HubStore {
         self.read(|tx| Box::pin(rows::members(tx))).await
     }
 
+    /// Removed members, most recently removed first.
+    pub async fn former_members(&self) -> HubResult<Vec<Member>> {
+        self.read(|tx| Box::pin(rows::former_members(tx))).await
+    }
+
     /// Changes a member's name or role; `None` when there is no such member, `last_admin` (409) when it would
     /// leave the workspace without an admin.
     pub async fn update_member(&self, id: &str, changes: MemberChanges) -> HubResult<Option<Member>> {

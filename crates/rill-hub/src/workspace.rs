@@ -99,6 +99,20 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Appends an audit line for an action outside the workspace's own rules (the integration, moderation).
+    pub async fn record(&self, actor: &Actor, action: &str, target: &str, result: &str) {
+        let entry = NewAudit {
+            at: self.clock.now(),
+            actor: actor.audit_name(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            result: result.to_owned(),
+        };
+        if let Err(error) = self.store.append_audit(entry).await {
+            tracing::error!(%error, action, "cannot write an audit line");
+        }
+    }
+
     async fn audit(&self, actor: &Actor, action: &str, target: &str, result: &HubResult<impl Sized>) {
         let result = match result {
             Ok(_) => "ok".to_owned(),

@@ -172,7 +172,7 @@ pub(crate) async fn serve(
         }
     };
     let public_url = limits.public_url.clone();
-    let hub = crate::hub::prepare(flags, hub_flags, public_url.as_deref(), limits.trusted_proxies.clone()).await?;
+    let trusted_proxies = limits.trusted_proxies.clone();
     let http = HttpConfig {
         max_connections: limits.max_connections,
         max_connections_per_address: limits.max_connections_per_address,
@@ -188,6 +188,9 @@ pub(crate) async fn serve(
         ..GatewayConfig::default()
     };
     let state = AppState::new(store, gateway).await.map_err(|error| anyhow::anyhow!(error.detail))?;
+    let engine = Arc::new(rill_server::local::EngineService::new(state.clone()));
+    let hub =
+        crate::hub::prepare(flags, hub_flags, public_url.as_deref(), trusted_proxies, engine, &default_app).await?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
     output::line(&format!("Rill is listening on http://{address}"));

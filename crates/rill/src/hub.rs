@@ -53,16 +53,41 @@ pub(crate) async fn prepare(
     hub: &HubServeFlags,
     public_url: Option<&str>,
     trusted_proxies: Vec<std::net::IpAddr>,
+    engine: Arc<dyn rill_client::LocalService>,
+    default_app: &rill_core::model::App,
 ) -> anyhow::Result<ServedHub> {
-    let workspace = open_workspace(flags).await?;
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let mut workspace = open_workspace(flags).await?;
+    workspace.hooks = Arc::new(rill_hub::provisioner::WakeHook(wake.clone()));
     let first = rill_hub::bootstrap::bootstrap(&workspace, &hub.admin_email).await?;
     if let Some(first) = &first {
         output::progress(&format!("created the workspace and its admin {}", first.admin.email));
     }
+    connect_built_in(&workspace, default_app).await?;
     spawn_expiry(workspace.clone());
     let secure_cookies = hub.behind_tls || public_url.is_some_and(|url| url.starts_with("https://"));
     let config = HubConfig { secure_cookies, trusted_proxies, ..HubConfig::default() };
-    Ok(ServedHub { state: HubState::new(workspace, config), first_link: first.map(|first| first.sign_in_token) })
+    let state = HubState::new(workspace, config).with_built_in(engine);
+    state.provisioner.clone().spawn(wake);
+    Ok(ServedHub { state, first_link: first.map(|first| first.sign_in_token) })
+}
+
+/// A workspace never connected is connected to the built-in engine's default app (the first run's), so the
+/// Hub works out of the box; an admin may point it elsewhere later.
+async fn connect_built_in(workspace: &Workspace, app: &rill_core::model::App) -> anyhow::Result<()> {
+    let connector = rill_hub::connector::Connector::new(workspace.store.clone(), None);
+    if connector.integration().await?.is_some() {
+        return Ok(());
+    }
+    let integration = rill_hub::integration::Integration {
+        base_url: rill_hub::integration::BUILT_IN.to_owned(),
+        api_key: app.api_key.clone(),
+        api_secret: app.api_secret.expose().to_owned(),
+        app_id: Some(app.id),
+    };
+    connector.save(&integration, workspace.clock.now()).await?;
+    output::progress(&format!("connected the workspace to the built-in chat engine (app {})", app.id));
+    Ok(())
 }
 
 /// Deletes expired sessions and links every hour (they are refused when expired anyway; this keeps the tables

@@ -69,6 +69,14 @@ pub(crate) async fn members(tx: &mut dyn Tx) -> HubResult<Vec<Member>> {
     tx.query(&sql, &[]).await?.iter().map(|row| member_from(row, 0)).collect()
 }
 
+/// Removed members, most recently removed first: provisioning takes them out of the chat backend. Cost: the
+/// members table (a workspace has hundreds).
+pub(crate) async fn former_members(tx: &mut dyn Tx) -> HubResult<Vec<Member>> {
+    let sql =
+        format!("SELECT {MEMBER_COLUMNS} FROM hub_members WHERE removed_at IS NOT NULL ORDER BY removed_at DESC, id");
+    tx.query(&sql, &[]).await?.iter().map(|row| member_from(row, 0)).collect()
+}
+
 /// Refuses a change that would leave no admin. The admins' rows are locked first (on PostgreSQL), so two admins
 /// demoting or removing each other at once cannot both succeed.
 async fn keep_an_admin(tx: &mut dyn Tx, leaving_id: &str) -> HubResult<()> {

@@ -144,6 +144,9 @@ async fn removing_a_member_ends_their_sessions_links_and_projects(backend: TestB
     assert!(store.project_by_name("apollo").await.unwrap().unwrap().member_ids.is_empty());
     assert_eq!(store.remove_member(&bea.id, now()).await.unwrap(), None, "already removed");
     assert_eq!(store.members().await.unwrap().len(), 1);
+    let former = store.former_members().await.unwrap();
+    assert_eq!(former.len(), 1, "the removed member is listed as former");
+    assert_eq!((former[0].id.as_str(), former[0].removed_at), (bea.id.as_str(), removed.removed_at));
 }
 
 async fn sessions_are_found_by_hash_until_they_expire(backend: TestBackend) {

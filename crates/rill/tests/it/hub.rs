@@ -180,3 +180,176 @@ async fn a_link_printed_by_sign_in_link_signs_in_against_the_running_server() {
     assert_eq!(me(&served.base_url, &cookie.unwrap()).await, 200);
     assert_eq!(use_link(&served.base_url, token_of(&printed), None).await.0, 400);
 }
+
+/// Calls a Hub route as a signed-in session (cookie and CSRF token).
+async fn hub_call(
+    base_url: &str,
+    session: &(String, String),
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = http()
+        .request(method, format!("{base_url}{path}"))
+        .header("cookie", &session.0)
+        .header("x-csrf-token", &session.1);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A fresh server's workspace is connected to its built-in engine; an admin reads the integration (the secret
+/// masked), tests and saves keys (a failing test saves nothing unless asked), and every member gets a 24-hour
+/// chat token that the engine takes.
+#[tokio::test]
+async fn a_fresh_workspace_is_connected_to_its_engine_and_signs_chat_tokens() {
+    let place = Place::new();
+    let served = serve(&place).await;
+    let base = served.base_url.clone();
+    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
+    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
+    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
+    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let apps: Value =
+        serde_json::from_str(&run(&place, &["app", "list", "--data-dir", place.dir(), "--json"]).await).unwrap();
+    let (key, secret) =
+        (apps[0]["api_key"].as_str().unwrap().to_owned(), apps[0]["api_secret"].as_str().unwrap().to_owned());
+
+    let (status, integration) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/integration", None).await;
+    assert_eq!(status, 200, "{integration}");
+    assert_eq!((integration["built_in"].as_bool(), integration["api_key"].as_str()), (Some(true), Some(key.as_str())));
+    assert_eq!(integration["api_secret"], format!("••••{}", &secret[secret.len() - 4..]));
+    assert!(!integration.to_string().contains(&secret), "the secret is never returned");
+
+    let (_, session) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/chat/session", None).await;
+    assert_eq!(session["api_key"], key.as_str());
+    assert_eq!(session["base_url"], base.as_str(), "the built-in engine shares the Hub's origin");
+    let token = session["token"].as_str().unwrap();
+    let engine = reqwest::Client::new()
+        .get(format!("{base}/app?api_key={key}"))
+        .header("authorization", token)
+        .header("stream-auth-type", "jwt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(engine.status().as_u16(), 200, "the engine takes the Hub's token");
+    let expires = chrono::DateTime::parse_from_rfc3339(session["expires_at"].as_str().unwrap()).unwrap();
+    let hours = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!((23.9..=24.0).contains(&hours), "{hours}");
+    assert!(!session.to_string().contains(&secret));
+
+    let test = |body: Value| hub_call(&base, &admin, reqwest::Method::POST, "/hub/api/integration/test", Some(body));
+    assert_eq!(test(json!({"api_key": key, "api_secret": "wrong"})).await.1["test"]["code"], "wrong_secret");
+    assert_eq!(test(json!({"api_key": "nope", "api_secret": secret})).await.1["test"]["code"], "wrong_api_key");
+    assert_eq!(
+        test(json!({"api_key": key, "app_id": 7})).await.1["test"]["code"],
+        "app_id_mismatch",
+        "the stored secret is used"
+    );
+    let save = |body: Value| hub_call(&base, &admin, reqwest::Method::PUT, "/hub/api/integration", Some(body));
+    let refused = save(json!({"api_key": key, "api_secret": "wrong"})).await.1;
+    assert_eq!((refused["saved"].as_bool(), refused["test"]["code"].as_str()), (Some(false), Some("wrong_secret")));
+    let anyway = save(json!({"base_url": "http://127.0.0.1:9", "api_key": key, "save_anyway": true})).await.1;
+    assert_eq!(
+        (anyway["saved"].as_bool(), anyway["test"]["code"].as_str()),
+        (Some(true), Some("unreachable")),
+        "{anyway}"
+    );
+    let back = save(json!({"base_url": "built-in", "api_key": key})).await.1;
+    assert_eq!((back["saved"].as_bool(), back["test"]["code"].as_str()), (Some(true), Some("connected")), "{back}");
+
+    // A member gets a chat token, not the integration.
+    let add = [
+        "hub",
+        "member",
+        "add",
+        "--data-dir",
+        place.dir(),
+        "--email",
+        "bea@x.test",
+        "--name",
+        "Bea",
+        "--password-stdin",
+    ];
+    run_with_stdin(&place, &add, "bea's long password\n").await;
+    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
+    let response = http().post(format!("{base}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let bea = (cookie, body["csrf_token"].as_str().unwrap().to_owned());
+    assert_eq!(hub_call(&base, &bea, reqwest::Method::GET, "/hub/api/integration", None).await.0, 403);
+    let (status, session) = hub_call(&base, &bea, reqwest::Method::GET, "/hub/api/chat/session", None).await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(session["user_id"], body["member"]["id"]);
+}
+
+/// The first start provisions the workspace on the built-in engine (the admin's chat user, `#general`,
+/// `#engineering`); a project made through the Hub gets its channel without anyone asking, and a run on demand
+/// reports what it changed.
+#[tokio::test]
+async fn the_workspace_is_provisioned_on_its_engine_and_follows_changes() {
+    let place = Place::new();
+    let served = serve(&place).await;
+    let base = served.base_url.clone();
+    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
+    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
+    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
+    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let admin_id = body["member"]["id"].as_str().unwrap().to_owned();
+    let apps: Value =
+        serde_json::from_str(&run(&place, &["app", "list", "--data-dir", place.dir(), "--json"]).await).unwrap();
+    let engine = rill_client::Client::server(
+        &base,
+        apps[0]["api_key"].as_str().unwrap(),
+        apps[0]["api_secret"].as_str().unwrap(),
+    );
+    let members_of = |channel: &str| {
+        let query = json!({"type": "team", "id": channel, "filter_conditions": {}}).to_string();
+        let engine = engine.clone();
+        async move {
+            let found = engine.raw(reqwest::Method::GET, "/members", &[("payload", &query)], None).await.unwrap();
+            found.body["members"].as_array().map(|members| {
+                members.iter().map(|m| m["user_id"].as_str().unwrap_or_default().to_owned()).collect::<Vec<_>>()
+            })
+        }
+    };
+    let eventually = move |channel: String, wanted: Vec<String>| async move {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let found = members_of(&channel).await;
+            if found.as_ref() == Some(&wanted) || std::time::Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    assert_eq!(eventually("general".into(), vec![admin_id.clone()]).await, Some(vec![admin_id.clone()]));
+    assert_eq!(eventually("engineering".into(), vec![admin_id.clone()]).await, Some(vec![admin_id.clone()]));
+
+    let (status, project) = hub_call(
+        &base,
+        &admin,
+        reqwest::Method::POST,
+        "/hub/api/projects",
+        Some(json!({"name": "Apollo", "member_ids": [admin_id]})),
+    )
+    .await;
+    assert!((200..300).contains(&status), "{project}");
+    let project_id = project["project"]["id"].as_str().or(project["id"].as_str()).unwrap().to_owned();
+    let channel = format!("project-{project_id}");
+    assert_eq!(
+        eventually(channel, vec![admin_id.clone()]).await,
+        Some(vec![admin_id.clone()]),
+        "the hook ran provisioning"
+    );
+
+    let (status, outcome) =
+        hub_call(&base, &admin, reqwest::Method::POST, "/hub/api/provisioning", Some(json!({}))).await;
+    assert_eq!((status, outcome["state"].as_str()), (200, Some("ok")), "{outcome}");
+    assert_eq!(outcome["changes"]["users_created"], 0, "nothing left to do: {outcome}");
+    let (_, last) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/provisioning", None).await;
+    assert_eq!(last["state"], "ok");
+}
