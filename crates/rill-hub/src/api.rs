@@ -10,6 +10,7 @@
 mod extract;
 mod handlers;
 mod integration;
+mod moderation;
 mod views;
 
 use crate::error::HubError;
@@ -92,6 +93,10 @@ pub fn router(state: HubState) -> Router {
         .route("/integration/test", post(integration::test_integration))
         .route("/chat/session", get(integration::chat_session_of))
         .route("/provisioning", get(integration::provisioning_status).post(integration::provision_now))
+        .route("/moderation/queue", get(moderation::queue))
+        .route("/moderation/actions", post(moderation::act))
+        .route("/audit", get(moderation::audit))
+        .route("/usage", get(moderation::usage))
         .fallback(|| async { HubError::not_found("no such Hub API route") })
         .method_not_allowed_fallback(|| async {
             HubError::new(405, "method_not_allowed", "this route does not take that method")

@@ -353,3 +353,101 @@ async fn the_workspace_is_provisioned_on_its_engine_and_follows_changes() {
     let (_, last) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/provisioning", None).await;
     assert_eq!(last["state"], "ok");
 }
+
+/// The Admin moderation panel through the Hub: a flagged message shows in the queue, a dismissal takes it out,
+/// a ban and its lift take effect on the engine, archiving freezes the channel, every action is in the audit
+/// trail, and usage reads the engine's.
+#[tokio::test]
+async fn admins_moderate_through_the_hub_and_every_action_is_audited() {
+    let place = Place::new();
+    let served = serve(&place).await;
+    let base = served.base_url.clone();
+    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
+    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
+    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
+    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let add = [
+        "hub",
+        "member",
+        "add",
+        "--data-dir",
+        place.dir(),
+        "--email",
+        "bea@x.test",
+        "--name",
+        "Bea",
+        "--password-stdin",
+    ];
+    run_with_stdin(&place, &add, "bea's long password\n").await;
+    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
+    let response = http().post(format!("{base}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
+    let bea_cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let bea_body: Value = response.json().await.unwrap();
+    let bea = (bea_cookie, bea_body["csrf_token"].as_str().unwrap().to_owned());
+    let chat = |session: (String, String)| {
+        let base = base.clone();
+        async move {
+            let (_, chat) = hub_call(&base, &session, reqwest::Method::GET, "/hub/api/chat/session", None).await;
+            rill_client::Client::with_token(
+                &base,
+                chat["api_key"].as_str().unwrap(),
+                Some(chat["token"].as_str().unwrap().to_owned()),
+            )
+        }
+    };
+    let (admin_chat, bea_chat) = (chat(admin.clone()).await, chat(bea.clone()).await);
+    // Provisioning puts Bea in #general (woken by the command line's change within its 30 s reconcile, or at once).
+    hub_call(&base, &admin, reqwest::Method::POST, "/hub/api/provisioning", Some(json!({}))).await;
+    let send = |client: rill_client::Client, text: &'static str| async move {
+        let body = json!({"message": {"text": text}});
+        client.raw(reqwest::Method::POST, "/channels/team/general/message", &[], Some(&body)).await.unwrap()
+    };
+    let sent = send(bea_chat.clone(), "buy cheap watches").await;
+    assert_eq!(sent.status, 201, "{}", sent.body);
+    let message_id = sent.body["message"]["id"].as_str().unwrap().to_owned();
+    let flag = json!({"target_message_id": message_id, "reason": "spam"});
+    assert_eq!(admin_chat.raw(reqwest::Method::POST, "/moderation/flag", &[], Some(&flag)).await.unwrap().status, 201);
+
+    let (status, queue) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/moderation/queue", None).await;
+    assert_eq!(status, 200, "{queue}");
+    assert_eq!(queue["items"][0]["message_id"], message_id.as_str());
+    assert_eq!(queue["items"][0]["reasons"], json!(["spam"]));
+    assert_eq!(hub_call(&base, &bea, reqwest::Method::GET, "/hub/api/moderation/queue", None).await.0, 403);
+    let act = |body: Value| hub_call(&base, &admin, reqwest::Method::POST, "/hub/api/moderation/actions", Some(body));
+    assert_eq!(act(json!({"action": "dismiss", "message_id": message_id})).await.0, 200);
+    let (_, queue) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/moderation/queue", None).await;
+    assert_eq!(queue["items"], json!([]), "a dismissed item leaves the queue");
+
+    let bea_id = bea_body["member"]["id"].as_str().unwrap();
+    assert_eq!(act(json!({"action": "ban", "user_id": bea_id, "reason": "spam"})).await.0, 200);
+    assert_eq!(send(bea_chat.clone(), "again").await.status, 403);
+    assert_eq!(act(json!({"action": "unban", "user_id": bea_id})).await.0, 200);
+    assert_eq!(send(bea_chat.clone(), "sorry").await.status, 201);
+    assert_eq!(
+        act(json!({"action": "mute", "user_id": bea_id, "channel_cid": "team:general", "minutes": 10})).await.0,
+        200
+    );
+    assert_eq!(send(bea_chat.clone(), "muted?").await.status, 403);
+    assert_eq!(act(json!({"action": "unmute", "user_id": bea_id, "channel_cid": "team:general"})).await.0, 200);
+    assert_eq!(act(json!({"action": "archive", "channel_cid": "team:general"})).await.0, 200);
+    assert_eq!(send(bea_chat.clone(), "frozen?").await.body["message"]["type"], "error");
+    assert_eq!(act(json!({"action": "unarchive", "channel_cid": "team:general"})).await.0, 200);
+    let (status, refused) = act(json!({"action": "ban", "user_id": "nobody-here", "reason": "x"})).await;
+    assert_eq!(status, 400, "the backend's refusal is passed on: {refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("does not exist"), "{refused}");
+
+    let (_, audit) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/audit", None).await;
+    let actions: Vec<(&str, &str)> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["action"].as_str().unwrap().starts_with("moderation."))
+        .map(|entry| (entry["action"].as_str().unwrap(), entry["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions.len(), 8, "{audit}");
+    assert_eq!(actions[0], ("moderation.ban", "refused: backend_refused"), "newest first");
+    assert!(actions.contains(&("moderation.dismiss", "ok")));
+    let (_, usage) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/usage", None).await;
+    assert_eq!((usage["estimate"].as_bool(), usage["plan"].as_str()), (Some(false), Some("enterprise")), "{usage}");
+    assert_eq!(usage["monthly_active_users"]["level"], "fine");
+}
