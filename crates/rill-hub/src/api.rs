@@ -11,6 +11,7 @@ mod extract;
 mod handlers;
 mod integration;
 mod moderation;
+mod push_settings;
 mod views;
 
 use crate::error::HubError;
@@ -97,6 +98,8 @@ pub fn router(state: HubState) -> Router {
         .route("/moderation/actions", post(moderation::act))
         .route("/audit", get(moderation::audit))
         .route("/usage", get(moderation::usage))
+        .route("/push", get(push_settings::get_push).put(push_settings::put_push))
+        .route("/push/test", post(push_settings::test))
         .fallback(|| async { HubError::not_found("no such Hub API route") })
         .method_not_allowed_fallback(|| async {
             HubError::new(405, "method_not_allowed", "this route does not take that method")

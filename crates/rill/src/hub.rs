@@ -208,6 +208,32 @@ pub(crate) async fn project_set_status(flags: &StoreFlags, name: &str, status: P
     Ok(())
 }
 
+pub(crate) async fn audit(flags: &StoreFlags, limit: u32, json: bool) -> anyhow::Result<()> {
+    let entries = open_workspace(flags).await?.store.audit(limit.clamp(1, 100_000)).await?;
+    if json {
+        let list: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|entry| {
+                serde_json::json!({"at": entry.at.to_rfc3339(), "actor": entry.actor, "action": entry.action,
+                    "target": entry.target, "result": entry.result})
+            })
+            .collect();
+        output::line(&serde_json::to_string(&list)?);
+        return Ok(());
+    }
+    for entry in entries {
+        output::line(&format!(
+            "{}\t{}\t{}\t{}\t{}",
+            entry.at.to_rfc3339(),
+            entry.actor,
+            entry.action,
+            entry.target,
+            entry.result
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) async fn sign_in_link(flags: &StoreFlags, email: &str, url: &HubUrlFlag) -> anyhow::Result<()> {
     let workspace = open_workspace(flags).await?;
     let member = member_by_email(&workspace, email).await?;

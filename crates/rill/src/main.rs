@@ -158,6 +158,17 @@ enum HubCommand {
         #[command(flatten)]
         url: hub::HubUrlFlag,
     },
+    /// Print the audit trail (member, project, integration and moderation actions), newest first.
+    Audit {
+        #[command(flatten)]
+        store: commands::StoreFlags,
+        /// How many lines.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// One JSON array of {"at","actor","action","target","result"}.
+        #[arg(long, env = "RILL_JSON")]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -244,6 +255,7 @@ async fn run_hub(command: HubCommand) -> anyhow::Result<()> {
             hub::project_set_status(&store, &name, ProjectStatus::Active).await
         }
         HubCommand::SignInLink { store, email, url } => hub::sign_in_link(&store, &email, &url).await,
+        HubCommand::Audit { store, limit, json } => hub::audit(&store, limit, json).await,
     }
 }
 

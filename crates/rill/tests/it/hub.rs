@@ -16,9 +16,14 @@ struct Served {
 }
 
 async fn serve(place: &Place) -> Served {
+    serve_with(place, &[]).await
+}
+
+async fn serve_with(place: &Place, flags: &[&str]) -> Served {
     let mut child = place
         .command()
         .args(["serve", "--data-dir", place.dir(), "--listen", "127.0.0.1:0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .kill_on_drop(true)
@@ -447,7 +452,77 @@ async fn admins_moderate_through_the_hub_and_every_action_is_audited() {
     assert_eq!(actions.len(), 8, "{audit}");
     assert_eq!(actions[0], ("moderation.ban", "refused: backend_refused"), "newest first");
     assert!(actions.contains(&("moderation.dismiss", "ok")));
+    let printed: Value =
+        serde_json::from_str(&run(&place, &["hub", "audit", "--data-dir", place.dir(), "--json"]).await).unwrap();
+    assert_eq!(printed[0]["action"], "moderation.ban", "rill hub audit prints the same trail, newest first");
     let (_, usage) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/usage", None).await;
     assert_eq!((usage["estimate"].as_bool(), usage["plan"].as_str()), (Some(false), Some("enterprise")), "{usage}");
     assert_eq!(usage["monthly_active_users"]["level"], "fine");
+}
+
+/// Push settings through the Hub reach the chat app (and are never read back), a bad service account is refused
+/// before anything is written, and a test push reaches the admin's device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_settings_go_to_the_chat_app_and_a_test_push_reaches_a_device() {
+    let (fcm, apns) = (rill_push::testing::FakeFcm::start().await, rill_push::testing::FakeApns::start().await);
+    let place = Place::new();
+    let ca = apns.client_options().ca_file.unwrap();
+    let served = serve_with(&place, &["--fcm-base-url", &fcm.base_url(), "--push-ca-file", ca.to_str().unwrap()]).await;
+    let base = served.base_url.clone();
+    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
+    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
+    let (_, cookie, _) = use_link(&base, token_of(&link), Some("the admin's password")).await;
+    let body: Value = http()
+        .get(format!("{base}/hub/api/auth/me"))
+        .header("cookie", cookie.as_ref().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+
+    let bad = json!({"enabled": true, "firebase_credentials": "{\"type\": \"service_account\"}"});
+    let (status, refused) = hub_call(&base, &admin, reqwest::Method::PUT, "/hub/api/push", Some(bad)).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (400, Some("invalid_service_account")), "{refused}");
+    let settings = json!({
+        "enabled": true,
+        "firebase_credentials": fcm.service_account_json(),
+        "apns": {"p8": apns.p8_pem(), "key_id": apns.key_id(), "team_id": apns.team_id(), "bundle_id": "app.hub", "development": true},
+    });
+    let (status, saved) = hub_call(&base, &admin, reqwest::Method::PUT, "/hub/api/push", Some(settings)).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!((saved["enabled"].as_bool(), saved["firebase"]["configured"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(saved["apns"]["bundle_id"], "app.hub");
+    assert!(!saved.to_string().contains("PRIVATE KEY"), "credentials are never read back");
+    let apps: Value =
+        serde_json::from_str(&run(&place, &["app", "list", "--data-dir", place.dir(), "--json"]).await).unwrap();
+    let engine = rill_client::Client::server(
+        &base,
+        apps[0]["api_key"].as_str().unwrap(),
+        apps[0]["api_secret"].as_str().unwrap(),
+    );
+    let app = engine.raw(reqwest::Method::GET, "/app", &[], None).await.unwrap().body;
+    assert_eq!(app["app"]["push_notifications"]["firebase"]["enabled"], true, "written to the chat app");
+
+    let (_, chat) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/chat/session", None).await;
+    let me = rill_client::Client::with_token(
+        &base,
+        chat["api_key"].as_str().unwrap(),
+        Some(chat["token"].as_str().unwrap().to_owned()),
+    );
+    let device = json!({"id": "admin-phone", "push_provider": "firebase"});
+    assert_eq!(me.raw(reqwest::Method::POST, "/devices", &[], Some(&device)).await.unwrap().status, 201);
+    hub_call(&base, &admin, reqwest::Method::POST, "/hub/api/provisioning", Some(json!({}))).await;
+    let message = json!({"message": {"text": "hello team"}, "skip_push": true});
+    assert_eq!(
+        me.raw(reqwest::Method::POST, "/channels/team/general/message", &[], Some(&message)).await.unwrap().status,
+        201
+    );
+    let (status, tested) = hub_call(&base, &admin, reqwest::Method::POST, "/hub/api/push/test", Some(json!({}))).await;
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["failures"], json!([]), "{tested}");
+    assert_eq!(fcm.sends().len(), 1, "the test push reached the device");
+    assert_eq!(fcm.sends()[0]["token"], "admin-phone");
 }
