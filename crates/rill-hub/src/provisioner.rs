@@ -1,7 +1,8 @@
 //! Runs provisioning: after the integration is saved and after every member or project change (the
-//! [`WakeHook`] the workspace calls), and every 30 seconds to pick up what `rill hub` changed in another process
-//! or what failed before. One run at a time; its outcome is kept in the `provisioning` settings row, readable
-//! through `GET /hub/api/provisioning`.
+//! [`WakeHook`] the workspace calls); within two seconds of a change `rill hub` made in another process (the
+//! wanted state is read from the store every [`CHECK_EVERY`] and compared with the last run's); and every
+//! [`RECONCILE_EVERY`] regardless, to repair what changed on the backend or failed before. One run at a time;
+//! its outcome is kept in the `provisioning` settings row, readable through `GET /hub/api/provisioning`.
 
 use crate::connector::Connector;
 use crate::error::HubResult;
@@ -16,8 +17,10 @@ use tokio::sync::{Mutex, Notify};
 
 /// The settings row holding the last run's outcome.
 pub const STATUS_SETTING: &str = "provisioning";
-/// How often provisioning runs without being woken.
-pub const RECONCILE_EVERY: Duration = Duration::from_secs(30);
+/// How often the wanted state is read to notice changes made by another process (a few store reads).
+pub const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// How often provisioning runs when nothing changed.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(60);
 
 /// Wakes the provisioner after a change; never blocks.
 #[derive(Debug, Clone, Default)]
@@ -42,17 +45,33 @@ impl Provisioner {
         Provisioner { workspace, connector, running: Arc::new(Mutex::new(())) }
     }
 
-    /// Runs in the background until the process ends: woken by `wake`, else every [`RECONCILE_EVERY`].
+    /// Runs in the background until the process ends: when woken by `wake`, when the wanted state differs from
+    /// the last run's, and every [`RECONCILE_EVERY`].
     pub fn spawn(self, wake: Arc<Notify>) {
         tokio::spawn(async move {
+            let mut last_wanted: Option<String> = None;
+            let mut last_run = tokio::time::Instant::now();
+            let mut due = true;
             loop {
-                if let Err(error) = self.run_once().await {
-                    tracing::warn!(%error, "a provisioning run could not record its outcome");
+                let wanted = match self.chat_workspace().await {
+                    Ok(wanted) => Some(format!("{wanted:?}")),
+                    Err(error) => {
+                        tracing::warn!(%error, "reading the workspace for provisioning failed");
+                        None
+                    }
+                };
+                if due || wanted != last_wanted || last_run.elapsed() >= RECONCILE_EVERY {
+                    match self.run_once().await {
+                        Ok(status) if status["state"] == "ok" => last_wanted = wanted,
+                        Ok(_) => last_wanted = None,
+                        Err(error) => tracing::warn!(%error, "a provisioning run could not record its outcome"),
+                    }
+                    last_run = tokio::time::Instant::now();
                 }
-                tokio::select! {
-                    () = wake.notified() => {}
-                    () = tokio::time::sleep(RECONCILE_EVERY) => {}
-                }
+                due = tokio::select! {
+                    () = wake.notified() => true,
+                    () = tokio::time::sleep(CHECK_EVERY) => false,
+                };
             }
         });
     }
