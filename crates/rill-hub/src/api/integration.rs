@@ -122,6 +122,7 @@ pub(crate) async fn chat_session_of(
         &integration.api_secret,
         state.workspace.clock.now(),
     );
+    note_chat_token(&state, &signed_in.member.id).await?;
     Ok(Json(json!({
         "api_key": session.api_key,
         "base_url": session.base_url,
@@ -149,4 +150,34 @@ pub(crate) async fn provision_now(State(state): State<HubState>, Admin(admin): A
     let result = status["state"].as_str().unwrap_or("unknown").to_owned();
     state.workspace.record(&Actor::of(&admin.member), "provisioning.run", "chat backend", &result).await;
     Ok(Json(status))
+}
+
+/// The settings row of the members given a chat token in a month, for the usage estimate against a backend
+/// without a usage API.
+pub(crate) fn chat_tokens_setting(month: &str) -> String {
+    format!("chat_tokens:{month}")
+}
+
+/// Records that the member got a chat token this month (once per member and month).
+async fn note_chat_token(state: &HubState, member_id: &str) -> HubResult<()> {
+    let now = state.workspace.clock.now();
+    let key = chat_tokens_setting(&now.format("%Y-%m").to_string());
+    let row = state.workspace.store.setting(&key).await?;
+    let mut ids: Vec<String> = row
+        .and_then(|row| row.value["member_ids"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|id| id.as_str().map(str::to_owned))
+        .collect();
+    if ids.iter().any(|id| id == member_id) {
+        return Ok(());
+    }
+    ids.push(member_id.to_owned());
+    state.workspace.store.put_setting(&key, &json!({"member_ids": ids}), None, now).await
+}
+
+/// How many members got a chat token in `month`.
+pub(crate) async fn chat_tokens_in(state: &HubState, month: &str) -> HubResult<u64> {
+    let row = state.workspace.store.setting(&chat_tokens_setting(month)).await?;
+    Ok(row.and_then(|row| row.value["member_ids"].as_array().map(|ids| ids.len() as u64)).unwrap_or(0))
 }

@@ -200,7 +200,10 @@ pub(crate) async fn usage(State(state): State<HubState>, _admin: Admin) -> HubRe
     let month = state.workspace.clock.now().format("%Y-%m").to_string();
     let usage = match crate::usage::backend_usage(&client).await {
         Ok(Some(usage)) => usage,
-        Ok(None) => crate::usage::estimate("unknown", &month, state.workspace.store.members().await?.len() as u64),
+        Ok(None) => {
+            let given = crate::api::integration::chat_tokens_in(&state, &month).await?;
+            crate::usage::estimate("unknown", &month, given)
+        }
         Err(error) => return Err(HubError::new(502, "backend_refused", error)),
     };
     let meter = |meter: &crate::usage::Meter| {

@@ -526,3 +526,39 @@ async fn push_settings_go_to_the_chat_app_and_a_test_push_reaches_a_device() {
     assert_eq!(fcm.sends().len(), 1, "the test push reached the device");
     assert_eq!(fcm.sends()[0]["token"], "admin-phone");
 }
+
+/// Against a backend without a usage API (as hosted Stream), usage is the Hub's estimate: the members given a
+/// chat token this month, each once.
+#[tokio::test]
+async fn usage_against_another_backend_is_an_estimate_of_members_given_tokens() {
+    async fn fake(uri: axum::http::Uri) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        if uri.path() == "/app" {
+            return axum::Json(json!({"app": {"id": 1, "name": "Hosted"}})).into_response();
+        }
+        (axum::http::StatusCode::NOT_FOUND, axum::Json(json!({"code": 16, "message": "not here"}))).into_response()
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hosted = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(fake)).await });
+
+    let place = Place::new();
+    let served = serve(&place).await;
+    let base = served.base_url.clone();
+    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
+    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
+    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
+    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let connect = json!({"base_url": hosted, "api_key": "hosted-key", "api_secret": "hosted-secret", "app_id": 1});
+    let (_, saved) = hub_call(&base, &admin, reqwest::Method::PUT, "/hub/api/integration", Some(connect)).await;
+    assert_eq!((saved["saved"].as_bool(), saved["test"]["app_name"].as_str()), (Some(true), Some("Hosted")), "{saved}");
+    for _ in 0..2 {
+        let (status, session) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/chat/session", None).await;
+        assert_eq!((status, session["base_url"].as_str()), (200, Some(hosted.as_str())), "{session}");
+    }
+    let (status, usage) = hub_call(&base, &admin, reqwest::Method::GET, "/hub/api/usage", None).await;
+    assert_eq!(status, 200, "{usage}");
+    assert_eq!(usage["estimate"], true);
+    assert_eq!(usage["monthly_active_users"]["count"], 1, "one member got tokens, twice: {usage}");
+    assert!(usage["messages"].is_null(), "the Hub does not see messages");
+}
