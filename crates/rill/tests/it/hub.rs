@@ -186,6 +186,17 @@ async fn a_link_printed_by_sign_in_link_signs_in_against_the_running_server() {
     assert_eq!(use_link(&served.base_url, token_of(&printed), None).await.0, 400);
 }
 
+/// Signs the first admin in with the link the first run printed: their session (cookie, CSRF token) and the
+/// sign-in answer.
+async fn sign_in_first_admin(served: &Served) -> ((String, String), Value) {
+    let prefix = format!("Sign in (once, within 24 hours): {}/hub/sign-in#token=", served.base_url);
+    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link");
+    let (status, cookie, body) = use_link(&served.base_url, token_of(link), Some("the admin's password")).await;
+    assert_eq!(status, 200, "{body}");
+    let session = (cookie.expect("a session cookie"), body["csrf_token"].as_str().unwrap().to_owned());
+    (session, body)
+}
+
 /// Calls a Hub route as a signed-in session (cookie and CSRF token).
 async fn hub_call(
     base_url: &str,
@@ -214,10 +225,7 @@ async fn a_fresh_workspace_is_connected_to_its_engine_and_signs_chat_tokens() {
     let place = Place::new();
     let served = serve(&place).await;
     let base = served.base_url.clone();
-    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
-    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
-    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
-    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let (admin, _) = sign_in_first_admin(&served).await;
     let apps: Value =
         serde_json::from_str(&run(&place, &["app", "list", "--data-dir", place.dir(), "--json"]).await).unwrap();
     let (key, secret) =
@@ -299,10 +307,7 @@ async fn the_workspace_is_provisioned_on_its_engine_and_follows_changes() {
     let place = Place::new();
     let served = serve(&place).await;
     let base = served.base_url.clone();
-    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
-    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
-    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
-    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let (admin, body) = sign_in_first_admin(&served).await;
     let admin_id = body["member"]["id"].as_str().unwrap().to_owned();
     let apps: Value =
         serde_json::from_str(&run(&place, &["app", "list", "--data-dir", place.dir(), "--json"]).await).unwrap();
@@ -367,10 +372,7 @@ async fn admins_moderate_through_the_hub_and_every_action_is_audited() {
     let place = Place::new();
     let served = serve(&place).await;
     let base = served.base_url.clone();
-    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
-    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
-    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
-    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let (admin, _) = sign_in_first_admin(&served).await;
     let add = [
         "hub",
         "member",
@@ -469,19 +471,7 @@ async fn push_settings_go_to_the_chat_app_and_a_test_push_reaches_a_device() {
     let ca = apns.client_options().ca_file.unwrap();
     let served = serve_with(&place, &["--fcm-base-url", &fcm.base_url(), "--push-ca-file", ca.to_str().unwrap()]).await;
     let base = served.base_url.clone();
-    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
-    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
-    let (_, cookie, _) = use_link(&base, token_of(&link), Some("the admin's password")).await;
-    let body: Value = http()
-        .get(format!("{base}/hub/api/auth/me"))
-        .header("cookie", cookie.as_ref().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let (admin, _) = sign_in_first_admin(&served).await;
 
     let bad = json!({"enabled": true, "firebase_credentials": "{\"type\": \"service_account\"}"});
     let (status, refused) = hub_call(&base, &admin, reqwest::Method::PUT, "/hub/api/push", Some(bad)).await;
@@ -545,10 +535,7 @@ async fn usage_against_another_backend_is_an_estimate_of_members_given_tokens() 
     let place = Place::new();
     let served = serve(&place).await;
     let base = served.base_url.clone();
-    let prefix = format!("Sign in (once, within 24 hours): {base}/hub/sign-in#token=");
-    let link = served.lines.iter().find(|line| line.starts_with(&prefix)).expect("a sign-in link").clone();
-    let (_, cookie, body) = use_link(&base, token_of(&link), Some("the admin's password")).await;
-    let admin = (cookie.unwrap(), body["csrf_token"].as_str().unwrap().to_owned());
+    let (admin, _) = sign_in_first_admin(&served).await;
     let connect = json!({"base_url": hosted, "api_key": "hosted-key", "api_secret": "hosted-secret", "app_id": 1});
     let (_, saved) = hub_call(&base, &admin, reqwest::Method::PUT, "/hub/api/integration", Some(connect)).await;
     assert_eq!((saved["saved"].as_bool(), saved["test"]["app_name"].as_str()), (Some(true), Some("Hosted")), "{saved}");
