@@ -549,3 +549,60 @@ async fn usage_against_another_backend_is_an_estimate_of_members_given_tokens() 
     assert_eq!(usage["monthly_active_users"]["count"], 1, "one member got tokens, twice: {usage}");
     assert!(usage["messages"].is_null(), "the Hub does not see messages");
 }
+
+/// Every Stream-integration route of the Hub refuses a stranger (401) and a plain member (403, save the
+/// member's own chat session); a state-changing one without the session's CSRF token is refused too.
+#[tokio::test]
+async fn integration_routes_refuse_strangers_and_plain_members() {
+    let place = Place::new();
+    let served = serve(&place).await;
+    let base = served.base_url.clone();
+    let (admin, _) = sign_in_first_admin(&served).await;
+    let add = [
+        "hub",
+        "member",
+        "add",
+        "--data-dir",
+        place.dir(),
+        "--email",
+        "bea@x.test",
+        "--name",
+        "Bea",
+        "--password-stdin",
+    ];
+    run_with_stdin(&place, &add, "bea's long password\n").await;
+    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
+    let response = http().post(format!("{base}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let bea = (cookie, body["csrf_token"].as_str().unwrap().to_owned());
+    let stranger = (String::new(), String::new());
+    use reqwest::Method;
+    let routes = [
+        (Method::GET, "/hub/api/integration", None),
+        (Method::PUT, "/hub/api/integration", Some(json!({"api_key": "k"}))),
+        (Method::POST, "/hub/api/integration/test", Some(json!({"api_key": "k"}))),
+        (Method::GET, "/hub/api/provisioning", None),
+        (Method::POST, "/hub/api/provisioning", Some(json!({}))),
+        (Method::GET, "/hub/api/moderation/queue", None),
+        (Method::POST, "/hub/api/moderation/actions", Some(json!({"action": "unban", "user_id": "x"}))),
+        (Method::GET, "/hub/api/audit", None),
+        (Method::GET, "/hub/api/usage", None),
+        (Method::GET, "/hub/api/push", None),
+        (Method::PUT, "/hub/api/push", Some(json!({"enabled": false}))),
+        (Method::POST, "/hub/api/push/test", Some(json!({}))),
+    ];
+    for (method, path, body) in routes {
+        let (status, answer) = hub_call(&base, &stranger, method.clone(), path, body.clone()).await;
+        assert_eq!(status, 401, "a stranger at {method} {path}: {answer}");
+        let (status, answer) = hub_call(&base, &bea, method.clone(), path, body.clone()).await;
+        assert_eq!(status, 403, "a plain member at {method} {path}: {answer}");
+        if method != Method::GET {
+            let no_csrf = (admin.0.clone(), "wrong".to_owned());
+            let (status, answer) = hub_call(&base, &no_csrf, method.clone(), path, body).await;
+            assert_eq!((status, answer["error"]["code"].as_str()), (403, Some("csrf")), "{method} {path}");
+        }
+    }
+    assert_eq!(hub_call(&base, &stranger, Method::GET, "/hub/api/chat/session", None).await.0, 401);
+    assert_eq!(hub_call(&base, &bea, Method::GET, "/hub/api/chat/session", None).await.0, 200);
+}
