@@ -11,6 +11,7 @@ mod extract;
 mod handlers;
 mod integration;
 mod moderation;
+mod pages;
 mod push_settings;
 mod views;
 
@@ -35,6 +36,8 @@ pub struct HubConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client, for the per-address sign-in limit.
     pub trusted_proxies: Vec<IpAddr>,
     pub limits: Limits,
+    /// Where the web app's files come from: built in, or a directory while developing it.
+    pub web: rill_web::WebAssets,
 }
 
 /// What the handlers share. Cheap to clone.
@@ -78,7 +81,7 @@ impl IntoResponse for HubError {
     }
 }
 
-/// The Hub's routes: the API under `/hub/api/`, a placeholder page at `/hub/` (and the pages links point to),
+/// The Hub's routes: the API under `/hub/api/`, the web app under `/hub/` (see [`pages`]),
 /// and `/` redirecting to `/hub/`. Every other path is left to whatever the binary puts behind it (the engine).
 pub fn router(state: HubState) -> Router {
     let api = Router::new()
@@ -110,24 +113,9 @@ pub fn router(state: HubState) -> Router {
         .nest("/hub/api", api)
         .route("/", get(|| async { Redirect::temporary("/hub/") }))
         .route("/hub", get(|| async { Redirect::temporary("/hub/") }))
-        .route("/hub/", get(placeholder_page))
-        .route("/hub/sign-in", get(placeholder_page))
-        .route("/hub/invite", get(placeholder_page))
+        .route("/hub/", get(pages::page))
+        .route("/hub/{*path}", get(pages::page))
         .with_state(state)
-}
-
-/// Until the web app exists (a later issue), `/hub/` says what is there.
-async fn placeholder_page() -> Response {
-    let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Rill Hub</title></head>\
-        <body><h1>Rill Hub</h1><p>The Hub's web app is not built yet. Its API is served under \
-        <code>/hub/api/</code> (see <code>docs/hub-api.md</code>).</p></body></html>";
-    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    // A sign-in link's token is in the fragment; no page of ours passes it on.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    response
 }
 
 #[cfg(test)]

@@ -23,6 +23,10 @@ pub(crate) struct HubServeFlags {
     /// Secure. Implied by an https:// --public-url.
     #[arg(long, env = "RILL_BEHIND_TLS")]
     behind_tls: bool,
+    /// Serve the web app from this directory (a `web/dist` built by `npm run build`) instead of the copy built
+    /// into the binary: for working on the app without rebuilding Rill.
+    #[arg(long, env = "RILL_WEB_DIR", value_name = "DIR")]
+    web_dir: Option<std::path::PathBuf>,
 }
 
 /// Where `rill hub sign-in-link` and `member add` say the Hub is.
@@ -66,7 +70,14 @@ pub(crate) async fn prepare(
     connect_built_in(&workspace, default_app).await?;
     spawn_expiry(workspace.clone());
     let secure_cookies = hub.behind_tls || public_url.is_some_and(|url| url.starts_with("https://"));
-    let config = HubConfig { secure_cookies, trusted_proxies, ..HubConfig::default() };
+    let web = match &hub.web_dir {
+        Some(dir) => rill_web::WebAssets::Directory(dir.clone()),
+        None => rill_web::WebAssets::Embedded,
+    };
+    if !web.is_built() {
+        output::progress("the web app is not built into this binary: `/hub/` says how to build it");
+    }
+    let config = HubConfig { secure_cookies, trusted_proxies, web, ..HubConfig::default() };
     let state = HubState::new(workspace, config).with_built_in(engine);
     state.provisioner.clone().spawn(wake);
     Ok(ServedHub { state, first_link: first.map(|first| first.sign_in_token) })

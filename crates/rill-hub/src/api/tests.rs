@@ -376,3 +376,45 @@ async fn unknown_routes_answer_in_the_hub_shape_and_the_root_redirects() {
     assert_eq!((root.status, root.headers["location"].to_str().unwrap()), (StatusCode::TEMPORARY_REDIRECT, "/hub/"));
     assert_eq!(hub.send(Method::GET, "/hub/", None, &[]).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_web_app_is_served_with_its_policy_and_client_routes_get_the_page() {
+    let built = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(built.path().join("assets")).unwrap();
+    std::fs::write(built.path().join("index.html"), "<!doctype html><title>app</title>").unwrap();
+    std::fs::write(built.path().join("assets/app-1a2b.js"), "export {}").unwrap();
+    std::fs::write(built.path().join("favicon.svg"), "<svg/>").unwrap();
+    let web = rill_web::WebAssets::Directory(built.path().to_owned());
+    let hub = hub_with(HubConfig { web, ..HubConfig::default() }).await;
+    for route in ["/hub/", "/hub/admin/members", "/hub/sign-in"] {
+        let page = hub.send(Method::GET, route, None, &[]).await;
+        assert_eq!(page.status, StatusCode::OK, "{route}");
+        assert_eq!(page.headers["cache-control"], "no-cache", "{route}");
+        let policy = page.headers["content-security-policy"].to_str().unwrap();
+        assert!(policy.contains("script-src 'self';") && policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("connect-src 'self' ws://hub.test"), "{policy}");
+        assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    }
+    let script = hub.send(Method::GET, "/hub/assets/app-1a2b.js", None, &[]).await;
+    assert_eq!(script.headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(script.headers["content-type"], "text/javascript; charset=utf-8");
+    let icon = hub.send(Method::GET, "/hub/favicon.svg", None, &[]).await;
+    assert_eq!((icon.status, icon.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/svg+xml"));
+    assert_eq!(hub.send(Method::GET, "/hub/assets/missing.js", None, &[]).await.status, StatusCode::NOT_FOUND);
+    let escape = hub.send(Method::GET, "/hub/assets/..%2f..%2fsecret.key", None, &[]).await;
+    assert_eq!(escape.status, StatusCode::NOT_FOUND);
+    let api = hub.send(Method::GET, "/hub/api/members/x/y", None, &[]).await;
+    assert_eq!((api.status, api.code()), (StatusCode::NOT_FOUND, "not_found"));
+}
+
+#[tokio::test]
+async fn a_binary_without_its_web_app_says_how_to_build_it() {
+    let empty = tempfile::tempdir().unwrap();
+    let web = rill_web::WebAssets::Directory(empty.path().to_owned());
+    let hub = hub_with(HubConfig { web, ..HubConfig::default() }).await;
+    let request = Request::builder().uri("/hub/").header("host", "hub.test").body(Body::empty()).unwrap();
+    let response = hub.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.headers()["content-security-policy"], "default-src 'none'; frame-ancestors 'none'");
+    let page = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(String::from_utf8_lossy(&page).contains("npm --prefix web ci"));
+}
