@@ -384,6 +384,26 @@ impl HubStore {
         self.write(move |tx| Box::pin(async move { rows::put_setting(tx, &key, &value, sealed, at).await })).await
     }
 
+    /// Slides a session's expiry forward to `expires_at` (never back).
+    pub async fn extend_session(&self, token_hash: &str, expires_at: DateTime<Utc>) -> HubResult<bool> {
+        let hash = token_hash.to_owned();
+        self.write(move |tx| Box::pin(async move { rows::extend_session(tx, &hash, expires_at).await })).await
+    }
+
+    // The usage estimate.
+
+    /// Records that the member got a chat token in `month` (`YYYY-MM`); true the first time that month.
+    pub async fn note_chat_token(&self, month: &str, member_id: &str, at: DateTime<Utc>) -> HubResult<bool> {
+        let (month, member_id) = (month.to_owned(), member_id.to_owned());
+        self.write(move |tx| Box::pin(async move { rows::note_chat_token(tx, &month, &member_id, at).await })).await
+    }
+
+    /// How many members got a chat token in `month`.
+    pub async fn chat_tokens_in(&self, month: &str) -> HubResult<u64> {
+        let month = month.to_owned();
+        self.read(move |tx| Box::pin(async move { rows::chat_tokens_in(tx, &month).await })).await
+    }
+
     // Audit.
 
     /// Appends an audit line; its id.

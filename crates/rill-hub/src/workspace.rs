@@ -11,14 +11,27 @@ use crate::model::{
 use crate::passwords;
 use crate::store::HubStore;
 use crate::tokens::{random_token, token_hash};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use rill_core::secret::Secret;
 use std::sync::Arc;
 
 /// How long a one-time link can be used.
 pub const LINK_LIFETIME: Duration = Duration::hours(24);
-/// How long a session lasts (it does not slide).
+/// How long a session lasts unused: each use past half of it slides its expiry a full lifetime ahead.
 pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+/// How long a session lasts at most, however busy: then its member signs in again.
+pub const SESSION_MAX_AGE: Duration = Duration::days(7);
+
+/// The expiry a session in use at `now` slides to, if it should move: once less than half of
+/// [`SESSION_LIFETIME`] is left (so a busy session is written at most twice a lifetime), a full lifetime from
+/// now, never past [`SESSION_MAX_AGE`] from its start.
+pub fn slid_expiry(session: &Session, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if session.expires_at - now >= SESSION_LIFETIME / 2 {
+        return None;
+    }
+    let expiry = (now + SESSION_LIFETIME).min(session.created_at + SESSION_MAX_AGE);
+    (expiry > session.expires_at).then_some(expiry)
+}
 const MAX_NAME_CHARS: usize = 100;
 const MAX_EMAIL_BYTES: usize = 254;
 

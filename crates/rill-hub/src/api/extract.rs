@@ -48,8 +48,12 @@ impl FromRequestParts<HubState> for SignedIn {
         let not_signed_in = || HubError::unauthorized("not_signed_in", "sign in first");
         let token = session_token(&parts.headers).ok_or_else(not_signed_in)?;
         let now = state.workspace.clock.now();
-        let (session, member) =
+        let (mut session, member) =
             state.workspace.store.session(&token_hash(&token), now).await?.ok_or_else(not_signed_in)?;
+        if let Some(expiry) = crate::workspace::slid_expiry(&session, now) {
+            state.workspace.store.extend_session(&session.token_hash, expiry).await?;
+            session.expires_at = expiry;
+        }
         if changes_state(&parts.method) {
             let sent = parts.headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()).unwrap_or("");
             if !constant_time_eq(sent, session.csrf_token.expose()) {

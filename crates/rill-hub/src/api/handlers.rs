@@ -6,7 +6,7 @@ use crate::api::views::{MemberView, ProjectView, SessionView};
 use crate::api::{HubState, SESSION_COOKIE};
 use crate::error::{HubError, HubResult};
 use crate::model::{email_key, LinkPurpose, Member, MemberChanges, ProjectChanges, ProjectStatus, Role};
-use crate::workspace::{link_url, Actor, SESSION_LIFETIME};
+use crate::workspace::{link_url, Actor, SESSION_MAX_AGE};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,7 +24,8 @@ fn cookie(state: &HubState, value: &str, max_age_seconds: i64) -> HubResult<Head
 /// Starts a session for `member` and answers with its cookie, CSRF token and expiry.
 async fn signed_in(state: &HubState, member: &Member) -> HubResult<Response> {
     let started = state.workspace.start_session(member).await?;
-    let set_cookie = cookie(state, started.token.expose(), SESSION_LIFETIME.num_seconds())?;
+    // The cookie lives as long as the session can; the server ends it sooner when it goes unused.
+    let set_cookie = cookie(state, started.token.expose(), SESSION_MAX_AGE.num_seconds())?;
     let mut response = Json(SessionView::new(member, &started.session)).into_response();
     response.headers_mut().insert(header::SET_COOKIE, set_cookie);
     Ok(response)

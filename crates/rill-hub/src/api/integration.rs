@@ -152,32 +152,14 @@ pub(crate) async fn provision_now(State(state): State<HubState>, Admin(admin): A
     Ok(Json(status))
 }
 
-/// The settings row of the members given a chat token in a month, for the usage estimate against a backend
-/// without a usage API.
-pub(crate) fn chat_tokens_setting(month: &str) -> String {
-    format!("chat_tokens:{month}")
-}
-
-/// Records that the member got a chat token this month (once per member and month).
+/// Records that the member got a chat token this month (a row per member and month, so concurrent first
+/// tokens count once).
 async fn note_chat_token(state: &HubState, member_id: &str) -> HubResult<()> {
     let now = state.workspace.clock.now();
-    let key = chat_tokens_setting(&now.format("%Y-%m").to_string());
-    let row = state.workspace.store.setting(&key).await?;
-    let mut ids: Vec<String> = row
-        .and_then(|row| row.value["member_ids"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|id| id.as_str().map(str::to_owned))
-        .collect();
-    if ids.iter().any(|id| id == member_id) {
-        return Ok(());
-    }
-    ids.push(member_id.to_owned());
-    state.workspace.store.put_setting(&key, &json!({"member_ids": ids}), None, now).await
+    state.workspace.store.note_chat_token(&now.format("%Y-%m").to_string(), member_id, now).await.map(drop)
 }
 
 /// How many members got a chat token in `month`.
 pub(crate) async fn chat_tokens_in(state: &HubState, month: &str) -> HubResult<u64> {
-    let row = state.workspace.store.setting(&chat_tokens_setting(month)).await?;
-    Ok(row.and_then(|row| row.value["member_ids"].as_array().map(|ids| ids.len() as u64)).unwrap_or(0))
+    state.workspace.store.chat_tokens_in(month).await
 }

@@ -134,7 +134,7 @@ async fn sign_in_sets_a_session_cookie_and_answers_the_member() {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let cookie = answer.headers["set-cookie"].to_str().unwrap();
     let attributes: Vec<&str> = cookie.split("; ").skip(1).collect();
-    assert_eq!(attributes, ["HttpOnly", "SameSite=Lax", "Path=/hub", "Max-Age=43200"]);
+    assert_eq!(attributes, ["HttpOnly", "SameSite=Lax", "Path=/hub", "Max-Age=604800"]);
     assert_eq!(answer.headers["cache-control"], "no-store");
     assert_eq!(answer.body["member"]["email"], "ann@example.com");
     assert_eq!(answer.body["member"]["role"], "admin");
@@ -205,7 +205,7 @@ async fn an_address_is_held_after_twenty_failures() {
 }
 
 #[tokio::test]
-async fn sessions_expire_after_twelve_hours_and_end_at_sign_out() {
+async fn sessions_end_after_twelve_idle_hours_and_at_sign_out() {
     let hub = hub().await;
     let first = hub.sign_in("ann@example.com", ANN_PASSWORD).await;
     let second = hub.sign_in("ann@example.com", ANN_PASSWORD).await;
@@ -214,10 +214,33 @@ async fn sessions_expire_after_twelve_hours_and_end_at_sign_out() {
     assert!(out.headers["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
     assert_eq!(hub.call(&first, Method::GET, "/hub/api/auth/me", None).await.code(), "not_signed_in");
     assert_eq!(hub.call(&second, Method::GET, "/hub/api/auth/me", None).await.status, StatusCode::OK);
-    hub.clock.advance(Duration::hours(12) - Duration::seconds(1));
-    assert_eq!(hub.call(&second, Method::GET, "/hub/api/auth/me", None).await.status, StatusCode::OK);
-    hub.clock.advance(Duration::seconds(1));
+    hub.clock.advance(Duration::hours(12));
     assert_eq!(hub.call(&second, Method::GET, "/hub/api/auth/me", None).await.code(), "not_signed_in");
+}
+
+#[tokio::test]
+async fn a_session_in_use_slides_until_seven_days() {
+    let hub = hub().await;
+    let busy = hub.sign_in("ann@example.com", ANN_PASSWORD).await;
+    let me = |browser: &Browser| {
+        let browser = browser.clone();
+        let hub = &hub;
+        async move { hub.call(&browser, Method::GET, "/hub/api/auth/me", None).await.status }
+    };
+    // Used at 7 h (less than half of 12 h left), it lasts until 19 h: still there at 18 h.
+    hub.clock.advance(Duration::hours(7));
+    assert_eq!(me(&busy).await, StatusCode::OK);
+    hub.clock.advance(Duration::hours(11));
+    assert_eq!(me(&busy).await, StatusCode::OK, "the use at 7 h moved the expiry");
+    // Used every 11 hours it lives on, but not past 7 days from sign-in.
+    let mut elapsed = Duration::hours(18);
+    while elapsed + Duration::hours(11) < Duration::days(7) {
+        hub.clock.advance(Duration::hours(11));
+        elapsed += Duration::hours(11);
+        assert_eq!(me(&busy).await, StatusCode::OK, "at {elapsed}");
+    }
+    hub.clock.advance(Duration::days(7) - elapsed);
+    assert_eq!(me(&busy).await, StatusCode::UNAUTHORIZED, "seven days after sign-in it ends");
 }
 
 #[tokio::test]

@@ -16,7 +16,10 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_initial.sql")),
+    (2, include_str!("../../migrations/postgres/0002_chat_token_months.sql")),
+];
 
 /// The advisory lock that keeps two processes from migrating the Hub's tables at once (not the engine's).
 const MIGRATION_LOCK: i64 = 0x4855_4221;

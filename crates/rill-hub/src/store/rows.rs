@@ -170,6 +170,12 @@ pub(crate) async fn session(
     Ok(Some((session, member_from(row, 5)?)))
 }
 
+/// Moves a session's expiry to `expires_at` if that is later. O(1): the primary key.
+pub(crate) async fn extend_session(tx: &mut dyn Tx, token_hash: &str, expires_at: DateTime<Utc>) -> HubResult<bool> {
+    let sql = "UPDATE hub_sessions SET expires_at = ? WHERE token_hash = ? AND expires_at < ?";
+    Ok(tx.execute(sql, &[expires_at.into(), token_hash.into(), expires_at.into()]).await? > 0)
+}
+
 pub(crate) async fn delete_session(tx: &mut dyn Tx, token_hash: &str) -> HubResult<bool> {
     Ok(tx.execute("DELETE FROM hub_sessions WHERE token_hash = ?", &[token_hash.into()]).await? > 0)
 }
@@ -431,4 +437,18 @@ pub(crate) async fn initialize(tx: &mut dyn Tx, workspace: &str, admin: &Member,
     insert_member(tx, admin).await?;
     insert_link(tx, link).await?;
     Ok(true)
+}
+
+/// Records that `member_id` got a chat token in `month`; true the first time in that month.
+pub(crate) async fn note_chat_token(tx: &mut dyn Tx, month: &str, member_id: &str, at: DateTime<Utc>) -> HubResult<bool> {
+    let sql = "INSERT INTO hub_chat_token_months (month, member_id, first_at) VALUES (?, ?, ?) \
+               ON CONFLICT (month, member_id) DO NOTHING";
+    Ok(tx.execute(sql, &[month.into(), member_id.into(), at.into()]).await? > 0)
+}
+
+/// How many members got a chat token in `month`. O(that month's members), by the primary key's prefix.
+pub(crate) async fn chat_tokens_in(tx: &mut dyn Tx, month: &str) -> HubResult<u64> {
+    let rows = tx.query("SELECT COUNT(*) FROM hub_chat_token_months WHERE month = ?", &[month.into()]).await?;
+    let count = rows.first().map(|row| row.int(0)).transpose()?.unwrap_or(0);
+    Ok(u64::try_from(count).unwrap_or(0))
 }

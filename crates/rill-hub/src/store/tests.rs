@@ -36,6 +36,8 @@ on_both_backends!(
     audit_lines_come_back_newest_first,
     initialize_runs_once,
     concurrent_writes_all_land,
+    sessions_slide_forward_only,
+    chat_tokens_count_each_member_once_a_month,
 );
 
 /// Times with whole microseconds, as the store keeps them.
@@ -273,6 +275,36 @@ async fn concurrent_writes_all_land(backend: TestBackend) {
         write.await.unwrap();
     }
     assert_eq!(store.members().await.unwrap().len(), 40);
+}
+
+async fn sessions_slide_forward_only(backend: TestBackend) {
+    let (_directory, store) = fresh_store(backend).await;
+    let ann = added(&store, "ann@example.com", Role::Admin).await;
+    let start = now();
+    store.insert_session(session(&ann.id, "h1", start + Duration::hours(1))).await.unwrap();
+    assert!(store.extend_session("h1", start + Duration::hours(3)).await.unwrap());
+    assert!(!store.extend_session("h1", start + Duration::hours(2)).await.unwrap(), "never back");
+    let (kept, _) = store.session("h1", start + Duration::minutes(150)).await.unwrap().unwrap();
+    assert_eq!(kept.expires_at, start + Duration::hours(3));
+    assert!(!store.extend_session("missing", start + Duration::hours(3)).await.unwrap());
+}
+
+async fn chat_tokens_count_each_member_once_a_month(backend: TestBackend) {
+    let (_directory, store) = fresh_store(backend).await;
+    let notes = (0..12).map(|index| {
+        let store = store.clone();
+        let member = if index % 3 == 0 { "bea" } else { "ann" };
+        tokio::spawn(async move { store.note_chat_token("2026-12", member, now()).await.unwrap() })
+    });
+    let mut firsts = 0;
+    for note in notes.collect::<Vec<_>>() {
+        firsts += usize::from(note.await.unwrap());
+    }
+    assert_eq!(firsts, 2, "one first token for each member, however many arrive at once");
+    assert!(store.note_chat_token("2027-01", "ann", now()).await.unwrap(), "a new month counts again");
+    assert_eq!(store.chat_tokens_in("2026-12").await.unwrap(), 2);
+    assert_eq!(store.chat_tokens_in("2027-01").await.unwrap(), 1);
+    assert_eq!(store.chat_tokens_in("2026-11").await.unwrap(), 0);
 }
 
 /// Every schema change is written for both backends under one name, and each backend runs every file.

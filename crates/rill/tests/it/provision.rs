@@ -123,3 +123,80 @@ async fn concurrent_runs_converge() {
     assert_eq!(members_of(&client, &project_channel_id("p1")).await, ["ben", "cat"]);
     assert_eq!(provision(&client, &workspace()).await.unwrap(), Report::default());
 }
+
+/// What the rate-limiting proxy saw: when it refused, the reset it named, and when the next call came.
+#[derive(Default)]
+struct Throttled {
+    calls: usize,
+    /// (the reset second named, the second the next call arrived), per refusal.
+    refusals: Vec<(i64, Option<f64>)>,
+}
+
+/// A backend in front of the engine that answers every third call with 429 and an `X-RateLimit-Reset` one
+/// second ahead, as hosted Stream does when an app's limit is spent, and passes the rest through.
+async fn throttling_proxy(upstream: String) -> (String, std::sync::Arc<std::sync::Mutex<Throttled>>) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method as AxumMethod, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Throttled::default()));
+    let http = reqwest::Client::new();
+    let state = seen.clone();
+    let handler = move |method: AxumMethod, uri: Uri, headers: HeaderMap, body: Bytes| {
+        let (seen, http, upstream) = (state.clone(), http.clone(), upstream.clone());
+        async move {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            let refuse = {
+                let mut seen = seen.lock().unwrap();
+                seen.calls += 1;
+                if let Some(last) = seen.refusals.last_mut().filter(|last| last.1.is_none()) {
+                    last.1 = Some(now);
+                }
+                let refuse = seen.calls % 3 == 0;
+                if refuse {
+                    seen.refusals.push((now as i64 + 1, None));
+                }
+                refuse
+            };
+            if refuse {
+                let reset = (now as i64 + 1).to_string();
+                let body = json!({"code": 9, "message": "Too many requests", "StatusCode": 429});
+                let headers = [("x-ratelimit-limit", "60".to_owned()), ("x-ratelimit-remaining", "0".to_owned())];
+                let mut response = (StatusCode::TOO_MANY_REQUESTS, headers, body.to_string()).into_response();
+                response.headers_mut().insert("x-ratelimit-reset", reset.parse().unwrap());
+                return response;
+            }
+            let url = format!("{upstream}{}", uri.path_and_query().map_or("/", |path| path.as_str()));
+            let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
+            let mut forwarded = http.request(method, url).body(body);
+            for (name, value) in headers.iter().filter(|(name, _)| *name != "host") {
+                forwarded = forwarded.header(name.as_str(), value.as_bytes());
+            }
+            let answer = forwarded.send().await.unwrap();
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            (status, answer.bytes().await.unwrap()).into_response()
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(handler)).await });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn a_backend_answering_429_is_waited_out_and_provisioning_completes() {
+    let server = TestServer::start().await;
+    let (proxy, seen) = throttling_proxy(server.base_url.clone()).await;
+    let throttled = Client::server(&proxy, &server.app.api_key, &server.app.api_secret);
+    let first = provision(&throttled, &workspace()).await.unwrap();
+    assert_eq!((first.users_created, first.channels_archived), (3, 1), "{first:?}");
+
+    let client = server.server_client();
+    assert_eq!(members_of(&client, "general").await, ["ann", "ben", "cat"]);
+    assert_eq!(members_of(&client, &project_channel_id("p1")).await, ["ben", "cat"]);
+    let refusals = seen.lock().unwrap().refusals.clone();
+    assert!(refusals.len() >= 2, "the proxy refused only {} calls", refusals.len());
+    for (reset, next_call) in refusals.iter().filter_map(|(reset, next)| next.map(|next| (reset, next))) {
+        assert!(next_call >= *reset as f64, "a call came at {next_call} before the reset second {reset}");
+    }
+    assert_eq!(provision(&throttled, &workspace()).await.unwrap(), Report::default(), "and nothing was lost");
+}
