@@ -47,12 +47,12 @@ pub struct HubState {
     pub connector: crate::connector::Connector,
     pub provisioner: crate::provisioner::Provisioner,
     pub config: Arc<HubConfig>,
-    pub limiter: Arc<SignInLimiter>,
+    pub limiter: SignInLimiter,
 }
 
 impl HubState {
     pub fn new(workspace: Workspace, config: HubConfig) -> HubState {
-        let limiter = Arc::new(SignInLimiter::new(config.limits));
+        let limiter = SignInLimiter::new(config.limits, workspace.store.clone());
         let connector = crate::connector::Connector::new(workspace.store.clone(), None);
         let provisioner = crate::provisioner::Provisioner::new(workspace.clone(), connector.clone());
         HubState { workspace, connector, provisioner, config: Arc::new(config), limiter }

@@ -1,12 +1,13 @@
-//! Limits on failed sign-ins: per account (5 in 15 minutes) and per client address (20 in 15 minutes). A
-//! success clears the account's count. The counts live in memory, so each node of a cluster counts its own
-//! (an attacker spreading attempts over N nodes gets N times the budget); a restart forgets them.
+//! Limits on failed sign-ins: per account (5 in 15 minutes) and per client address (20 in 15 minutes),
+//! counted in the Hub's store, so every node of a cluster shares them and a restart keeps them. Each attempt is
+//! counted before its password is checked, in one atomic upsert per key, so parallel attempts cannot overrun a
+//! limit; a success takes its attempt back (the account starts again from nothing, the address loses one), so
+//! an office behind one address is not held by its own sign-ins.
 
+use crate::error::HubResult;
+use crate::store::HubStore;
 use chrono::{DateTime, Duration, Utc};
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -21,125 +22,154 @@ impl Default for Limits {
     }
 }
 
-/// Above this many keys a table drops the ones whose failures have all left the window.
-const PRUNE_ABOVE: usize = 10_000;
+/// Counts older than this are dropped by [`SignInLimiter::prune`] (far longer than any window).
+const KEEP: Duration = Duration::days(1);
 
-/// Failure times per key, oldest first.
-#[derive(Debug)]
-struct Failures<K>(HashMap<K, VecDeque<DateTime<Utc>>>);
-
-impl<K> Default for Failures<K> {
-    fn default() -> Failures<K> {
-        Failures(HashMap::new())
-    }
-}
-
-impl<K: Hash + Eq + Clone> Failures<K> {
-    /// How long until `key` may try again, if it is at its limit.
-    fn wait(&mut self, key: &K, limit: usize, window: Duration, now: DateTime<Utc>) -> Option<Duration> {
-        let times = self.0.get_mut(key)?;
-        while times.front().is_some_and(|at| *at + window <= now) {
-            times.pop_front();
-        }
-        let oldest = *times.front()?;
-        (times.len() >= limit).then(|| oldest + window - now)
-    }
-
-    fn record(&mut self, key: &K, window: Duration, now: DateTime<Utc>) {
-        if self.0.len() > PRUNE_ABOVE {
-            self.0.retain(|_, times| times.back().is_some_and(|at| *at + window > now));
-        }
-        self.0.entry(key.clone()).or_default().push_back(now);
-    }
-}
-
-#[derive(Debug, Default)]
-struct Tables {
-    accounts: Failures<String>,
-    addresses: Failures<IpAddr>,
-}
-
-/// The sign-in limits of one node.
-#[derive(Debug, Default)]
+/// The sign-in limits, over the Hub's store.
+#[derive(Clone)]
 pub struct SignInLimiter {
     limits: Limits,
-    // A plain lock: held for a few map operations, never across an await.
-    tables: Mutex<Tables>,
+    store: HubStore,
+}
+
+/// An attempt that was let through: report its outcome with [`SignInLimiter::succeeded`] when it succeeds.
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    address: String,
 }
 
 /// An IPv6 address counts by its /64, which one client usually holds whole.
-fn address_key(address: IpAddr) -> IpAddr {
+fn address_key(address: IpAddr) -> String {
     match address {
-        IpAddr::V4(_) => address,
+        IpAddr::V4(_) => format!("address:{address}"),
         IpAddr::V6(v6) => {
             let mut segments = v6.segments();
             segments[4..].fill(0);
-            IpAddr::V6(segments.into())
+            format!("address:{}", std::net::Ipv6Addr::from(segments))
         }
     }
 }
 
+fn account_key(account: &str) -> String {
+    format!("account:{account}")
+}
+
 impl SignInLimiter {
-    pub fn new(limits: Limits) -> SignInLimiter {
-        SignInLimiter { limits, tables: Mutex::default() }
+    pub fn new(limits: Limits, store: HubStore) -> SignInLimiter {
+        SignInLimiter { limits, store }
     }
 
-    fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
-        self.tables.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Counts an attempt for `account` from `address`: `Ok(Err(seconds))` to wait when either is past its
+    /// limit, else the attempt.
+    pub async fn attempt(&self, account: &str, address: IpAddr, now: DateTime<Utc>) -> HubResult<Result<Attempt, u64>> {
+        let attempt = Attempt { account: account_key(account), address: address_key(address) };
+        let keys = vec![attempt.account.clone(), attempt.address.clone()];
+        let counts = self.store.count_sign_in_attempt(keys, self.limits.window, now).await?;
+        let limits = [self.limits.per_account, self.limits.per_address];
+        let wait = counts
+            .iter()
+            .zip(limits)
+            .filter(|((attempts, _), limit)| usize::try_from(*attempts).unwrap_or(usize::MAX) > *limit)
+            .map(|((_, window_start), _)| *window_start + self.limits.window - now)
+            .max();
+        Ok(match wait {
+            Some(wait) => Err(u64::try_from(wait.num_seconds()).unwrap_or(0) + 1),
+            None => Ok(attempt),
+        })
     }
 
-    /// Seconds to wait before another attempt for this account from this address, if either is at its limit.
-    pub fn retry_after(&self, account: &str, address: IpAddr, now: DateTime<Utc>) -> Option<u64> {
-        let Limits { per_account, per_address, window } = self.limits;
-        let mut tables = self.tables();
-        let account_wait = tables.accounts.wait(&account.to_owned(), per_account, window, now);
-        let address_wait = tables.addresses.wait(&address_key(address), per_address, window, now);
-        let wait = account_wait.into_iter().chain(address_wait).max()?;
-        Some(u64::try_from(wait.num_seconds()).unwrap_or(0) + 1)
+    /// The attempt succeeded: the account starts again, the address gets its attempt back.
+    pub async fn succeeded(&self, attempt: Attempt) -> HubResult<()> {
+        self.store.forgive_sign_in(attempt.account, Some(attempt.address)).await
     }
 
-    pub fn record_failure(&self, account: &str, address: IpAddr, now: DateTime<Utc>) {
-        let window = self.limits.window;
-        let mut tables = self.tables();
-        tables.accounts.record(&account.to_owned(), window, now);
-        tables.addresses.record(&address_key(address), window, now);
+    /// A one-time link signed `account` in: its failed attempts are forgotten.
+    pub async fn forgive(&self, account: &str) -> HubResult<()> {
+        self.store.forgive_sign_in(account_key(account), None).await
     }
 
-    /// After a successful sign-in: the account starts again from nothing (the address keeps its count).
-    pub fn record_success(&self, account: &str) {
-        self.tables().accounts.0.remove(account);
+    /// Drops counts from long past windows (run now and then).
+    pub async fn prune(&self, now: DateTime<Utc>) -> HubResult<u64> {
+        self.store.prune_sign_in_limits(now - KEEP).await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::testing::{fresh_store, on_both_backends, TestBackend};
 
-    #[test]
-    fn an_account_is_held_after_five_failures_until_the_oldest_leaves_the_window() {
-        let limiter = SignInLimiter::new(Limits::default());
-        let (address, start) = ("127.0.0.1".parse().unwrap(), Utc::now());
-        for minute in 0..5 {
-            assert_eq!(limiter.retry_after("a@x", address, start + Duration::minutes(minute)), None);
-            limiter.record_failure("a@x", address, start + Duration::minutes(minute));
-        }
-        let wait = limiter.retry_after("a@x", address, start + Duration::minutes(5)).unwrap();
-        assert_eq!(wait, 10 * 60 + 1);
-        assert_eq!(limiter.retry_after("b@x", address, start + Duration::minutes(5)), None, "another account");
-        assert_eq!(limiter.retry_after("a@x", address, start + Duration::minutes(15)), None, "the oldest left");
-        limiter.record_success("a@x");
-        assert_eq!(limiter.retry_after("a@x", address, start + Duration::minutes(6)), None, "cleared");
+    on_both_backends!(
+        an_account_is_held_after_five_failures_until_its_window_ends,
+        an_address_is_held_after_twenty_failures_and_ipv6_counts_by_its_64,
+        parallel_attempts_cannot_overrun_the_limit,
+        successes_from_one_address_do_not_hold_it,
+    );
+
+    async fn limiter(backend: TestBackend) -> (tempfile::TempDir, SignInLimiter) {
+        let (directory, store) = fresh_store(backend).await;
+        (directory, SignInLimiter::new(Limits::default(), store))
     }
 
-    #[test]
-    fn an_address_is_held_after_twenty_failures_and_ipv6_counts_by_its_64() {
-        let limiter = SignInLimiter::new(Limits::default());
+    async fn an_account_is_held_after_five_failures_until_its_window_ends(backend: TestBackend) {
+        let (_directory, limiter) = limiter(backend).await;
+        // Whole microseconds, as the store keeps times.
+        let start = DateTime::from_timestamp_micros(Utc::now().timestamp_micros()).unwrap();
+        let address = "127.0.0.1".parse().unwrap();
+        for minute in 0..5 {
+            assert!(limiter.attempt("a@x", address, start + Duration::minutes(minute)).await.unwrap().is_ok());
+        }
+        let wait = limiter.attempt("a@x", address, start + Duration::minutes(5)).await.unwrap().unwrap_err();
+        assert_eq!(wait, 10 * 60 + 1, "until 15 minutes after the first attempt");
+        assert!(
+            limiter.attempt("b@x", address, start + Duration::minutes(5)).await.unwrap().is_ok(),
+            "another account"
+        );
+        let later = start + Duration::minutes(15);
+        assert!(limiter.attempt("a@x", address, later).await.unwrap().is_ok(), "a new window");
+        limiter.forgive("a@x").await.unwrap();
+        for _ in 0..5 {
+            assert!(limiter.attempt("a@x", address, later).await.unwrap().is_ok(), "forgiven, it starts again");
+        }
+        assert!(limiter.attempt("a@x", address, later).await.unwrap().is_err());
+    }
+
+    async fn an_address_is_held_after_twenty_failures_and_ipv6_counts_by_its_64(backend: TestBackend) {
+        let (_directory, limiter) = limiter(backend).await;
         let now = Utc::now();
         for index in 0..20 {
             let address: IpAddr = format!("2001:db8::{index:x}").parse().unwrap();
-            limiter.record_failure(&format!("user{index}@x"), address, now);
+            assert!(limiter.attempt(&format!("user{index}@x"), address, now).await.unwrap().is_ok());
         }
-        assert!(limiter.retry_after("new@x", "2001:db8::ffff".parse().unwrap(), now).is_some());
-        assert!(limiter.retry_after("new@x", "2001:db9::1".parse().unwrap(), now).is_none());
+        assert!(limiter.attempt("new@x", "2001:db8::ffff".parse().unwrap(), now).await.unwrap().is_err());
+        assert!(limiter.attempt("new@x", "2001:db9::1".parse().unwrap(), now).await.unwrap().is_ok());
+        // 21 accounts and two /64s.
+        assert_eq!(limiter.prune(now + Duration::days(2)).await.unwrap(), 23, "every count is long past");
+    }
+
+    async fn parallel_attempts_cannot_overrun_the_limit(backend: TestBackend) {
+        let (_directory, limiter) = limiter(backend).await;
+        let now = Utc::now();
+        let attempts = (0..16).map(|index| {
+            let limiter = limiter.clone();
+            let address: IpAddr = format!("10.0.0.{index}").parse().unwrap();
+            tokio::spawn(async move { limiter.attempt("a@x", address, now).await.unwrap().is_ok() })
+        });
+        let mut let_through = 0;
+        for attempt in attempts.collect::<Vec<_>>() {
+            let_through += usize::from(attempt.await.unwrap());
+        }
+        assert_eq!(let_through, 5, "exactly the account's limit, however many arrive at once");
+    }
+
+    async fn successes_from_one_address_do_not_hold_it(backend: TestBackend) {
+        let (_directory, limiter) = limiter(backend).await;
+        let (address, now) = ("192.0.2.7".parse().unwrap(), Utc::now());
+        for index in 0..40 {
+            let attempt = limiter.attempt(&format!("colleague{index}@x"), address, now).await.unwrap().unwrap();
+            limiter.succeeded(attempt).await.unwrap();
+        }
+        assert!(limiter.attempt("late@x", address, now).await.unwrap().is_ok(), "forty sign-ins, no hold");
     }
 }

@@ -390,6 +390,33 @@ impl HubStore {
         self.write(move |tx| Box::pin(async move { rows::extend_session(tx, &hash, expires_at).await })).await
     }
 
+    // Sign-in limits.
+
+    /// Counts a sign-in attempt against each key; each key's `(attempts, window_start)` after it.
+    pub async fn count_sign_in_attempt(
+        &self,
+        keys: Vec<String>,
+        window: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> HubResult<Vec<(i64, DateTime<Utc>)>> {
+        let window_micros = window.num_microseconds().unwrap_or(i64::MAX);
+        self.write(move |tx| Box::pin(async move { rows::count_sign_in_attempt(tx, &keys, window_micros, now).await }))
+            .await
+    }
+
+    /// Takes back a successful attempt: the account's count ends, the address's (if given) goes down by one.
+    pub async fn forgive_sign_in(&self, account_key: String, address_key: Option<String>) -> HubResult<()> {
+        self.write(move |tx| {
+            Box::pin(async move { rows::forgive_sign_in(tx, &account_key, address_key.as_deref()).await })
+        })
+        .await
+    }
+
+    /// Drops sign-in counts whose window started before `before`.
+    pub async fn prune_sign_in_limits(&self, before: DateTime<Utc>) -> HubResult<u64> {
+        self.write(move |tx| Box::pin(async move { rows::prune_sign_in_limits(tx, before).await })).await
+    }
+
     // The usage estimate.
 
     /// Records that the member got a chat token in `month` (`YYYY-MM`); true the first time that month.

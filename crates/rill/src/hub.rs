@@ -68,7 +68,6 @@ pub(crate) async fn prepare(
         output::progress(&format!("created the workspace and its admin {}", first.admin.email));
     }
     connect_built_in(&workspace, default_app).await?;
-    spawn_expiry(workspace.clone());
     let secure_cookies = hub.behind_tls || public_url.is_some_and(|url| url.starts_with("https://"));
     let web = match &hub.web_dir {
         Some(dir) => rill_web::WebAssets::Directory(dir.clone()),
@@ -79,6 +78,7 @@ pub(crate) async fn prepare(
     }
     let config = HubConfig { secure_cookies, trusted_proxies, web, ..HubConfig::default() };
     let state = HubState::new(workspace, config).with_built_in(engine);
+    spawn_expiry(state.workspace.clone(), state.limiter.clone());
     state.provisioner.clone().spawn(wake);
     Ok(ServedHub { state, first_link: first.map(|first| first.sign_in_token) })
 }
@@ -103,13 +103,16 @@ async fn connect_built_in(workspace: &Workspace, app: &rill_core::model::App) ->
 
 /// Deletes expired sessions and links every hour (they are refused when expired anyway; this keeps the tables
 /// small).
-fn spawn_expiry(workspace: Workspace) {
+fn spawn_expiry(workspace: Workspace, limiter: rill_hub::limiter::SignInLimiter) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             interval.tick().await;
             if let Err(error) = workspace.store.delete_expired(workspace.clock.now()).await {
                 tracing::warn!(%error, "deleting expired Hub sessions failed");
+            }
+            if let Err(error) = limiter.prune(workspace.clock.now()).await {
+                tracing::warn!(%error, "dropping old sign-in counts failed");
             }
         }
     });

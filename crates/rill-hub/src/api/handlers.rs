@@ -45,18 +45,13 @@ pub(crate) async fn sign_in(
 ) -> HubResult<Response> {
     let account = email_key(&request.email);
     let now = state.workspace.clock.now();
-    if let Some(seconds) = state.limiter.retry_after(&account, address, now) {
-        return Err(HubError::too_many_attempts(seconds));
-    }
+    let attempt = state.limiter.attempt(&account, address, now).await?.map_err(HubError::too_many_attempts)?;
     match state.workspace.check_password(&request.email, request.password.0).await? {
         Some(member) => {
-            state.limiter.record_success(&account);
+            state.limiter.succeeded(attempt).await?;
             signed_in(&state, &member).await
         }
-        None => {
-            state.limiter.record_failure(&account, address, now);
-            Err(HubError::unauthorized("invalid_credentials", "the email or the password is wrong"))
-        }
+        None => Err(HubError::unauthorized("invalid_credentials", "the email or the password is wrong")),
     }
 }
 
@@ -69,7 +64,7 @@ pub(crate) struct LinkRequest {
 
 pub(crate) async fn use_link(State(state): State<HubState>, Body(request): Body<LinkRequest>) -> HubResult<Response> {
     let member = state.workspace.use_link(&request.token.0, request.password.map(|field| field.0)).await?;
-    state.limiter.record_success(&email_key(&member.email));
+    state.limiter.forgive(&email_key(&member.email)).await?;
     signed_in(&state, &member).await
 }
 

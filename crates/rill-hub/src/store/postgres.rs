@@ -19,6 +19,7 @@ use tokio_postgres::{Client, NoTls};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_initial.sql")),
     (2, include_str!("../../migrations/postgres/0002_chat_token_months.sql")),
+    (3, include_str!("../../migrations/postgres/0003_sign_in_limits.sql")),
 ];
 
 /// The advisory lock that keeps two processes from migrating the Hub's tables at once (not the engine's).

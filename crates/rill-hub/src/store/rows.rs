@@ -440,7 +440,12 @@ pub(crate) async fn initialize(tx: &mut dyn Tx, workspace: &str, admin: &Member,
 }
 
 /// Records that `member_id` got a chat token in `month`; true the first time in that month.
-pub(crate) async fn note_chat_token(tx: &mut dyn Tx, month: &str, member_id: &str, at: DateTime<Utc>) -> HubResult<bool> {
+pub(crate) async fn note_chat_token(
+    tx: &mut dyn Tx,
+    month: &str,
+    member_id: &str,
+    at: DateTime<Utc>,
+) -> HubResult<bool> {
     let sql = "INSERT INTO hub_chat_token_months (month, member_id, first_at) VALUES (?, ?, ?) \
                ON CONFLICT (month, member_id) DO NOTHING";
     Ok(tx.execute(sql, &[month.into(), member_id.into(), at.into()]).await? > 0)
@@ -451,4 +456,45 @@ pub(crate) async fn chat_tokens_in(tx: &mut dyn Tx, month: &str) -> HubResult<u6
     let rows = tx.query("SELECT COUNT(*) FROM hub_chat_token_months WHERE month = ?", &[month.into()]).await?;
     let count = rows.first().map(|row| row.int(0)).transpose()?.unwrap_or(0);
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// Counts an attempt for each key in its window (a new window when the last one has passed) and answers each
+/// key's `(attempts, window_start)` after it. One upsert per key: O(1) by the primary key, atomic on both
+/// backends, so parallel attempts are each counted.
+pub(crate) async fn count_sign_in_attempt(
+    tx: &mut dyn Tx,
+    keys: &[String],
+    window_micros: i64,
+    now: DateTime<Utc>,
+) -> HubResult<Vec<(i64, DateTime<Utc>)>> {
+    let sql = "INSERT INTO hub_sign_in_limits (key, window_start, attempts) VALUES (?, ?, 1) \
+               ON CONFLICT (key) DO UPDATE SET \
+               attempts = CASE WHEN hub_sign_in_limits.window_start + ? <= excluded.window_start THEN 1 \
+                          ELSE hub_sign_in_limits.attempts + 1 END, \
+               window_start = CASE WHEN hub_sign_in_limits.window_start + ? <= excluded.window_start \
+                          THEN excluded.window_start ELSE hub_sign_in_limits.window_start END \
+               RETURNING attempts, window_start";
+    let mut counts = Vec::with_capacity(keys.len());
+    for key in keys {
+        let rows =
+            tx.query(sql, &[key.as_str().into(), now.into(), window_micros.into(), window_micros.into()]).await?;
+        let row = rows.first().ok_or_else(|| HubError::internal("an upsert returned no row"))?;
+        counts.push((row.int(0)?, row.time(1)?));
+    }
+    Ok(counts)
+}
+
+/// Takes back an attempt that succeeded: the account's count ends, the address's goes down by one.
+pub(crate) async fn forgive_sign_in(tx: &mut dyn Tx, account_key: &str, address_key: Option<&str>) -> HubResult<()> {
+    tx.execute("DELETE FROM hub_sign_in_limits WHERE key = ?", &[account_key.into()]).await?;
+    if let Some(address_key) = address_key {
+        let sql = "UPDATE hub_sign_in_limits SET attempts = attempts - 1 WHERE key = ? AND attempts > 0";
+        tx.execute(sql, &[address_key.into()]).await?;
+    }
+    Ok(())
+}
+
+/// Drops the counts whose window started before `before`. O(rows dropped), by the window index.
+pub(crate) async fn prune_sign_in_limits(tx: &mut dyn Tx, before: DateTime<Utc>) -> HubResult<u64> {
+    tx.execute("DELETE FROM hub_sign_in_limits WHERE window_start < ?", &[before.into()]).await
 }

@@ -17,6 +17,7 @@ use tokio::sync::oneshot;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_initial.sql")),
     (2, include_str!("../../migrations/sqlite/0002_chat_token_months.sql")),
+    (3, include_str!("../../migrations/sqlite/0003_sign_in_limits.sql")),
 ];
 const READER_THREADS: usize = 2;
 

@@ -43,3 +43,23 @@ pub async fn fresh_store(backend: TestBackend) -> (tempfile::TempDir, HubStore) 
         Err(error) => panic!("cannot open the {backend:?} Hub store: {error}"),
     }
 }
+
+/// Declares `<name>::on_sqlite` and `<name>::on_postgres` for an `async fn(TestBackend)`.
+#[cfg(test)]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                super::$name($crate::store::testing::TestBackend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                super::$name($crate::store::testing::TestBackend::Postgres).await;
+            }
+        }
+    )*};
+}
+#[cfg(test)]
+pub(crate) use on_both_backends;

@@ -3,27 +3,10 @@
 use crate::model::{
     Link, LinkPurpose, Member, MemberChanges, NewAudit, Project, ProjectChanges, ProjectStatus, Role, Session,
 };
-use crate::store::testing::{fresh_store, TestBackend};
+use crate::store::testing::{fresh_store, on_both_backends, TestBackend};
 use crate::store::HubStore;
 use chrono::{DateTime, Duration, Utc};
 use rill_core::secret::Secret;
-
-/// Declares `<name>::on_sqlite` and `<name>::on_postgres` for an `async fn(TestBackend)`.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                super::$name(super::TestBackend::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                super::$name(super::TestBackend::Postgres).await;
-            }
-        }
-    )*};
-}
 
 on_both_backends!(
     members_are_unique_by_email_in_any_case_and_listed_by_email,
