@@ -42,6 +42,8 @@ pub struct AppSettings {
     /// Channel types created with `POST /channeltypes`, and built-in ones changed with `PUT`: these configs
     /// take the place of the defaults (`policy::channel_type_config`).
     pub channel_types: Vec<rill_protocol::types::ChannelConfig>,
+    /// Counts the writes of these settings (`ops::apps::save_settings`), so a cache keeps the newest copy.
+    pub revision: u64,
 }
 
 /// `push_config` (`version`, `offline_only`) and the providers able to send (kind and name, `""` for the app-level
@@ -291,6 +293,7 @@ impl Default for AppSettings {
             image_uploads: UploadRules::default(),
             push: PushSettings::default(),
             channel_types: Vec::new(),
+            revision: 0,
         }
     }
 }

@@ -440,6 +440,9 @@ pub trait AppRows: Send {
     /// Stores a new app under the next app id (from 1,000,001, as a sequence: never reused).
     async fn create_app(&mut self, app: &NewApp) -> CoreResult<App>;
     async fn apps(&mut self) -> CoreResult<Vec<App>>;
+    /// Locks the app's row until the commit, so that a read-modify-write of its settings sees every earlier
+    /// change and none lands between its read and its write.
+    async fn lock_app(&mut self, app_id: i64) -> CoreResult<()>;
     async fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()>;
 }
 

@@ -28,7 +28,7 @@ use rill_protocol::limits::{
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -108,51 +108,48 @@ impl Default for HttpConfig {
 /// Apps by API key, cached in memory: every request resolves its app, and apps change rarely.
 ///
 /// Two kinds of writers: [`put`](AppDirectory::put) after this process changed an app in the store, and
-/// [`reload`](AppDirectory::reload) with every app read from the store (changes by other processes). A reload
-/// whose read began before a `put` must not bring the older row back, so each `put` is numbered and a reload
-/// skips the apps put after its read began.
+/// [`reload`](AppDirectory::reload) with every app read from the store (changes by other processes). Neither
+/// may bring back an older copy (a reload whose read began before a `put`, or two `put`s of concurrent changes
+/// landing out of order), so a copy replaces the cached one only when its settings' revision (counted by every
+/// write, under the app's row lock) is not lower.
 #[derive(Default)]
 pub struct AppDirectory {
-    // A plain lock: held for a map lookup or insert, never across an await. Each app is kept with the number of
-    // the `put` that wrote it (0 for a reload).
-    apps: RwLock<HashMap<String, (Arc<App>, u64)>>,
-    puts: AtomicU64,
+    // A plain lock: held for a map lookup or insert, never across an await.
+    apps: RwLock<HashMap<String, Arc<App>>>,
 }
 
 impl AppDirectory {
     pub fn by_key(&self, api_key: &str) -> Option<Arc<App>> {
-        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(api_key).map(|(app, _)| app.clone())
+        self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner()).get(api_key).cloned()
     }
 
-    /// Stores an app this process has just written to the store.
+    /// Stores an app this process has just written to the store, unless a newer copy is cached.
     pub fn put(&self, app: App) -> Arc<App> {
         let app = Arc::new(app);
         let mut apps = self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let number = self.puts.fetch_add(1, Ordering::SeqCst) + 1;
-        apps.insert(app.api_key.clone(), (app.clone(), number));
+        keep_newest(&mut apps, app.clone());
         app
     }
 
     /// The app with this id (the outbox's jobs name their app by id). Cost: a scan of the apps, which are few.
     pub fn by_id(&self, app_id: i64) -> Option<Arc<App>> {
         let apps = self.apps.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        apps.values().find(|(app, _)| app.id == app_id).map(|(app, _)| app.clone())
+        apps.values().find(|app| app.id == app_id).cloned()
     }
 
-    /// Taken before reading the apps from the store, for [`reload`](AppDirectory::reload).
-    pub fn read_mark(&self) -> u64 {
-        self.puts.load(Ordering::SeqCst)
-    }
-
-    /// Stores apps read from the store after `mark` was taken, except those put since (the read may predate them).
-    pub fn reload(&self, fresh: Vec<App>, mark: u64) {
+    /// Stores apps read from the store, each unless a newer copy is cached.
+    pub fn reload(&self, fresh: Vec<App>) {
         let mut apps = self.apps.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for app in fresh {
-            if apps.get(&app.api_key).is_some_and(|(_, number)| *number > mark) {
-                continue;
-            }
-            apps.insert(app.api_key.clone(), (Arc::new(app), 0));
+            keep_newest(&mut apps, Arc::new(app));
         }
+    }
+}
+
+fn keep_newest(apps: &mut HashMap<String, Arc<App>>, app: Arc<App>) {
+    let older = apps.get(&app.api_key).is_some_and(|cached| cached.settings.revision > app.settings.revision);
+    if !older {
+        apps.insert(app.api_key.clone(), app);
     }
 }
 
@@ -294,9 +291,8 @@ impl AppState {
             loop {
                 interval.tick().await;
                 let Some(shared) = weak.upgrade() else { return };
-                let mark = shared.apps.read_mark();
                 if let Ok(apps) = refresh_store.read((), |tx, ()| tx.apps()).await {
-                    shared.apps.reload(apps, mark);
+                    shared.apps.reload(apps);
                 }
             }
         });
@@ -318,9 +314,8 @@ impl AppState {
             due
         };
         if due {
-            let mark = self.shared.apps.read_mark();
             if let Ok(apps) = self.store().read((), |tx, ()| tx.apps()).await {
-                self.shared.apps.reload(apps, mark);
+                self.shared.apps.reload(apps);
             }
         }
         self.shared.apps.by_key(api_key)
@@ -851,18 +846,25 @@ mod tests {
     }
 
     #[test]
-    fn a_reload_never_undoes_a_newer_put() {
+    fn neither_a_reload_nor_a_late_put_brings_back_an_older_copy() {
+        let revised = |key: &str, flag: bool, revision: u64| {
+            let mut app = app(key, flag);
+            app.settings.revision = revision;
+            app
+        };
         let directory = AppDirectory::default();
-        directory.put(app("k", false));
+        directory.put(revised("k", false, 1));
         // A reload reads the store, then this process changes the app and puts it, then the reload lands.
-        let mark = directory.read_mark();
-        directory.put(app("k", true));
-        directory.reload(vec![app("k", false), app("new", false)], mark);
+        directory.put(revised("k", true, 2));
+        directory.reload(vec![revised("k", false, 1), app("new", false)]);
         assert!(directory.by_key("k").unwrap().settings.disable_auth_checks, "the stale row came back");
         assert!(directory.by_key("new").is_some(), "apps created elsewhere still appear");
-        // A reload that began after the put is current and applies.
-        let mark = directory.read_mark();
-        directory.reload(vec![app("k", false)], mark);
-        assert!(!directory.by_key("k").unwrap().settings.disable_auth_checks);
+        // Two concurrent changes commit as revisions 3 and 4; their puts land in the other order.
+        directory.put(revised("k", false, 4));
+        directory.put(revised("k", true, 3));
+        assert!(!directory.by_key("k").unwrap().settings.disable_auth_checks, "revision 3 replaced revision 4");
+        // A change by another process (a higher revision) applies at the next reload.
+        directory.reload(vec![revised("k", true, 5)]);
+        assert_eq!(directory.by_key("k").unwrap().settings.revision, 5);
     }
 }

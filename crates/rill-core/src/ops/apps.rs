@@ -42,8 +42,14 @@ pub async fn create_app(tx: &mut dyn Tx, name: &str, now: DateTime<Utc>) -> Core
     tx.create_app(&app).await
 }
 
-/// Applies `PATCH /app`.
-pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest, now: DateTime<Utc>) -> CoreResult<App> {
+/// Applies `PATCH /app` to the app as stored (`cached` names it).
+pub async fn update_app(
+    tx: &mut dyn Tx,
+    cached: &App,
+    request: &UpdateAppRequest,
+    now: DateTime<Utc>,
+) -> CoreResult<App> {
+    let mut app = app_for_update(tx, cached.id).await?;
     let mut settings = app.settings.clone();
     if let Some(value) = request.disable_auth_checks {
         settings.disable_auth_checks = value;
@@ -99,8 +105,9 @@ pub async fn update_app(tx: &mut dyn Tx, app: &App, request: &UpdateAppRequest, 
         now,
     )
     .await?;
-    tx.update_app_settings(app.id, &settings).await?;
-    Ok(App { settings, ..app.clone() })
+    app.settings = settings;
+    save_settings(tx, &mut app).await?;
+    Ok(app)
 }
 
 fn upload_rules(request: &UploadConfigRequest, what: &str) -> CoreResult<UploadRules> {
@@ -203,13 +210,26 @@ fn event_hooks(existing: &[EventHook], hooks: &[EventHookRequest], now: DateTime
 
 /// Sets an app's rate limits (`rill app set-rate-limits`).
 pub async fn set_rate_limits(tx: &mut dyn Tx, app_id: i64, setting: RateLimitSetting) -> CoreResult<App> {
-    let mut app = app_by_id(tx, app_id).await?;
+    let mut app = app_for_update(tx, app_id).await?;
     app.settings.rate_limits = setting;
-    tx.update_app_settings(app.id, &app.settings).await?;
+    save_settings(tx, &mut app).await?;
     Ok(app)
 }
 
 /// The app with this id (for the command line; requests find theirs by API key). Cost: the apps' rows.
+/// The app as stored, its row locked until the commit: the start of every change to its settings (the cached
+/// app may miss a change made a moment ago by another request, node or command).
+pub async fn app_for_update(tx: &mut dyn Tx, app_id: i64) -> CoreResult<App> {
+    tx.lock_app(app_id).await?;
+    app_by_id(tx, app_id).await
+}
+
+/// Writes the app's settings as its next revision (which the app cache uses to keep the newest copy).
+pub async fn save_settings(tx: &mut dyn Tx, app: &mut App) -> CoreResult<()> {
+    app.settings.revision += 1;
+    tx.update_app_settings(app.id, &app.settings).await
+}
+
 pub async fn app_by_id(tx: &mut dyn Tx, app_id: i64) -> CoreResult<App> {
     tx.apps()
         .await?

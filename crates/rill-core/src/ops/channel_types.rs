@@ -95,20 +95,20 @@ pub async fn delete(tx: &mut dyn Tx, ctx: &Context, name: &str) -> CoreResult<Ap
     if tx.channel_type_in_use(app.id, name).await? {
         return Err(CoreError::input(format!("channel type {name} has channels: delete them first")));
     }
-    tx.update_app_settings(app.id, &app.settings).await?;
+    crate::ops::apps::save_settings(tx, &mut app).await?;
     Ok(app)
 }
 
-/// The app as stored (the cached one may miss a concurrent change of its types).
+/// The app as stored, locked (the cached one may miss a concurrent change of its types).
 async fn fresh_app(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<App> {
-    crate::ops::apps::app_by_id(tx, ctx.app_id()).await
+    crate::ops::apps::app_for_update(tx, ctx.app_id()).await
 }
 
 async fn save(tx: &mut dyn Tx, mut app: App, config: ChannelConfig) -> CoreResult<(App, ChannelConfig)> {
     app.settings.channel_types.retain(|old| old.name != config.name);
     app.settings.channel_types.push(config.clone());
     app.settings.channel_types.sort_by(|a, b| a.name.cmp(&b.name));
-    tx.update_app_settings(app.id, &app.settings).await?;
+    crate::ops::apps::save_settings(tx, &mut app).await?;
     Ok((app, config))
 }
 

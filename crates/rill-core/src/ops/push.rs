@@ -326,9 +326,9 @@ fn provider_kind(kind: &str) -> CoreResult<PushKind> {
 }
 
 async fn app_with_refreshed_push(tx: &mut dyn Tx, ctx: &Context) -> CoreResult<App> {
-    let mut app = crate::ops::apps::app_by_id(tx, ctx.app_id()).await?;
+    let mut app = crate::ops::apps::app_for_update(tx, ctx.app_id()).await?;
     refresh_enabled(tx, app.id, &mut app.settings.push).await?;
-    tx.update_app_settings(app.id, &app.settings).await?;
+    crate::ops::apps::save_settings(tx, &mut app).await?;
     Ok(app)
 }
 

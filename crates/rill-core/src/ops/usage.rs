@@ -108,9 +108,9 @@ pub async fn set_plan(
         .ok_or_else(|| CoreError::input(format!("unknown plan {name:?}: use one of {}", Plan::NAMES.join(", "))))?;
     plan.max_mau = max_mau.or(plan.max_mau);
     plan.max_messages = max_messages.or(plan.max_messages);
-    let mut app = crate::ops::apps::app_by_id(tx, app_id).await?;
+    let mut app = crate::ops::apps::app_for_update(tx, app_id).await?;
     app.settings.plan = plan;
-    tx.update_app_settings(app.id, &app.settings).await?;
+    crate::ops::apps::save_settings(tx, &mut app).await?;
     Ok(app)
 }
 

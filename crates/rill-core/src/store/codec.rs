@@ -64,6 +64,7 @@ pub(crate) fn settings_to_json(settings: &AppSettings) -> Value {
         "suspended": settings.suspended,
         "rate_limits": rate_limits,
         "plan": {"name": settings.plan.name, "max_mau": settings.plan.max_mau, "max_messages": settings.plan.max_messages},
+        "revision": settings.revision,
     })
 }
 
@@ -94,6 +95,7 @@ pub(crate) fn settings_from_json(value: &Value) -> AppSettings {
             .to_owned(),
         guest_user_creation_disabled: flag("guest_user_creation_disabled"),
         suspended: flag("suspended"),
+        revision: value.get("revision").and_then(Value::as_u64).unwrap_or(0),
         rate_limits,
         // Apps stored before plans existed are unlimited, as they were.
         plan: match value.get("plan") {

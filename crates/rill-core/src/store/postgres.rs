@@ -1005,6 +1005,10 @@ impl AppRows for PgTx {
             .collect()
     }
 
+    async fn lock_app(&mut self, app_id: i64) -> CoreResult<()> {
+        self.rows("SELECT 1 FROM apps WHERE id = $1 FOR UPDATE", &[&app_id]).await.map(drop)
+    }
+
     async fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()> {
         let settings = Jsonb(settings_to_json(settings).to_string());
         let changed = self.execute("UPDATE apps SET settings = $1 WHERE id = $2", &[&settings, &app_id]).await?;

@@ -2174,6 +2174,11 @@ impl AppRows for SqliteTx {
         SqliteTx::apps(self)
     }
 
+    async fn lock_app(&mut self, _app_id: i64) -> CoreResult<()> {
+        // One writer (BEGIN IMMEDIATE): nobody else changes the row before this transaction commits.
+        Ok(())
+    }
+
     async fn update_app_settings(&mut self, app_id: i64, settings: &AppSettings) -> CoreResult<()> {
         SqliteTx::update_app_settings(self, app_id, settings)
     }

@@ -81,3 +81,48 @@ async fn concurrent_sends_reactions_and_updates_leave_exact_counts() {
     let me = server.connect("reader").await;
     assert_eq!(me.me["total_unread_count"], Value::from(sent));
 }
+
+/// `PATCH /app` calls changing different settings at once all land, in the store and in the app cache: each
+/// change reads the app as stored under its row lock, and the cache keeps the newest revision whatever order the
+/// changes finish in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_app_setting_changes_all_land() {
+    let server = TestServer::start().await;
+    server.set_rate_limits(RateLimitSetting::Off).await;
+    for round in 0..8 {
+        let on = round % 2 == 0;
+        let changes = [
+            json!({"disable_permissions_checks": on}),
+            json!({"enforce_unique_usernames": if on { "app" } else { "no" }}),
+            json!({"webhook_url": if on { "https://hooks.example.com/rill" } else { "" }}),
+            json!({"guest_user_creation_disabled": on}),
+        ];
+        let tasks: Vec<_> = changes
+            .into_iter()
+            .map(|body| {
+                let client = server.server_client();
+                tokio::spawn(async move { ok(&client, Method::PATCH, "/app", body).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let app = server.server_client().raw(Method::GET, "/app", &[], None).await.unwrap().body["app"].clone();
+        let seen = (
+            app["disable_permissions_checks"].as_bool(),
+            app["enforce_unique_usernames"].as_str(),
+            app["webhook_url"].as_str(),
+            app["guest_user_creation_disabled"].as_bool(),
+        );
+        let wanted = (
+            Some(on),
+            Some(if on { "app" } else { "no" }),
+            Some(if on { "https://hooks.example.com/rill" } else { "" }),
+            Some(on),
+        );
+        assert_eq!(seen, wanted, "round {round}: a change was lost");
+    }
+    let restarted = server.restart().await;
+    let app = restarted.server_client().raw(Method::GET, "/app", &[], None).await.unwrap().body["app"].clone();
+    assert_eq!(app["disable_permissions_checks"], false, "the store has the last round too: {app}");
+}
