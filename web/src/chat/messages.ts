@@ -75,36 +75,6 @@ export function sameContent(a: LocalMessage, b: LocalMessage): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The index at which `message` belongs in an ordered list (after equals, which cannot occur for one id). */
-function insertionIndex(list: readonly LocalMessage[], message: LocalMessage): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    const probe = list[middle];
-    if (probe && compareMessages(probe, message) < 0) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** A new list with `message` in its place (replacing the copy with its id); the same list if it was there. */
-export function upsert(list: readonly LocalMessage[], message: LocalMessage): readonly LocalMessage[] {
-  const at = list.findIndex((item) => item.id === message.id);
-  if (at >= 0 && list[at] === message) return list;
-  const next = list.slice();
-  if (at >= 0) {
-    const sameSpot = compareMessages(list[at] as LocalMessage, message) === 0;
-    if (sameSpot) {
-      next[at] = message;
-      return next;
-    }
-    next.splice(at, 1);
-  }
-  next.splice(insertionIndex(next, message), 0, message);
-  return next;
-}
-
 export function remove(list: readonly LocalMessage[], id: string): readonly LocalMessage[] {
   const at = list.findIndex((item) => item.id === id);
   if (at < 0) return list;
