@@ -1,0 +1,1 @@
+export function IntegrationPage() { return <p>Coming.</p>; }

@@ -1,0 +1,1 @@
+export function ModerationPage() { return <p>Coming.</p>; }

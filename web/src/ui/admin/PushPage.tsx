@@ -1,0 +1,1 @@
+export function PushPage() { return <p>Coming.</p>; }

@@ -1,0 +1,1 @@
+export function UsagePage() { return <p>Coming.</p>; }
