@@ -43,11 +43,15 @@ export function Dialog({ open, onClose, title, description, children, footer, si
     }
   }, [open]);
 
-  // Closing on unmount while open (a route change): give focus back too.
+  // Unmounted while open (a route change, a keyed remount): close and give focus back too.
   useEffect(() => {
     const d = ref.current;
     return () => {
-      if (d?.open) d.close();
+      if (d?.open) {
+        d.close();
+        const o = opener.current;
+        if (o instanceof HTMLElement && o.isConnected) o.focus();
+      }
     };
   }, []);
 
