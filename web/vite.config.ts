@@ -11,7 +11,9 @@ export default defineConfig({
   build: { outDir: 'dist', sourcemap: false, chunkSizeWarningLimit: 600 },
   server: {
     proxy: {
-      '/hub/api': backend,
+      // changeOrigin false: the Hub refuses a state-changing call whose Origin names another host than Host
+      // (403 cross_origin), so the proxy must pass the browser's Host through (the string shorthand rewrites it).
+      '/hub/api': { target: backend, changeOrigin: false },
       '/connect': { target: backend, ws: true },
     },
   },

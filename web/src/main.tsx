@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import './styles/tokens.css';
+import './styles/app.css';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 
