@@ -82,7 +82,16 @@ export async function newPage(browser, options = {}) {
   const page = await context.newPage();
   page.problems = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') page.problems.push(`console: ${message.text()}`);
+    // Failed requests are judged by the response listener below, which knows their address: a 401 from
+    // /hub/api/auth/me is how a signed-out page learns it is signed out.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      page.problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    const missingFile = response.status() === 404 && !url.pathname.startsWith('/hub/api/');
+    if (response.status() >= 500 || missingFile) page.problems.push(`${response.status()} from ${url.pathname}`);
   });
   page.on('pageerror', (error) => page.problems.push(`uncaught: ${error.message}`));
   return page;
