@@ -73,6 +73,8 @@ export function MessageList(props: MessageListProps) {
   const prev = useRef<{ first?: string; last?: string; count: number }>({ count: 0 });
   const anchor = useRef<{ key: string; delta: number } | null>(null);
   const opened = useRef(false);
+  // Older pages load only once the opening position is reached (not from the scroll it makes).
+  const settled = useRef(false);
 
   const scrollToBottom = useCallback(() => {
     if (rows.length) virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
@@ -96,8 +98,17 @@ export function MessageList(props: MessageListProps) {
     if (!opened.current) {
       opened.current = true;
       const at = rows.findIndex((r) => r.kind === 'unread');
-      if (at >= 0) virtualizer.scrollToIndex(Math.max(0, at), { align: 'start' });
-      else virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+      const go = () =>
+        at >= 0
+          ? virtualizer.scrollToIndex(at, { align: 'start' })
+          : virtualizer.scrollToIndex(rows.length - 1, { align: 'end' });
+      // Again on the next frame: the scroller is attached (and measured) only after the first layout.
+      go();
+      requestAnimationFrame(go);
+      setTimeout(() => {
+        go();
+        settled.current = true;
+      }, 150);
       return;
     }
     if (p.first !== first && anchor.current) {
@@ -132,7 +143,7 @@ export function MessageList(props: MessageListProps) {
       props.onReachBottom?.();
     }
     atBottom.current = bottom;
-    if (el.scrollTop < LOAD_OLDER_PX && hasOlder && onLoadOlder && !loadingOlder.current && opened.current) {
+    if (el.scrollTop < LOAD_OLDER_PX && hasOlder && onLoadOlder && !loadingOlder.current && settled.current) {
       loadingOlder.current = true;
       rememberAnchor();
       onLoadOlder()
