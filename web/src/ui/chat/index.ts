@@ -1,0 +1,22 @@
+// The chat UI's components: presentational, props in and callbacks out. See README.md beside this file.
+export * from './types';
+export { ChannelList, type ChannelListProps } from './ChannelList';
+export { MemberPicker, type MemberPickerProps } from './MemberPicker';
+export { MessageList, type MessageListProps } from './MessageList';
+export { MessageRow, type MessageRowProps, type MessageActions } from './MessageRow';
+export { Markdown, type MarkdownProps } from './Markdown';
+export { Composer, type ComposerProps, type ComposerSend } from './Composer';
+export { ThreadPanel, type ThreadPanelProps } from './ThreadPanel';
+export { QuickReactionBar, ReactionPicker, LazyEmojiPicker } from './ReactionPicker';
+export { TypingIndicator, type TypingIndicatorProps } from './TypingIndicator';
+export { PresenceDot, type PresenceDotProps } from './PresenceDot';
+export { ReadReceipt, type ReadReceiptProps } from './ReadReceipt';
+export { ConnectionBanner, type ConnectionBannerProps } from './ConnectionBanner';
+export { QuickSwitcher, type QuickSwitcherProps } from './QuickSwitcher';
+export { SearchPanel, type SearchPanelProps } from './SearchPanel';
+export { FlagDialog, type FlagDialogProps } from './FlagDialog';
+export { ChatLayout, type ChatLayoutProps } from './ChatLayout';
+export { Dialog, type DialogProps } from './Dialog';
+export { createDraftStore, drafts, draftKey, type Draft, type DraftStore } from './draftStore';
+export { createTypingThrottle, type TypingThrottle } from './typing';
+export { QUICK_REACTIONS, reactionEmoji } from './reactions';
