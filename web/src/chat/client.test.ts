@@ -150,6 +150,19 @@ describe('events', () => {
     expect(snapshot.watcherCount).toBe(3);
   });
 
+  it('a mark-read of every channel (no cid) zeroes every channel', async () => {
+    const h = harness();
+    h.backend.on('POST /channels', () => ({
+      body: { channels: [channelState('general', [], { unread: 2 }), channelState('random', [], { unread: 5 })] },
+    }));
+    await connect(h);
+    await h.client.queryChannels();
+    expect(h.client.channels.getSnapshot().map((item) => item.unreadCount).sort()).toEqual([2, 5]);
+    h.server.latest.emit({ type: 'notification.mark_read', unread_count: 0, total_unread_count: 0, unread_channels: 0 });
+    expect(h.client.channels.getSnapshot().map((item) => item.unreadCount)).toEqual([0, 0]);
+    expect(h.client.me.getSnapshot()).toMatchObject({ total_unread_count: 0, unread_channels: 0 });
+  });
+
   it('being removed as a member takes the channel out of the list', async () => {
     const h = harness();
     await withChannels(h);
