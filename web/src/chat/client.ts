@@ -382,7 +382,8 @@ export class ChatClient {
     this.trackUsers(typed);
     const cid = typeof event.cid === 'string' && event.cid !== '*' ? event.cid : undefined;
     if (cid) this.routeChannelEvent(cid, typed);
-    else if (typed.type === 'user.presence.changed' || typed.type === 'user.updated') {
+    else if (typed.type === 'user.presence.changed' || typed.type === 'user.updated' || typed.type === 'notification.mark_read') {
+      // Presence concerns every channel the user is in; a mark-read without a cid marked every channel read.
       for (const store of this.stores.values()) store.applyEvent(typed);
     }
     this.emitter.emit(event);

@@ -203,7 +203,16 @@ export type ChatEvent =
 
 export type ChatEventType = ChatEvent['type'];
 
-export type EventOf<T extends ChatEventType> = Extract<ChatEvent, { type: T }>;
+/** The event of one type. Distributes over the union, because several members cover more than one type
+ * (`ReactionEvent` is `reaction.new | reaction.updated | reaction.deleted`) and a plain `Extract` would give
+ * `never` for them; the result's `type` is narrowed to `T`. */
+export type EventOf<T extends ChatEventType> = ChatEvent extends infer E
+  ? E extends { type: infer U }
+    ? T extends U
+      ? E & { type: T }
+      : never
+    : never
+  : never;
 
 /** A frame whose type the client does not model (custom events, newer server events). */
 export interface UnknownEvent extends EventBase {

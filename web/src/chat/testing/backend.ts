@@ -52,8 +52,10 @@ export class FakeBackend {
     };
     this.requests.push(request);
     const key = `${request.method} ${request.path}`;
-    const handlers = this.routes.get(key);
-    const handler = handlers && handlers.length > 1 ? handlers.shift() : handlers?.[0];
+    const handlers = this.routes.get(key) ?? [];
+    // The n-th request to a route takes the n-th handler; the last one answers every request after.
+    const answered = this.requests.filter((earlier) => `${earlier.method} ${earlier.path}` === key).length - 1;
+    const handler = handlers[Math.min(answered, handlers.length - 1)];
     if (!handler) return json(404, apiError(16, `no fake route for ${key}`, 404));
     const reply = await handler(request);
     if (reply === 'network-error') throw new TypeError('Failed to fetch');
