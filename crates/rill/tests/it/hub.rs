@@ -197,6 +197,31 @@ async fn sign_in_first_admin(served: &Served) -> ((String, String), Value) {
     (session, body)
 }
 
+/// Adds the plain member Bea (`bea@x.test`) with a password from the command line and signs her in: her
+/// session (cookie and CSRF token) and the sign-in's answer.
+async fn add_signed_in_member(place: &Place, base_url: &str) -> ((String, String), Value) {
+    let add = [
+        "hub",
+        "member",
+        "add",
+        "--data-dir",
+        place.dir(),
+        "--email",
+        "bea@x.test",
+        "--name",
+        "Bea",
+        "--password-stdin",
+    ];
+    run_with_stdin(place, &add, "bea's long password\n").await;
+    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
+    let response = http().post(format!("{base_url}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let body: Value = response.json().await.unwrap();
+    let session = (cookie, body["csrf_token"].as_str().unwrap().to_owned());
+    (session, body)
+}
+
 /// Calls a Hub route as a signed-in session (cookie and CSRF token).
 async fn hub_call(
     base_url: &str,
@@ -275,24 +300,7 @@ async fn a_fresh_workspace_is_connected_to_its_engine_and_signs_chat_tokens() {
     assert_eq!((back["saved"].as_bool(), back["test"]["code"].as_str()), (Some(true), Some("connected")), "{back}");
 
     // A member gets a chat token, not the integration.
-    let add = [
-        "hub",
-        "member",
-        "add",
-        "--data-dir",
-        place.dir(),
-        "--email",
-        "bea@x.test",
-        "--name",
-        "Bea",
-        "--password-stdin",
-    ];
-    run_with_stdin(&place, &add, "bea's long password\n").await;
-    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
-    let response = http().post(format!("{base}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    let bea = (cookie, body["csrf_token"].as_str().unwrap().to_owned());
+    let (bea, body) = add_signed_in_member(&place, &base).await;
     assert_eq!(hub_call(&base, &bea, reqwest::Method::GET, "/hub/api/integration", None).await.0, 403);
     let (status, session) = hub_call(&base, &bea, reqwest::Method::GET, "/hub/api/chat/session", None).await;
     assert_eq!(status, 200, "{session}");
@@ -373,24 +381,7 @@ async fn admins_moderate_through_the_hub_and_every_action_is_audited() {
     let served = serve(&place).await;
     let base = served.base_url.clone();
     let (admin, _) = sign_in_first_admin(&served).await;
-    let add = [
-        "hub",
-        "member",
-        "add",
-        "--data-dir",
-        place.dir(),
-        "--email",
-        "bea@x.test",
-        "--name",
-        "Bea",
-        "--password-stdin",
-    ];
-    run_with_stdin(&place, &add, "bea's long password\n").await;
-    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
-    let response = http().post(format!("{base}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
-    let bea_cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let bea_body: Value = response.json().await.unwrap();
-    let bea = (bea_cookie, bea_body["csrf_token"].as_str().unwrap().to_owned());
+    let (bea, bea_body) = add_signed_in_member(&place, &base).await;
     let chat = |session: (String, String)| {
         let base = base.clone();
         async move {
@@ -558,24 +549,7 @@ async fn integration_routes_refuse_strangers_and_plain_members() {
     let served = serve(&place).await;
     let base = served.base_url.clone();
     let (admin, _) = sign_in_first_admin(&served).await;
-    let add = [
-        "hub",
-        "member",
-        "add",
-        "--data-dir",
-        place.dir(),
-        "--email",
-        "bea@x.test",
-        "--name",
-        "Bea",
-        "--password-stdin",
-    ];
-    run_with_stdin(&place, &add, "bea's long password\n").await;
-    let sign_in = json!({"email": "bea@x.test", "password": "bea's long password"});
-    let response = http().post(format!("{base}/hub/api/auth/sign-in")).json(&sign_in).send().await.unwrap();
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let body: Value = response.json().await.unwrap();
-    let bea = (cookie, body["csrf_token"].as_str().unwrap().to_owned());
+    let (bea, _) = add_signed_in_member(&place, &base).await;
     let stranger = (String::new(), String::new());
     use reqwest::Method;
     let routes = [
