@@ -4,7 +4,8 @@ import { lazy, Suspense, useEffect } from 'react';
 import { AdminLayout } from './ui/admin/AdminLayout';
 import { InvitePage } from './ui/auth/InvitePage';
 import { SignInPage } from './ui/auth/SignInPage';
-import { ChatPlaceholder } from './ui/chat-slot/ChatPlaceholder';
+import { ChatProvider } from './ui/chat-app/ChatContext';
+import { ChatView } from './ui/chat-app/ChatView';
 import { SkeletonRows } from './ui/common/States';
 import { ToastProvider } from './ui/common/toast';
 import { AdminsOnly, NotFound, Splash, Unreachable } from './ui/pages/SystemPages';
@@ -70,8 +71,10 @@ function Routes() {
   if (state.status === 'signed-out') return null;
 
   return (
-    <Shell title={title}>
-      {route.name === 'chat' ? <ChatPlaceholder /> : null}
+    // The chat client lives as long as the session: the sidebar's list stays current on admin pages too.
+    <ChatProvider memberId={state.session.member.id}>
+      <Shell title={title}>
+        {route.name === 'chat' ? <ChatView cid={route.cid} /> : null}
       {route.name === 'admin' ? (
         isAdmin ? (
           <AdminLayout page={route.page}>
@@ -84,6 +87,7 @@ function Routes() {
         )
       ) : null}
       {route.name === 'not-found' ? <NotFound /> : null}
-    </Shell>
+      </Shell>
+    </ChatProvider>
   );
 }

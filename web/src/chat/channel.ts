@@ -409,7 +409,7 @@ export class ChannelStore {
         break;
       case 'user.banned':
       case 'user.unbanned':
-        this.onBan(event.user, event.type === 'user.banned');
+        this.onBan(event.user, event.type === 'user.banned', event.type === 'user.banned' ? event.expiration : undefined);
         break;
       default:
         break;
@@ -482,9 +482,12 @@ export class ChannelStore {
     this.patch({ members: { ...this.snapshot.members, [user.id]: { ...member, user: { ...member.user, ...user } } } });
   }
 
-  private onBan(user: User, banned: boolean): void {
+  private onBan(user: User, banned: boolean, expires: string | undefined): void {
     const member = this.snapshot.members[user.id];
-    if (member) this.patch({ members: { ...this.snapshot.members, [user.id]: { ...member, banned } } });
+    if (!member) return;
+    const { ban_expires: _old, ...rest } = member;
+    const next: Member = banned && expires ? { ...rest, banned, ban_expires: expires } : { ...rest, banned };
+    this.patch({ members: { ...this.snapshot.members, [user.id]: next } });
   }
 
   private onTruncated(channel: Channel, message: Message | undefined): void {

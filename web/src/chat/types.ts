@@ -142,6 +142,8 @@ export interface Member {
   created_at?: string;
   updated_at?: string;
   banned?: boolean;
+  /** A timed ban in this channel (the Hub's "mute in this channel") ends then. */
+  ban_expires?: string;
   invited?: boolean;
   notifications_muted?: boolean;
   [custom: string]: unknown;

@@ -5,6 +5,12 @@ describe('parseRoute', () => {
   it('knows every route', () => {
     expect(parseRoute('/hub/')).toEqual({ name: 'chat' });
     expect(parseRoute('/hub')).toEqual({ name: 'chat' });
+    expect(parseRoute('/hub/channels/team/general')).toEqual({ name: 'chat', cid: 'team:general' });
+    expect(parseRoute('/hub/channels/messaging/!members-a%3Ab')).toEqual({ name: 'chat', cid: 'messaging:!members-a:b' });
+    expect(parseRoute('/hub/channels/team/%E0%A4%A')).toEqual({ name: 'not-found', path: '/hub/channels/team/%E0%A4%A' });
+    expect(parseRoute('/hub/channels/team/a%2Fb')).toEqual({ name: 'not-found', path: '/hub/channels/team/a%2Fb' });
+    expect(pathFor({ name: 'chat', cid: 'messaging:!members-a:b' })).toBe('/hub/channels/messaging/!members-a%3Ab');
+    expect(parseRoute(pathFor({ name: 'chat', cid: 'team:p-1 x' }))).toEqual({ name: 'chat', cid: 'team:p-1 x' });
     expect(parseRoute('/hub/sign-in')).toEqual({ name: 'sign-in' });
     expect(parseRoute('/hub/invite/')).toEqual({ name: 'invite' });
     expect(parseRoute('/hub/admin')).toEqual({ name: 'admin', page: 'integration' });

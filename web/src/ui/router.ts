@@ -9,7 +9,7 @@ export const ADMIN_PAGES = ['integration', 'push', 'members', 'projects', 'moder
 export type AdminPage = (typeof ADMIN_PAGES)[number];
 
 export type Route =
-  | { name: 'chat' }
+  | { name: 'chat'; /** The open channel, `type:id`; absent: the last one opened, else #general. */ cid?: string }
   | { name: 'sign-in' }
   | { name: 'invite' }
   | { name: 'admin'; page: AdminPage }
@@ -23,6 +23,11 @@ export function parseRoute(pathname: string): Route {
   if (p === '/') return { name: 'chat' };
   if (p === '/sign-in') return { name: 'sign-in' };
   if (p === '/invite') return { name: 'invite' };
+  const channel = /^\/channels\/([a-z0-9_-]+)\/([^/]+)$/i.exec(p);
+  if (channel) {
+    const id = safeDecode(channel[2]!);
+    if (id !== null) return { name: 'chat', cid: `${channel[1]}:${id}` };
+  }
   if (p === '/admin') return { name: 'admin', page: 'integration' };
   const m = /^\/admin\/([a-z]+)$/.exec(p);
   if (m && (ADMIN_PAGES as readonly string[]).includes(m[1]!)) return { name: 'admin', page: m[1] as AdminPage };
@@ -31,8 +36,11 @@ export function parseRoute(pathname: string): Route {
 
 export function pathFor(route: Route): string {
   switch (route.name) {
-    case 'chat':
-      return `${BASE}/`;
+    case 'chat': {
+      if (!route.cid) return `${BASE}/`;
+      const at = route.cid.indexOf(':');
+      return `${BASE}/channels/${route.cid.slice(0, at)}/${encodeURIComponent(route.cid.slice(at + 1))}`;
+    }
     case 'sign-in':
       return `${BASE}/sign-in`;
     case 'invite':
@@ -41,6 +49,15 @@ export function pathFor(route: Route): string {
       return `${BASE}/admin/${route.page}`;
     case 'not-found':
       return route.path;
+  }
+}
+
+function safeDecode(part: string): string | null {
+  try {
+    const decoded = decodeURIComponent(part);
+    return decoded === '' || decoded.includes('/') ? null : decoded;
+  } catch {
+    return null;
   }
 }
 

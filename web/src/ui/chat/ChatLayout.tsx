@@ -4,8 +4,8 @@ import './common.css';
 import './ChatLayout.css';
 
 export interface ChatLayoutProps {
-  /** The ChannelList (or anything for the sidebar). */
-  sidebar: ReactNode;
+  /** The ChannelList (or anything for the sidebar). Absent inside the app's Shell, which has the sidebar. */
+  sidebar?: ReactNode;
   /** The channel's name as the header shows it ("# general" or a person's name). */
   title: string;
   /** Topic, or "12 members". */
@@ -49,33 +49,41 @@ export function ChatLayout(props: ChatLayoutProps) {
   // Choosing a conversation in the drawer closes it.
   useEffect(() => setDrawer(false), [props.title]);
 
+  const embedded = props.sidebar === undefined;
+  // Inside the Shell the page already has its <main>: the chat is a region of it.
+  const Main = embedded ? 'section' : 'main';
+  const classes = ['rc-layout', props.aside ? 'rc-layout-aside' : '', drawer ? 'rc-layout-drawer' : '', embedded ? 'rc-layout-embedded' : ''];
   return (
-    <div className={`rc-layout${props.aside ? ' rc-layout-aside' : ''}${drawer ? ' rc-layout-drawer' : ''}`}>
-      <div
-        ref={drawerRef}
-        className="rc-layout-sidebar"
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && drawer) setDrawer(false);
-        }}
-      >
-        {props.sidebar}
-      </div>
+    <div className={classes.filter(Boolean).join(' ')}>
+      {!embedded && (
+        <div
+          ref={drawerRef}
+          className="rc-layout-sidebar"
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' && drawer) setDrawer(false);
+          }}
+        >
+          {props.sidebar}
+        </div>
+      )}
       {drawer && <div className="rc-layout-scrim" onClick={() => setDrawer(false)} aria-hidden="true" />}
-      <main className="rc-layout-main">
+      <Main className="rc-layout-main" aria-label={embedded ? props.title : undefined}>
         {props.banner}
         <header className="rc-layout-head">
-          <button
-            type="button"
-            className="rc-icon-btn rc-layout-menu"
-            aria-label="Conversations"
-            aria-expanded={drawer}
-            onClick={() => {
-              setDrawer((d) => !d);
-              requestAnimationFrame(() => drawerRef.current?.querySelector<HTMLElement>('input, button')?.focus());
-            }}
-          >
-            <Icon name="menu" />
-          </button>
+          {!embedded && (
+            <button
+              type="button"
+              className="rc-icon-btn rc-layout-menu"
+              aria-label="Conversations"
+              aria-expanded={drawer}
+              onClick={() => {
+                setDrawer((d) => !d);
+                requestAnimationFrame(() => drawerRef.current?.querySelector<HTMLElement>('input, button')?.focus());
+              }}
+            >
+              <Icon name="menu" />
+            </button>
+          )}
           <div className="rc-layout-titles">
             <h1 className="rc-layout-title">{props.title}</h1>
             {props.subtitle && <p className="rc-layout-sub">{props.subtitle}</p>}
@@ -95,7 +103,7 @@ export function ChatLayout(props: ChatLayoutProps) {
           </div>
         </header>
         <div className="rc-layout-body">{props.children}</div>
-      </main>
+      </Main>
       {props.aside && <div className="rc-layout-asidebox">{props.aside}</div>}
     </div>
   );

@@ -26,6 +26,8 @@ export interface MessageListProps extends MessageActions {
   label?: string;
   /** Called when the viewer reaches the bottom (to mark the channel read). */
   onReachBottom?: () => void;
+  /** Whether the newest messages are in view, each time that changes (the host marks the channel read). */
+  onAtBottomChange?: (atBottom: boolean) => void;
 }
 
 const AT_BOTTOM_PX = 48;
@@ -142,6 +144,7 @@ export function MessageList(props: MessageListProps) {
       setNewCount(0);
       props.onReachBottom?.();
     }
+    if (bottom !== atBottom.current) props.onAtBottomChange?.(bottom);
     atBottom.current = bottom;
     if (el.scrollTop < LOAD_OLDER_PX && hasOlder && onLoadOlder && !loadingOlder.current && settled.current) {
       loadingOlder.current = true;

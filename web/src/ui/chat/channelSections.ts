@@ -94,7 +94,9 @@ export function buildSections(
     if (typeof pid === 'string' && pid) {
       const pname = entry.channel.project_name ?? customField(entry.channel, 'project_name');
       let group = projects.get(pid);
-      if (!group) projects.set(pid, (group = { title: typeof pname === 'string' && pname ? pname : pid, items: [] }));
+      // The Hub names a project's channel after the project: that name is the group's when no project_name.
+      const title = typeof pname === 'string' && pname ? pname : (channelName(entry) ?? pid);
+      if (!group) projects.set(pid, (group = { title, items: [] }));
       group.items.push(item);
       continue;
     }

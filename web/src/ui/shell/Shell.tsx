@@ -2,7 +2,7 @@
 // member's menu) and the main area. On a phone's width the sidebar becomes a drawer behind a menu button.
 
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { ChatSidebarSlot } from '../chat-slot/ChatSidebarSlot';
+import { ChatSidebar } from '../chat-app/ChatSidebar';
 import { Link } from '../Link';
 import { pathFor, useRoute } from '../router';
 import { useSession } from '../session';
@@ -77,7 +77,7 @@ export function Shell({ title, children }: { title: string; children: ReactNode 
         </div>
 
         <nav className="sidebar__section sidebar__channels" aria-label="Channels">
-          <ChatSidebarSlot onNavigate={close} />
+          <ChatSidebar onNavigate={close} />
         </nav>
 
         {isAdmin ? (
