@@ -471,9 +471,16 @@ export class ChannelStore {
     const userId = member.user_id ?? member.user?.id;
     if (!userId) return;
     const members = { ...this.snapshot.members };
+    const known = userId in members;
     if (removed) delete members[userId];
     else members[userId] = member;
-    this.patch({ members });
+    // The header's "N members" follows joins and leaves without a new query.
+    const channel = this.snapshot.channel;
+    const delta = removed ? (known ? -1 : 0) : known ? 0 : 1;
+    const count = channel?.member_count;
+    if (channel && delta !== 0 && typeof count === 'number') {
+      this.patch({ members, channel: { ...channel, member_count: Math.max(0, count + delta) } });
+    } else this.patch({ members });
   }
 
   private onUser(user: User): void {

@@ -150,6 +150,11 @@ export class ChatClient {
     this.socket.reconnectNow();
   }
 
+  /** The browser went offline: show it at once and retry with backoff (wire to the `offline` event). */
+  networkLost(): void {
+    this.socket.networkLost();
+  }
+
   get currentUserId(): string {
     return this.userId;
   }

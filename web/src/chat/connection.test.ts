@@ -93,6 +93,21 @@ describe('health checks', () => {
     expect(status(h)).toEqual({ status: 'connecting', attempt: 1 });
   });
 
+  it('drops the socket at once when the browser goes offline, and retries with backoff', async () => {
+    const h = harness();
+    await connect(h);
+    const first = h.server.latest;
+    h.client.networkLost();
+    expect(first.closedByClient).toBeDefined();
+    expect(status(h)).toMatchObject({ status: 'offline', attempt: 1 });
+    // Twice is once: no socket is left to lose.
+    h.client.networkLost();
+    expect(status(h)).toMatchObject({ status: 'offline', attempt: 1 });
+    h.client.reconnectNow();
+    await flush();
+    expect(h.server.sockets).toHaveLength(2);
+  });
+
   it('any frame counts as life, not only health checks', async () => {
     const h = harness();
     await connect(h);

@@ -125,6 +125,14 @@ export class Connection {
     }
   }
 
+  /**
+   * The browser says the network is gone (`offline`): drop the socket now and go to the retry loop, rather
+   * than wait for the silence timeout, since a dead socket often stays "open" for a long time.
+   */
+  networkLost(): void {
+    if (this.wanted && this.socket) this.lose({ kind: 'retry', error: new Error('the browser is offline') });
+  }
+
   private async dial(): Promise<void> {
     const generation = ++this.dialGeneration;
     this.state.set({ status: 'connecting', attempt: this.attempt });

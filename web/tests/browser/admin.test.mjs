@@ -3,6 +3,7 @@
 // completed after the archive confirmation, and reopened; and a member refused the admin pages and their API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
 
 const ADMIN_PASSWORD = 'the admin long password';
@@ -32,9 +33,38 @@ function hubFetch(page, path) {
   }, path);
 }
 
+/**
+ * The chat engine's own view of a channel, asked the way any Stream server-side client asks: a server token
+ * (HS256 `{"server": true}` with the app's secret) on `POST /channels/{type}/{id}/query`.
+ */
+async function engineChannel(rill, app, cid) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ server: true })}`;
+  const token = `${unsigned}.${createHmac('sha256', app.api_secret).update(unsigned).digest('base64url')}`;
+  const [type, id] = cid.split(':');
+  const response = await fetch(`${rill.baseUrl}/channels/${type}/${id}/query?api_key=${app.api_key}`, {
+    method: 'POST',
+    headers: { Authorization: token, 'Stream-Auth-Type': 'jwt', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ state: true }),
+  });
+  assert.ok(response.ok, `query ${cid}: ${response.status} ${await response.clone().text()}`);
+  return response.json();
+}
+
+/** Waits (provisioning runs within seconds of a change) until the engine's channel state satisfies `ok`. */
+async function untilChannel(rill, app, cid, ok, what) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const state = await engineChannel(rill, app, cid);
+    if (ok(state)) return state;
+    if (Date.now() > deadline) throw new Error(`${cid} never became ${what}: ${JSON.stringify(state.channel)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 /** The outcome notice of Connect and Test: the one whose title is `title`. */
 function outcome(form, title) {
-  return form.locator('.notice').filter({ has: form.locator('.notice__title', { hasText: title }) });
+  return form.locator('.notice').filter({ has: form.page().locator('.notice__title', { hasText: title }) });
 }
 
 test('Connect and Test tells good keys, a wrong secret and a wrong API key apart, and never shows the secret', async () => {
@@ -99,7 +129,8 @@ test('Connect and Test tells good keys, a wrong secret and a wrong API key apart
       await notice
         .getByText('The API key is right but the secret does not belong to it. Copy the secret again, whole.')
         .waitFor();
-      await notice.getByText(/^The API secret does not match the key \(/).waitFor();
+      // The detail is the engine's own refusal of the token's signature.
+      await notice.getByText(/^The API secret does not match the key \(.*signature is invalid/).waitFor();
       assert.ok(!(await notice.innerText()).includes('this-is-not-the-secret'), 'the detail does not echo the secret');
       assert.equal(await saveButton.isDisabled(), true, 'no Save after a failed test');
       await form.getByRole('button', { name: 'Save anyway…' }).waitFor();
@@ -114,12 +145,14 @@ test('Connect and Test tells good keys, a wrong secret and a wrong API key apart
       await notice
         .getByText('The backend does not know this API key. Copy it again from your Stream app’s dashboard.')
         .waitFor();
-      await notice.getByText(/^The API key is not valid \(/).waitFor();
+      await notice.getByText(/^The API key is not valid \(.*"nosuchkey123" is not valid/).waitFor();
       assert.ok(!(await notice.innerText()).includes(secret), 'the detail does not echo the secret');
       assert.equal(await saveButton.isDisabled(), true, 'no Save after a failed test');
 
       // Nothing failed was saved: a fresh load shows the good key, the stored secret masked, still connected, and
-      // no trace of the secret in the page.
+      // no trace of the secret in the page. (Checked on a fresh load, not while the secret sits typed in the field:
+      // React mirrors a controlled input's value into its `value` attribute, so what the admin types is in the
+      // DOM until the field is emptied; the point here is that the server never sends it back.)
       await admin.reload();
       await form.waitFor();
       await admin.getByText('Connected: built-in engine').waitFor();
@@ -163,6 +196,20 @@ test('an admin completes a project after the archive confirmation, and reopens i
       const tabs = admin.getByRole('group', { name: 'Show projects' });
       await tabs.getByRole('button', { name: 'Active 2' }).waitFor();
 
+      // Provisioning made its channel in the chat engine, holding Bea, not archived.
+      const app = JSON.parse(rill.cli(['app', 'list', '--json']))[0];
+      const { projects } = JSON.parse((await hubFetch(admin, '/hub/api/projects')).body);
+      const apolloId = projects.find((p) => p.name === 'Apollo').id;
+      const { members } = JSON.parse((await hubFetch(admin, '/hub/api/members')).body);
+      const beaId = members.find((m) => m.email === 'bea@example.com').id;
+      await untilChannel(
+        rill,
+        app,
+        `team:project-${apolloId}`,
+        ({ channel: c, members: people }) => c.frozen === false && !c.globally_archived && people.some((m) => m.user_id === beaId),
+        'provisioned with Bea',
+      );
+
       // Complete asks first; Cancel leaves it active.
       await apollo.getByRole('button', { name: 'Complete Apollo' }).click();
       let confirm = admin.getByRole('dialog', { name: 'Complete “Apollo”?' });
@@ -192,6 +239,8 @@ test('an admin completes a project after the archive confirmation, and reopens i
       const list = api.projects;
       assert.equal(list.find((p) => p.name === 'Apollo')?.status, 'completed');
       assert.equal(list.find((p) => p.name === 'Borealis')?.status, 'active');
+      // And provisioning archived its channel in the chat engine: frozen and globally archived.
+      await untilChannel(rill, app, `team:project-${apolloId}`, ({ channel: c }) => c.frozen === true && c.globally_archived === true, 'archived');
       await admin.reload();
       await tabs.getByRole('button', { name: 'Completed 1' }).click();
       await done.getByRole('button', { name: 'Reopen Apollo' }).waitFor();
@@ -206,6 +255,7 @@ test('an admin completes a project after the archive confirmation, and reopens i
       await apollo.getByText(/^1 member · updated/).waitFor();
       const after = JSON.parse((await hubFetch(admin, '/hub/api/projects')).body);
       assert.equal(after.projects.find((p) => p.name === 'Apollo')?.status, 'active');
+      await untilChannel(rill, app, `team:project-${apolloId}`, ({ channel: c }) => c.frozen === false && !c.globally_archived, 'unarchived');
       assertClean(admin);
     });
   } finally {

@@ -37,12 +37,14 @@ function log(page, channel) {
   return page.getByRole('log', { name: `Messages in ${channel}` });
 }
 
+/** A message of the open channel (not its copy as a thread's parent). */
 function message(page, text) {
-  return page.getByRole('article').filter({ hasText: text });
+  return page.getByRole('log', { name: /^Messages in/ }).getByRole('article').filter({ hasText: text });
 }
 
 async function send(page, channel, text) {
-  const box = page.getByRole('textbox', { name: `Message ${channel}` });
+  // By label: while the mention list is open the box is a combobox.
+  const box = page.getByLabel(`Message ${channel}`, { exact: true });
   await box.fill(text);
   await box.press('Enter');
 }
@@ -64,9 +66,9 @@ test('two people chat in real time', async () => {
       await signInMember(bea, rill);
 
       // A message reaches the other side, once, without a reload; typing shows while the admin types.
-      await admin.getByRole('textbox', { name: 'Message #general' }).pressSequentially('hel');
+      await admin.getByLabel('Message #general', { exact: true }).pressSequentially('hel');
       await bea.getByText(/is typing/).waitFor();
-      await admin.getByRole('textbox', { name: 'Message #general' }).fill('');
+      await admin.getByLabel('Message #general', { exact: true }).fill('');
       await send(admin, '#general', 'hello from the admin');
       await message(bea, 'hello from the admin').waitFor();
       assert.equal(await message(bea, 'hello from the admin').count(), 1);
@@ -92,6 +94,59 @@ test('two people chat in real time', async () => {
       await row(admin, 'Bea, online').waitFor();
       await send(admin, 'Bea', 'a direct hello');
       await row(bea, /^Admin.*1 unread/).waitFor();
+
+      // A reply in a thread and a reaction, seen by the other side.
+      await row(admin, 'general').click();
+      await row(bea, 'general').click();
+      const original = message(bea, 'hello from the admin');
+      await original.hover();
+      await original.getByRole('button', { name: 'Reply in thread' }).click();
+      const thread = bea.getByRole('complementary', { name: 'Thread' });
+      await thread.getByRole('textbox', { name: /thread/i }).fill('a reply in the thread');
+      await thread.getByRole('textbox', { name: /thread/i }).press('Enter');
+      await message(admin, 'hello from the admin').getByRole('button', { name: '1 reply' }).waitFor();
+      await original.hover();
+      await original.getByRole('button', { name: 'Add reaction' }).click();
+      await bea.getByRole('button', { name: 'React with thumbs up' }).click();
+      await message(admin, 'hello from the admin').getByRole('button', { name: /👍 1 reaction/ }).waitFor();
+      await thread.getByRole('button', { name: 'Close thread' }).click();
+
+      // Edit and delete one's own message: the other side sees both.
+      const own = message(admin, 'two');
+      await own.hover();
+      await own.getByRole('button', { name: 'Edit message' }).click();
+      const adminBox = admin.getByLabel('Message #general', { exact: true });
+      await adminBox.fill('two, edited');
+      await adminBox.press('Enter');
+      await message(bea, 'two, edited').getByText('(edited)').waitFor();
+      const gone = message(admin, 'one');
+      await gone.hover();
+      await gone.getByRole('button', { name: 'Delete message' }).click();
+      await gone.getByRole('button', { name: 'Delete', exact: true }).click();
+      await bea.getByText('This message was deleted.').waitFor();
+      assert.equal(await log(bea, '#general').getByText('one', { exact: true }).count(), 0, 'the deleted text is gone');
+
+      // An image: uploaded with progress, shown on both sides.
+      await admin.locator('input[type=file]').first().setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+      await admin.getByRole('list', { name: 'Attachments' }).getByText('dot.png').waitFor();
+      await admin.getByRole('button', { name: 'Send message' }).click();
+      await bea.getByRole('log', { name: 'Messages in #general' }).locator('img[src^="http"]').first().waitFor();
+
+      // A mention picked from the autocomplete reaches Bea as a mention.
+      await adminBox.pressSequentially('ping @Be');
+      await admin.getByRole('listbox', { name: 'Mention someone' }).getByRole('option', { name: /Bea/ }).waitFor();
+      await adminBox.press('Enter');
+      await adminBox.press('Enter');
+      await message(bea, 'ping @Bea').waitFor();
+
+      // Offline: the banner says so; messages sent meanwhile arrive once after the network returns.
+      await bea.context().setOffline(true);
+      await bea.getByText(/offline/i).first().waitFor();
+      for (const text of ['missed 1', 'missed 2', 'missed 3']) await send(admin, '#general', text);
+      await message(admin, 'missed 3').waitFor();
+      await bea.context().setOffline(false);
+      for (const text of ['missed 1', 'missed 2', 'missed 3']) await message(bea, text).waitFor();
+      for (const text of ['missed 1', 'missed 2', 'missed 3']) assert.equal(await message(bea, text).count(), 1, text);
 
       assertClean(admin);
       assertClean(bea);

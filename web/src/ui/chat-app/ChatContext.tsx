@@ -103,14 +103,17 @@ export function ChatProvider({ memberId, children }: { memberId: string; childre
     });
     // Back online or back to the tab: retry now rather than wait out the backoff.
     const again = () => client.reconnectNow();
+    const lost = () => client.networkLost();
     const visible = () => document.visibilityState === 'visible' && client.reconnectNow();
     window.addEventListener('online', again);
+    window.addEventListener('offline', lost);
     document.addEventListener('visibilitychange', visible);
     return () => {
       live = false;
       if (timer) clearTimeout(timer);
       off();
       window.removeEventListener('online', again);
+      window.removeEventListener('offline', lost);
       document.removeEventListener('visibilitychange', visible);
       client.disconnect();
     };

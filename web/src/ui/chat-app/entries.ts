@@ -136,20 +136,21 @@ export function messageView(m: LocalMessage): MessageView {
   return view;
 }
 
+/** Why a send failed, in words; the row puts "Not sent:" before it. */
 export function failureWords(error: unknown): string {
   const e = error as { code?: number; message?: string; name?: string } | undefined;
-  if (!e) return 'Not sent.';
-  if (e.name === 'NetworkError') return 'Not sent: you are offline.';
+  if (!e) return 'something went wrong.';
+  if (e.name === 'NetworkError') return 'you are offline.';
   switch (e.code) {
     case 17:
-      return 'Not sent: you are not allowed to post here.';
+      return 'you are not allowed to post here.';
     case 9:
-      return 'Not sent: too many messages, wait a moment.';
+      return 'too many messages, wait a moment.';
     case 22:
-      return 'Not sent: the message is too long.';
+      return 'the message is too long.';
     case 60:
-      return 'Not sent: slow mode is on in this channel.';
+      return 'slow mode is on in this channel.';
     default:
-      return e.message ? `Not sent: ${e.message}` : 'Not sent.';
+      return e.message ?? 'something went wrong.';
   }
 }
