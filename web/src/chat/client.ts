@@ -28,10 +28,16 @@ import type {
 import { Uploader, browserXhr, type XhrFactory } from './upload';
 import type { BackoffOptions } from './backoff';
 
+function browserOnline(): boolean {
+  return typeof navigator === 'undefined' || navigator.onLine !== false;
+}
+
 export interface ChatClientOptions {
   /** Where sessions come from: `hubSessionProvider()` in the web app. */
   tokenProvider: TokenProvider;
   fetch?: FetchLike;
+  /** Whether the browser has a network (default `navigator.onLine`; always true where there is none). */
+  isOnline?: () => boolean;
   createSocket?: SocketFactory;
   createXhr?: XhrFactory;
   clock?: Clock;
@@ -120,6 +126,7 @@ export class ChatClient {
       ...(options.silenceTimeoutMs !== undefined && { silenceTimeoutMs: options.silenceTimeoutMs }),
       ...(options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: options.handshakeTimeoutMs }),
       ...(options.backoff !== undefined && { backoff: options.backoff }),
+      isOnline: options.isOnline ?? browserOnline,
       onEvent: (event) => this.onEvent(event),
       onConnected: (info) => this.onConnected(info.me, info.connectionId, info.reconnect),
     });

@@ -108,6 +108,21 @@ describe('health checks', () => {
     expect(h.server.sockets).toHaveLength(2);
   });
 
+  it('does not dial while the browser is offline, and dials when told it is back', async () => {
+    let online = true;
+    const h = harness({ isOnline: () => online });
+    await connect(h);
+    online = false;
+    h.client.networkLost();
+    await h.clock.advance(60_000);
+    expect(h.server.sockets).toHaveLength(1);
+    expect(status(h).status).toBe('offline');
+    online = true;
+    h.client.reconnectNow();
+    await flush();
+    expect(h.server.sockets).toHaveLength(2);
+  });
+
   it('any frame counts as life, not only health checks', async () => {
     const h = harness();
     await connect(h);

@@ -50,6 +50,8 @@ export interface ConnectionOptions {
   /** The first frame must arrive within this (default 15 s). */
   handshakeTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /** False while the browser knows it has no network: retries then wait without dialing (default: always). */
+  isOnline?: () => boolean;
   onEvent: (event: ChatEvent | UnknownEvent) => void;
   onConnected: (info: { connectionId: string; me: OwnUser | undefined; reconnect: boolean }) => void;
 }
@@ -135,6 +137,11 @@ export class Connection {
 
   private async dial(): Promise<void> {
     const generation = ++this.dialGeneration;
+    if (this.options.isOnline && !this.options.isOnline()) {
+      // A socket cannot open: keep backing off quietly until the `online` event calls reconnectNow.
+      this.scheduleRetry(new Error('the browser is offline'));
+      return;
+    }
     this.state.set({ status: 'connecting', attempt: this.attempt });
     let url: string;
     try {

@@ -155,3 +155,78 @@ test('two people chat in real time', async () => {
     await rill.stop();
   }
 });
+
+async function flag(page, text) {
+  const target = message(page, text);
+  await target.hover();
+  await target.getByRole('button', { name: 'Flag message' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel(/^Spam/).check();
+  await dialog.getByRole('button', { name: /report|flag|send/i }).click();
+  await page.getByText('the message was reported to the admins').waitFor();
+}
+
+test('moderation from the chat to the queue, the audit trail, a mute and an archived project', async () => {
+  const rill = await startRill();
+  try {
+    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${BEA_PASSWORD}\n`);
+    rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
+    await withBrowser('moderation', async (browser) => {
+      const admin = await newPage(browser);
+      await signInAdmin(admin, rill);
+      const bea = await newPage(browser);
+      await signInMember(bea, rill);
+
+      // Bea flags the admin's message; the admin flags two of Bea's.
+      await send(admin, '#general', 'an admin remark');
+      await send(bea, '#general', 'buy cheap watches');
+      await send(bea, '#general', 'more cheap watches');
+      await message(bea, 'an admin remark').waitFor();
+      await flag(bea, 'an admin remark');
+      await message(admin, 'more cheap watches').waitFor();
+      await flag(admin, 'buy cheap watches');
+      await flag(admin, 'more cheap watches');
+
+      await admin.goto(`${rill.baseUrl}/hub/admin/moderation`);
+      const queue = admin.getByRole('list', { name: 'Flagged messages' });
+      await queue.getByText('an admin remark').waitFor();
+      await queue.getByRole('button', { name: 'Dismiss the flag on Admin’s message' }).click();
+      await queue.getByText('an admin remark').waitFor({ state: 'detached' });
+
+      const buy = queue.getByRole('listitem').filter({ hasText: 'buy cheap watches' });
+      await buy.getByRole('button', { name: 'Delete Bea’s message' }).click();
+      await admin.getByRole('dialog').getByRole('button', { name: 'Delete message' }).click();
+      await queue.getByText('buy cheap watches').waitFor({ state: 'detached' });
+      await bea.getByText('This message was deleted.').waitFor();
+
+      // A mute in #general: Bea's composer there says why it refuses, live.
+      const more = queue.getByRole('listitem').filter({ hasText: 'more cheap watches' });
+      await more.getByRole('button', { name: /^Mute Bea in/ }).click();
+      await admin.getByRole('dialog').getByRole('button', { name: 'Mute', exact: true }).click();
+      await bea.getByText(/You are muted in this channel until/).waitFor();
+      assert.equal(await bea.getByLabel('Message #general', { exact: true }).count(), 0, 'no composer while muted');
+
+      await admin.goto(`${rill.baseUrl}/hub/admin/audit`);
+      for (const what of ['Dismissed a flag', 'Deleted a message', 'Muted in a channel']) {
+        await admin.getByRole('cell', { name: what }).first().waitFor();
+      }
+
+      // Completing the project archives its channel for its members: out of the list, into Archived, read-only.
+      await row(bea, /^Apollo/).click();
+      await send(bea, '#Apollo', 'before the archive');
+      await message(bea, 'before the archive').waitFor();
+      rill.cli(['hub', 'project', 'complete', '--name', 'Apollo']);
+      const archived = bea.getByRole('navigation', { name: 'Conversations' }).getByRole('button', { name: /^Archived/ });
+      await archived.waitFor({ timeout: 15_000 });
+      await archived.click();
+      await bea.getByRole('list', { name: 'Archived' }).getByRole('button', { name: /Apollo/ }).click();
+      await bea.getByText(/This channel is archived/).waitFor();
+      await message(bea, 'before the archive').waitFor();
+
+      assertClean(admin);
+      assertClean(bea);
+    });
+  } finally {
+    await rill.stop();
+  }
+});
