@@ -27,7 +27,7 @@ test('the first-run link signs the admin in and a member cannot open the admin p
       await member.getByLabel('Email').fill('bea@example.com');
       await member.getByLabel('Password', { exact: true }).fill('bea long password 1');
       await member.getByRole('button', { name: 'Sign in' }).click();
-      await member.getByRole('navigation', { name: 'Channels' }).waitFor();
+      await member.getByRole('navigation', { name: 'Conversations' }).waitFor();
       assert.equal(await member.getByRole('navigation', { name: 'Admin' }).count(), 0, 'no admin navigation');
       await member.goto(`${rill.baseUrl}/hub/admin/members`);
       await member.getByRole('heading', { name: 'Admins only' }).waitFor();

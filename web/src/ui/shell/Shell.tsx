@@ -76,9 +76,10 @@ export function Shell({ title, children }: { title: string; children: ReactNode 
           </button>
         </div>
 
-        <nav className="sidebar__section sidebar__channels" aria-label="Channels">
+        {/* The channel list is its own <nav aria-label="Conversations">. */}
+        <div className="sidebar__section sidebar__channels">
           <ChatSidebar onNavigate={close} />
-        </nav>
+        </div>
 
         {isAdmin ? (
           <nav className="sidebar__section" aria-label="Admin">

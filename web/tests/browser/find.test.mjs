@@ -1,0 +1,72 @@
+// Finding things: message search across channels, the quick switcher (Ctrl+K), and the same chat at a phone's
+// width, where the sidebar is a drawer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
+
+const PASSWORD = 'a long find password';
+
+async function signIn(page, rill, email) {
+  await page.goto(`${rill.baseUrl}/hub/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: '# general' }).waitFor();
+}
+
+async function send(page, channel, text) {
+  const box = page.getByLabel(`Message ${channel}`, { exact: true });
+  await box.fill(text);
+  await box.press('Enter');
+  await page.getByRole('log', { name: `Messages in ${channel}` }).getByText(text).waitFor();
+}
+
+test('search, the quick switcher and a phone-sized screen', async () => {
+  const rill = await startRill();
+  try {
+    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${PASSWORD}\n`);
+    rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
+    await withBrowser('find', async (browser) => {
+      const bea = await newPage(browser);
+      await signIn(bea, rill, 'bea@example.com');
+      await send(bea, '#general', 'the quarterly report is ready');
+      await send(bea, '#general', 'lunch at noon?');
+
+      // Ctrl+K, type, Enter: the project's channel opens.
+      await bea.keyboard.press('Control+k');
+      const switcher = bea.getByRole('combobox', { name: 'Jump to a conversation' });
+      await switcher.fill('apo');
+      await switcher.press('Enter');
+      await bea.getByRole('heading', { name: '# Apollo' }).waitFor();
+
+      // Search finds a message of another channel and jumps to it there.
+      await bea.getByRole('button', { name: 'Search messages' }).click();
+      await bea.getByRole('searchbox', { name: 'Search messages' }).or(bea.getByRole('textbox', { name: 'Search messages' })).fill('quarterly');
+      const results = bea.getByRole('list', { name: 'Search results' });
+      await results.getByText('the quarterly report is ready').waitFor();
+      assert.equal(await results.getByText('lunch at noon').count(), 0, 'only what matches');
+      await results.getByRole('button').first().click();
+      await bea.getByRole('heading', { name: '# general' }).waitFor();
+      await bea.getByRole('log', { name: 'Messages in #general' }).getByText('the quarterly report is ready').waitFor();
+      assertClean(bea);
+
+      // A phone: the chat fills the screen; the channel list is a drawer behind the menu button.
+      const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      await signIn(phone, rill, 'bea@example.com');
+      const composer = phone.getByLabel('Message #general', { exact: true });
+      await composer.waitFor();
+      const box = await composer.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `the composer fits the screen: ${JSON.stringify(box)}`);
+      const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `nothing scrolls sideways (${width} px)`);
+      await phone.getByRole('button', { name: 'Open navigation' }).click();
+      await phone.getByRole('navigation', { name: 'Conversations' }).getByRole('listitem').getByRole('button', { name: /^Apollo/ }).click();
+      await phone.getByRole('heading', { name: '# Apollo' }).waitFor();
+      // Choosing a channel closes the drawer (after its slide).
+      await phone.getByRole('button', { name: 'Close navigation' }).waitFor({ state: 'hidden', timeout: 5_000 });
+      assertClean(phone);
+    });
+  } finally {
+    await rill.stop();
+  }
+});
