@@ -35,7 +35,7 @@ function entry(
     unread_count: archived ? 0 : unread,
     // Members only name and badge a DM; a named channel's hundred members would be wasted work per render.
     members: named ? undefined : members(memberList, users),
-    membership: archived ? { archived_at: ((channel as { updated_at?: string }).updated_at) ?? new Date(0).toISOString() } : undefined,
+    membership: archived ? { archived_at: (channel as { updated_at?: string }).updated_at || new Date(0).toISOString() } : undefined,
   };
 }
 
