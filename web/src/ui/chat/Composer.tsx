@@ -6,7 +6,7 @@ import { activeMentionQuery, filterMembers, insertMention, mentionedIds, type Me
 import { Popover } from './Popover';
 import { LazyEmojiPicker } from './ReactionPicker';
 import { createTypingThrottle } from './typing';
-import { userName, type MessageView, type PendingUpload, type UserView } from './types';
+import { readableId, userName, type MessageView, type PendingUpload, type UserView } from './types';
 import { useListNav } from './useListNav';
 import './common.css';
 import './Composer.css';
@@ -246,7 +246,7 @@ export function Composer(props: ComposerProps) {
               onMouseMove={() => nav.setActive(i)}
             >
               <strong>{userName(u)}</strong>
-              {u.name && <span className="rc-option-sub">{u.id}</span>}
+              {readableId(u) && <span className="rc-option-sub">{readableId(u)}</span>}
             </li>
           ))}
         </ul>

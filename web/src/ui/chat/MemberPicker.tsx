@@ -3,7 +3,7 @@ import { Avatar } from './Avatar';
 import { Dialog } from './Dialog';
 import { filterMembers } from './mentions';
 import { useListNav } from './useListNav';
-import { userName, type UserView } from './types';
+import { readableId, userName, type UserView } from './types';
 import './common.css';
 import './QuickSwitcher.css';
 
@@ -100,7 +100,7 @@ export function MemberPicker({ members, selfId, title = 'New message', multiple,
           >
             <Avatar user={u} size={24} presence />
             <span>{userName(u)}</span>
-            {u.name && u.name !== u.id && <span className="rc-option-sub">{u.id}</span>}
+            {readableId(u) && <span className="rc-option-sub">{readableId(u)}</span>}
             <span className="rc-sr-only">{u.online ? ', online' : ', offline'}</span>
           </li>
         ))}

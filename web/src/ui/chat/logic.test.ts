@@ -266,3 +266,13 @@ describe('format', () => {
     expect(formatFileSize(25 * 1024 * 1024)).toBe('25 MB');
   });
 });
+
+describe('readableId', () => {
+  it('shows a meaningful id beside the name and hides opaque ones', async () => {
+    const { readableId } = await import('./types');
+    expect(readableId({ id: 'ann.lee', name: 'Ann' })).toBe('ann.lee');
+    expect(readableId({ id: '8f777bf7a10041e09c430dc4c7a7b42b', name: 'Bea' })).toBeUndefined();
+    expect(readableId({ id: '0b6e4c1e-8a3c-4a4f-9d6f-2f0a4c3b1e7d', name: 'Cy' })).toBeUndefined();
+    expect(readableId({ id: 'dan' })).toBeUndefined();
+  });
+});

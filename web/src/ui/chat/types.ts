@@ -172,3 +172,13 @@ export function userName(user: UserView | undefined): string {
   if (!user) return 'Unknown';
   return user.name && user.name.trim() ? user.name : user.id;
 }
+
+/**
+ * The user's id when it means something to a person ("ann", "ann.lee"), shown beside the name to tell two
+ * people of one name apart; undefined for an opaque id (the Hub's hex ids, UUIDs), which would only be noise.
+ */
+export function readableId(user: UserView): string | undefined {
+  if (!user.name || user.name === user.id) return undefined;
+  if (/^[0-9a-f-]{20,}$/i.test(user.id)) return undefined;
+  return user.id;
+}
