@@ -58,6 +58,8 @@ pub struct Report {
     pub tokens_revoked: usize,
     pub channels_archived: usize,
     pub channels_unarchived: usize,
+    /// Project channels whose name followed a renamed project.
+    pub channels_renamed: usize,
 }
 
 /// A step that failed: which, and what the backend said.
@@ -205,6 +207,13 @@ async fn sync_channel(
     let path = format!("/channels/team/{}/query", channel.id);
     let body = json!({"data": data, "state": true, "members": {"limit": 1}});
     let state = expect_ok(&step, client.raw_patiently(Method::POST, &path, &[], Some(&body)).await).await?;
+    if channel.project_id.is_some() && state["channel"]["name"].as_str() != Some(channel.name.as_str()) {
+        // Creation never overwrites data, so a renamed project's channel is renamed here, by name alone.
+        let rename = json!({"set": {"name": channel.name}});
+        let path = format!("/channels/team/{}", channel.id);
+        expect_ok(&step, client.raw_patiently(Method::PATCH, &path, &[], Some(&rename)).await).await?;
+        report.channels_renamed += 1;
+    }
     let present = match leaving {
         Leaving::These(former) => {
             let mut asked = wanted.to_vec();

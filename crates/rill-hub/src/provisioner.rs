@@ -102,6 +102,7 @@ impl Provisioner {
                     "memberships_added": report.memberships_added, "memberships_removed": report.memberships_removed,
                     "tokens_revoked": report.tokens_revoked, "channels_archived": report.channels_archived,
                     "channels_unarchived": report.channels_unarchived,
+                    "channels_renamed": report.channels_renamed,
                 },
             }),
             Err((step, detail)) => {

@@ -85,7 +85,11 @@ async fn member_and_project_changes_are_followed() {
     changed.members[1].name = "Benjamin".into();
     changed.former.push(FormerMember { user_id: "cat".into(), removed_at: chrono::Utc::now() });
     changed.projects = vec![project("p1", &["ben", "cat"], false), project("p2", &["ann"], false)];
+    changed.projects[0].name = "Apollo".into();
     let report = provision(&client, &changed).await.unwrap();
+    assert_eq!(report.channels_renamed, 1, "the renamed project's channel follows");
+    let p1 = channel(&client, &project_channel_id("p1")).await;
+    assert_eq!((p1["name"].as_str(), p1["project_id"].as_str()), (Some("Apollo"), Some("p1")), "{p1}");
     assert_eq!(report.users_updated, 1);
     assert_eq!(report.tokens_revoked, 1);
     assert_eq!(report.channels_unarchived, 1);

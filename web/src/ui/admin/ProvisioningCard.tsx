@@ -21,6 +21,7 @@ const CHANGE_WORDS: Record<string, string> = {
   tokens_revoked: 'chat tokens revoked',
   channels_archived: 'channels archived',
   channels_unarchived: 'channels unarchived',
+  channels_renamed: 'channels renamed',
 };
 
 const STATE: Record<Provisioning['state'], { label: string; tone: string }> = {
