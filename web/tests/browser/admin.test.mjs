@@ -3,8 +3,7 @@
 // completed after the archive confirmation, and reopened; and a member refused the admin pages and their API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
+import { assertClean, newPage, serverToken, startRill, withBrowser } from './harness.mjs';
 
 const ADMIN_PASSWORD = 'the admin long password';
 const BEA_PASSWORD = 'bea long password 1';
@@ -38,9 +37,7 @@ function hubFetch(page, path) {
  * (HS256 `{"server": true}` with the app's secret) on `POST /channels/{type}/{id}/query`.
  */
 async function engineChannel(rill, app, cid) {
-  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ server: true })}`;
-  const token = `${unsigned}.${createHmac('sha256', app.api_secret).update(unsigned).digest('base64url')}`;
+  const token = serverToken(app.api_secret);
   const [type, id] = cid.split(':');
   const response = await fetch(`${rill.baseUrl}/channels/${type}/${id}/query?api_key=${app.api_key}`, {
     method: 'POST',

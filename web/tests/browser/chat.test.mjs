@@ -3,7 +3,7 @@
 // twice.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
+import { assertClean, newPage, signIn, signInWithLink, startRill, withBrowser } from './harness.mjs';
 
 const ADMIN_PASSWORD = 'the admin long password';
 const BEA_PASSWORD = 'bea long password 1';
@@ -14,23 +14,11 @@ const PNG = Buffer.from(
 );
 
 async function signInAdmin(page, rill) {
-  await page.goto(rill.signInLink);
-  await page.getByLabel('New password').fill(ADMIN_PASSWORD);
-  await page.getByLabel('Repeat the password').fill(ADMIN_PASSWORD);
-  const started = Date.now();
-  await page.getByRole('button', { name: 'Set password and sign in' }).click();
-  await page.getByRole('heading', { name: '# general' }).waitFor();
-  console.log(`sign-in to the first channel shown: ${Date.now() - started} ms`);
+  console.log(`sign-in to the first channel shown: ${await signInWithLink(page, rill, ADMIN_PASSWORD)} ms`);
 }
 
 async function signInMember(page, rill) {
-  await page.goto(`${rill.baseUrl}/hub/sign-in`);
-  await page.getByLabel('Email').fill('bea@example.com');
-  await page.getByLabel('Password', { exact: true }).fill(BEA_PASSWORD);
-  const started = Date.now();
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: '# general' }).waitFor();
-  console.log(`member sign-in to the first channel shown: ${Date.now() - started} ms`);
+  console.log(`member sign-in to the first channel shown: ${await signIn(page, rill, 'bea@example.com', BEA_PASSWORD)} ms`);
 }
 
 function log(page, channel) {

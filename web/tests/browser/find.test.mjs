@@ -2,17 +2,9 @@
 // width, where the sidebar is a drawer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
+import { assertClean, newPage, signIn, startRill, withBrowser } from './harness.mjs';
 
 const PASSWORD = 'a long find password';
-
-async function signIn(page, rill, email) {
-  await page.goto(`${rill.baseUrl}/hub/sign-in`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: '# general' }).waitFor();
-}
 
 async function send(page, channel, text) {
   const box = page.getByLabel(`Message ${channel}`, { exact: true });
@@ -28,7 +20,7 @@ test('search, the quick switcher and a phone-sized screen', async () => {
     rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
     await withBrowser('find', async (browser) => {
       const bea = await newPage(browser);
-      await signIn(bea, rill, 'bea@example.com');
+      await signIn(bea, rill, 'bea@example.com', PASSWORD);
       await send(bea, '#general', 'the quarterly report is ready');
       await send(bea, '#general', 'lunch at noon?');
 
@@ -52,7 +44,7 @@ test('search, the quick switcher and a phone-sized screen', async () => {
 
       // A phone: the chat fills the screen; the channel list is a drawer behind the menu button.
       const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
-      await signIn(phone, rill, 'bea@example.com');
+      await signIn(phone, rill, 'bea@example.com', PASSWORD);
       const composer = phone.getByLabel('Message #general', { exact: true });
       await composer.waitFor();
       const box = await composer.boundingBox();

@@ -3,6 +3,7 @@
 // test fails. Pages fail their test on any console error, uncaught exception or Content-Security-Policy
 // violation, so a broken script or a blocked request cannot pass unnoticed.
 
+import { createHmac } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -123,4 +124,36 @@ export async function withBrowser(name, body) {
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * The first run's one-time link: the admin chooses `password` and lands in #general. Returns the milliseconds
+ * from submitting to the first channel shown.
+ */
+export async function signInWithLink(page, rill, password) {
+  await page.goto(rill.signInLink);
+  await page.getByLabel('New password').fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Set password and sign in' }).click();
+  await page.getByRole('heading', { name: '# general' }).waitFor();
+  return Date.now() - started;
+}
+
+/** Email and password on the sign-in page, into #general; returns the milliseconds to the first channel. */
+export async function signIn(page, rill, email, password) {
+  await page.goto(`${rill.baseUrl}/hub/sign-in`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  const started = Date.now();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: '# general' }).waitFor();
+  return Date.now() - started;
+}
+
+/** A server-side token of the app (HS256 `{"server": true}` with its secret), as any Stream backend client signs. */
+export function serverToken(secret) {
+  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ server: true })}`;
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }

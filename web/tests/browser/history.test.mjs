@@ -2,17 +2,10 @@
 // (virtualized), and loads older history as the reader scrolls up, with the page staying small.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
-import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
+import { assertClean, newPage, serverToken, signInWithLink, startRill, withBrowser } from './harness.mjs';
 
 const COUNT = 10_000;
 const PASSWORD = 'a long history password';
-
-function serverToken(secret) {
-  const part = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ server: true })}`;
-  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
-}
 
 /** Sends `COUNT` messages as `userId` through the engine's public API, 16 at a time. */
 async function seed(rill, app, userId) {
@@ -47,11 +40,7 @@ test('a channel of 10,000 messages stays light and pages history as you scroll u
     rill.cli(['app', 'set-rate-limits', '--app-id', String(app.app_id), '--off']);
     await withBrowser('history', async (browser) => {
       const page = await newPage(browser);
-      await page.goto(rill.signInLink);
-      await page.getByLabel('New password').fill(PASSWORD);
-      await page.getByLabel('Repeat the password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Set password and sign in' }).click();
-      await page.getByRole('heading', { name: '# general' }).waitFor();
+      await signInWithLink(page, rill, PASSWORD);
       const { user_id: userId } = await page.evaluate(async () => (await fetch('/hub/api/chat/session')).json());
       await seed(rill, app, userId);
 

@@ -2,20 +2,23 @@
 // choose a password and lands them in #general, where the admin's message is waiting; the link works once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
+import { assertClean, newPage, signInWithLink, startRill, withBrowser } from './harness.mjs';
 
 const PASSWORD = 'the admin long password';
+
+async function join(page, link, password) {
+  await page.goto(link);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Repeat the password').fill(password);
+  await page.getByRole('form', { name: 'Join' }).getByRole('button', { name: 'Join' }).click();
+}
 
 test('an invite link signs a new member up once, straight into the chat', async () => {
   const rill = await startRill();
   try {
     await withBrowser('invite', async (browser) => {
       const admin = await newPage(browser);
-      await admin.goto(rill.signInLink);
-      await admin.getByLabel('New password').fill(PASSWORD);
-      await admin.getByLabel('Repeat the password').fill(PASSWORD);
-      await admin.getByRole('button', { name: 'Set password and sign in' }).click();
-      await admin.getByRole('heading', { name: '# general' }).waitFor();
+      await signInWithLink(admin, rill, PASSWORD);
       const box = admin.getByLabel('Message #general', { exact: true });
       await box.fill('welcome aboard');
       await box.press('Enter');
@@ -30,10 +33,7 @@ test('an invite link signs a new member up once, straight into the chat', async 
       assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/hub\/invite#token=/);
 
       const cy = await newPage(browser);
-      await cy.goto(link);
-      await cy.getByLabel('Password', { exact: true }).fill('cy long password 1');
-      await cy.getByLabel('Repeat the password').fill('cy long password 1');
-      await cy.getByRole('form', { name: 'Join' }).getByRole('button', { name: 'Join' }).click();
+      await join(cy, link, 'cy long password 1');
       await cy.getByRole('heading', { name: '# general' }).waitFor();
       await cy.getByRole('log', { name: 'Messages in #general' }).getByText('welcome aboard').waitFor();
       assert.ok(!cy.url().includes('token='), 'the token leaves the address bar');
@@ -41,10 +41,7 @@ test('an invite link signs a new member up once, straight into the chat', async 
 
       // Used once: the same link again is refused in words.
       const again = await newPage(browser);
-      await again.goto(link);
-      await again.getByLabel('Password', { exact: true }).fill('another long password');
-      await again.getByLabel('Repeat the password').fill('another long password');
-      await again.getByRole('form', { name: 'Join' }).getByRole('button', { name: 'Join' }).click();
+      await join(again, link, 'another long password');
       await again.getByRole('heading', { name: 'This invite no longer works' }).waitFor();
       await again.getByText(/it was already used/).waitFor();
       assertClean(admin);
