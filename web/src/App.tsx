@@ -75,18 +75,18 @@ function Routes() {
     <ChatProvider memberId={state.session.member.id}>
       <Shell title={title}>
         {route.name === 'chat' ? <ChatView cid={route.cid} /> : null}
-      {route.name === 'admin' ? (
-        isAdmin ? (
-          <AdminLayout page={route.page}>
-            <Suspense fallback={<SkeletonRows label="Loading the page" />}>
-              <AdminPages page={route.page} />
-            </Suspense>
-          </AdminLayout>
-        ) : (
-          <AdminsOnly />
-        )
-      ) : null}
-      {route.name === 'not-found' ? <NotFound /> : null}
+        {route.name === 'admin' ? (
+          isAdmin ? (
+            <AdminLayout page={route.page}>
+              <Suspense fallback={<SkeletonRows label="Loading the page" />}>
+                <AdminPages page={route.page} />
+              </Suspense>
+            </AdminLayout>
+          ) : (
+            <AdminsOnly />
+          )
+        ) : null}
+        {route.name === 'not-found' ? <NotFound /> : null}
       </Shell>
     </ChatProvider>
   );

@@ -409,7 +409,7 @@ export class ChannelStore {
         break;
       case 'user.banned':
       case 'user.unbanned':
-        this.onBan(event.user, event.type === 'user.banned', event.type === 'user.banned' ? event.expiration : undefined);
+        this.onBan(event.user, event.type === 'user.banned', event.expiration);
         break;
       default:
         break;

@@ -6,6 +6,7 @@ import type { ChatClient, User } from '../../chat';
 import { ChannelList, MemberPicker, type UserView } from '../chat';
 import { navigate, pathFor, useRoute } from '../router';
 import { useChat, useSidebarEntries } from './ChatContext';
+import { defaultCid } from './entries';
 import { useToast } from '../common/toast';
 import './chat-app.css';
 
@@ -37,7 +38,8 @@ function ReadySidebar({ client, onNavigate }: { client: ChatClient; onNavigate?:
   const route = useRoute();
   const [picking, setPicking] = useState<UserView[] | null>(null);
   const toast = useToast();
-  const activeCid = route.name === 'chat' ? (route.cid ?? remembered(client.currentUserId) ?? 'team:general') : undefined;
+  // The same choice ChatView makes for /hub/, so the highlighted row is the open channel.
+  const activeCid = route.name === 'chat' ? (route.cid ?? defaultCid(entries, remembered(client.currentUserId))) : undefined;
 
   const open = (cid: string) => {
     navigate(pathFor({ name: 'chat', cid }));

@@ -21,13 +21,14 @@ import {
   type SearchResultView,
   type UserView,
 } from '../chat';
+import { plural } from '../common/format';
 import { EmptyState, SkeletonRows } from '../common/States';
 import { useToast } from '../common/toast';
 import { navigate, pathFor } from '../router';
 import { useSession } from '../session';
 import { remember, remembered } from './ChatSidebar';
 import { useChat, useSidebarEntries, useStore } from './ChatContext';
-import { channelTitle, composerBlock, defaultCid, isDirect, messageView, muteEndsAt } from './entries';
+import { composerBlock, defaultCid, heading, messageView, muteEndsAt } from './entries';
 import { useUploads } from './useUploads';
 import './chat-app.css';
 
@@ -160,17 +161,20 @@ function ChannelScreen({ client, store, onQuickSwitch }: { client: ChatClient; s
     [snap.members],
   );
   const reads = useMemo(() => Object.values(snap.read) as unknown as ReadView[], [snap.read]);
-  const title = channelTitle(snap, selfId);
-  const dm = isDirect(snap);
-  // The composer adds the '#' itself ("Message #general"); the log is named "Messages in #general".
-  const plain = dm ? title : title.replace(/^# /, '');
-  const label = dm ? title : `#${plain}`;
+  const { name, dm } = heading(snap, selfId);
+  // The header says "# general"; the composer adds the '#' itself ("Message #general"); the log is named
+  // "Messages in #general".
+  const title = dm ? name : `# ${name}`;
+  const label = dm ? name : `#${name}`;
   const blocked = composerBlock(snap, me, selfId, Date.now());
 
-  const fail = useCallback((what: string) => (error: unknown) => {
-    const words = (error as { message?: string }).message;
-    toast.show('error', words ? `${what}: ${words}` : what);
-  }, [toast]);
+  const fail = useCallback(
+    (what: string) => (error: unknown) => {
+      const words = (error as { message?: string }).message;
+      toast.show('error', words ? `${what}: ${words}` : what);
+    },
+    [toast],
+  );
 
   const send = (parentId: string | undefined, take: (ids: readonly string[]) => ReturnType<typeof uploads.take>) => (m: ComposerSend) => {
     const attachments = take(m.upload_ids);
@@ -185,7 +189,8 @@ function ChannelScreen({ client, store, onQuickSwitch }: { client: ChatClient; s
       .catch(() => undefined);
   };
 
-  const actions: MessageActions = {
+  // One object per channel: the rows are memoized, and a typing event must not re-render every one of them.
+  const actions = useMemo<MessageActions>(() => ({
     onToggleReaction: (m, type, own) => void (own ? store.unreact(m.id, type) : store.react(m.id, type)).catch(fail('Could not react')),
     onOpenThread: (m) => {
       setAside({ kind: 'thread', parentId: m.id });
@@ -202,7 +207,7 @@ function ChannelScreen({ client, store, onQuickSwitch }: { client: ChatClient; s
       const url = attachment.image_url ?? attachment.asset_url;
       if (url && /^https?:/i.test(url)) window.open(url, '_blank', 'noopener,noreferrer');
     },
-  };
+  }), [store, fail]);
 
   const saveEdit = (m: MessageView, text: string, mentioned: string[]) => {
     setEditing(null);
@@ -291,7 +296,7 @@ function ChannelScreen({ client, store, onQuickSwitch }: { client: ChatClient; s
         <TypingIndicator users={typingMain} />
         <Composer
           cid={snap.cid}
-          channelLabel={plain}
+          channelLabel={name}
           isDm={dm}
           members={members}
           selfId={selfId}
@@ -359,8 +364,10 @@ function Search({ client, onClose, onJump }: { client: ChatClient; onClose: () =
     const q = query.trim();
     const mine = ++latest.current;
     if (!q) {
+      // A cleared box also ends the wait for an answer still on its way (it will be ignored).
       setResults([]);
       setError(undefined);
+      setLoading(false);
       return;
     }
     setLoading(true);
@@ -387,8 +394,4 @@ function Banner({ client }: { client: ChatClient }) {
       onRetry={() => client.reconnectNow()}
     />
   );
-}
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelSnapshot, ChannelState, LocalMessage, User } from '../../chat';
-import { channelTitle, composerBlock, defaultCid, failureWords, messageView, muteEndsAt, sidebarEntries } from './entries';
+import { composerBlock, heading, defaultCid, failureWords, messageView, muteEndsAt, sidebarEntries } from './entries';
 
 function snap(over: Omit<Partial<ChannelSnapshot>, 'channel'> & { channel?: Record<string, unknown> } = {}): ChannelSnapshot {
   const { channel, ...rest } = over;
@@ -95,12 +95,12 @@ describe('defaultCid and titles', () => {
   });
 
   it('names a channel by its name and a DM by the other people', () => {
-    expect(channelTitle(snap(), 'bea')).toBe('# general');
+    expect(heading(snap(), 'bea')).toEqual({ name: 'general', dm: false });
     const dm = snap({
       channel: { name: undefined },
       members: { bea: { user_id: 'bea', user: { id: 'bea', name: 'Bea' } }, omar: { user_id: 'omar', user: { id: 'omar', name: 'Omar' } } },
     });
-    expect(channelTitle(dm, 'bea')).toBe('Omar');
+    expect(heading(dm, 'bea')).toEqual({ name: 'Omar', dm: true });
   });
 });
 

@@ -3,8 +3,8 @@
 
 import type { ChannelSnapshot, ChannelState, LocalMessage, OwnUser, User } from '../../chat';
 import type { ChannelListEntry, ChannelMemberView, ChannelView, MessageView, UserView } from '../chat';
-import { channelName } from '../chat/channelSections';
-import { userName } from '../chat/types';
+import { channelName, toItem } from '../chat/channelSections';
+import { formatTime } from '../chat/format';
 
 /** The Hub's archive marker (protocol-notes §12): frozen, `globally_archived`, hidden for every member. */
 export function isArchived(channel: object | undefined): boolean {
@@ -70,22 +70,16 @@ export function defaultCid(entries: readonly ChannelListEntry[], remembered: str
   return open.find((e) => e.channel.cid === 'team:general')?.channel.cid ?? open[0]?.channel.cid;
 }
 
-/** The header's name: "# general", or the other people of a DM. */
-export function channelTitle(snap: ChannelSnapshot, selfId: string): string {
-  const name = snap.channel ? channelName({ channel: snap.channel as unknown as ChannelView }) : undefined;
-  if (name) return `# ${name}`;
-  const others = Object.values(snap.members)
-    .map((m) => m.user)
-    .filter((u): u is User => !!u && u.id !== selfId);
-  return others.length ? others.map((u) => userName(u as UserView)).join(', ') : snap.id;
-}
-
-export function isDirect(snap: ChannelSnapshot): boolean {
-  return !snap.channel || channelName({ channel: snap.channel as unknown as ChannelView }) === undefined;
-}
-
-function clock(at: Date): string {
-  return at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+/**
+ * The channel's name as the sidebar shows it (a DM's is its other people) and whether it is a DM: the header
+ * and the composer use the sidebar's own naming, so the two never disagree.
+ */
+export function heading(snap: ChannelSnapshot, selfId: string): { name: string; dm: boolean } {
+  const item = toItem(
+    { channel: (snap.channel ?? { id: snap.id, type: snap.type, cid: snap.cid }) as unknown as ChannelView, members: Object.values(snap.members) as ChannelMemberView[] },
+    selfId,
+  );
+  return { name: item.label, dm: item.kind === 'dm' };
 }
 
 /**
@@ -103,11 +97,10 @@ export function composerBlock(
   if (isArchived(channel)) return 'This channel is archived: you can read it, but no one can post.';
   if (channel.frozen) return 'This channel is frozen: no one can post for now.';
   if (me?.banned) return 'You are banned from this workspace and cannot post.';
-  const member = snap.members[selfId];
-  if (member?.banned) {
-    const until = typeof member.ban_expires === 'string' ? Date.parse(member.ban_expires) : NaN;
-    if (Number.isNaN(until)) return 'You are muted in this channel.';
-    if (until > now) return `You are muted in this channel until ${clock(new Date(until))}.`;
+  if (snap.members[selfId]?.banned) {
+    const until = muteEndsAt(snap, selfId);
+    if (until === undefined) return 'You are muted in this channel.';
+    if (until > now) return `You are muted in this channel until ${formatTime(new Date(until))}.`;
   }
   if (snap.ownCapabilities.length > 0 && !snap.ownCapabilities.includes('send-message')) {
     return 'You cannot post in this channel.';
