@@ -3,25 +3,17 @@
 // completed after the archive confirmation, and reopened; and a member refused the admin pages and their API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClean, newPage, serverToken, startRill, withBrowser } from './harness.mjs';
+import { assertClean, newPage, serverToken, signIn, signInWithLink, startRill, withBrowser } from './harness.mjs';
 
 const ADMIN_PASSWORD = 'the admin long password';
 const BEA_PASSWORD = 'bea long password 1';
 
 async function signInAdmin(page, rill) {
-  await page.goto(rill.signInLink);
-  await page.getByLabel('New password').fill(ADMIN_PASSWORD);
-  await page.getByLabel('Repeat the password').fill(ADMIN_PASSWORD);
-  await page.getByRole('button', { name: 'Set password and sign in' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/hub/sign-in'));
+  await signInWithLink(page, rill, ADMIN_PASSWORD);
 }
 
 async function signInMember(page, rill) {
-  await page.goto(`${rill.baseUrl}/hub/sign-in`);
-  await page.getByLabel('Email').fill('bea@example.com');
-  await page.getByLabel('Password', { exact: true }).fill(BEA_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/hub/sign-in'));
+  await signIn(page, rill, 'bea@example.com', BEA_PASSWORD);
 }
 
 /** The page's own fetch of a Hub API route, with its session cookie: `{status, body}`. */
@@ -168,7 +160,7 @@ test('Connect and Test tells good keys, a wrong secret and a wrong API key apart
 test('an admin completes a project after the archive confirmation, and reopens it', async () => {
   const rill = await startRill();
   try {
-    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${BEA_PASSWORD}\n`);
+    rill.addMember('bea@example.com', 'Bea', BEA_PASSWORD);
     // One project from the command line, which the page must show beside the one made in it.
     rill.cli(['hub', 'project', 'add', '--name', 'Borealis', '--member', 'bea@example.com']);
 
@@ -263,7 +255,7 @@ test('an admin completes a project after the archive confirmation, and reopens i
 test('a member cannot open the admin pages, and the Hub API refuses them', async () => {
   const rill = await startRill();
   try {
-    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${BEA_PASSWORD}\n`);
+    rill.addMember('bea@example.com', 'Bea', BEA_PASSWORD);
     const [{ api_secret: secret }] = JSON.parse(rill.cli(['app', 'list', '--json']));
 
     await withBrowser('admin-member-refused', async (browser) => {

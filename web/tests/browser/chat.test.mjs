@@ -25,6 +25,17 @@ function log(page, channel) {
   return page.getByRole('log', { name: `Messages in ${channel}` });
 }
 
+/** Bea (a member, in the project Apollo) and the admin, each signed in in a browser context of their own. */
+async function team(browser, rill) {
+  rill.addMember('bea@example.com', 'Bea', BEA_PASSWORD);
+  rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
+  const admin = await newPage(browser);
+  await signInAdmin(admin, rill);
+  const bea = await newPage(browser);
+  await signInMember(bea, rill);
+  return { admin, bea };
+}
+
 /** A message of the open channel (not its copy as a thread's parent). */
 function message(page, text) {
   return page.getByRole('log', { name: /^Messages in/ }).getByRole('article').filter({ hasText: text });
@@ -45,13 +56,8 @@ function row(page, name) {
 test('two people chat in real time', async () => {
   const rill = await startRill();
   try {
-    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${BEA_PASSWORD}\n`);
-    rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
     await withBrowser('chat', async (browser) => {
-      const admin = await newPage(browser);
-      await signInAdmin(admin, rill);
-      const bea = await newPage(browser);
-      await signInMember(bea, rill);
+      const { admin, bea } = await team(browser, rill);
 
       // A message reaches the other side, once, without a reload; typing shows while the admin types.
       await admin.getByLabel('Message #general', { exact: true }).pressSequentially('hel');
@@ -159,13 +165,8 @@ async function flag(page, text) {
 test('moderation from the chat to the queue, the audit trail, a mute and an archived project', async () => {
   const rill = await startRill();
   try {
-    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${BEA_PASSWORD}\n`);
-    rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
     await withBrowser('moderation', async (browser) => {
-      const admin = await newPage(browser);
-      await signInAdmin(admin, rill);
-      const bea = await newPage(browser);
-      await signInMember(bea, rill);
+      const { admin, bea } = await team(browser, rill);
 
       // Bea flags the admin's message; the admin flags two of Bea's.
       await send(admin, '#general', 'an admin remark');

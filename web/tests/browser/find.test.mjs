@@ -16,7 +16,7 @@ async function send(page, channel, text) {
 test('search, the quick switcher and a phone-sized screen', async () => {
   const rill = await startRill();
   try {
-    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], `${PASSWORD}\n`);
+    rill.addMember('bea@example.com', 'Bea', PASSWORD);
     rill.cli(['hub', 'project', 'add', '--name', 'Apollo', '--member', 'bea@example.com']);
     await withBrowser('find', async (browser) => {
       const bea = await newPage(browser);
@@ -40,7 +40,22 @@ test('search, the quick switcher and a phone-sized screen', async () => {
       await results.getByRole('button').first().click();
       await bea.getByRole('heading', { name: '# general' }).waitFor();
       await bea.getByRole('log', { name: 'Messages in #general' }).getByText('the quarterly report is ready').waitFor();
+      // A channel's address works as a link (a reload lands there), but only for its members: #engineering
+      // is the admins', and the engine's refusal is shown in words, with no messages.
+      await bea.goto(`${rill.baseUrl}/hub/channels/team/general`);
+      await bea.getByRole('log', { name: 'Messages in #general' }).getByText('lunch at noon?').waitFor();
+      await bea.goto(`${rill.baseUrl}/hub/channels/team/engineering`);
+      await bea.getByText('Cannot open this conversation', { exact: true }).waitFor();
+      await bea.getByText('This conversation does not exist, or you are not in it.').waitFor();
+      assert.equal(await bea.getByRole('log').count(), 0, 'no messages of a channel she is not in');
       assertClean(bea);
+
+      // A stranger with the same link is sent to sign in, and comes back to it afterwards.
+      const stranger = await newPage(browser);
+      await stranger.goto(`${rill.baseUrl}/hub/channels/team/general`);
+      await stranger.waitForURL((url) => url.pathname === '/hub/sign-in' && url.searchParams.get('next') === '/hub/channels/team/general');
+      assert.equal(await stranger.getByRole('log').count(), 0);
+      assertClean(stranger);
 
       // A phone: the chat fills the screen; the channel list is a drawer behind the menu button.
       const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

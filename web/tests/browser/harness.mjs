@@ -50,6 +50,10 @@ export async function startRill({ args = [] } = {}) {
       if (result.status !== 0) throw new Error(`rill ${commandArgs.join(' ')} failed: ${result.stderr}`);
       return result.stdout;
     },
+    /** Adds a Hub member with a password, as an operator would (`rill hub member add --password-stdin`). */
+    addMember(email, name, password) {
+      this.cli(['hub', 'member', 'add', '--email', email, '--name', name, '--password-stdin'], `${password}\n`);
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => (child.exitCode === null ? child.on('exit', resolve) : resolve()));

@@ -39,7 +39,7 @@ try {
   mkdirSync(OUT, { recursive: true });
   step('a workspace with two members and a project');
   for (const [email, name] of people) {
-    rill.cli(['hub', 'member', 'add', '--email', email, '--name', name, '--password-stdin'], `${PASSWORD}\n`);
+    rill.addMember(email, name, PASSWORD);
   }
   rill.cli(['hub', 'project', 'add', '--name', 'Website relaunch', '--member', 'bea@example.com', '--member', 'omar@example.com']);
   rill.cli(['hub', 'project', 'add', '--name', 'Brand refresh', '--member', 'bea@example.com']);

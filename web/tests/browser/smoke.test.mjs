@@ -7,7 +7,7 @@ import { assertClean, newPage, startRill, withBrowser } from './harness.mjs';
 test('the first-run link signs the admin in and a member cannot open the admin pages', async () => {
   const rill = await startRill();
   try {
-    rill.cli(['hub', 'member', 'add', '--email', 'bea@example.com', '--name', 'Bea', '--password-stdin'], 'bea long password 1\n');
+    rill.addMember('bea@example.com', 'Bea', 'bea long password 1');
     await withBrowser('smoke', async (browser) => {
       const admin = await newPage(browser);
       const response = await admin.goto(`${rill.baseUrl}/hub/`);
